@@ -1,0 +1,169 @@
+/**
+ * Wire types of the dashboard server's own JSON API under `/api` (server/ ↔ src/).
+ * The Convert API's own routes are proxied unchanged under `/convert`.
+ *
+ * Routes (all JSON; errors use the `{error, detail}` envelope):
+ *   GET    /api/config                          → DashboardConfig
+ *   GET    /api/batches                         → BatchListResponse
+ *   POST   /api/batches                         CreateBatchRequest → 201 CreateBatchResponse
+ *   POST   /api/batches/demo                    → 201 CreateBatchResponse (submits the sample files)
+ *   GET    /api/batches/:batchId                → BatchSnapshot (ETag; `If-None-Match` → 304)
+ *   PATCH  /api/batches/:batchId                RenameBatchRequest → BatchSummary
+ *   DELETE /api/batches/:batchId                → 204 (the batch only; upstream jobs are untouched)
+ *   POST   /api/batches/:batchId/ids            AddIdsRequest → AddIdsResponse
+ *   POST   /api/batches/:batchId/remove         RemoveIdsRequest → RemoveIdsResponse
+ *   POST   /api/batches/:batchId/files?targetFormat=jpg&fileName=<name>[&options=<json>]
+ *                                               body: multipart/form-data with one part `file` (as the
+ *                                               Convert API takes it); the server streams the body unchanged
+ *                                               to `POST /convert?targetFormat=…` and records the job (with
+ *                                               `fileName` from the query) before answering
+ *                                               → 202 SubmitFileResponse; upstream errors (400/413/429 +
+ *                                               Retry-After …) pass through unchanged; never retried
+ *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
+ */
+import type { JobStatus } from './status.ts';
+import type { ErrorBody } from './errors.ts';
+import type { JobStatusResponse } from './job.ts';
+import type { RejectReason } from './job-id.ts';
+
+/**
+ * What the dashboard knows of a job's state. The five upstream statuses, plus:
+ * - `Unknown`: added but not yet seen upstream;
+ * - `Gone`: upstream answered 404 (deleted, or never existed for this key);
+ * - `Forbidden`: upstream answered 403 (belongs to another account).
+ */
+export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden';
+export const TRACKED_STATES: readonly TrackedState[] = [
+  'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
+];
+
+/** ISO-8601 timestamps as strings, in the server's clock. */
+export type IsoTime = string;
+
+export interface ExpiryWindow {
+  /** Earliest possible deletion of the output (conservative: use this for countdowns). */
+  earliest: IsoTime;
+  /** Latest possible deletion. */
+  latest: IsoTime;
+}
+
+export interface BatchJob {
+  /** Canonical 32-hex id. */
+  id: string;
+  state: TrackedState;
+  /** Input file name, when the job was submitted through the dashboard. */
+  fileName: string | null;
+  targetFormat: string | null;
+  addedAt: IsoTime;
+  submittedAt: IsoTime | null;
+  /** Last status body seen upstream (null until first seen). */
+  last: Pick<JobStatusResponse, 'progress' | 'metrics' | 'error' | 'output'> | null;
+  lastCheckedAt: IsoTime | null;
+  lastSeenActiveAt: IsoTime | null;
+  firstSeenTerminalAt: IsoTime | null;
+  downloadedAt: IsoTime | null;
+  /** The upstream answered 410 at download, or the output disappeared from the status. */
+  outputExpired: boolean;
+  /**
+   * For `Succeeded` jobs: when the output will be deleted upstream. Null when not succeeded.
+   * `unknown` when the job was already finished when first seen and nothing bounds its completion.
+   */
+  expiry: ExpiryWindow | { unknown: true; earliest: IsoTime } | null;
+  /** The last error the tracker got for this job (403, 404, 429 …), if any. */
+  problem: (ErrorBody & { status: number }) | null;
+}
+
+export interface StatusCounts {
+  Queued: number;
+  Running: number;
+  Succeeded: number;
+  Failed: number;
+  Canceled: number;
+  Unknown: number;
+  Gone: number;
+  Forbidden: number;
+}
+
+export interface BatchSummary {
+  id: string;
+  name: string;
+  createdAt: IsoTime;
+  jobCount: number;
+  counts: StatusCounts;
+  /** Succeeded jobs whose output still exists. */
+  outputsReady: number;
+  /** Mean percent over the batch's jobs (terminal jobs count as 100). */
+  progressPercent: number;
+  inputBytes: number;
+  outputBytes: number;
+  credits: number;
+}
+
+/** A problem with the upstream as a whole (not one job): shown once, as a banner. */
+export interface UpstreamHealth {
+  state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'unknown';
+  /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
+  error: (ErrorBody & { status: number }) | null;
+  since: IsoTime | null;
+}
+
+export interface BatchSnapshot {
+  batch: BatchSummary;
+  jobs: BatchJob[];
+  upstream: UpstreamHealth;
+  /** The server's clock when the snapshot was made; clients correct their countdowns by it. */
+  serverTime: IsoTime;
+  retentionSeconds: number;
+}
+
+export interface BatchListResponse {
+  batches: BatchSummary[];
+  upstream: UpstreamHealth;
+  serverTime: IsoTime;
+}
+
+export interface CreateBatchRequest {
+  name: string;
+  /** Optional text to extract ids from (see AddIdsRequest). */
+  ids?: string;
+}
+
+export interface AddIdsRequest {
+  /** Any text: one id per line, comma/space separated, CSV, JSON, log lines. */
+  text: string;
+}
+
+export interface AddIdsResponse {
+  /** Ids newly added to the batch. */
+  added: string[];
+  /** Ids that were valid but already in the batch or repeated in the text. */
+  duplicates: number;
+  rejected: { token: string; reason: RejectReason }[];
+}
+
+export interface CreateBatchResponse {
+  batch: BatchSummary;
+  ids: AddIdsResponse | null;
+}
+
+export interface RenameBatchRequest {
+  name: string;
+}
+
+export interface RemoveIdsRequest {
+  ids: string[];
+}
+
+export interface RemoveIdsResponse {
+  removed: number;
+}
+
+export interface SubmitFileResponse {
+  job: BatchJob;
+}
+
+export interface DashboardConfig {
+  /** `bundled` when the embedded convert-api is the upstream, else the upstream's origin. */
+  upstream: 'bundled' | string;
+  retentionSeconds: number;
+}

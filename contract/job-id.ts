@@ -1,0 +1,82 @@
+/**
+ * Job ids are GUIDv7, shown as 32 lowercase hex characters; the hyphenated 8-4-4-4-12 form also appears.
+ * Only ids matching one of these two shapes may ever be put into a URL path.
+ */
+const COMPACT = /^[0-9a-fA-F]{32}$/;
+const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export function isValidJobId(value: string): boolean {
+  return COMPACT.test(value) || HYPHENATED.test(value);
+}
+
+/** The canonical form: 32 lowercase hex. Returns null for anything that is not a safe id. */
+export function normalizeJobId(value: string): string | null {
+  if (!isValidJobId(value)) return null;
+  return value.replaceAll('-', '').toLowerCase();
+}
+
+export type RejectReason = 'not_an_id' | 'wrong_length' | 'not_hex' | 'malformed_hyphenation';
+
+export interface ExtractedIds {
+  /** Canonical ids in first-seen order, without duplicates. */
+  ids: string[];
+  /** How many tokens were ids already seen earlier in the same text. */
+  duplicates: number;
+  /** Tokens that look like an attempt at an id but are not one, with why. */
+  rejected: { token: string; reason: RejectReason }[];
+}
+
+// Tokens are runs of characters that can be part of an id; everything else (commas, quotes, brackets,
+// spaces, colons of log lines, JSON punctuation) separates them.
+const TOKEN = /[0-9A-Za-z-]+/g;
+const HEX_OR_HYPHEN = /^[0-9a-fA-F-]+$/;
+
+// An id glued to a word by a hyphen (`job-<id>`, `<id>-output`) is still found.
+const EMBEDDED =
+  /(?<![0-9a-fA-F])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})(?![0-9a-fA-F])/;
+
+function classify(token: string): { id: string } | { reason: RejectReason } | null {
+  const id = normalizeJobId(token) ?? normalizeJobId(token.match(EMBEDDED)?.[0] ?? '');
+  if (id) return { id };
+  const hexCount = token.replaceAll('-', '').length;
+  // Plain words of a log line or a CSV header are not rejections: only tokens that look id-like are reported.
+  const idLike = hexCount >= 16 && /[0-9]/.test(token);
+  if (!idLike) return null;
+  if (!HEX_OR_HYPHEN.test(token)) return { reason: 'not_hex' };
+  if (token.includes('-') && hexCount === 32) return { reason: 'malformed_hyphenation' };
+  return { reason: 'wrong_length' };
+}
+
+/**
+ * Pulls job ids out of any text an operator may paste: one per line, comma or space separated, CSV, JSON,
+ * log lines. Ids embedded in longer tokens (e.g. a URL path `/convert/job/<id>/download`) are found because
+ * `/` separates tokens.
+ */
+export function extractJobIds(text: string): ExtractedIds {
+  const seen = new Set<string>();
+  const ids: string[] = [];
+  const rejected: ExtractedIds['rejected'] = [];
+  let duplicates = 0;
+  for (const match of text.matchAll(TOKEN)) {
+    const result = classify(match[0]);
+    if (result === null) continue;
+    if ('reason' in result) {
+      rejected.push({ token: match[0], reason: result.reason });
+      continue;
+    }
+    if (seen.has(result.id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(result.id);
+    ids.push(result.id);
+  }
+  return { ids, duplicates, rejected };
+}
+
+export const REJECT_REASON_TEXT: Record<RejectReason, string> = {
+  not_an_id: 'not a job id',
+  wrong_length: 'a job id has exactly 32 hex characters',
+  not_hex: 'contains characters that are not hex (0-9, a-f)',
+  malformed_hyphenation: 'hyphens must split the id 8-4-4-4-12',
+};

@@ -1,0 +1,65 @@
+/**
+ * The one place that holds the Convert API key: every request to the upstream (the proxy's, the tracker's,
+ * the submissions') goes through a client made here, which adds `X-Fast-Api-Key` and nothing else secret.
+ * Redirects are never followed (undici's Pool does not follow them), so the key only travels to `base`.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+
+export interface UpstreamRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'DELETE';
+  /** Path and query, starting with `/convert` (ids already validated by the caller). */
+  path: string;
+  /** Headers to forward (already allow-listed by the caller); the key is added here. */
+  headers?: Record<string, string>;
+  body?: Readable | Buffer | string | null;
+  signal?: AbortSignal;
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+export interface UpstreamClient {
+  /** Origin of the upstream, e.g. `https://api.tools.fast` (no trailing slash, no key). */
+  readonly origin: string;
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+export interface UpstreamClientOptions {
+  base: string;
+  apiKey: string;
+  /** Keep-alive connections kept to the upstream. */
+  connections?: number;
+  /** Time to wait for response headers before giving up (the proxy maps it to 504). */
+  headersTimeoutMs?: number;
+  /** Time allowed between two body chunks. */
+  bodyTimeoutMs?: number;
+}
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const url = new URL(options.base);
+  const origin = url.origin;
+  // A base with a path (`https://gateway.example/tools`) prefixes every API path.
+  const prefix = url.pathname.replace(/\/+$/, '');
+  const pool = new Pool(origin, {
+    connections: options.connections ?? 64,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: options.headersTimeoutMs ?? 60_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 300_000,
+  });
+  const apiKey = options.apiKey;
+  return {
+    origin,
+    request(req) {
+      return pool.request({
+        method: req.method,
+        path: prefix + req.path,
+        headers: { ...req.headers, 'x-fast-api-key': apiKey },
+        body: req.body ?? null,
+        signal: req.signal,
+      });
+    },
+    close: () => pool.close(),
+  };
+}
