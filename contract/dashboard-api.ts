@@ -7,7 +7,9 @@
  *   GET    /api/batches                         → BatchListResponse
  *   POST   /api/batches                         CreateBatchRequest → 201 CreateBatchResponse
  *   POST   /api/batches/demo                    → 201 CreateBatchResponse (submits the sample files)
- *   GET    /api/batches/:batchId                → BatchSnapshot (ETag; `If-None-Match` → 304)
+ *   GET    /api/batches/:batchId                → BatchSnapshot (ETag; `If-None-Match` → 304; the header
+ *                                               `X-Server-Time` carries the server's clock on 200 and 304 alike,
+ *                                               since a revalidated body's `serverTime` is as old as the body)
  *   PATCH  /api/batches/:batchId                RenameBatchRequest → BatchSummary
  *   DELETE /api/batches/:batchId                → 204 (the batch only; upstream jobs are untouched)
  *   POST   /api/batches/:batchId/ids            AddIdsRequest → AddIdsResponse
@@ -67,8 +69,18 @@ export interface BatchJob {
   /**
    * For `Succeeded` jobs: when the output will be deleted upstream. Null when not succeeded.
    * `unknown` when the job was already finished when first seen and nothing bounds its completion.
+   *
+   * Exact semantics (server/batches/expiry.ts). Completion lies in (lastSeenActiveAt, firstSeenTerminalAt];
+   * outputs live `retentionSeconds` after completion.
+   * - Window: `earliest = max(lastSeenActiveAt + retention, firstSeenTerminalAt)`,
+   *   `latest = firstSeenTerminalAt + retention`. Count down to `earliest` (conservative); the window is
+   *   wide when the tracker saw the job rarely (e.g. the server was down while it finished).
+   * - `{unknown: true, earliest, latest}`: never seen active (pasted after it finished). `earliest` is
+   *   `firstSeenTerminalAt`, the moment it was seen finished: the output may expire at ANY moment from then on,
+   *   at the latest at `latest = firstSeenTerminalAt + retention` (always sent by this server).
+   * - Regardless of the window, `outputExpired: true` means the output is known to be gone (410 or `output: null`).
    */
-  expiry: ExpiryWindow | { unknown: true; earliest: IsoTime } | null;
+  expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
   /** The last error the tracker got for this job (403, 404, 429 …), if any. */
   problem: (ErrorBody & { status: number }) | null;
 }
@@ -144,6 +156,16 @@ export interface AddIdsResponse {
 export interface CreateBatchResponse {
   batch: BatchSummary;
   ids: AddIdsResponse | null;
+  /** Demo batches only: what happened to each sample file (a job id, or the upstream's error). */
+  submissions?: DemoSubmission[];
+}
+
+export interface DemoSubmission {
+  file: string;
+  targetFormat: string;
+  jobId: string | null;
+  /** Why it was not submitted (`demo.unsupported_pair` when the upstream does not offer the pair). */
+  error: (ErrorBody & { status: number }) | null;
 }
 
 export interface RenameBatchRequest {

@@ -40,6 +40,13 @@ export const ErrorCode = {
   upstreamUnreachable: 'upstream.unreachable',
   upstreamRedirectRefused: 'upstream.redirect_refused',
   upstreamTimeout: 'upstream.timeout',
+  upstreamBadResponse: 'upstream.bad_response',
+  invalidBody: 'request.invalid_body',
+  batchNotFound: 'batches.not_found',
+  jobNotInBatch: 'batches.job_not_found',
+  payloadTooLarge: 'request.too_large',
+  demoUnavailable: 'demo.unavailable',
+  demoUnsupportedPair: 'demo.unsupported_pair',
   // Client side (thrown by the browser's fetchers)
   networkError: 'network_error',
 } as const;
