@@ -1,6 +1,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { imageConverters } from './image.ts';
+import { mediaConverters } from './media.ts';
+import { officeConverters } from './office.ts';
+import { pdfConverters } from './pdf.ts';
 import { resolveTools, type Tools } from './tools.ts';
 import type { Converter } from './types.ts';
 
@@ -30,7 +33,12 @@ function withCleanup(converter: Converter): Converter {
 }
 
 export function buildConverters(tools: Tools): Converter[] {
-  return [...imageConverters(tools)].map(withCleanup);
+  return [
+    ...imageConverters(tools),
+    ...pdfConverters(tools),
+    ...officeConverters(tools),
+    ...mediaConverters(tools),
+  ].map(withCleanup);
 }
 
 /** Every converter this machine can run: a converter whose external tool is missing is not offered. */

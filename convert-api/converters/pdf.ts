@@ -1,0 +1,133 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PDFDocument } from 'pdf-lib';
+import sharp, { type OutputInfo } from 'sharp';
+import { lastLine, runProcess } from './child-process.ts';
+import { loadImageInput } from './image.ts';
+import { applyResize, validateResize } from './resize.ts';
+import { invalidInput, label, readHead } from './sniff.ts';
+import type { Tools } from './tools.ts';
+import { ConversionError, type ConvertContext, type Converter } from './types.ts';
+
+/** Rendering a huge document would hold a worker for minutes; bigger PDFs are refused up front. */
+export const MAX_PDF_PAGES = 500;
+
+interface PdfInfo {
+  pages: number;
+  /** Largest side of the first page, in points. */
+  largestSide: number;
+}
+
+async function readPdfInfo(pdfinfo: string, inputPath: string, signal: AbortSignal): Promise<PdfInfo> {
+  const head = await readHead(inputPath, 1024);
+  if (!head.includes('%PDF-')) throw invalidInput('The file is not a PDF: it has no PDF header.');
+  const { code, stdout, stderr } = await runProcess(pdfinfo, [inputPath], { signal, timeoutMs: 30_000, maxStdoutBytes: 1024 * 1024 });
+  const text = stdout.toString('utf8');
+  if (code !== 0) {
+    if (/password/i.test(stderr)) throw invalidInput('The PDF is password-protected.');
+    throw invalidInput(`The PDF is damaged and could not be read (${lastLine(stderr)}).`);
+  }
+  const pages = Number(/^Pages:\s+(\d+)/m.exec(text)?.[1] ?? 0);
+  if (!pages) throw invalidInput('The PDF has no pages.');
+  const size = /^Page size:\s+([\d.]+) x ([\d.]+)/m.exec(text);
+  const largestSide = size ? Math.max(Number(size[1]), Number(size[2])) : 842;
+  return { pages, largestSide };
+}
+
+async function pdfToImages(ctx: ConvertContext, target: 'jpg' | 'png', tools: Tools): Promise<string[]> {
+  ctx.onProgress(1, 'reading');
+  const info = await readPdfInfo(tools.pdfinfo!, ctx.inputPath, ctx.signal);
+  if (info.pages > MAX_PDF_PAGES) throw invalidInput(`The PDF has ${info.pages} pages; at most ${MAX_PDF_PAGES} can be converted.`);
+  // 150 dpi suits ordinary pages; a poster-sized page is capped instead, so one page cannot need gigabytes.
+  const scale = info.largestSide * (150 / 72) > 4000 ? ['-scale-to', '4000'] : ['-r', '150'];
+  const format = target === 'jpg' ? ['-jpeg', '-jpegopt', 'quality=85'] : ['-png'];
+  const { code, stderr } = await runProcess(
+    tools.pdftoppm!,
+    ['-progress', ...scale, ...format, ctx.inputPath, path.join(ctx.outputDir, 'page')],
+    {
+      signal: ctx.signal,
+      timeoutMs: 30 * 60_000,
+      // -progress writes "page total file" to stderr after each page.
+      onStderrLine: (line) => {
+        const m = /^(\d+) (\d+) /.exec(line);
+        if (m) ctx.onProgress((Number(m[1]) / Number(m[2])) * 99, 'converting');
+      },
+    },
+  );
+  if (code !== 0) throw invalidInput(`The PDF could not be rendered (${lastLine(stderr)}).`);
+  // pdftoppm pads the page number to the width of the page count (page-01.png …); order by the number.
+  const files = (await readdir(ctx.outputDir))
+    .map((name) => ({ name, n: Number(/^page-(\d+)\./.exec(name)?.[1] ?? NaN) }))
+    .filter((f) => Number.isFinite(f.n))
+    .sort((a, b) => a.n - b.n)
+    .map((f) => path.join(ctx.outputDir, f.name));
+  if (files.length !== info.pages) throw new ConversionError('convert.failed', `Rendered ${files.length} of ${info.pages} pages.`);
+  return files;
+}
+
+/** One image → a one-page PDF the size of the image (at 96 dpi). */
+async function imageToPdf(ctx: ConvertContext, source: string, tools: Tools): Promise<string[]> {
+  ctx.onProgress(5, 'decoding');
+  const image = await loadImageInput(ctx.inputPath, source, tools, ctx.signal);
+  let pipeline = applyResize(sharp(image.input, { failOn: 'error' }).autoOrient(), ctx.options, image.width, image.height);
+  // Photos stay JPEG (small); everything else goes in losslessly as PNG, transparency included.
+  const asJpeg = source === 'jpg';
+  pipeline = asJpeg ? pipeline.jpeg({ quality: 90 }) : pipeline.png();
+  let encoded: { data: Buffer; info: OutputInfo };
+  try {
+    encoded = await pipeline.toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw invalidInput(`The ${label(source)} image is damaged and could not be decoded (${(err as Error).message.split('\n')[0]}).`);
+  }
+  ctx.signal.throwIfAborted();
+  ctx.onProgress(60, 'converting');
+  const doc = await PDFDocument.create();
+  const embedded = asJpeg ? await doc.embedJpg(encoded.data) : await doc.embedPng(encoded.data);
+  const width = encoded.info.width * 0.75;
+  const height = encoded.info.height * 0.75;
+  doc.addPage([width, height]).drawImage(embedded, { x: 0, y: 0, width, height });
+  const outputPath = path.join(ctx.outputDir, 'output.pdf');
+  await writeFile(outputPath, await doc.save());
+  ctx.signal.throwIfAborted();
+  return [outputPath];
+}
+
+export function pdfConverters(tools: Tools): Converter[] {
+  const converters: Converter[] = [];
+  if (tools.pdftoppm && tools.pdfinfo) {
+    for (const target of ['jpg', 'png'] as const) {
+      converters.push({
+        id: `document.pdf-to-${target}`,
+        category: 'Documents',
+        sourceFormats: ['pdf'],
+        targetFormat: target,
+        outputExtension: target,
+        contentType: target === 'jpg' ? 'image/jpeg' : 'image/png',
+        creditCost: 1,
+        optionNames: [],
+        run: async (ctx) => ({ files: await pdfToImages(ctx, target, tools) }),
+      });
+    }
+  }
+  for (const source of ['png', 'jpg', 'webp', 'avif', 'tiff', 'gif', 'svg', 'bmp']) {
+    if (source === 'bmp' && !tools.ffmpeg) continue;
+    converters.push({
+      id: `document.${source}-to-pdf`,
+      category: 'Documents',
+      sourceFormats: [source],
+      targetFormat: 'pdf',
+      outputExtension: 'pdf',
+      contentType: 'application/pdf',
+      creditCost: 1,
+      optionNames: ['resize'],
+      validateOptions: validateResize,
+      run: async (ctx) => ({ files: await imageToPdf(ctx, source, tools) }),
+    });
+  }
+  return converters;
+}
+
+/** Reads back a PDF's page count (used by tests and by callers that want to double-check an output). */
+export async function countPdfPages(pdfPath: string): Promise<number> {
+  return (await PDFDocument.load(await readFile(pdfPath))).getPageCount();
+}
