@@ -1,0 +1,106 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ErrorCode, errorBody } from '../contract/errors.ts';
+import { ApiError } from './api-error.ts';
+import { loadConverters } from './converters/registry.ts';
+import { defaultOptions, type ConvertApiOptions } from './options.ts';
+import { conversionRoutes } from './routes/conversions.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { submitRoute } from './routes/submit.ts';
+import { JobService } from './service.ts';
+
+export type { ConvertApiOptions } from './options.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The account of the request's API key (set by the key check, before any route runs). */
+    account: string;
+    apiKey: string;
+  }
+}
+
+/** The routes this service knows, for telling a wrong method (405) from an unknown path (404). */
+const KNOWN_PATHS: { pattern: RegExp; methods: string[] }[] = [
+  { pattern: /^\/convert$/, methods: ['POST'] },
+  { pattern: /^\/convert\/conversions$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/convert\/job\/[^/]+$/, methods: ['GET', 'HEAD', 'DELETE'] },
+  { pattern: /^\/convert\/job\/[^/]+\/download$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/convert\/job\/[^/]+\/cancel$/, methods: ['POST'] },
+];
+
+export interface ConvertApi {
+  app: FastifyInstance;
+  service: JobService;
+  close(): Promise<void>;
+}
+
+export async function buildConvertApi(partial: Partial<ConvertApiOptions> & { dataDir: string }): Promise<ConvertApi> {
+  const options: ConvertApiOptions = {
+    ...defaultOptions(),
+    keys: new Map(),
+    ...partial,
+    converters: partial.converters ?? (await loadConverters()),
+  };
+  const service = await JobService.open(options);
+  const app = Fastify({ logger: false, return503OnClosing: true });
+
+  await app.register(multipart, {
+    throwFileSizeLimit: false,
+    limits: { fileSize: options.maxFileMb * 1024 * 1024, files: 5, fields: 20, fieldSize: 1024 * 1024, parts: 40 },
+  });
+  app.decorateRequest('account', '');
+  app.decorateRequest('apiKey', '');
+
+  // The key check comes before everything, unknown paths included (CONTRACT.md).
+  app.addHook('onRequest', async (request) => {
+    const key = request.headers['x-fast-api-key'];
+    const account = typeof key === 'string' ? options.keys.get(key) : undefined;
+    if (account === undefined) {
+      throw new ApiError(401, ErrorCode.apiKeyInvalid, 'Missing or invalid X-Fast-Api-Key.');
+    }
+    request.account = account;
+    request.apiKey = key as string;
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof ApiError) {
+      return reply.code(error.statusCode).headers(error.headers).send(error.body());
+    }
+    const err = error as { statusCode?: number; code?: string; message?: string };
+    const status = err.statusCode ?? 500;
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+      return reply.code(400).send(errorBody(ErrorCode.invalidContentType, err.message ?? null));
+    }
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send(errorBody(ErrorCode.invalidParameter, err.message ?? null));
+    }
+    reply.log.error(error);
+    return reply.code(500).send(errorBody('internal_error', 'The server failed to handle the request.'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const known = KNOWN_PATHS.find((route) => route.pattern.test(path));
+    if (known) {
+      return reply
+        .code(405)
+        .header('allow', known.methods.join(', '))
+        .send(errorBody(ErrorCode.methodNotAllowed, `${request.method} is not allowed here.`));
+    }
+    return reply.code(404).send(errorBody(ErrorCode.notFound, null));
+  });
+
+  await submitRoute(app, service);
+  await jobRoutes(app, service);
+  await conversionRoutes(app, service);
+  await app.ready();
+
+  return {
+    app,
+    service,
+    async close() {
+      await app.close();
+      await service.close();
+    },
+  };
+}

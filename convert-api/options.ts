@@ -1,0 +1,47 @@
+import os from 'node:os';
+import type { Converter } from './converters/types.ts';
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface ConvertApiOptions {
+  dataDir: string;
+  /** API key → account name. */
+  keys: Map<string, string>;
+  outputTtlSeconds: number;
+  /** Demo/test knob: a job stays Running at least this long, progress paced over it. */
+  minJobMs: number;
+  maxFileMb: number;
+  maxActivePerAccount: number;
+  maxRunningPerAccount: number;
+  pollRatePerSecond: number;
+  pollBurst: number;
+  /** Conversions running at once, all accounts together. */
+  workers: number;
+  clock: Clock;
+  converters: Converter[];
+  /** How long a finished job's record is kept (CONTRACT.md: 24 h). */
+  recordTtlSeconds: number;
+  /** How often expiry is swept, in real milliseconds. */
+  sweepIntervalMs: number;
+}
+
+export function defaultOptions(): Omit<ConvertApiOptions, 'converters' | 'dataDir' | 'keys'> {
+  return {
+    outputTtlSeconds: 3600,
+    minJobMs: 0,
+    maxFileMb: 50,
+    maxActivePerAccount: 18,
+    maxRunningPerAccount: 6,
+    pollRatePerSecond: 1,
+    pollBurst: 30,
+    workers: os.availableParallelism(),
+    clock: systemClock,
+    recordTtlSeconds: 24 * 3600,
+    sweepIntervalMs: 1000,
+  };
+}

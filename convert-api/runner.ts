@@ -1,0 +1,186 @@
+import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode } from '../contract/errors.ts';
+import type { JobProgress } from '../contract/job.ts';
+import { ConversionError, type Converter } from './converters/types.ts';
+import type { DataFiles } from './files.ts';
+import { conversionName } from './formats.ts';
+import type { ConvertApiOptions } from './options.ts';
+import { zipOutputs } from './packaging.ts';
+import type { JobRecord, JobStore } from './store.ts';
+
+/** Share of the percent scale given to the conversion itself; the rest is packaging and finishing. */
+const CONVERTING_SPAN = 90;
+const PROGRESS_SAVE_INTERVAL_MS = 1000;
+
+interface Execution {
+  account: string;
+  controller: AbortController;
+  startedAt: number;
+  /** The converter's own 0–100. */
+  work: number;
+  phase: string;
+  /** Highest percent ever shown: progress never decreases. */
+  floor: number;
+  savedAt: number;
+  /** Canceled by the client: the account's slot is free at once, the worker slot when the work stops. */
+  canceled: boolean;
+  done: Promise<void>;
+}
+
+class ShutdownError extends Error {}
+
+/** The worker pool: a global cap, a per-account running cap, and the life of one job run. */
+export class JobRunner {
+  private readonly executing = new Map<string, Execution>();
+  private readonly converters: Map<string, Converter>;
+  private closing = false;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly files: DataFiles,
+    private readonly options: ConvertApiOptions,
+  ) {
+    this.converters = new Map(options.converters.map((c) => [c.id, c]));
+  }
+
+  /** Starts as many waiting jobs as the caps allow. Cheap enough to call after every change. */
+  kick(): void {
+    if (this.closing) return;
+    for (const job of this.store.active()) {
+      if (this.executing.size >= this.options.workers) return;
+      if (this.executing.has(job.id)) continue;
+      if (this.runningFor(job.account) >= this.options.maxRunningPerAccount) continue;
+      this.start(job);
+    }
+  }
+
+  private runningFor(account: string): number {
+    let count = 0;
+    for (const run of this.executing.values()) if (run.account === account && !run.canceled) count++;
+    return count;
+  }
+
+  private start(job: JobRecord): void {
+    const startedAt = this.options.clock.now();
+    const run: Execution = {
+      account: job.account,
+      controller: new AbortController(),
+      startedAt,
+      work: 0,
+      phase: 'converting',
+      floor: job.percent,
+      savedAt: startedAt,
+      canceled: false,
+      done: Promise.resolve(),
+    };
+    this.executing.set(job.id, run);
+    this.store.markRunning(job.id, startedAt);
+    run.done = this.execute(job, run).finally(() => {
+      this.executing.delete(job.id);
+      this.kick();
+    });
+  }
+
+  /** The progress to show for a Running job; also moves its floor so it never goes back. */
+  progressOf(job: JobRecord): JobProgress {
+    const run = this.executing.get(job.id);
+    if (!run) return { percent: job.percent, phase: job.phase ?? 'queued' };
+    let percent = run.phase === 'packaging' ? CONVERTING_SPAN + 5 : (run.work * CONVERTING_SPAN) / 100;
+    if (run.work >= 100 && run.phase !== 'packaging') percent = 99;
+    if (this.options.minJobMs > 0) {
+      const elapsed = this.options.clock.now() - run.startedAt;
+      percent = Math.min(percent, (elapsed / this.options.minJobMs) * 100);
+    }
+    run.floor = Math.max(run.floor, Math.min(99, Math.floor(percent)));
+    const now = this.options.clock.now();
+    if (now - run.savedAt >= PROGRESS_SAVE_INTERVAL_MS) {
+      run.savedAt = now;
+      this.store.saveProgress(job.id, run.floor, run.phase);
+    }
+    return { percent: run.floor, phase: run.phase };
+  }
+
+  /** Called after the store marked the job Canceled: stops the work, whose output is then discarded. */
+  abort(jobId: string): void {
+    const run = this.executing.get(jobId);
+    if (!run) return;
+    run.canceled = true;
+    run.controller.abort(new Error('canceled'));
+    this.kick();
+  }
+
+  /** The last percent shown for a job, for the record of a job that ends now. */
+  lastPercent(job: JobRecord): number {
+    return job.status === 'Running' ? this.progressOf(job).percent : job.percent;
+  }
+
+  private async execute(job: JobRecord, run: Execution): Promise<void> {
+    const { signal } = run.controller;
+    const workDir = this.files.workDir(job.id);
+    try {
+      const converter = this.converters.get(job.converterId);
+      if (!converter) throw new ConversionError(ErrorCode.conversionFailed, `The converter ${job.converterId} is not available on this server.`);
+      await fs.rm(workDir, { recursive: true, force: true });
+      await fs.mkdir(workDir, { recursive: true });
+      const result = await converter.run({
+        inputPath: this.files.upload(job.id),
+        sourceFormat: job.sourceFormat,
+        stem: job.stem,
+        outputDir: workDir,
+        options: JSON.parse(job.options) as Record<string, unknown>,
+        signal,
+        onProgress: (percent, phase) => {
+          if (Number.isFinite(percent)) run.work = Math.max(run.work, Math.min(100, percent));
+          if (phase && /^[a-z][a-z -]{0,30}$/.test(phase)) run.phase = phase;
+        },
+      });
+      signal.throwIfAborted();
+      if (result.files.length === 0) throw new Error('The converter produced no output.');
+      run.work = 100;
+      run.phase = 'converting';
+      let packaged: string;
+      let output: { fileName: string; contentType: string; fileCount: number; bytes: number };
+      if (result.files.length === 1) {
+        packaged = result.files[0];
+        const bytes = (await fs.stat(packaged)).size;
+        output = { fileName: `${job.stem}.${converter.outputExtension}`, contentType: converter.contentType, fileCount: 1, bytes };
+      } else {
+        run.phase = 'packaging';
+        packaged = `${workDir}.zip`;
+        const bytes = await zipOutputs(result.files, job.stem, converter.outputExtension, packaged);
+        const count = result.files.length;
+        const fileName = `convert.fast-${conversionName(converter.id)}-${job.stem}-${count}-outputs.zip`;
+        output = { fileName, contentType: 'application/zip', fileCount: count, bytes };
+      }
+      const wait = run.startedAt + this.options.minJobMs - this.options.clock.now();
+      if (wait > 0) await sleep(wait, undefined, { signal });
+      signal.throwIfAborted();
+      await fs.rename(packaged, this.files.output(job.id));
+      // No await between the rename and the update: a cancel or delete cannot slip in between.
+      if (!this.store.markSucceeded(job.id, output, this.options.clock.now())) {
+        await fs.rm(this.files.output(job.id), { force: true });
+      }
+    } catch (error) {
+      if (signal.reason instanceof ShutdownError) return;
+      if (!run.canceled) {
+        const code = error instanceof ConversionError ? error.code : ErrorCode.conversionFailed;
+        const detail = error instanceof Error && error.message ? error.message : 'The conversion failed.';
+        this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
+        this.store.markFailed(job.id, code, detail, this.options.clock.now());
+      }
+    } finally {
+      await fs.rm(workDir, { recursive: true, force: true });
+      await fs.rm(`${workDir}.zip`, { force: true });
+      if (!(signal.reason instanceof ShutdownError)) await fs.rm(this.files.upload(job.id), { force: true });
+    }
+  }
+
+  /** Stops all work without changing the jobs: they run again from the start at the next start. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const runs = [...this.executing.values()];
+    for (const run of runs) run.controller.abort(new ShutdownError('shutdown'));
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+}
