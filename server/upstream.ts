@@ -21,6 +21,8 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 export interface UpstreamClient {
   /** Origin of the upstream, e.g. `https://api.tools.fast` (no trailing slash, no key). */
   readonly origin: string;
+  /** `origin` plus the base path, if any (e.g. `https://gateway.example/tools`); no key. */
+  readonly base: string;
   request(req: UpstreamRequest): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const apiKey = options.apiKey;
   return {
     origin,
+    base: origin + prefix,
     request(req) {
       return pool.request({
         method: req.method,

@@ -1,0 +1,99 @@
+/**
+ * The dashboard server's configuration, from the environment (and a `.env` file, read by main.ts).
+ * Errors are thrown as ConfigError with a message an operator can act on; the API key never appears in one.
+ */
+import { isIP } from 'node:net';
+
+export interface DashboardConfig {
+  /** Upstream Convert API base; null means "start the bundled convert-api". */
+  apiBase: string | null;
+  /** Key for `apiBase`; null with the bundled service (main.ts generates one). */
+  apiKey: string | null;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  outputRetentionSeconds: number;
+  /** Null when unset or empty. */
+  password: string | null;
+  /** Extra Host names accepted besides the loopback names and `host`. */
+  allowedHosts: string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const DEFAULT_PORT = 8787;
+
+/** 127.0.0.0/8, ::1 (any spelling) and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
+  return false;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number between ${min} and ${max} (got "${raw}").`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfig {
+  const apiBaseRaw = env.FAST_API_BASE?.trim() || null;
+  const apiKey = env.FAST_API_KEY?.trim() || null;
+  let apiBase: string | null = null;
+  if (apiBaseRaw) {
+    let url: URL;
+    try {
+      url = new URL(apiBaseRaw);
+    } catch {
+      throw new ConfigError(`FAST_API_BASE is not a URL (got "${apiBaseRaw}"); expected e.g. https://api.tools.fast`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError('FAST_API_BASE must be an http:// or https:// URL.');
+    }
+    if (url.username || url.password || url.search || url.hash) {
+      throw new ConfigError('FAST_API_BASE must not contain credentials, a query or a fragment; put the key in FAST_API_KEY.');
+    }
+    if (!apiKey) {
+      throw new ConfigError(
+        'FAST_API_KEY is required when FAST_API_BASE is set: set FAST_API_KEY to your Convert API key ' +
+          '(in the environment or in .env), or unset FAST_API_BASE to use the bundled Convert service.',
+      );
+    }
+    apiBase = url.origin + url.pathname.replace(/\/+$/, '');
+  }
+
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const password = env.DASHBOARD_PASSWORD ? env.DASHBOARD_PASSWORD : null;
+  if (!isLoopbackHost(host) && password === null) {
+    throw new ConfigError(
+      `Refusing to listen on ${host}: it is not a loopback address, and without DASHBOARD_PASSWORD anyone who ` +
+        'can reach it could use your Convert API key. Set DASHBOARD_PASSWORD (HTTP Basic auth, any user name) ' +
+        'or set HOST=127.0.0.1.',
+    );
+  }
+
+  const allowedHosts = (env.ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+
+  return {
+    apiBase,
+    apiKey: apiBase ? apiKey : null,
+    host,
+    port: integer(env, 'PORT', DEFAULT_PORT, 0, 65535),
+    dataDir: env.DATA_DIR?.trim() || './data',
+    outputRetentionSeconds: integer(env, 'OUTPUT_RETENTION_SECONDS', 3600, 1, 365 * 24 * 3600),
+    password,
+    allowedHosts,
+  };
+}
