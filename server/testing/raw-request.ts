@@ -21,6 +21,11 @@ export interface RawRequestOptions {
 
 export function rawRequest(base: string, path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
   const url = new URL(base);
+  const fixed = typeof options.body === 'string' || Buffer.isBuffer(options.body);
+  const lengthHeader =
+    fixed && !Object.keys(options.headers ?? {}).some((name) => /^(content-length|transfer-encoding)$/i.test(name))
+      ? { 'content-length': Buffer.byteLength(options.body as string | Buffer) }
+      : {};
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -28,7 +33,7 @@ export function rawRequest(base: string, path: string, options: RawRequestOption
         port: url.port,
         method: options.method ?? 'GET',
         path,
-        headers: { host: url.host, ...options.headers },
+        headers: { host: url.host, ...lengthHeader, ...options.headers },
         agent: false,
       },
       (res) => {
