@@ -1,3 +1,4 @@
+import path from 'node:path';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
@@ -34,9 +35,10 @@ export interface ConvertApi {
   close(): Promise<void>;
 }
 
-export async function buildConvertApi(partial: Partial<ConvertApiOptions> & { dataDir: string }): Promise<ConvertApi> {
+export async function buildConvertApi(partial: Partial<ConvertApiOptions> = {}): Promise<ConvertApi> {
   const options: ConvertApiOptions = {
     ...defaultOptions(),
+    dataDir: path.resolve('data/convert-api'),
     keys: new Map(),
     ...partial,
     converters: partial.converters ?? (await loadConverters()),
