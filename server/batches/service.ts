@@ -1,0 +1,175 @@
+/**
+ * The batches part of the dashboard server: the store, the tracker that feeds it, and the /api routes.
+ * main.ts wires it: `app.register(service.plugin)`, the proxy's job answers to `observe`, then `start()`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { ErrorCode } from '../../contract/errors.ts';
+import { normalizeJobId } from '../../contract/job-id.ts';
+import type { JobStatusResponse } from '../../contract/job.ts';
+import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { systemClock, type Clock } from '../tracker/clock.ts';
+import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
+import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
+import type { UpstreamClient } from '../upstream.ts';
+import { sendError, type BatchContext } from './context.ts';
+import { registerDemoRoute } from './demo.ts';
+import { registerBatchRoutes } from './routes.ts';
+import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
+import { registerSubmitRoute } from './submit.ts';
+
+export interface BatchServiceOptions {
+  dataDir: string;
+  upstream: UpstreamClient;
+  retentionSeconds: number;
+  samplesDir: string;
+  clock?: Clock;
+  random?: () => number;
+  trackerOptions?: Partial<TrackerOptions>;
+  /** What `GET /api/config` names as the upstream: `bundled`, or (default) the upstream's origin. */
+  upstreamLabel?: string;
+}
+
+export interface JobObservation {
+  jobId: string;
+  action: 'cancel' | 'delete' | 'download' | 'status';
+  statusCode: number;
+  body?: unknown;
+}
+
+export interface BatchService {
+  /** Registers every /api/batches… route and /api/config (absolute paths). */
+  plugin: FastifyPluginAsync;
+  /** What the proxy saw the upstream answer for a job: reflected in the batches that list it. */
+  observe(event: JobObservation): void;
+  /** Starts tracking every job left active in the store (after a restart too). */
+  start(): void;
+  close(): Promise<void>;
+  /** For tests and diagnostics. */
+  readonly store: BatchStore;
+  readonly tracker: Tracker;
+}
+
+export function createBatchService(opts: BatchServiceOptions): BatchService {
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? Math.random;
+  const store = openBatchStore(opts.dataDir);
+  const viewedAt = new Map<string, number>();
+  const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
+
+  const tracker = createTracker({
+    upstream: opts.upstream,
+    clock,
+    random,
+    options: opts.trackerOptions,
+    sink: {
+      status: (jobId, body, sentAt, receivedAt) => store.recordStatus(jobId, body, sentAt, receivedAt),
+      gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
+      forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
+      problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
+      isViewed: (jobId) => {
+        const now = clock.now();
+        return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
+      },
+    },
+  });
+
+  const ctx: BatchContext = {
+    store,
+    tracker,
+    upstream: opts.upstream,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    samplesDir: opts.samplesDir,
+    upstreamLabel: opts.upstreamLabel ?? opts.upstream.origin,
+    health: () => tracker.health(),
+    markViewed(batchId) {
+      const now = clock.now();
+      const before = viewedAt.get(batchId);
+      viewedAt.set(batchId, now);
+      if (before !== undefined && now - before <= viewWindowMs) return;
+      // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap.
+      tracker.expedite(store.batchJobs(batchId).filter((r) => !FINAL_STATES.includes(r.state)).map((r) => r.id));
+    },
+    jobsListed(ids) {
+      for (const id of ids) {
+        const job = store.getJob(id);
+        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at);
+      }
+    },
+    jobsUnlisted(ids) {
+      for (const id of ids) tracker.untrack(id);
+    },
+  };
+
+  let started = false;
+
+  return {
+    store,
+    tracker,
+    plugin: async (app) => {
+      app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+        const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+        if (status >= 500) {
+          request.log.error({ err: error }, 'batch route failed');
+          return sendError(reply, 500, 'internal', 'Internal server error.');
+        }
+        if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, ErrorCode.payloadTooLarge, 'The request body is too large.');
+        if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+          return sendError(reply, 415, ErrorCode.invalidContentType, 'Send JSON (Content-Type: application/json).');
+        }
+        return sendError(reply, status, ErrorCode.invalidBody, error.message);
+      });
+      await registerBatchRoutes(app, ctx);
+      await registerDemoRoute(app, ctx);
+      await registerSubmitRoute(app, ctx);
+    },
+    observe(event) {
+      const jobId = normalizeJobId(event.jobId);
+      // Only jobs some batch lists: the proxy also serves scripts' jobs, which the dashboard does not keep.
+      if (!jobId || !store.isListed(jobId)) return;
+      const job = store.getJob(jobId);
+      if (!job) return;
+      const now = clock.now();
+      const since = job.submitted_at ?? job.added_at;
+      switch (event.action) {
+        case 'cancel':
+          if (event.statusCode === 202) tracker.pokeSoon(jobId, since);
+          break;
+        case 'delete':
+          if (event.statusCode === 204) {
+            store.markDeleted(jobId, now);
+            tracker.untrack(jobId);
+          }
+          break;
+        case 'download':
+          if (event.statusCode === 410) store.markOutputExpired(jobId);
+          else if (event.statusCode === 200) store.markDownloaded(jobId, now);
+          break;
+        case 'status':
+          if (event.statusCode === 200 && isStatusBody(event.body)) {
+            // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
+            store.recordStatus(jobId, event.body, now, now);
+            if (isTerminal(event.body.status)) tracker.untrack(jobId);
+          } else if (event.statusCode === 404) {
+            store.recordGone(jobId, { error: ErrorCode.jobsNotFound, detail: null, status: 404 }, now);
+            tracker.untrack(jobId);
+          }
+          break;
+      }
+    },
+    start() {
+      if (started) return;
+      started = true;
+      const active = store.activeJobs();
+      for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
+    },
+    async close() {
+      await tracker.close();
+      store.close();
+    },
+  };
+}
+
+function isStatusBody(value: unknown): value is JobStatusResponse {
+  return typeof value === 'object' && value !== null && isJobStatus((value as { status?: unknown }).status);
+}

@@ -1,0 +1,79 @@
+/** Store rows → the wire types of contract/dashboard-api.ts. */
+import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashboard-api.ts';
+import { expiryWindow, iso } from './expiry.ts';
+import type { BatchJobRow, BatchRow, SummaryRow } from './store.ts';
+
+export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob {
+  return {
+    id: row.id,
+    state: row.state,
+    fileName: row.file_name,
+    targetFormat: row.target_format,
+    addedAt: iso(row.link_added_at),
+    submittedAt: isoOrNull(row.submitted_at),
+    last: row.last_json === null ? null : JSON.parse(row.last_json),
+    lastCheckedAt: isoOrNull(row.last_checked_at),
+    lastSeenActiveAt: isoOrNull(row.last_seen_active_at),
+    firstSeenTerminalAt: isoOrNull(row.first_seen_terminal_at),
+    downloadedAt: isoOrNull(row.downloaded_at),
+    outputExpired: row.output_expired === 1,
+    expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
+    problem: row.problem_json === null ? null : JSON.parse(row.problem_json),
+  };
+}
+
+export function summaryFromRow(row: SummaryRow): BatchSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: iso(row.created_at),
+    jobCount: row.job_count,
+    counts: {
+      Queued: row.queued, Running: row.running, Succeeded: row.succeeded, Failed: row.failed,
+      Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden,
+    },
+    outputsReady: row.outputs_ready,
+    progressPercent: percentOf(row.percent_sum, row.job_count),
+    inputBytes: row.input_bytes,
+    outputBytes: row.output_bytes,
+    credits: row.credits,
+  };
+}
+
+/** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
+export function summaryFromJobs(batch: BatchRow, rows: readonly BatchJobRow[]): BatchSummary {
+  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
+  let outputsReady = 0;
+  let percentSum = 0;
+  let inputBytes = 0;
+  let outputBytes = 0;
+  let credits = 0;
+  for (const r of rows) {
+    counts[r.state]++;
+    if (r.state === 'Succeeded' && r.has_output === 1 && r.output_expired === 0) outputsReady++;
+    percentSum += r.percent;
+    inputBytes += r.input_bytes;
+    outputBytes += r.output_bytes;
+    credits += r.credits;
+  }
+  return {
+    id: batch.id,
+    name: batch.name,
+    createdAt: iso(batch.created_at),
+    jobCount: rows.length,
+    counts,
+    outputsReady,
+    progressPercent: percentOf(percentSum, rows.length),
+    inputBytes,
+    outputBytes,
+    credits,
+  };
+}
+
+function percentOf(sum: number, count: number): number {
+  return count === 0 ? 0 : Math.round((sum / count) * 10) / 10;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}

@@ -1,0 +1,119 @@
+/**
+ * The tracker's whole poll policy, as pure functions of time, attempt and a random number.
+ *
+ * Why these numbers:
+ * - The upstream allows 1 status request per second per job (bursts to 30) and answers `429` + `Retry-After`
+ *   beyond that, so no job is ever polled more often than once per second, and every `Retry-After` wins.
+ * - Images finish in 1–2 s, documents in 3–5 s, big files in minutes (CONTRACT.md "suggested poll intervals"):
+ *   the first poll comes about 1 s after submission, then each delay grows ×1.5, and a job that has been
+ *   running for a long time is not polled faster than a tenth of its age.
+ * - Someone watching a batch wants to see changes within seconds (cap 12 s); nobody watching → 60 s, which is
+ *   still far inside the 1 h output retention, so the expiry window stays narrow.
+ * - ±20 % jitter keeps jobs submitted together from being polled together forever.
+ * - On 5xx or network errors each job backs off exponentially with "equal jitter" (half fixed, half random),
+ *   so after an outage jobs come back spread out instead of in lock-step.
+ */
+
+export const POLICY = {
+  firstDelayMs: 1_000,
+  growth: 1.5,
+  /** A job is polled at most every `age × ageFraction` once it is old (never beyond the cap). */
+  ageFraction: 0.1,
+  viewedCapMs: 12_000,
+  unviewedCapMs: 60_000,
+  /** A snapshot read within this window makes a batch "viewed". */
+  viewWindowMs: 30_000,
+  jitter: 0.2,
+  /** The upstream's per-job limit: 1 request per second. */
+  minIntervalMs: 1_000,
+  errorBackoffBaseMs: 1_000,
+  errorBackoffMaxMs: 30_000,
+  /** A 401 pauses everything: the key is wrong and every request would fail the same way. */
+  authPauseBaseMs: 5_000,
+  authPauseMaxMs: 60_000,
+  /** Used when a 429 carries no usable `Retry-After`. */
+  defaultRetryAfterMs: 5_000,
+  /** A `Retry-After` beyond this is treated as this (a misconfigured upstream must not stop tracking for days). */
+  maxRetryAfterMs: 15 * 60_000,
+  /** This many job-specific 429s within the window → the whole tracker pauses (we are over some account limit). */
+  global429Threshold: 3,
+  global429WindowMs: 10_000,
+  /** Consecutive 5xx/network failures (any job) before requests go one at a time and the tracker pauses. */
+  outageStreakThreshold: 3,
+  maxInFlight: 8,
+} as const;
+
+export type Policy = { -readonly [K in keyof typeof POLICY]: number };
+
+/** Multiplies by a factor in [1 - jitter, 1 + jitter]. */
+export function jittered(ms: number, random: number, jitter: number = POLICY.jitter): number {
+  return ms * (1 + (2 * random - 1) * jitter);
+}
+
+export interface NextPollInput {
+  /** Successful polls of this job so far (0 before the first). */
+  attempt: number;
+  /** Time since the job was submitted (or first added), ms. */
+  ageMs: number;
+  viewed: boolean;
+  random: number;
+  policy?: Policy;
+}
+
+/** Delay until the next status poll of an active job. */
+export function nextPollDelay({ attempt, ageMs, viewed, random, policy = POLICY }: NextPollInput): number {
+  const cap = viewed ? policy.viewedCapMs : policy.unviewedCapMs;
+  const grown = policy.firstDelayMs * policy.growth ** Math.max(0, attempt);
+  const byAge = Math.max(0, ageMs) * policy.ageFraction;
+  const base = Math.min(cap, Math.max(grown, byAge));
+  return Math.max(policy.minIntervalMs, jittered(base, random, policy.jitter));
+}
+
+/** Backoff after the `failures`-th consecutive 5xx/network failure (1-based): equal jitter, 1, 2, 4 … 30 s. */
+export function errorBackoffDelay(failures: number, random: number, policy: Policy = POLICY): number {
+  const ceiling = Math.min(policy.errorBackoffMaxMs, policy.errorBackoffBaseMs * 2 ** Math.max(0, failures - 1));
+  return Math.max(policy.minIntervalMs, ceiling / 2 + (random * ceiling) / 2);
+}
+
+/** Global pause after the `failures`-th consecutive 401. */
+export function authPauseDelay(failures: number, random: number, policy: Policy = POLICY): number {
+  const ceiling = Math.min(policy.authPauseMaxMs, policy.authPauseBaseMs * 2 ** Math.max(0, failures - 1));
+  return jittered(ceiling, random, policy.jitter);
+}
+
+/**
+ * `Retry-After` in ms: delta-seconds or an HTTP date. Null when absent or unreadable.
+ * Clamped to [minIntervalMs, maxRetryAfterMs].
+ */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number, policy: Policy = POLICY): number | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined) return null;
+  const text = raw.trim();
+  if (text === '') return null;
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const date = Date.parse(text);
+    if (Number.isNaN(date)) return null;
+    ms = date - nowMs;
+  }
+  return Math.min(policy.maxRetryAfterMs, Math.max(policy.minIntervalMs, ms));
+}
+
+/** Delay when a job's own poll was refused with 429: at least its Retry-After, plus a little jitter upward. */
+export function retryAfterDelay(retryAfterMs: number | null, random: number, policy: Policy = POLICY): number {
+  const base = retryAfterMs ?? policy.defaultRetryAfterMs;
+  // Only upward: Retry-After is a floor, and jitter spreads jobs released by the same 429 wave.
+  return base + random * policy.jitter * base;
+}
+
+/** Is a batch "viewed" at `nowMs` given when its snapshot was last read? */
+export function isViewed(lastViewedAtMs: number | undefined, nowMs: number, policy: Policy = POLICY): boolean {
+  return lastViewedAtMs !== undefined && nowMs - lastViewedAtMs <= policy.viewWindowMs;
+}
+
+/** Spread of the first polls when tracking resumes after a restart: no stampede of n jobs at once. */
+export function resumeDelay(count: number, random: number, policy: Policy = POLICY): number {
+  const spreadMs = Math.min(policy.viewedCapMs, count * 5);
+  return policy.firstDelayMs + random * spreadMs;
+}

@@ -1,0 +1,432 @@
+/**
+ * The tracker: polls the active jobs upstream on the schedule of policy.ts and hands every observation to a
+ * sink (the batch store). One process-wide schedule, so the upstream's per-job limit, its `Retry-After`s and a
+ * cap on requests in flight are honoured in one place, however many browsers watch.
+ */
+import type { ErrorBody } from '../../contract/errors.ts';
+import { isErrorBody } from '../../contract/errors.ts';
+import type { JobStatusResponse } from '../../contract/job.ts';
+import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
+import type { UpstreamClient } from '../upstream.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { DueQueue } from './due-queue.ts';
+import {
+  POLICY,
+  authPauseDelay,
+  errorBackoffDelay,
+  jittered,
+  nextPollDelay,
+  parseRetryAfter,
+  retryAfterDelay,
+  type Policy,
+} from './policy.ts';
+
+export type Problem = ErrorBody & { status: number };
+
+/** Where observations go. Called synchronously, in the order they were made. */
+export interface TrackerSink {
+  /** A status body; the status held at some instant between `sentAt` and `receivedAt`. */
+  status(jobId: string, body: JobStatusResponse, sentAt: number, receivedAt: number): void;
+  /** 404: deleted upstream or never existed for this key. Polling stops. */
+  gone(jobId: string, problem: Problem, at: number): void;
+  /** 403: another account's job. Polling stops. */
+  forbidden(jobId: string, problem: Problem, at: number): void;
+  /** A passing per-job problem (its own 429, a 5xx, an unexpected answer); polling goes on. */
+  problem(jobId: string, problem: Problem, at: number): void;
+  /** Whether someone looks at a batch holding this job (shorter poll cap). */
+  isViewed(jobId: string): boolean;
+}
+
+export interface TrackerOptions {
+  maxInFlight: number;
+  /** Give up on one status request after this long (counts as a network failure). */
+  requestTimeoutMs: number;
+  policy: Partial<Policy>;
+}
+
+interface Entry {
+  id: string;
+  /** Submission (or first-added) time: the job's age drives its poll interval. */
+  since: number;
+  /** Keep polling after the next answer (false: a one-shot refresh of a job not otherwise tracked). */
+  active: boolean;
+  attempt: number;
+  failures: number;
+  gen: number;
+  queued: boolean;
+  inFlight: boolean;
+  lastStartAt: number;
+  /** When the queued poll is due (meaningful while `queued`). */
+  due: number;
+  /** A job-specific Retry-After: no request before this. */
+  notBefore: number;
+  waiters: (() => void)[];
+}
+
+export interface Tracker {
+  /** Starts (or keeps) polling an active job. `delayMs` overrides the first delay. */
+  track(jobId: string, since: number, delayMs?: number): void;
+  untrack(jobId: string): void;
+  isTracked(jobId: string): boolean;
+  /** Polls the job now if its limits permit and resolves when that answer is recorded; else resolves at once. */
+  refresh(jobId: string, since: number): Promise<void>;
+  /** Polls soon (about a second), e.g. after a cancel went through the proxy. */
+  pokeSoon(jobId: string, since: number): void;
+  /** A batch just became viewed: pull its jobs' next polls within the viewed cap. */
+  expedite(jobIds: Iterable<string>): void;
+  health(): UpstreamHealth;
+  /** Resolves when no request is in flight (tests use it to let the fake clock move on). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+  readonly trackedCount: number;
+}
+
+export function createTracker(opts: {
+  upstream: UpstreamClient;
+  sink: TrackerSink;
+  clock?: Clock;
+  random?: () => number;
+  options?: Partial<TrackerOptions>;
+}): Tracker {
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? Math.random;
+  const policy: Policy = { ...POLICY, ...opts.options?.policy };
+  const maxInFlight = opts.options?.maxInFlight ?? policy.maxInFlight;
+  const requestTimeoutMs = opts.options?.requestTimeoutMs ?? 30_000;
+  const { upstream, sink } = opts;
+
+  const entries = new Map<string, Entry>();
+  const queue = new DueQueue();
+  const closing = new AbortController();
+  let closed = false;
+  let inFlight = 0;
+  let timer: unknown = null;
+  let timerAt = Infinity;
+  let pausedUntil = 0;
+  /** Consecutive 5xx/network failures across all jobs; reset by any answer that is not one. */
+  let outageStreak = 0;
+  let authFailures = 0;
+  let recent429: number[] = [];
+  let health: UpstreamHealth = { state: 'unknown', error: null, since: null };
+  let idleWaiters: (() => void)[] = [];
+
+  function setHealth(state: UpstreamHealth['state'], error: Problem | null): void {
+    if (health.state === state && health.error?.error === error?.error) return;
+    health = { state, error, since: new Date(clock.now()).toISOString() };
+  }
+
+  function entryFor(jobId: string, since: number, active: boolean): Entry {
+    let entry = entries.get(jobId);
+    if (!entry) {
+      entry = {
+        id: jobId, since, active, attempt: 0, failures: 0, gen: 0, queued: false, inFlight: false,
+        lastStartAt: -Infinity, due: 0, notBefore: 0, waiters: [],
+      };
+      entries.set(jobId, entry);
+    } else if (active) entry.active = true;
+    return entry;
+  }
+
+  function schedule(entry: Entry, delayMs: number): void {
+    const now = clock.now();
+    // Never two polls of one job within a second, and never before its own Retry-After.
+    const due = Math.max(now + delayMs, entry.lastStartAt + policy.minIntervalMs, entry.notBefore);
+    entry.gen++;
+    entry.queued = true;
+    entry.due = due;
+    queue.push(entry.id, due, entry.gen);
+    arm();
+  }
+
+  function arm(): void {
+    if (closed) return;
+    const now = clock.now();
+    let at: number;
+    if (pausedUntil > now) at = pausedUntil;
+    else {
+      dropStale();
+      const top = queue.peek();
+      if (!top || inFlight >= currentCap()) return clearArm();
+      at = top.due;
+    }
+    if (at >= timerAt && timer !== null) return;
+    clearArm();
+    timerAt = at;
+    timer = clock.setTimeout(() => {
+      timer = null;
+      timerAt = Infinity;
+      pump();
+    }, Math.max(0, at - now));
+  }
+
+  function clearArm(): void {
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
+    timerAt = Infinity;
+  }
+
+  function dropStale(): void {
+    for (;;) {
+      const top = queue.peek();
+      if (!top) return;
+      const entry = entries.get(top.id);
+      if (entry && entry.queued && entry.gen === top.gen) return;
+      queue.pop();
+    }
+  }
+
+  /** During an outage requests go one at a time: one probe, not a stampede, finds out when it is over. */
+  function currentCap(): number {
+    return outageStreak >= policy.outageStreakThreshold ? 1 : maxInFlight;
+  }
+
+  function pump(): void {
+    if (closed) return;
+    const now = clock.now();
+    if (pausedUntil > now) return arm();
+    while (inFlight < currentCap()) {
+      dropStale();
+      const top = queue.peek();
+      if (!top || top.due > now) break;
+      queue.pop();
+      const entry = entries.get(top.id)!;
+      entry.queued = false;
+      void poll(entry);
+    }
+    arm();
+  }
+
+  async function poll(entry: Entry): Promise<void> {
+    inFlight++;
+    entry.inFlight = true;
+    const sentAt = clock.now();
+    entry.lastStartAt = sentAt;
+    try {
+      let status: number;
+      let headers: Record<string, string | string[] | undefined>;
+      let text: string;
+      try {
+        const res = await upstream.request({
+          method: 'GET',
+          path: `/convert/job/${entry.id}`,
+          headers: { accept: 'application/json' },
+          signal: AbortSignal.any([closing.signal, AbortSignal.timeout(requestTimeoutMs)]),
+        });
+        status = res.statusCode;
+        headers = res.headers;
+        text = await res.body.text();
+      } catch (err) {
+        if (closed) return;
+        onNetworkFailure(entry, err);
+        return;
+      }
+      if (closed) return;
+      handleAnswer(entry, status, headers, text, sentAt);
+    } finally {
+      inFlight--;
+      entry.inFlight = false;
+      const waiters = entry.waiters;
+      entry.waiters = [];
+      for (const w of waiters) w();
+      if (inFlight === 0) {
+        const idle = idleWaiters;
+        idleWaiters = [];
+        for (const w of idle) w();
+      }
+      pump();
+    }
+  }
+
+  function handleAnswer(
+    entry: Entry,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    text: string,
+    sentAt: number,
+  ): void {
+    const now = clock.now();
+    const body = parseJson(text);
+    const problem: Problem = isErrorBody(body)
+      ? { ...body, detail: body.detail ?? null, status }
+      : { error: `http_${status}`, detail: text.slice(0, 200) || null, status };
+
+    if (status === 200 && isStatusBody(body)) {
+      upstreamAnswered();
+      setHealth('ok', null);
+      entry.failures = 0;
+      entry.attempt++;
+      sink.status(entry.id, body, sentAt, now);
+      if (isTerminal(body.status)) return stop(entry);
+      if (entry.active) schedule(entry, nextDelay(entry));
+      return;
+    }
+    if (status === 404) {
+      upstreamAnswered();
+      setHealth('ok', null);
+      sink.gone(entry.id, problem, now);
+      return stop(entry);
+    }
+    if (status === 403) {
+      upstreamAnswered();
+      setHealth('ok', null);
+      sink.forbidden(entry.id, problem, now);
+      return stop(entry);
+    }
+    if (status === 401) {
+      // The key is refused: a problem of the whole upstream, one banner, not one red row per job.
+      outageStreak = 0;
+      authFailures++;
+      setHealth('unauthorized', problem);
+      pausedUntil = Math.max(pausedUntil, now + authPauseDelay(authFailures, random(), policy));
+      if (entry.active) schedule(entry, 0);
+      return;
+    }
+    if (status === 429) {
+      outageStreak = 0;
+      authFailures = 0;
+      const retryAfter = parseRetryAfter(headers['retry-after'], now, policy);
+      const jobSpecific = problem.error === 'rate_limited';
+      recent429 = recent429.filter((t) => now - t <= policy.global429WindowMs);
+      recent429.push(now);
+      if (!jobSpecific || recent429.length >= policy.global429Threshold) {
+        pausedUntil = Math.max(pausedUntil, now + retryAfterDelay(retryAfter, random(), policy));
+        setHealth('rate_limited', problem);
+      }
+      entry.notBefore = Math.max(entry.notBefore, now + (retryAfter ?? policy.defaultRetryAfterMs));
+      sink.problem(entry.id, problem, now);
+      if (entry.active) schedule(entry, retryAfterDelay(retryAfter, random(), policy));
+      return;
+    }
+    if (status >= 500) {
+      onFailure(entry, problem, 'unreachable');
+      return;
+    }
+    // Any other answer (an unexpected 4xx, or a 200 that is not a status): note it, back off, keep going.
+    upstreamAnswered();
+    entry.failures++;
+    sink.problem(entry.id, problem, now);
+    if (entry.active) schedule(entry, errorBackoffDelay(entry.failures, random(), policy));
+  }
+
+  function upstreamAnswered(): void {
+    outageStreak = 0;
+    authFailures = 0;
+  }
+
+  function onNetworkFailure(entry: Entry, err: unknown): void {
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    onFailure(entry, { error: 'upstream.unreachable', detail, status: 502 }, 'unreachable');
+  }
+
+  function onFailure(entry: Entry, problem: Problem, state: UpstreamHealth['state']): void {
+    const now = clock.now();
+    outageStreak++;
+    entry.failures++;
+    if (problem.status === 502 || outageStreak >= policy.outageStreakThreshold) setHealth(state, problem);
+    if (outageStreak >= policy.outageStreakThreshold) {
+      // Everything is failing: pause globally too, with jitter, so the next probe is not on a fixed beat.
+      const pauseFor = errorBackoffDelay(outageStreak - policy.outageStreakThreshold + 1, random(), policy);
+      pausedUntil = Math.max(pausedUntil, now + pauseFor);
+    }
+    if (entry.active) schedule(entry, errorBackoffDelay(entry.failures, random(), policy));
+  }
+
+  function nextDelay(entry: Entry): number {
+    return nextPollDelay({
+      attempt: entry.attempt,
+      ageMs: clock.now() - entry.since,
+      viewed: sink.isViewed(entry.id),
+      random: random(),
+      policy,
+    });
+  }
+
+  function stop(entry: Entry): void {
+    entry.active = false;
+    entry.queued = false;
+    entry.gen++;
+  }
+
+  return {
+    track(jobId, since, delayMs) {
+      if (closed) return;
+      const entry = entryFor(jobId, since, true);
+      if (entry.queued || entry.inFlight) return;
+      schedule(entry, delayMs ?? jittered(policy.firstDelayMs, random(), policy.jitter));
+    },
+    untrack(jobId) {
+      const entry = entries.get(jobId);
+      if (!entry) return;
+      stop(entry);
+      if (!entry.inFlight) entries.delete(jobId);
+    },
+    isTracked(jobId) {
+      return entries.get(jobId)?.active === true;
+    },
+    refresh(jobId, since) {
+      if (closed) return Promise.resolve();
+      const now = clock.now();
+      const existing = entries.get(jobId);
+      if (existing?.inFlight) return new Promise<void>((resolve) => existing.waiters.push(resolve));
+      if (pausedUntil > now) return Promise.resolve();
+      if (existing && (now < existing.lastStartAt + policy.minIntervalMs || now < existing.notBefore)) {
+        return Promise.resolve();
+      }
+      const entry = entryFor(jobId, since, false);
+      return new Promise<void>((resolve) => {
+        entry.waiters.push(resolve);
+        schedule(entry, 0);
+        pump();
+      });
+    },
+    pokeSoon(jobId, since) {
+      if (closed) return;
+      const entry = entryFor(jobId, since, false);
+      if (entry.inFlight) return;
+      schedule(entry, policy.firstDelayMs);
+    },
+    expedite(jobIds) {
+      if (closed) return;
+      const now = clock.now();
+      for (const id of jobIds) {
+        const entry = entries.get(id);
+        if (!entry || !entry.active || !entry.queued || entry.due - now <= policy.viewedCapMs) continue;
+        // Spread over the viewed cap, so opening a big batch does not poll all of it at once.
+        schedule(entry, policy.firstDelayMs + random() * (policy.viewedCapMs - policy.firstDelayMs));
+      }
+    },
+    health: () => health,
+    settled() {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    async close() {
+      closed = true;
+      clearArm();
+      closing.abort();
+      queue.clear();
+      for (const entry of entries.values()) for (const w of entry.waiters) w();
+      entries.clear();
+      await new Promise<void>((resolve) => (inFlight === 0 ? resolve() : idleWaiters.push(resolve)));
+    },
+    get trackedCount() {
+      let n = 0;
+      for (const e of entries.values()) if (e.active) n++;
+      return n;
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function isStatusBody(value: unknown): value is JobStatusResponse {
+  const v = value as Partial<JobStatusResponse> | null;
+  return typeof v === 'object' && v !== null && isJobStatus(v.status);
+}
