@@ -1,0 +1,148 @@
+import { useCallback, useDeferredValue, useMemo, useState } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
+import type { TrackedState } from '../../../contract/dashboard-api.ts';
+import { Banner } from '../../components/ui/banner.tsx';
+import { Button, buttonClasses } from '../../components/ui/button.tsx';
+import { inputClasses } from '../../components/ui/field.tsx';
+import { paths } from '../../config/paths.ts';
+import { ApiError } from '../../lib/api-client.ts';
+import { describeError } from '../../lib/error-messages.ts';
+import { snapshotPollInterval } from '../../lib/polling.ts';
+import { useBatch } from '../../features/batches/api/get-batch.ts';
+import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
+import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
+import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
+import { UploadFilesDialog } from '../../features/batches/components/upload-files-dialog.tsx';
+import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
+import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
+import { JobTable } from '../../features/jobs/components/job-table.tsx';
+import { SORTS, filterJobs, parseJobView, sortJobs, type JobSort } from '../../features/jobs/job-view.ts';
+
+export function BatchRoute() {
+  const { batchId = '' } = useParams();
+  const batch = useBatch(batchId);
+  const [params, setParams] = useSearchParams();
+  const view = parseJobView(params);
+  const query = useDeferredValue(view.query);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [dialog, setDialog] = useState<'ids' | 'files' | null>(null);
+
+  const setParam = useCallback(
+    (key: string, value: string | null) => {
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          if (value) next.set(key, value);
+          else next.delete(key);
+          return next;
+        },
+        { replace: key === 'q' },
+      );
+    },
+    [setParams],
+  );
+
+  const snapshot = batch.data?.snapshot;
+  const visibleJobs = useMemo(
+    () => (snapshot ? sortJobs(filterJobs(snapshot.jobs, { status: view.status, query }), view.sort) : []),
+    [snapshot, view.status, query, view.sort],
+  );
+  const selectedJobs = useMemo(() => (snapshot ? snapshot.jobs.filter((job) => selected.has(job.id)) : []), [snapshot, selected]);
+  const onToggle = useCallback((jobId: string) => {
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(jobId)) next.delete(jobId);
+      else next.add(jobId);
+      return next;
+    });
+  }, []);
+  const onToggleAll = useCallback(
+    (select: boolean) => setSelected(select ? new Set(visibleJobs.map((job) => job.id)) : new Set()),
+    [visibleJobs],
+  );
+
+  if (!batch.data) {
+    if (batch.error) {
+      const notFound = batch.error instanceof ApiError && batch.error.status === 404;
+      const { message, next } = describeError(batch.error);
+      return (
+        <div className="mx-auto mt-12 max-w-lg">
+          <title>Batch not available · Convert batches</title>
+          <Banner title={notFound ? 'This batch does not exist (it may have been deleted).' : 'The batch could not be loaded'}>
+            {notFound ? null : `${message} ${next}`}
+          </Banner>
+          <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} mt-4`}>
+            Back to batches
+          </Link>
+        </div>
+      );
+    }
+    return <p className="text-sm text-slate-500">Loading batch…</p>;
+  }
+
+  const { batch: summary, upstream, jobs } = batch.data.snapshot;
+  const done = summary.counts.Succeeded + summary.counts.Failed + summary.counts.Canceled;
+  return (
+    <div className="flex min-h-0 flex-1 flex-col gap-3">
+      <title>{`${done}/${summary.jobCount} done · ${summary.name}`}</title>
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+        <Link to={paths.batches.getHref()} className="hover:underline">
+          Batches
+        </Link>{' '}
+        / <span aria-current="page">{summary.name}</span>
+      </nav>
+      <UpstreamBanner upstream={upstream} />
+      <BatchHeader
+        batch={summary}
+        freshness={{
+          updatedAt: batch.dataUpdatedAt,
+          failing: batch.isError,
+          polling: snapshotPollInterval(batch.data.snapshot) !== false,
+        }}
+      />
+      <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
+        <Button onClick={() => setDialog('ids')}>Add job ids</Button>
+        <Button onClick={() => setDialog('files')}>Upload files</Button>
+        <span className="mx-1 h-5 w-px bg-slate-200 dark:bg-slate-700" aria-hidden="true" />
+        <StatusFilter counts={summary.counts} total={jobs.length} value={view.status} onChange={(s: TrackedState | null) => setParam('status', s)} />
+        <div className="ml-auto flex items-center gap-2">
+          <input
+            type="search"
+            aria-label="Search by id or file name"
+            placeholder="Search id or file name"
+            value={view.query}
+            onChange={(e) => setParam('q', e.target.value || null)}
+            className={`${inputClasses} w-60`}
+          />
+          <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
+            Sort
+            <select
+              value={view.sort}
+              onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value as JobSort))}
+              className={`${inputClasses} w-44`}
+            >
+              {Object.entries(SORTS).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      </div>
+      <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
+      <JobTable
+        label={`Jobs of ${summary.name}`}
+        jobs={visibleJobs}
+        batchId={summary.id}
+        serverOffsetMs={batch.data.serverOffsetMs}
+        selected={selected}
+        onToggle={onToggle}
+        onToggleAll={onToggleAll}
+        emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids or upload files.' : 'No job matches the filter.'}
+      />
+      <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />
+      <UploadFilesDialog batchId={summary.id} open={dialog === 'files'} onClose={() => setDialog(null)} />
+    </div>
+  );
+}

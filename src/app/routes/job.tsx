@@ -1,0 +1,159 @@
+import { Link, useParams } from 'react-router-dom';
+import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts';
+import { normalizeJobId } from '../../../contract/job-id.ts';
+import { ErrorCode } from '../../../contract/errors.ts';
+import { Banner } from '../../components/ui/banner.tsx';
+import { paths } from '../../config/paths.ts';
+import { ApiError } from '../../lib/api-client.ts';
+import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
+import { formatBytes, formatDateTime } from '../../lib/format.ts';
+import { useBatch } from '../../features/batches/api/get-batch.ts';
+import { UNAUTHORIZED_TITLE, UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
+import { useJob } from '../../features/jobs/api/get-job.ts';
+import { ExpiryCountdown } from '../../features/jobs/components/expiry-countdown.tsx';
+import { JobActions } from '../../features/jobs/components/job-actions.tsx';
+import { ProgressBar } from '../../features/jobs/components/progress-bar.tsx';
+import { StatusBadge } from '../../features/jobs/components/status-badge.tsx';
+import { CopyIdButton } from '../../features/jobs/components/copy-id-button.tsx';
+import { displayName } from '../../features/jobs/job-view.ts';
+import { expiredSinceLocalMs } from '../../features/jobs/expiry.ts';
+
+function Item({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="flex flex-col gap-0.5">
+      <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
+      <dd className="text-sm">{children}</dd>
+    </div>
+  );
+}
+
+function stateFrom(status: TrackedState | undefined, error: unknown, fallback: TrackedState): TrackedState {
+  if (status) return status;
+  if (error instanceof ApiError && error.status === 404) return 'Gone';
+  if (error instanceof ApiError && error.status === 403) return 'Forbidden';
+  return fallback;
+}
+
+export function JobRoute() {
+  const { jobId: rawId = '', batchId } = useParams();
+  const jobId = normalizeJobId(rawId);
+  if (!jobId) {
+    return (
+      <div className="mx-auto mt-12 max-w-lg">
+        <Banner title={describeErrorCode(ErrorCode.invalidJobId).message} />
+      </div>
+    );
+  }
+  return <JobDetail jobId={jobId} batchId={batchId} />;
+}
+
+function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
+  const job = useJob(jobId);
+  const batch = useBatch(batchId);
+  const snapshot = batchId ? batch.data?.snapshot : undefined;
+  const tracked: BatchJob | undefined = snapshot?.jobs.find((j) => j.id === jobId);
+  const name = tracked ? displayName(tracked) : jobId;
+  const status = job.data;
+  const state = stateFrom(status?.status, job.error, tracked?.state ?? 'Unknown');
+  const percent = state === 'Succeeded' ? 100 : (status?.progress.percent ?? tracked?.last?.progress.percent ?? 0);
+  const metrics = status?.metrics ?? tracked?.last?.metrics ?? null;
+  const failure = status?.error ?? tracked?.last?.error ?? null;
+  const output = status ? status.output : (tracked?.last?.output ?? null);
+  const offset = batch.data?.serverOffsetMs ?? 0;
+  const unauthorized = job.error instanceof ApiError && job.error.code === ErrorCode.apiKeyInvalid;
+
+  return (
+    <div className="flex flex-col gap-4 overflow-auto">
+      <title>{`${state}${state === 'Running' ? ` ${percent}%` : ''} · ${name}`}</title>
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+        <Link to={paths.batches.getHref()} className="hover:underline">
+          Batches
+        </Link>
+        {batchId && snapshot && (
+          <>
+            {' / '}
+            <Link to={paths.batch.getHref(batchId)} className="hover:underline">
+              {snapshot.batch.name}
+            </Link>
+          </>
+        )}
+        {' / '}
+        <span aria-current="page">{name}</span>
+      </nav>
+      {snapshot && <UpstreamBanner upstream={snapshot.upstream} />}
+      {unauthorized && !(snapshot?.upstream.state === 'unauthorized') && <Banner title={UNAUTHORIZED_TITLE} />}
+      <header className="flex flex-wrap items-center gap-3">
+        <h1 className="truncate text-xl font-semibold">{name}</h1>
+        <StatusBadge state={state} />
+      </header>
+      <div className="flex items-center gap-1 text-xs text-slate-500">
+        <code className="font-mono">{jobId}</code>
+        <CopyIdButton id={jobId} name={name} />
+      </div>
+      {job.error && !unauthorized && (
+        <Banner tone={state === 'Gone' || state === 'Forbidden' ? 'warning' : 'error'} title={describeError(job.error).message}>
+          {describeError(job.error).next}
+        </Banner>
+      )}
+      <section aria-label="Progress" className="max-w-2xl">
+        <ProgressBar percent={percent} phase={status?.progress.phase ?? null} state={state} label={`Progress of ${name}`} wide />
+      </section>
+      <dl className="grid max-w-4xl grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+        <Item label="Input size">{formatBytes(metrics?.inputBytes)}</Item>
+        <Item label="Output size">{metrics && metrics.outputBytes > 0 ? formatBytes(metrics.outputBytes) : '—'}</Item>
+        <Item label="Credits">{metrics ? metrics.creditCost : '—'}</Item>
+        <Item label="Target format">{tracked?.targetFormat ?? '—'}</Item>
+        <Item label="Output">
+          {output ? `${output.fileName} (${output.contentType}${output.fileCount > 1 ? `, ${output.fileCount} files` : ''})` : '—'}
+        </Item>
+        {failure && (
+          <div className="col-span-3">
+            <Item label="Error">
+              <span className="font-mono text-red-700 dark:text-red-400">{failure.code}</span>
+              {failure.detail && <span>: {failure.detail}</span>}
+              <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">{describeErrorCode(failure.code, failure.detail).next}</p>
+            </Item>
+          </div>
+        )}
+      </dl>
+      {tracked && (
+        <section aria-labelledby="timeline-title" className="max-w-4xl">
+          <h2 id="timeline-title" className="mb-2 text-sm font-semibold">
+            Observed timeline
+          </h2>
+          <dl className="grid grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+            <Item label="Added to batch">{formatDateTime(tracked.addedAt)}</Item>
+            <Item label="Submitted">{formatDateTime(tracked.submittedAt)}</Item>
+            <Item label="Last seen active">{formatDateTime(tracked.lastSeenActiveAt)}</Item>
+            <Item label="First seen finished">{formatDateTime(tracked.firstSeenTerminalAt)}</Item>
+            <Item label="Expiry window">
+              {tracked.expiry
+                ? 'unknown' in tracked.expiry
+                  ? `unknown — any time until ${formatDateTime(tracked.expiry.latest ?? null)}`
+                  : `${formatDateTime(tracked.expiry.earliest)} – ${formatDateTime(tracked.expiry.latest)}`
+                : '—'}
+            </Item>
+            <Item label="Expires in">
+              <ExpiryCountdown job={tracked} serverOffsetMs={offset} />
+            </Item>
+            <Item label="Last checked">{formatDateTime(tracked.lastCheckedAt)}</Item>
+            <Item label="Downloaded">{formatDateTime(tracked.downloadedAt)}</Item>
+          </dl>
+        </section>
+      )}
+      <section aria-label="Actions">
+        <JobActions
+          jobId={jobId}
+          name={name}
+          state={state}
+          output={output}
+          outputExpired={tracked?.outputExpired ?? false}
+          batchId={tracked ? batchId : undefined}
+          expiresAtLocalMs={tracked ? expiredSinceLocalMs(tracked, offset) : null}
+          size="md"
+          layout="page"
+        />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import type { BatchSnapshot } from '../../../../contract/dashboard-api.ts';
+import { request } from '../../../lib/api-client.ts';
+import { snapshotPollInterval } from '../../../lib/polling.ts';
+import { batchKeys } from './query-keys.ts';
+
+export interface SnapshotData {
+  snapshot: BatchSnapshot;
+  /** serverTime − local time when the snapshot arrived: added to Date.now() to count down in the server's clock. */
+  serverOffsetMs: number;
+}
+
+// The last snapshot and its ETag per batch, so a poll can be a cheap conditional GET (304 → same data).
+const lastByBatch = new Map<string, { etag: string; data: SnapshotData }>();
+
+export async function getBatchSnapshot(batchId: string, signal?: AbortSignal): Promise<SnapshotData> {
+  const cached = lastByBatch.get(batchId);
+  const headers: HeadersInit = cached ? { 'If-None-Match': cached.etag } : {};
+  const response = await request(`/api/batches/${encodeURIComponent(batchId)}`, { signal, headers, allowNotModified: true });
+  // `X-Server-Time` is fresh on 200 and 304 alike; a revalidated body's `serverTime` is as old as the body.
+  const headerMs = Date.parse(response.headers.get('X-Server-Time') ?? '');
+  if (response.status === 304 && cached) {
+    if (Number.isNaN(headerMs)) return cached.data;
+    const offset = headerMs - Date.now();
+    // Same object unless the clock estimate moved noticeably, so nothing re-renders for nothing.
+    if (Math.abs(offset - cached.data.serverOffsetMs) < 1_000) return cached.data;
+    const data = { ...cached.data, serverOffsetMs: offset };
+    lastByBatch.set(batchId, { etag: cached.etag, data });
+    return data;
+  }
+  const snapshot = (await response.json()) as BatchSnapshot;
+  const serverMs = Number.isNaN(headerMs) ? Date.parse(snapshot.serverTime) : headerMs;
+  const data: SnapshotData = { snapshot, serverOffsetMs: Number.isNaN(serverMs) ? 0 : serverMs - Date.now() };
+  const etag = response.headers.get('ETag');
+  if (etag) lastByBatch.set(batchId, { etag, data });
+  else lastByBatch.delete(batchId);
+  return data;
+}
+
+export function batchQueryOptions(batchId: string) {
+  return queryOptions({
+    queryKey: batchKeys.detail(batchId),
+    queryFn: ({ signal }) => getBatchSnapshot(batchId, signal),
+    // Polled: the next poll is the retry.
+    retry: false,
+    refetchInterval: (query) => snapshotPollInterval(query.state.data?.snapshot, query.state.error),
+    refetchIntervalInBackground: false,
+    refetchOnWindowFocus: true,
+  });
+}
+
+/** `batchId` undefined: no batch context (a job opened on its own), nothing is fetched. */
+export function useBatch(batchId: string | undefined) {
+  return useQuery({ ...batchQueryOptions(batchId ?? ''), enabled: Boolean(batchId) });
+}

@@ -1,0 +1,26 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import type { BatchListResponse } from '../../../../contract/dashboard-api.ts';
+import { requestJson } from '../../../lib/api-client.ts';
+import { batchListPollInterval } from '../../../lib/polling.ts';
+import { batchKeys } from './query-keys.ts';
+
+export function getBatches(signal?: AbortSignal): Promise<BatchListResponse> {
+  return requestJson<BatchListResponse>('/api/batches', { signal });
+}
+
+export function batchesQueryOptions() {
+  return queryOptions({
+    queryKey: batchKeys.lists(),
+    queryFn: ({ signal }) => getBatches(signal),
+    retry: false,
+    refetchInterval: (query) => {
+      const batches = query.state.data?.batches ?? [];
+      return batchListPollInterval(batches.some((b) => b.counts.Queued + b.counts.Running + b.counts.Unknown > 0));
+    },
+    refetchIntervalInBackground: false,
+  });
+}
+
+export function useBatches() {
+  return useQuery(batchesQueryOptions());
+}

@@ -1,0 +1,62 @@
+import { useState } from 'react';
+import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
+import { Button } from '../../../components/ui/button.tsx';
+import { formatBytes, formatDateTime } from '../../../lib/format.ts';
+import { Freshness, type FreshnessProps } from './freshness.tsx';
+import { RenameBatchDialog } from './rename-batch-dialog.tsx';
+import { StatusBar } from './status-bar.tsx';
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="flex flex-col">
+      <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
+      <dd className="text-sm font-medium tabular-nums">{value}</dd>
+    </div>
+  );
+}
+
+export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshness: FreshnessProps }) {
+  const [renaming, setRenaming] = useState(false);
+  const done = batch.counts.Succeeded + batch.counts.Failed + batch.counts.Canceled;
+  const percent = Math.round(batch.progressPercent);
+  return (
+    <header className="flex flex-col gap-3">
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div className="min-w-0">
+          <div className="flex items-center gap-2">
+            <h1 className="truncate text-xl font-semibold">{batch.name}</h1>
+            <Button size="sm" variant="ghost" onClick={() => setRenaming(true)} aria-label={`Rename batch ${batch.name}`}>
+              Rename
+            </Button>
+          </div>
+          <p className="text-xs text-slate-500 dark:text-slate-400">Created {formatDateTime(batch.createdAt)}</p>
+        </div>
+        <Freshness {...freshness} />
+      </div>
+      <div className="flex items-center gap-3">
+        <StatusBar counts={batch.counts} className="h-2.5 flex-1" />
+        <span
+          role="progressbar"
+          aria-label="Batch progress"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+          className="text-sm font-semibold tabular-nums"
+        >
+          {percent}%
+        </span>
+      </div>
+      <dl className="flex flex-wrap gap-x-8 gap-y-2">
+        <Stat label="Done" value={`${done} of ${batch.jobCount}`} />
+        <Stat label="Outputs ready" value={`${batch.outputsReady} of ${batch.jobCount} outputs ready`} />
+        <Stat label="Running" value={String(batch.counts.Running)} />
+        <Stat label="Queued" value={String(batch.counts.Queued)} />
+        <Stat label="Failed" value={String(batch.counts.Failed)} />
+        <Stat label="Input" value={formatBytes(batch.inputBytes)} />
+        <Stat label="Output" value={formatBytes(batch.outputBytes)} />
+        <Stat label="Credits" value={String(batch.credits)} />
+      </dl>
+      <RenameBatchDialog batchId={batch.id} currentName={batch.name} open={renaming} onClose={() => setRenaming(false)} />
+    </header>
+  );
+}

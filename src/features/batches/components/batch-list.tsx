@@ -1,0 +1,100 @@
+import { useState } from 'react';
+import { Link } from 'react-router-dom';
+import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
+import { Button, focusRing } from '../../../components/ui/button.tsx';
+import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
+import { paths } from '../../../config/paths.ts';
+import { errorSentence } from '../../../lib/error-messages.ts';
+import { formatBytes, formatDateTime } from '../../../lib/format.ts';
+import { useDeleteBatch } from '../api/update-batch.ts';
+import { RenameBatchDialog } from './rename-batch-dialog.tsx';
+import { StatusBar, countsSummary } from './status-bar.tsx';
+
+export function BatchList({ batches }: { batches: BatchSummary[] }) {
+  return (
+    <table aria-label="Batches" className="w-full border-separate border-spacing-0 overflow-hidden rounded-lg border border-slate-200 text-sm dark:border-slate-800">
+      <thead className="bg-slate-50 text-left text-xs font-medium text-slate-600 dark:bg-slate-900 dark:text-slate-400">
+        <tr>
+          <th scope="col" className="px-3 py-2">Name</th>
+          <th scope="col" className="px-3 py-2">Created</th>
+          <th scope="col" className="px-3 py-2">Jobs</th>
+          <th scope="col" className="w-1/4 px-3 py-2">Status</th>
+          <th scope="col" className="px-3 py-2">Progress</th>
+          <th scope="col" className="px-3 py-2">Output</th>
+          <th scope="col" className="px-3 py-2"><span className="sr-only">Actions</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        {batches.map((batch) => (
+          <BatchListRow key={batch.id} batch={batch} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function BatchListRow({ batch }: { batch: BatchSummary }) {
+  const [renaming, setRenaming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const del = useDeleteBatch();
+  const percent = Math.round(batch.progressPercent);
+  const cell = 'border-t border-slate-100 px-3 py-2.5 dark:border-slate-800';
+  return (
+    <tr className="hover:bg-slate-50 dark:hover:bg-slate-900/60">
+      <th scope="row" className={`${cell} text-left font-medium`}>
+        <Link to={paths.batch.getHref(batch.id)} className={`rounded hover:underline ${focusRing}`}>
+          {batch.name}
+        </Link>
+      </th>
+      <td className={`${cell} whitespace-nowrap text-slate-600 dark:text-slate-400`}>{formatDateTime(batch.createdAt)}</td>
+      <td className={`${cell} tabular-nums`}>
+        {batch.jobCount}
+        <span className="ml-1 text-xs text-slate-500">({batch.outputsReady} ready)</span>
+      </td>
+      <td className={cell}>
+        <StatusBar counts={batch.counts} />
+        <p className="mt-1 truncate text-xs text-slate-500 dark:text-slate-400">{countsSummary(batch.counts)}</p>
+      </td>
+      <td className={cell}>
+        <div className="flex items-center gap-2">
+          <div
+            role="progressbar"
+            aria-label={`Progress of ${batch.name}`}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            className="h-1.5 w-20 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700"
+          >
+            <div className="h-full bg-blue-500" style={{ width: `${percent}%` }} />
+          </div>
+          <span className="text-xs tabular-nums">{percent}%</span>
+        </div>
+      </td>
+      <td className={`${cell} whitespace-nowrap text-xs tabular-nums text-slate-600 dark:text-slate-400`}>
+        {formatBytes(batch.inputBytes)} → {formatBytes(batch.outputBytes)} · {batch.credits} credits
+      </td>
+      <td className={`${cell} text-right whitespace-nowrap`}>
+        <Button size="sm" variant="ghost" aria-label={`Rename ${batch.name}`} onClick={() => setRenaming(true)}>
+          Rename
+        </Button>
+        <Button size="sm" variant="ghost" aria-label={`Delete ${batch.name}`} onClick={() => setDeleting(true)}>
+          Delete
+        </Button>
+        <RenameBatchDialog batchId={batch.id} currentName={batch.name} open={renaming} onClose={() => setRenaming(false)} />
+        <ConfirmDialog
+          open={deleting}
+          title={`Delete batch ${batch.name}?`}
+          description="Only the batch is deleted; the jobs stay in the Convert API until they expire."
+          confirmLabel="Delete batch"
+          pending={del.isPending}
+          error={del.error ? errorSentence(del.error) : null}
+          onClose={() => {
+            setDeleting(false);
+            del.reset();
+          }}
+          onConfirm={() => del.mutate(batch.id, { onSuccess: () => setDeleting(false) })}
+        />
+      </td>
+    </tr>
+  );
+}

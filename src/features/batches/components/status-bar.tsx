@@ -1,0 +1,20 @@
+import { TRACKED_STATES, type StatusCounts } from '../../../../contract/dashboard-api.ts';
+import { STATE_STYLES } from '../../jobs/status-style.ts';
+
+export function countsSummary(counts: StatusCounts): string {
+  const parts = TRACKED_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${STATE_STYLES[s].label.toLowerCase()}`);
+  return parts.length ? parts.join(', ') : 'no jobs';
+}
+
+/** A stacked bar of the job states; its text alternative lists the counts. */
+export function StatusBar({ counts, className = 'h-2 w-full' }: { counts: StatusCounts; className?: string }) {
+  const total = TRACKED_STATES.reduce((n, s) => n + counts[s], 0);
+  return (
+    <div role="img" aria-label={`Job states: ${countsSummary(counts)}`} className={`flex overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800 ${className}`}>
+      {total > 0 &&
+        TRACKED_STATES.filter((s) => counts[s] > 0).map((s) => (
+          <div key={s} className={STATE_STYLES[s].bar} style={{ width: `${(counts[s] / total) * 100}%` }} title={`${STATE_STYLES[s].label}: ${counts[s]}`} />
+        ))}
+    </div>
+  );
+}

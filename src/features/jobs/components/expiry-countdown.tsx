@@ -1,0 +1,40 @@
+import type { BatchJob } from '../../../../contract/dashboard-api.ts';
+import { formatCountdown } from '../../../lib/format.ts';
+import { useNow } from '../../../lib/ticker.ts';
+import { expiryView, type ExpiryLevel } from '../expiry.ts';
+
+const LEVEL_CLASSES: Record<ExpiryLevel, string> = {
+  ok: 'text-slate-700 dark:text-slate-300',
+  soon: 'text-amber-700 dark:text-amber-400',
+  urgent: 'text-red-700 dark:text-red-400 font-semibold',
+};
+
+/**
+ * Subscribes to the shared 1 s ticker by itself, so a tick re-renders this cell only.
+ */
+export function ExpiryCountdown({ job, serverOffsetMs }: { job: Pick<BatchJob, 'state' | 'expiry' | 'outputExpired'>; serverOffsetMs: number }) {
+  const now = useNow();
+  const view = expiryView(job, now, serverOffsetMs);
+  if (view.kind === 'none') return <span className="text-slate-400 dark:text-slate-600">—</span>;
+  if (view.kind === 'expired') {
+    return <span className="text-xs font-medium text-slate-500 dark:text-slate-400">expired</span>;
+  }
+  if (view.kind === 'unknown') {
+    return (
+      <span className="text-xs text-amber-700 dark:text-amber-400" title={view.explanation}>
+        <span aria-hidden="true">~ unknown</span>
+        <span className="sr-only">Expiry unknown. {view.explanation}</span>
+      </span>
+    );
+  }
+  const text = `${view.approximate ? '~' : ''}${formatCountdown(view.remainingMs)}`;
+  return (
+    <span className={`text-xs tabular-nums ${LEVEL_CLASSES[view.level]}`} title={view.explanation ?? 'Time left before the output is deleted'}>
+      <span aria-hidden="true">{text}</span>
+      <span className="sr-only">
+        {view.approximate ? 'about ' : ''}
+        {formatCountdown(view.remainingMs)} until the output expires{view.explanation ? `. ${view.explanation}` : ''}
+      </span>
+    </span>
+  );
+}

@@ -1,0 +1,107 @@
+import { useState } from 'react';
+import type { TrackedState } from '../../../../contract/dashboard-api.ts';
+import type { JobOutput } from '../../../../contract/job.ts';
+import { Button } from '../../../components/ui/button.tsx';
+import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
+import { errorSentence } from '../../../lib/error-messages.ts';
+import { useRemoveIds } from '../../batches/api/batch-ids.ts';
+import { useCancelJob, useDeleteJob } from '../api/job-commands.ts';
+import { actionsFor } from '../job-actions.ts';
+import { DownloadLink } from './download-link.tsx';
+
+export interface JobActionsProps {
+  jobId: string;
+  /** File name or id: part of every accessible name ("Cancel photo.png"). */
+  name: string;
+  state: TrackedState;
+  output: JobOutput | null;
+  outputExpired: boolean;
+  batchId?: string;
+  expiresAtLocalMs?: number | null;
+  size?: 'sm' | 'md';
+  layout?: 'row' | 'page';
+}
+
+/** The actions a job offers, from the one status→actions table; each is confirm (delete) → run → invalidate. */
+export function JobActions({ jobId, name, state, output, outputExpired, batchId, expiresAtLocalMs, size = 'sm', layout = 'row' }: JobActionsProps) {
+  const [message, setMessage] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const cancel = useCancelJob();
+  const remove = useRemoveIds(batchId ?? '');
+  const del = useDeleteJob();
+  const actions = actionsFor({ state, outputAvailable: output !== null && !outputExpired, inBatch: batchId !== undefined });
+
+  return (
+    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5' : 'flex flex-col gap-2'}>
+      <div className="flex flex-wrap items-center gap-1.5">
+        {actions.includes('download') && output && (
+          <DownloadLink
+            jobId={jobId}
+            fileName={output.fileName}
+            label={`Download ${output.fileName}`}
+            expiresAtLocalMs={expiresAtLocalMs}
+            onProblem={setMessage}
+            size={size}
+          />
+        )}
+        {actions.includes('cancel') && (
+          <Button
+            size={size}
+            aria-label={`Cancel ${name}`}
+            disabled={cancel.isPending}
+            onClick={() => {
+              setMessage(null);
+              cancel.mutate({ jobId, batchId }, { onError: (error) => setMessage(errorSentence(error)) });
+            }}
+          >
+            {cancel.isPending ? 'Canceling…' : 'Cancel'}
+          </Button>
+        )}
+        {actions.includes('delete') && (
+          <Button size={size} aria-label={`Delete ${name}`} onClick={() => setConfirmDelete(true)}>
+            Delete
+          </Button>
+        )}
+        {actions.includes('remove') && (
+          <Button
+            size={size}
+            variant="ghost"
+            aria-label={`Remove ${name} from batch`}
+            disabled={remove.isPending}
+            onClick={() => {
+              setMessage(null);
+              remove.mutate([jobId], { onError: (error) => setMessage(errorSentence(error)) });
+            }}
+          >
+            Remove
+          </Button>
+        )}
+      </div>
+      {message && (
+        <p role="alert" title={message} className={`text-xs text-red-700 dark:text-red-400 ${layout === 'row' ? 'line-clamp-2 leading-tight' : ''}`}>
+          {message}
+        </p>
+      )}
+      <ConfirmDialog
+        open={confirmDelete}
+        title={`Delete ${name}?`}
+        description="The job and its output are removed from the Convert API. This cannot be undone."
+        confirmLabel="Delete job"
+        pending={del.isPending}
+        error={del.error ? errorSentence(del.error) : null}
+        onClose={() => {
+          setConfirmDelete(false);
+          del.reset();
+        }}
+        onConfirm={() =>
+          del.mutate(
+            { jobId, batchId },
+            {
+              onSuccess: () => setConfirmDelete(false),
+            },
+          )
+        }
+      />
+    </div>
+  );
+}

@@ -1,0 +1,122 @@
+import { memo } from 'react';
+import { Link } from 'react-router-dom';
+import type { BatchJob } from '../../../../contract/dashboard-api.ts';
+import { focusRing } from '../../../components/ui/button.tsx';
+import { paths } from '../../../config/paths.ts';
+import { describeErrorCode } from '../../../lib/error-messages.ts';
+import { formatBytes, shortId } from '../../../lib/format.ts';
+import { expiredSinceLocalMs } from '../expiry.ts';
+import { displayName, jobPercent } from '../job-view.ts';
+import { CopyIdButton } from './copy-id-button.tsx';
+import { ExpiryCountdown } from './expiry-countdown.tsx';
+import { JobActions } from './job-actions.tsx';
+import { ProgressBar } from './progress-bar.tsx';
+import { StatusBadge } from './status-badge.tsx';
+
+/** Shared by header and rows so the columns line up. */
+export const JOB_GRID =
+  'grid grid-cols-[2.25rem_minmax(14rem,2fr)_7.5rem_minmax(9rem,1fr)_8rem_3.5rem_5.5rem_minmax(15rem,1.3fr)] items-center gap-x-3 px-3';
+
+export const ROW_HEIGHT = 60;
+
+export interface JobRowProps {
+  job: BatchJob;
+  batchId: string;
+  serverOffsetMs: number;
+  selected: boolean;
+  onToggle: (jobId: string) => void;
+  rowIndex: number;
+}
+
+/** What a row says under the name: the failure, or why the dashboard cannot see the job. */
+function rowNote(job: BatchJob): { text: string; title: string } | null {
+  if (job.state === 'Failed' && job.last?.error) {
+    const { code, detail } = job.last.error;
+    return { text: `${code}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(code, detail).message };
+  }
+  if (job.state === 'Gone' || job.state === 'Forbidden') {
+    const code = job.problem?.error ?? (job.state === 'Gone' ? 'jobs.not_found' : 'jobs.forbidden');
+    const { message, next } = describeErrorCode(code, job.problem?.detail ?? null, job.problem?.status);
+    return { text: `${message} ${next}`, title: job.problem?.detail ?? message };
+  }
+  if (job.state === 'Unknown') return { text: 'Not checked with the Convert API yet.', title: '' };
+  return null;
+}
+
+export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selected, onToggle, rowIndex }: JobRowProps) {
+  const name = displayName(job);
+  const note = rowNote(job);
+  const metrics = job.last?.metrics;
+  const expiresAtLocalMs = expiredSinceLocalMs(job, serverOffsetMs);
+  return (
+    <div
+      role="row"
+      aria-rowindex={rowIndex}
+      aria-selected={selected}
+      aria-label={name}
+      className={`${JOB_GRID} h-full border-b border-slate-100 text-sm dark:border-slate-800/80 ${selected ? 'bg-blue-50/70 dark:bg-blue-950/40' : 'hover:bg-slate-50 dark:hover:bg-slate-900/60'}`}
+    >
+      <div role="cell">
+        <input
+          type="checkbox"
+          aria-label={`Select ${name}`}
+          checked={selected}
+          onChange={() => onToggle(job.id)}
+          className={`size-4 rounded accent-blue-600 ${focusRing}`}
+        />
+      </div>
+      <div role="cell" className="min-w-0">
+        <div className="flex min-w-0 items-center gap-1">
+          <Link
+            to={paths.batchJob.getHref(batchId, job.id)}
+            className={`truncate rounded font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
+            title={name}
+          >
+            {name}
+          </Link>
+          {job.targetFormat && <span className="shrink-0 text-xs text-slate-500">→ {job.targetFormat}</span>}
+        </div>
+        <div className="flex min-w-0 items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
+          <code className="font-mono" title={job.id}>
+            {shortId(job.id)}
+          </code>
+          <CopyIdButton id={job.id} name={name} />
+          {note && (
+            <span
+              title={note.title || undefined}
+              className={`truncate ${job.state === 'Failed' || job.state === 'Forbidden' ? 'text-red-700 dark:text-red-400' : ''}`}
+            >
+              {note.text}
+            </span>
+          )}
+        </div>
+      </div>
+      <div role="cell">
+        <StatusBadge state={job.state} />
+      </div>
+      <div role="cell" className="min-w-0">
+        <ProgressBar percent={jobPercent(job)} phase={job.last?.progress.phase ?? null} state={job.state} label={`Progress of ${name}`} />
+      </div>
+      <div role="cell" className="text-xs tabular-nums text-slate-600 dark:text-slate-400">
+        {formatBytes(metrics?.inputBytes)} → {metrics && metrics.outputBytes > 0 ? formatBytes(metrics.outputBytes) : '—'}
+      </div>
+      <div role="cell" className="text-xs tabular-nums text-slate-600 dark:text-slate-400">
+        {metrics ? metrics.creditCost : '—'}
+      </div>
+      <div role="cell">
+        <ExpiryCountdown job={job} serverOffsetMs={serverOffsetMs} />
+      </div>
+      <div role="cell" className="min-w-0">
+        <JobActions
+          jobId={job.id}
+          name={name}
+          state={job.state}
+          output={job.last?.output ?? null}
+          outputExpired={job.outputExpired}
+          batchId={batchId}
+          expiresAtLocalMs={expiresAtLocalMs}
+        />
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,38 @@
+import type { TrackedState } from '../../../../contract/dashboard-api.ts';
+
+const FILL: Partial<Record<TrackedState, string>> = {
+  Running: 'bg-blue-500',
+  Succeeded: 'bg-emerald-500',
+  Failed: 'bg-red-500',
+  Canceled: 'bg-amber-400',
+};
+
+export interface ProgressBarProps {
+  percent: number;
+  phase: string | null;
+  state: TrackedState;
+  /** Accessible name, e.g. "Progress of photo.png". */
+  label: string;
+  wide?: boolean;
+}
+
+export function ProgressBar({ percent, phase, state, label, wide }: ProgressBarProps) {
+  const value = Math.max(0, Math.min(100, Math.round(percent)));
+  const text = phase ? `${value}% · ${phase}` : `${value}%`;
+  return (
+    <div className={`flex min-w-0 items-center gap-2 ${wide ? 'w-full' : ''}`}>
+      <div
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={value}
+        aria-valuetext={text}
+        className={`h-1.5 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700 ${wide ? 'flex-1' : 'w-20'}`}
+      >
+        <div className={`h-full rounded-full transition-[width] duration-500 ${FILL[state] ?? 'bg-slate-400'}`} style={{ width: `${value}%` }} />
+      </div>
+      <span className="truncate text-xs tabular-nums text-slate-600 dark:text-slate-400">{text}</span>
+    </div>
+  );
+}

@@ -1,0 +1,33 @@
+import type { TrackedState } from '../../../contract/dashboard-api.ts';
+
+export type JobAction = 'download' | 'cancel' | 'delete' | 'remove';
+
+/**
+ * Which actions a job offers, by state: one table instead of nested ifs. `download` is further limited to jobs
+ * whose output exists and has not expired; `remove` only applies inside a batch.
+ */
+export const ACTIONS_BY_STATE: Record<TrackedState, readonly JobAction[]> = {
+  Queued: ['cancel', 'remove'],
+  Running: ['cancel', 'remove'],
+  Succeeded: ['download', 'delete', 'remove'],
+  Failed: ['delete', 'remove'],
+  Canceled: ['delete', 'remove'],
+  Unknown: ['remove'],
+  Gone: ['remove'],
+  Forbidden: ['remove'],
+};
+
+export interface ActionContext {
+  state: TrackedState;
+  /** The status carries an `output` and it has not been seen expired. */
+  outputAvailable: boolean;
+  inBatch: boolean;
+}
+
+export function actionsFor({ state, outputAvailable, inBatch }: ActionContext): JobAction[] {
+  return ACTIONS_BY_STATE[state].filter((action) => {
+    if (action === 'download') return outputAvailable;
+    if (action === 'remove') return inBatch;
+    return true;
+  });
+}

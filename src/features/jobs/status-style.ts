@@ -1,0 +1,70 @@
+import type { TrackedState } from '../../../contract/dashboard-api.ts';
+
+export interface StateStyle {
+  label: string;
+  /** A glyph so the state never relies on colour alone (the label is always shown too). */
+  icon: string;
+  badge: string;
+  /** Segment colour in the stacked bar. */
+  bar: string;
+  description: string;
+}
+
+export const STATE_STYLES: Record<TrackedState, StateStyle> = {
+  Queued: {
+    label: 'Queued',
+    icon: '◷',
+    badge: 'bg-slate-100 text-slate-700 ring-slate-300 dark:bg-slate-800 dark:text-slate-200 dark:ring-slate-600',
+    bar: 'bg-slate-400 dark:bg-slate-500',
+    description: 'Waiting for a worker.',
+  },
+  Running: {
+    label: 'Running',
+    icon: '▶',
+    badge: 'bg-blue-50 text-blue-800 ring-blue-300 dark:bg-blue-950 dark:text-blue-200 dark:ring-blue-700',
+    bar: 'bg-blue-500',
+    description: 'Converting now.',
+  },
+  Succeeded: {
+    label: 'Succeeded',
+    icon: '✓',
+    badge: 'bg-emerald-50 text-emerald-800 ring-emerald-300 dark:bg-emerald-950 dark:text-emerald-200 dark:ring-emerald-700',
+    bar: 'bg-emerald-500',
+    description: 'Done; the output can be downloaded until it expires.',
+  },
+  Failed: {
+    label: 'Failed',
+    icon: '✕',
+    badge: 'bg-red-50 text-red-800 ring-red-300 dark:bg-red-950 dark:text-red-200 dark:ring-red-700',
+    bar: 'bg-red-500',
+    description: 'The conversion failed; credits are refunded.',
+  },
+  Canceled: {
+    label: 'Canceled',
+    icon: '⊘',
+    badge: 'bg-amber-50 text-amber-800 ring-amber-300 dark:bg-amber-950 dark:text-amber-200 dark:ring-amber-700',
+    bar: 'bg-amber-400',
+    description: 'Canceled before it finished.',
+  },
+  Unknown: {
+    label: 'Unknown',
+    icon: '?',
+    badge: 'bg-slate-50 text-slate-600 ring-slate-300 ring-dashed dark:bg-slate-900 dark:text-slate-300 dark:ring-slate-600',
+    bar: 'bg-slate-300 dark:bg-slate-600',
+    description: 'Added, not checked with the Convert API yet.',
+  },
+  Gone: {
+    label: 'Gone',
+    icon: '∅',
+    badge: 'bg-zinc-100 text-zinc-600 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-600',
+    bar: 'bg-zinc-500',
+    description: 'The Convert API does not know this job (deleted, forgotten, or never created).',
+  },
+  Forbidden: {
+    label: 'Forbidden',
+    icon: '⛔',
+    badge: 'bg-orange-50 text-orange-800 ring-orange-300 dark:bg-orange-950 dark:text-orange-200 dark:ring-orange-700',
+    bar: 'bg-orange-500',
+    description: 'This job belongs to another Convert API account.',
+  },
+};
