@@ -1,6 +1,6 @@
 /** Child processes for benchmarks: started in their own process group, always killed (the whole group). */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { onCleanup } from './cleanup.ts';
 
@@ -112,9 +112,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until something accepts TCP connections on the port (bounded). */
-export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 30_000, proc?: Started): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}) before listening on ${port}:\n${proc.output().slice(-3000)}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       s.once('connect', () => { s.destroy(); resolve(true); });
@@ -123,7 +124,7 @@ export async function waitForPort(port: number, timeoutMs = 30_000): Promise<voi
     if (ok) return;
     await delay(100);
   }
-  throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`);
+  throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms${proc ? `:\n${proc.output().slice(-3000)}` : ''}`);
 }
 
 /** Runs a command to completion (bounded), returning wall time in ms. */
@@ -170,4 +171,34 @@ export function sampleRss(pid: number, everyMs = 50): { stop(): { peak: number; 
       return { peak: sorted[sorted.length - 1] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, samples: samples.length };
     },
   };
+}
+
+/** CPU seconds (user + system) used so far by a process and its direct children (nginx's workers). */
+export function cpuSeconds(pid: number): number {
+  const ticks = (p: number): number => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] is state (field 3); utime and stime are fields 14 and 15.
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  let total = ticks(pid);
+  for (const child of childPids(pid)) total += ticks(child);
+  return total / 100; // USER_HZ is 100 on Linux
+}
+
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return out;
 }
