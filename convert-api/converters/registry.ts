@@ -1,5 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { archiveConverters } from './archive.ts';
+import { fontConverters } from './font.ts';
 import { imageConverters } from './image.ts';
 import { mediaConverters } from './media.ts';
 import { officeConverters } from './office.ts';
@@ -38,6 +40,8 @@ export function buildConverters(tools: Tools): Converter[] {
     ...pdfConverters(tools),
     ...officeConverters(tools),
     ...mediaConverters(tools),
+    ...fontConverters(),
+    ...archiveConverters(),
   ].map(withCleanup);
 }
 

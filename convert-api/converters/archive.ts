@@ -1,0 +1,252 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import * as tar from 'tar';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { invalidInput, label, readHead, startsWith } from './sniff.ts';
+import { ConversionError, type ConvertContext, type Converter } from './types.ts';
+
+export const ARCHIVE_FORMATS = ['zip', 'tar', 'tar.gz'] as const;
+type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+
+const MIME: Record<ArchiveFormat, string> = { zip: 'application/zip', tar: 'application/x-tar', 'tar.gz': 'application/gzip' };
+
+/** Caps against archive bombs: what an archive may expand to here, whatever its own headers claim. */
+export const ARCHIVE_LIMITS = { maxEntries: 10_000, maxTotalBytes: 1024 * 1024 * 1024 };
+
+/** The safe place of an archive member inside `root`, or an error for absolute paths and `..` tricks. */
+export function safeMemberPath(root: string, name: string): string | null {
+  const clean = path.posix.normalize(name.replace(/^(\.\/)+/, ''));
+  if (clean === '.' || clean === '' || clean === './') return null;
+  if (path.posix.isAbsolute(clean) || clean === '..' || clean.startsWith('../') || name.includes('\0')) {
+    throw invalidInput(`The archive contains an unsafe path ("${name}"); it was refused.`);
+  }
+  const target = path.resolve(root, clean);
+  if (!target.startsWith(root + path.sep)) throw invalidInput(`The archive contains an unsafe path ("${name}"); it was refused.`);
+  return target;
+}
+
+/** Counts entries and bytes across one extraction and stops it when a cap is passed. */
+class Budget {
+  entries = 0;
+  bytes = 0;
+  entry(): void {
+    if (++this.entries > ARCHIVE_LIMITS.maxEntries) throw invalidInput(`The archive has more than ${ARCHIVE_LIMITS.maxEntries} entries.`);
+  }
+  add(n: number): void {
+    this.bytes += n;
+    if (this.bytes > ARCHIVE_LIMITS.maxTotalBytes) {
+      throw invalidInput(`The archive expands to more than ${Math.round(ARCHIVE_LIMITS.maxTotalBytes / 1024 / 1024)} MB; it was refused.`);
+    }
+  }
+  /** Refuses up front an entry whose declared size alone would pass the cap. */
+  expect(n: number): void {
+    if (this.bytes + n > ARCHIVE_LIMITS.maxTotalBytes) this.add(n);
+  }
+  /** A pass-through stream that charges every byte written. */
+  meter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        try {
+          this.add(chunk.length);
+          done(null, chunk);
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+    });
+  }
+}
+
+async function checkMagic(inputPath: string, format: ArchiveFormat): Promise<void> {
+  const head = await readHead(inputPath, 512);
+  const ok =
+    format === 'zip'
+      ? startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])
+      : format === 'tar.gz'
+        ? startsWith(head, [0x1f, 0x8b])
+        : startsWith(head, 'ustar', 257) || (head.length === 512 && head.every((b) => b === 0));
+  if (!ok) throw invalidInput(`The file is not a ${label(format)} archive: its signature does not match.`);
+}
+
+function openZip(zipPath: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) =>
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, zip) =>
+      err || !zip ? reject(err ?? new Error('unreadable')) : resolve(zip),
+    ),
+  );
+}
+
+function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('unreadable')) : resolve(s))));
+}
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
+async function extractZip(inputPath: string, root: string, signal: AbortSignal): Promise<void> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await openZip(inputPath);
+  } catch (err) {
+    throw invalidInput(`The ZIP archive is damaged and could not be read (${(err as Error).message}).`);
+  }
+  const budget = new Budget();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', (err: Error) => reject(invalidInput(`The ZIP archive is damaged (${err.message}).`)));
+      zip.on('end', () => resolve());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        (async () => {
+          signal.throwIfAborted();
+          budget.entry();
+          const target = safeMemberPath(root, entry.fileName);
+          const isLink = ((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK;
+          if (!target || isLink) return; // links are dropped: they could point anywhere once unpacked
+          if (entry.fileName.endsWith('/')) {
+            await mkdir(target, { recursive: true });
+            return;
+          }
+          budget.expect(entry.uncompressedSize);
+          await mkdir(path.dirname(target), { recursive: true });
+          let source: NodeJS.ReadableStream;
+          try {
+            source = await entryStream(zip, entry);
+          } catch (err) {
+            throw invalidInput(`The ZIP entry "${entry.fileName}" cannot be read (${(err as Error).message}).`);
+          }
+          await pipeline(source, budget.meter(), createWriteStream(target), { signal }).catch((err: unknown) => {
+            if (err instanceof Error && (err as { code?: string }).code === 'convert.invalid_input') throw err;
+            if (signal.aborted) throw err;
+            throw invalidInput(`The ZIP entry "${entry.fileName}" is damaged (${(err as Error).message}).`);
+          });
+        })().then(() => zip.readEntry(), reject);
+      });
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+}
+
+async function extractTar(inputPath: string, root: string, signal: AbortSignal): Promise<void> {
+  const budget = new Budget();
+  const writes: Promise<void>[] = [];
+  const parser = new tar.Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      try {
+        signal.throwIfAborted();
+        budget.entry();
+        const target = safeMemberPath(root, entry.path);
+        if (target && entry.type === 'Directory') {
+          writes.push(mkdir(target, { recursive: true }).then(() => undefined));
+          entry.resume();
+        } else if (target && (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile')) {
+          budget.expect(entry.size ?? 0);
+          // The parser pauses until the entry is consumed, so the directory exists before data flows.
+          writes.push(
+            (async () => {
+              await mkdir(path.dirname(target), { recursive: true });
+              await pipeline(entry as unknown as NodeJS.ReadableStream, budget.meter(), createWriteStream(target), { signal });
+            })(),
+          );
+        } else {
+          entry.resume(); // links, devices and FIFOs are not carried over
+        }
+      } catch (err) {
+        entry.resume();
+        parser.abort(err as Error);
+      }
+    },
+  });
+  try {
+    await pipeline(createReadStream(inputPath), parser, { signal });
+    await Promise.all(writes);
+  } catch (err) {
+    await Promise.allSettled(writes);
+    if (signal.aborted) throw signal.reason;
+    if (err instanceof ConversionError) throw err;
+    throw invalidInput(`The archive is damaged and could not be read (${(err as Error).message}).`);
+  }
+}
+
+/** Every file and directory under `root`, relative, parents before children, in name order. */
+async function walk(root: string, rel = ''): Promise<{ rel: string; dir: boolean }[]> {
+  const out: { rel: string; dir: boolean }[] = [];
+  const entries = (await readdir(path.join(root, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    const child = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push({ rel: child, dir: true }, ...(await walk(root, child)));
+    else if (e.isFile()) out.push({ rel: child, dir: false });
+  }
+  return out;
+}
+
+async function writeZip(root: string, outputPath: string, signal: AbortSignal): Promise<void> {
+  const zip = new yazl.ZipFile();
+  for (const item of await walk(root)) {
+    const mtime = (await stat(path.join(root, item.rel))).mtime;
+    if (item.dir) zip.addEmptyDirectory(item.rel, { mtime });
+    else zip.addFile(path.join(root, item.rel), item.rel, { mtime });
+  }
+  zip.end();
+  await pipeline(zip.outputStream, createWriteStream(outputPath), { signal });
+}
+
+async function writeTar(root: string, outputPath: string, gzip: boolean): Promise<void> {
+  const top = (await readdir(root)).sort();
+  if (top.length === 0) {
+    // node-tar cannot create an archive without members; an empty tar is two zero blocks.
+    await pipeline(tar.c({ gzip, portable: true, cwd: root }, []) as unknown as NodeJS.ReadableStream, createWriteStream(outputPath));
+    return;
+  }
+  await tar.c({ gzip, portable: true, cwd: root, file: outputPath }, top);
+}
+
+async function convertArchive(ctx: ConvertContext, source: ArchiveFormat, target: ArchiveFormat): Promise<string[]> {
+  ctx.onProgress(1, 'reading');
+  await checkMagic(ctx.inputPath, source);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'convert-archive-'));
+  try {
+    const root = path.join(work, 'x');
+    await mkdir(root);
+    ctx.onProgress(10, 'extracting');
+    if (source === 'zip') await extractZip(ctx.inputPath, root, ctx.signal);
+    else await extractTar(ctx.inputPath, root, ctx.signal);
+    ctx.signal.throwIfAborted();
+    ctx.onProgress(55, 'packing');
+    const outputPath = path.join(ctx.outputDir, `output.${target}`);
+    if (target === 'zip') await writeZip(root, outputPath, ctx.signal);
+    else await writeTar(root, outputPath, target === 'tar.gz');
+    ctx.signal.throwIfAborted();
+    return [outputPath];
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function archiveConverters(): Converter[] {
+  const converters: Converter[] = [];
+  for (const source of ARCHIVE_FORMATS) {
+    for (const target of ARCHIVE_FORMATS) {
+      if (source === target) continue;
+      converters.push({
+        id: `archive.${source}-to-${target}`,
+        category: 'Archives',
+        sourceFormats: [source],
+        targetFormat: target,
+        outputExtension: target,
+        contentType: MIME[target],
+        creditCost: 1,
+        optionNames: [],
+        run: async (ctx) => ({ files: await convertArchive(ctx, source, target) }),
+      });
+    }
+  }
+  return converters;
+}
