@@ -3,7 +3,7 @@
  * Order matters: security checks first (onRequest), then the proxy's /convert routes, the /api plugin, and
  * the app itself (built files, or Vite in middleware mode for development) with the SPA fallback.
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -50,7 +50,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const app = Fastify({
     logger: options.logger ?? false,
     // Per-request log lines cost throughput on the proxy's hot path; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Uploads may take longer than Node's default 5 minutes: no overall request deadline. Slow-loris is
     // bounded by the headers timeout set below instead.
     requestTimeout: 0,

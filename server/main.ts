@@ -1,0 +1,137 @@
+/**
+ * `npm start` (production: serves dist/, built when stale) and `npm run dev` (`--dev`: Vite in middleware
+ * mode inside the same server, so /convert and /api are the same code in both).
+ * Without FAST_API_BASE the bundled Convert service runs as a child process on loopback with a fresh key.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import dotenv from 'dotenv';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { buildServer, type JobActionEvent } from './app.ts';
+import { buildAppIfStale } from './app-build.ts';
+import { startBundledConvertApi, type BundledConvertApi } from './bundled-convert-api.ts';
+import { ConfigError, loadConfig, type DashboardConfig } from './config.ts';
+import { createUpstreamClient, type UpstreamClient } from './upstream.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface BatchServiceLike {
+  plugin: FastifyPluginAsync;
+  observe(event: JobActionEvent): void;
+  start(): void;
+  close(): Promise<void>;
+}
+
+async function createBatches(config: DashboardConfig, upstream: UpstreamClient, label: string): Promise<BatchServiceLike | null> {
+  // The batches part is built alongside; the server runs (proxy + app) without it if it is absent.
+  if (!existsSync(path.join(root, 'server', 'batches', 'service.ts'))) return null;
+  const { createBatchService } = await import('./batches/service.ts');
+  return createBatchService({
+    dataDir: config.dataDir,
+    upstream,
+    retentionSeconds: config.outputRetentionSeconds,
+    samplesDir: path.join(root, 'samples'),
+    upstreamLabel: label,
+  });
+}
+
+function displayHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Set as soon as the child runs, so a failed start does not leave it behind. */
+let bundledChild: BundledConvertApi | null = null;
+
+async function main(): Promise<void> {
+  dotenv.config({ path: path.join(root, '.env'), quiet: true });
+  const dev = process.argv.includes('--dev');
+  const config = loadConfig();
+  const dataDir = path.resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const distDir = path.join(root, 'dist');
+
+  if (!dev && (await buildAppIfStale(root, distDir))) console.log('Built the app into dist/.');
+
+  let bundled: BundledConvertApi | null = null;
+  let base: string;
+  let apiKey: string;
+  if (config.apiBase && config.apiKey) {
+    base = config.apiBase;
+    apiKey = config.apiKey;
+  } else {
+    bundled = await startBundledConvertApi({ dataDir, outputRetentionSeconds: config.outputRetentionSeconds, cwd: root });
+    bundledChild = bundled;
+    base = bundled.url;
+    apiKey = bundled.apiKey;
+  }
+  const upstream = createUpstreamClient({ base, apiKey });
+  const batches = await createBatches({ ...config, dataDir }, upstream, bundled ? 'bundled' : upstream.origin);
+
+  const nonce = randomBytes(16).toString('base64url');
+  const app: FastifyInstance = await buildServer({
+    upstream,
+    distDir,
+    allowedHosts: [config.host, ...config.allowedHosts],
+    password: config.password,
+    api: batches?.plugin,
+    onJobAction: batches ? (event) => batches.observe(event) : undefined,
+    logger: {
+      level: process.env.LOG_LEVEL ?? 'warn',
+      redact: ['req.headers["x-fast-api-key"]', 'req.headers.authorization', 'req.headers.cookie'],
+    },
+    devCspNonce: dev ? nonce : undefined,
+    vite: dev
+      ? async (httpServer: Server) => {
+          const { createServer } = await import('vite');
+          return createServer({
+            root,
+            appType: 'spa',
+            // Host names are checked by the server itself (security.ts) before Vite sees a request.
+            server: { middlewareMode: true, hmr: { server: httpServer }, allowedHosts: true },
+            html: { cspNonce: nonce },
+          });
+        }
+      : undefined,
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await app.close();
+      await batches?.close();
+      await upstream.close();
+      await bundled?.stop();
+    } finally {
+      process.exit(code);
+    }
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  bundled?.exited.then((code) => {
+    if (stopping) return;
+    console.error(`The bundled Convert service stopped unexpectedly (exit code ${code}); stopping the dashboard.`);
+    void stop(1);
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+  batches?.start();
+  const port = (app.server.address() as AddressInfo).port;
+  console.log(`Dashboard: http://${displayHost(config.host)}:${port}${dev ? ' (development, Vite hot reload)' : ''}`);
+  console.log(bundled ? `Upstream: bundled Convert service at ${bundled.url}` : `Upstream: ${upstream.base}`);
+  if (!batches) console.log('Batches: not available (server/batches/service.ts missing).');
+  if (config.password) console.log('Authentication: HTTP Basic, any user name, the password from DASHBOARD_PASSWORD.');
+}
+
+main().catch(async (error: unknown) => {
+  if (error instanceof ConfigError) console.error(`Configuration error: ${error.message}`);
+  else console.error(error instanceof Error ? error.stack : String(error));
+  await bundledChild?.stop().catch(() => {});
+  process.exit(1);
+});
