@@ -229,12 +229,13 @@ export function createTracker(opts: {
       const waiters = entry.waiters;
       entry.waiters = [];
       for (const w of waiters) w();
+      pump();
+      // Idle means nothing in flight after the next due polls have started, so a fake clock may move on.
       if (inFlight === 0) {
         const idle = idleWaiters;
         idleWaiters = [];
         for (const w of idle) w();
       }
-      pump();
     }
   }
 
@@ -310,8 +311,24 @@ export function createTracker(opts: {
   }
 
   function upstreamAnswered(): void {
+    const recovering = outageStreak >= policy.outageStreakThreshold;
     outageStreak = 0;
     authFailures = 0;
+    if (recovering) respread();
+  }
+
+  /**
+   * After an outage most jobs are overdue at once. Spread them over a few seconds so that the upstream,
+   * just back, does not get every job in the same instant (and again in step on every later round).
+   */
+  function respread(): void {
+    const now = clock.now();
+    let overdue = 0;
+    for (const e of entries.values()) if (e.active && e.queued && e.due <= now + policy.viewedCapMs) overdue++;
+    const spreadMs = Math.min(policy.viewedCapMs, Math.max(2 * policy.minIntervalMs, overdue * 50));
+    for (const e of entries.values()) {
+      if (e.active && e.queued && e.due <= now + spreadMs) schedule(e, random() * spreadMs);
+    }
   }
 
   function onNetworkFailure(entry: Entry, err: unknown): void {
