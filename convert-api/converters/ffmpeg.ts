@@ -82,7 +82,7 @@ export async function runFfmpeg(
   outputPath: string,
   duration: number | null,
 ): Promise<void> {
-  ctx.onProgress(1, 'converting');
+  ctx.onProgress(0, 'converting');
   const { code, stderr } = await runProcess(
     ffmpeg,
     ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-progress', 'pipe:1', '-nostats', '-i', ctx.inputPath, ...args, outputPath],

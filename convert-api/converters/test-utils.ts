@@ -1,0 +1,58 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConverters } from './registry.ts';
+import type { Converter, ConverterOptions, ConvertResult } from './types.ts';
+
+export const SAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../samples');
+export const sample = (name: string) => path.join(SAMPLES, name);
+
+export async function converter(id: string): Promise<Converter> {
+  const found = (await loadConverters()).find((c) => c.id === id);
+  if (!found) throw new Error(`converter ${id} is not offered on this machine`);
+  return found;
+}
+
+/** A temp folder per test, removed by the returned cleanup. */
+export async function tempDir(prefix = 'conv-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export interface RunOutcome extends ConvertResult {
+  outputDir: string;
+  progress: number[];
+}
+
+/** Runs a converter as the core would: a fresh output folder, a signal, progress collected. */
+export async function runConverter(
+  id: string,
+  inputPath: string,
+  options: ConverterOptions = {},
+  extra: { signal?: AbortSignal; onProgress?: (p: number) => void; outputDir?: string } = {},
+): Promise<RunOutcome> {
+  const c = await converter(id);
+  const outputDir = extra.outputDir ?? (await tempDir('conv-out-'));
+  const progress: number[] = [];
+  const result = await c.run({
+    inputPath,
+    sourceFormat: c.sourceFormats[0]!,
+    stem: path.basename(inputPath).replace(/\.[^.]+$/, ''),
+    outputDir,
+    options,
+    signal: extra.signal ?? new AbortController().signal,
+    onProgress: (p) => {
+      progress.push(p);
+      extra.onProgress?.(p);
+    },
+  });
+  return { ...result, outputDir, progress };
+}
+
+export async function listDir(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
+
+export async function removeAll(dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+}
