@@ -53,8 +53,9 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '—' : time.format(d);
 }
 
+/** The last 8 characters: GUIDv7 ids start with a timestamp, so ids of one batch share their first ones. */
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  return `…${id.slice(-8)}`;
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {

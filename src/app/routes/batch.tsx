@@ -112,14 +112,14 @@ export function BatchRoute() {
             placeholder="Search id or file name"
             value={view.query}
             onChange={(e) => setParam('q', e.target.value || null)}
-            className={`${inputClasses} w-60`}
+            className={`${inputClasses} w-56`}
           />
           <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
             Sort
             <select
               value={view.sort}
               onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value as JobSort))}
-              className={`${inputClasses} w-44`}
+              className={`${inputClasses} w-48`}
             >
               {Object.entries(SORTS).map(([value, label]) => (
                 <option key={value} value={value}>

@@ -41,7 +41,7 @@ function AddIdsForm({ batchId, onClose }: { batchId: string; onClose: () => void
     >
       <div>
         <label htmlFor={textId} className={labelClasses}>
-          Job ids
+          Job ids to add
         </label>
         <textarea
           id={textId}

@@ -17,9 +17,16 @@ export function CopyIdButton({ id, name }: { id: string; name: string }) {
           setCopied(false);
         }
       }}
-      className={`rounded px-1 text-xs text-slate-500 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-white ${focusRing}`}
+      className={`inline-flex size-5 items-center justify-center rounded text-xs text-slate-500 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-white ${focusRing}`}
     >
-      <span aria-hidden="true">{copied ? '✓' : '⧉'}</span>
+      {copied ? (
+        <span aria-hidden="true">✓</span>
+      ) : (
+        <svg aria-hidden="true" viewBox="0 0 16 16" className="size-3.5" fill="none" stroke="currentColor" strokeWidth="1.5">
+          <rect x="5" y="5" width="8.5" height="8.5" rx="1.5" />
+          <path d="M3 10.5V3.5A1 1 0 0 1 4 2.5h6.5" />
+        </svg>
+      )}
       <span className="sr-only" aria-live="polite">{copied ? 'Copied' : ''}</span>
     </button>
   );

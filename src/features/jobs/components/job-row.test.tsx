@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { screen, within } from '@testing-library/react';
+import type { BatchJob } from '../../../../contract/dashboard-api.ts';
+import { makeJob, renderWithProviders } from '../../../testing/render.tsx';
+import { JobRow } from './job-row.tsx';
+
+function renderRow(job: BatchJob) {
+  renderWithProviders(
+    <div role="table" aria-label="Jobs">
+      <div role="rowgroup">
+        <JobRow job={job} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={2} />
+      </div>
+    </div>,
+  );
+  return screen.getByRole('row', { name: job.fileName ?? job.id });
+}
+
+const names = (row: HTMLElement) => within(row).queryAllByRole('button').map((b) => b.getAttribute('aria-label'));
+
+describe('job row', () => {
+  it('shows a queued job with its progress bar and Cancel and Remove', () => {
+    const row = renderRow(makeJob());
+    expect(within(row).getByText('Queued')).toBeInTheDocument();
+    const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png' });
+    expect(bar).toHaveAttribute('aria-valuenow', '0');
+    expect(names(row)).toEqual(['Copy id of photo.png', 'Cancel photo.png', 'Remove photo.png from batch']);
+    expect(within(row).getByRole('checkbox', { name: 'Select photo.png' })).not.toBeChecked();
+  });
+
+  it('shows a running job with percent and phase', () => {
+    const row = renderRow(makeJob({ state: 'Running', last: { ...makeJob().last!, progress: { percent: 42, phase: 'converting' } } }));
+    const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png' });
+    expect(bar).toHaveAttribute('aria-valuenow', '42');
+    expect(within(row).getByText('42% · converting')).toBeInTheDocument();
+  });
+
+  it('shows a succeeded job with a download link named after output.fileName and a countdown', () => {
+    const soon = new Date(Date.now() + 30 * 60_000).toISOString();
+    const row = renderRow(
+      makeJob({
+        state: 'Succeeded',
+        last: { progress: { percent: 100, phase: null }, metrics: { inputBytes: 120_000, outputBytes: 80_000, creditCost: 1 }, error: null, output: { fileName: 'photo.jpg', contentType: 'image/jpeg', fileCount: 1 } },
+        expiry: { earliest: soon, latest: soon },
+      }),
+    );
+    const link = within(row).getByRole('link', { name: 'Download photo.jpg' });
+    expect(link).toHaveAttribute('href', '/convert/job/019c56457340753ba9441d7b4e6516a0/download');
+    expect(link).toHaveAttribute('download', 'photo.jpg');
+    expect(within(row).getByText(/until the output expires/)).toBeInTheDocument();
+    expect(names(row)).toContain('Delete photo.png');
+    expect(names(row)).not.toContain('Cancel photo.png');
+  });
+
+  it('shows a succeeded job whose output expired without a download', () => {
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const row = renderRow(makeJob({ state: 'Succeeded', outputExpired: true, expiry: { earliest: past, latest: past } }));
+    expect(within(row).queryByRole('link', { name: /Download/ })).toBeNull();
+    expect(within(row).getByText('expired')).toBeInTheDocument();
+  });
+
+  it('shows a failed job with its error code and detail', () => {
+    const row = renderRow(
+      makeJob({ state: 'Failed', last: { ...makeJob().last!, error: { code: 'convert.invalid_input', detail: 'not a PNG' } } }),
+    );
+    expect(within(row).getByText('Failed')).toBeInTheDocument();
+    expect(within(row).getByText('convert.invalid_input: not a PNG')).toBeInTheDocument();
+    expect(names(row)).toEqual(['Copy id of photo.png', 'Delete photo.png', 'Remove photo.png from batch']);
+  });
+
+  it('shows a canceled job with Delete and Remove', () => {
+    const row = renderRow(makeJob({ state: 'Canceled' }));
+    expect(within(row).getByText('Canceled')).toBeInTheDocument();
+    expect(names(row)).toContain('Delete photo.png');
+  });
+
+  it('shows a job not seen yet by its id, offering only Remove', () => {
+    const row = renderRow(makeJob({ state: 'Unknown', fileName: null, last: null }));
+    expect(within(row).getByText('Unknown')).toBeInTheDocument();
+    expect(within(row).getByText('Not checked with the Convert API yet.')).toBeInTheDocument();
+    expect(names(row).filter((n) => !n?.startsWith('Copy'))).toEqual(['Remove 019c56457340753ba9441d7b4e6516a0 from batch']);
+  });
+
+  it('says a gone job is unknown upstream and offers Remove', () => {
+    const row = renderRow(makeJob({ state: 'Gone', problem: { status: 404, error: 'jobs.not_found', detail: null } }));
+    expect(within(row).getByText(/does not know this job/)).toBeInTheDocument();
+    expect(names(row)).toEqual(['Copy id of photo.png', 'Remove photo.png from batch']);
+  });
+
+  it('says a forbidden job belongs to another account and offers Remove', () => {
+    const row = renderRow(makeJob({ state: 'Forbidden', problem: { status: 403, error: 'jobs.forbidden', detail: null } }));
+    expect(within(row).getByText(/belongs to another Convert API account/)).toBeInTheDocument();
+    expect(names(row)).toEqual(['Copy id of photo.png', 'Remove photo.png from batch']);
+  });
+});
