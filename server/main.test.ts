@@ -1,0 +1,140 @@
+// @vitest-environment node
+/**
+ * `tsx server/main.ts` as an operator runs it. Development mode (`--dev`) is used so that the tests never
+ * rebuild dist/ under other tests' feet; the proxy, /api and security code are the same in both modes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { answers, startFakeUpstream } from './testing/fake-upstream.ts';
+import { rawRequest } from './testing/raw-request.ts';
+
+const processes: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const child of processes.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+  waitFor(pattern: RegExp): Promise<RegExpExecArray>;
+}
+
+async function startMain(env: Record<string, string>, args: string[] = ['--dev']): Promise<Started> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dash-main-'));
+  dirs.push(dataDir);
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(FAST_API_|DASHBOARD_PASSWORD|HOST$|PORT$|ALLOWED_HOSTS)/.test(name)) clean[name] = value;
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+    env: { ...clean, DATA_DIR: dataDir, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  processes.push(child);
+  const lines: string[] = [];
+  const listeners: (() => void)[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      lines.push(line);
+      listeners.forEach((listener) => listener());
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(pattern) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const line of lines) {
+            const match = pattern.exec(line);
+            if (match) return resolve(match);
+          }
+        };
+        listeners.push(check);
+        exited.then((code) => reject(new Error(`main exited (${code}):\n${lines.join('\n')}`)));
+        check();
+      });
+    },
+  };
+}
+
+describe('npm start / npm run dev', () => {
+  it('refuses a non-loopback HOST without a password, saying why, and exits 1', async () => {
+    const started = await startMain({ HOST: '0.0.0.0' });
+    expect(await started.exited).toBe(1);
+    const output = started.lines.join('\n');
+    expect(output).toContain('DASHBOARD_PASSWORD');
+    expect(output).toContain('0.0.0.0');
+  });
+
+  it('refuses FAST_API_BASE without FAST_API_KEY with a clear message', async () => {
+    const started = await startMain({ FAST_API_BASE: 'https://api.tools.fast' });
+    expect(await started.exited).toBe(1);
+    expect(started.lines.join('\n')).toMatch(/FAST_API_KEY is required/);
+  });
+
+  it('serves the app with Vite, proxies to FAST_API_BASE with FAST_API_KEY, never prints the key, and stops on SIGTERM', async () => {
+    const fake = await startFakeUpstream();
+    try {
+      fake.handle(answers.json(200, { conversions: [] }));
+      const key = 'main-test-key-93b1d7';
+      const started = await startMain({ FAST_API_BASE: fake.url, FAST_API_KEY: key });
+      const [, url] = await started.waitFor(/Dashboard: (http:\/\/\S+)/);
+      await started.waitFor(new RegExp(`Upstream: ${fake.url}`));
+
+      const html = await rawRequest(url, '/');
+      expect(html.status).toBe(200);
+      expect(html.headers['content-type']).toMatch(/^text\/html/);
+      const csp = String(html.headers['content-security-policy']);
+      const nonce = /script-src 'self' 'nonce-([^']+)'/.exec(csp)?.[1];
+      expect(nonce).toBeTruthy();
+      expect(csp).not.toMatch(/unsafe-/);
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      // Every inline script Vite adds carries the nonce.
+      for (const tag of html.text.match(/<script\b[^>]*>/g) ?? []) {
+        if (!/\ssrc=/.test(tag)) expect(tag).toContain(`nonce="${nonce}"`);
+      }
+      const spa = await rawRequest(url, '/batches/some-batch');
+      expect(spa.status).toBe(200);
+      expect(spa.headers['content-security-policy']).toBe(csp);
+
+      const proxied = await rawRequest(url, '/convert/conversions');
+      expect(proxied.status).toBe(200);
+      expect(fake.requests.at(-1)?.headers['x-fast-api-key']).toBe(key);
+
+      started.child.kill('SIGTERM');
+      expect(await started.exited).toBe(0);
+      expect(started.lines.join('\n')).not.toContain(key);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+
+  it('starts the bundled Convert service when FAST_API_BASE is unset and stops it on SIGTERM', async () => {
+    const started = await startMain({});
+    const [, url] = await started.waitFor(/Dashboard: (http:\/\/\S+)/);
+    const [, bundledUrl] = await started.waitFor(/Upstream: bundled Convert service at (http:\/\/\S+)/);
+    expect(new URL(bundledUrl).hostname).toBe('127.0.0.1');
+    const conversions = await rawRequest(url, '/convert/conversions');
+    expect(conversions.status).toBe(200);
+    expect(conversions.json<{ conversions: unknown[] }>().conversions.length).toBeGreaterThan(0);
+    // Without the dashboard's key, the bundled service refuses.
+    const direct = await rawRequest(bundledUrl, '/convert/conversions');
+    expect(direct.status).toBe(401);
+
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    await expect(rawRequest(bundledUrl, '/convert/conversions')).rejects.toThrow(/ECONNREFUSED/);
+  }, 60_000);
+});
