@@ -43,6 +43,7 @@ export interface JobRow {
   input_bytes: number;
   output_bytes: number;
   credits: number;
+  version: number;
 }
 
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
@@ -95,7 +96,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   percent REAL NOT NULL DEFAULT 0,
   input_bytes INTEGER NOT NULL DEFAULT 0,
   output_bytes INTEGER NOT NULL DEFAULT 0,
-  credits REAL NOT NULL DEFAULT 0
+  credits REAL NOT NULL DEFAULT 0,
+  -- goes up on every change of the row: snapshots re-serialise only the jobs whose version moved
+  version INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS batch_jobs (
@@ -165,15 +168,20 @@ export function openBatchStore(dataDir: string) {
     getBatchJob: db.prepare<[string, string], BatchJobRow>(
       'SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? AND bj.job_id = ?',
     ),
+    batchJobVersions: db
+      .prepare<[string], [string, number, number]>(
+        'SELECT bj.job_id, j.version, bj.added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? ORDER BY bj.rowid',
+      )
+      .raw(true),
     batchJobs: db.prepare<[string], BatchJobRow>(
       'SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? ORDER BY bj.rowid',
     ),
     submission: db.prepare<[string, string, number, number, number, number, string]>(
-      `UPDATE jobs SET file_name = ?, target_format = ?, submitted_at = ?, last_seen_active_at = ?, state = 'Queued',
+      `UPDATE jobs SET version = version + 1, file_name = ?, target_format = ?, submitted_at = ?, last_seen_active_at = ?, state = 'Queued',
          credits = ?, added_at = min(added_at, ?) WHERE id = ?`,
     ),
     status: db.prepare(
-      `UPDATE jobs SET state = @state, last_json = @last_json, last_checked_at = @checked,
+      `UPDATE jobs SET version = version + 1, state = @state, last_json = @last_json, last_checked_at = @checked,
          last_seen_active_at = CASE WHEN @active THEN max(coalesce(last_seen_active_at, 0), @sent) ELSE last_seen_active_at END,
          first_seen_terminal_at = CASE WHEN @terminal THEN coalesce(first_seen_terminal_at, @checked) ELSE first_seen_terminal_at END,
          output_expired = CASE WHEN @expired THEN 1 ELSE output_expired END,
@@ -182,14 +190,14 @@ export function openBatchStore(dataDir: string) {
        WHERE id = @id`,
     ),
     finalProblem: db.prepare<[string, string, number, string]>(
-      `UPDATE jobs SET state = ?, problem_json = ?, last_checked_at = ?, percent = 100, has_output = 0 WHERE id = ?`,
+      `UPDATE jobs SET version = version + 1, state = ?, problem_json = ?, last_checked_at = ?, percent = 100, has_output = 0 WHERE id = ?`,
     ),
-    problem: db.prepare<[string, number, string]>('UPDATE jobs SET problem_json = ?, last_checked_at = ? WHERE id = ?'),
+    problem: db.prepare<[string, number, string]>('UPDATE jobs SET version = version + 1, problem_json = ?, last_checked_at = ? WHERE id = ?'),
     deleted: db.prepare<[number, string]>(
-      `UPDATE jobs SET state = 'Gone', deleted_at = ?, has_output = 0, percent = 100, problem_json = NULL WHERE id = ?`,
+      `UPDATE jobs SET version = version + 1, state = 'Gone', deleted_at = ?, has_output = 0, percent = 100, problem_json = NULL WHERE id = ?`,
     ),
-    outputExpired: db.prepare<[string]>('UPDATE jobs SET output_expired = 1 WHERE id = ? AND output_expired = 0'),
-    downloaded: db.prepare<[number, string]>('UPDATE jobs SET downloaded_at = ? WHERE id = ?'),
+    outputExpired: db.prepare<[string]>('UPDATE jobs SET version = version + 1, output_expired = 1 WHERE id = ? AND output_expired = 0'),
+    downloaded: db.prepare<[number, string]>('UPDATE jobs SET version = version + 1, downloaded_at = ? WHERE id = ?'),
     summaries: db.prepare<[], SummaryRow>(`${SUMMARY_SELECT} GROUP BY b.id ORDER BY b.created_at DESC, b.id`),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ? GROUP BY b.id`),
     activeJobs: db.prepare<[], { id: string; since: number }>(
@@ -312,6 +320,8 @@ export function openBatchStore(dataDir: string) {
     isListed: (jobId: string): boolean => q.isLinked.get(jobId) !== undefined,
     /** The batch's jobs in the order they were added. */
     batchJobs: (batchId: string): BatchJobRow[] => q.batchJobs.all(batchId),
+    /** `[jobId, version, linkAddedAt]` of the batch's jobs in order: cheap, to find what changed since last time. */
+    batchJobVersions: (batchId: string): [string, number, number][] => q.batchJobVersions.all(batchId),
     summaries: (): SummaryRow[] => q.summaries.all(),
     summary: (batchId: string): SummaryRow | undefined => q.summary.get(batchId),
     /** Jobs still to be polled: not final, listed in at least one batch. */

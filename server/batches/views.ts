@@ -1,7 +1,9 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
 import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashboard-api.ts';
 import { expiryWindow, iso } from './expiry.ts';
-import type { BatchJobRow, BatchRow, SummaryRow } from './store.ts';
+import type { BatchJobRow, BatchRow, JobRow, SummaryRow } from './store.ts';
+
+export type SummaryFields = Pick<JobRow, 'state' | 'has_output' | 'output_expired' | 'percent' | 'input_bytes' | 'output_bytes' | 'credits'>;
 
 export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob {
   return {
@@ -41,7 +43,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 }
 
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
-export function summaryFromJobs(batch: BatchRow, rows: readonly BatchJobRow[]): BatchSummary {
+export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
   const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
   let outputsReady = 0;
   let percentSum = 0;

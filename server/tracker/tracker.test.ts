@@ -1,26 +1,14 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerResponse } from 'node:http';
-import type { JobStatus } from '../../contract/status.ts';
 import { startFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
 import { FakeClock } from './fake-clock.ts';
 import { createTracker, type Problem, type Tracker } from './tracker.ts';
+import { jobId, statusBody } from './test-fixtures.ts';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'reset';
 type Script = (jobId: string, n: number, now: number) => Answer;
-
-export function jobId(i: number): string {
-  return `019c5645734075${i.toString(16).padStart(18, '0')}`;
-}
-
-export function statusBody(id: string, status: JobStatus, percent = 0) {
-  return {
-    id, status, progress: { percent: status === 'Succeeded' ? 100 : percent, phase: null },
-    metrics: { inputBytes: 10, outputBytes: status === 'Succeeded' ? 20 : 0, creditCost: 1 },
-    error: null, output: status === 'Succeeded' ? { fileName: 'a.jpg', contentType: 'image/jpeg', fileCount: 1 } : null,
-  };
-}
 
 interface Harness {
   clock: FakeClock;

@@ -1,0 +1,323 @@
+// @vitest-environment node
+import { afterEach, describe, expect, it } from 'vitest';
+import type {
+  AddIdsResponse,
+  BatchListResponse,
+  BatchSnapshot,
+  CreateBatchResponse,
+  SubmitFileResponse,
+} from '../../contract/dashboard-api.ts';
+import { answers } from '../testing/fake-upstream.ts';
+import { jobId, statusBody } from '../tracker/test-fixtures.ts';
+import { json, startServiceHarness, type ServiceHarness } from './test-harness.ts';
+
+let h: ServiceHarness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function createBatch(name = 'Night run', ids?: string): Promise<CreateBatchResponse> {
+  const res = await h.app.inject({ method: 'POST', url: '/api/batches', headers: json, payload: { name, ids } });
+  expect(res.statusCode).toBe(201);
+  return res.json();
+}
+
+async function snapshot(batchId: string): Promise<BatchSnapshot> {
+  const res = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}` });
+  expect(res.statusCode).toBe(200);
+  return res.json();
+}
+
+function multipart(fileName: string, content: string) {
+  const boundary = '----test-boundary-42';
+  const body =
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n${content}\r\n--${boundary}--\r\n`;
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+describe('batches through the /api routes', () => {
+  it('creates, lists, renames and deletes a batch', async () => {
+    h = await startServiceHarness();
+    const created = await createBatch('  Night run  ');
+    expect(created.batch).toMatchObject({ name: 'Night run', jobCount: 0, progressPercent: 0 });
+    expect(created.ids).toBeNull();
+
+    const list = (await h.app.inject({ method: 'GET', url: '/api/batches' })).json<BatchListResponse>();
+    expect(list.batches.map((b) => b.name)).toEqual(['Night run']);
+    expect(list.upstream.state).toBe('unknown');
+
+    const renamed = await h.app.inject({ method: 'PATCH', url: `/api/batches/${created.batch.id}`, headers: json, payload: { name: 'Day run' } });
+    expect(renamed.json()).toMatchObject({ id: created.batch.id, name: 'Day run' });
+
+    const deleted = await h.app.inject({ method: 'DELETE', url: `/api/batches/${created.batch.id}` });
+    expect(deleted.statusCode).toBe(204);
+    const gone = await h.app.inject({ method: 'GET', url: `/api/batches/${created.batch.id}` });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json()).toMatchObject({ error: 'batches.not_found' });
+  });
+
+  it('refuses bad names, bad JSON and unknown batches with the error envelope', async () => {
+    h = await startServiceHarness();
+    const cases = [
+      { payload: { name: '   ' }, status: 400, error: 'request.invalid_body', detail: /1–200/ },
+      { payload: { name: 'x'.repeat(201) }, status: 400, error: 'request.invalid_body', detail: /1–200/ },
+      { payload: { name: 'ok', ids: 42 }, status: 400, error: 'request.invalid_body', detail: /ids must be text/ },
+      { payload: '{"name":', status: 400, error: 'request.invalid_body', detail: /JSON/i },
+    ];
+    for (const c of cases) {
+      const res = await h.app.inject({ method: 'POST', url: '/api/batches', headers: json, payload: c.payload });
+      expect(res.statusCode).toBe(c.status);
+      expect(res.json().error).toBe(c.error);
+      expect(res.json().detail).toMatch(c.detail);
+    }
+    const odd = await h.app.inject({ method: 'GET', url: '/api/batches/..%2f..%2fetc' });
+    expect(odd.statusCode).toBe(404);
+    expect(odd.json()).toMatchObject({ error: 'batches.not_found' });
+    const text = await h.app.inject({ method: 'POST', url: '/api/batches', headers: { 'content-type': 'text/plain' }, payload: 'hi' });
+    expect(text.statusCode).toBe(400);
+    expect(text.json()).toMatchObject({ error: 'request.invalid_body', detail: expect.stringMatching(/JSON object/) });
+    const xml = await h.app.inject({ method: 'POST', url: '/api/batches', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.json().error).toBe('request.invalid_content_type');
+  });
+
+  it('adds ids from junk text, reporting duplicates and rejected tokens with reasons', async () => {
+    h = await startServiceHarness();
+    const a = jobId(1);
+    const b = jobId(2);
+    const { batch, ids } = await createBatch('Paste', `job ${a} queued`);
+    expect(ids).toEqual({ added: [a], duplicates: 0, rejected: [] });
+    const hyphenated = `${b.slice(0, 8)}-${b.slice(8, 12)}-${b.slice(12, 16)}-${b.slice(16, 20)}-${b.slice(20)}`.toUpperCase();
+    const text = [
+      'id,status',
+      `${a},Succeeded`,
+      `"${hyphenated}"`,
+      `{"id": "${b}"}`,
+      '019c56457340753ba9441d7b4e6516a',
+      '019c56457340753ba9441d7b4e6516aZ',
+      '019c5645-7340753b-a944-1d7b-4e6516a0',
+      'INFO 12:00:01 submitted',
+    ].join('\n');
+    const res = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/ids`, headers: json, payload: { text } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<AddIdsResponse>();
+    expect(body.added).toEqual([b]);
+    // `a` is already in the batch; `b` appears twice.
+    expect(body.duplicates).toBe(2);
+    expect(body.rejected).toEqual([
+      { token: '019c56457340753ba9441d7b4e6516a', reason: 'wrong_length' },
+      { token: '019c56457340753ba9441d7b4e6516aZ', reason: 'not_hex' },
+      { token: '019c5645-7340753b-a944-1d7b-4e6516a0', reason: 'malformed_hyphenation' },
+    ]);
+    const snap = await snapshot(batch.id);
+    expect(snap.jobs.map((j) => [j.id, j.state])).toEqual([[a, 'Unknown'], [b, 'Unknown']]);
+    expect(snap.batch.counts.Unknown).toBe(2);
+
+    const bad = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/ids`, headers: json, payload: { ids: [a] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().detail).toMatch(/text/);
+  });
+
+  it('takes 10,000 ids in one paste and serves their snapshot without calling the upstream', async () => {
+    h = await startServiceHarness();
+    const ids = Array.from({ length: 10_000 }, (_, i) => jobId(i));
+    const text = ids.map((id, i) => `2026-11-29T12:00:${String(i % 60).padStart(2, '0')}Z INFO worker-7 job ${id} submitted to /convert?targetFormat=jpg (ok)`).join('\n');
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    const { batch, ids: added } = await createBatch('Big paste', text);
+    expect(added!.added).toHaveLength(10_000);
+    const before = h.fake.requests.length;
+    const started = performance.now();
+    const snap = await snapshot(batch.id);
+    const firstMs = performance.now() - started;
+    expect(snap.jobs).toHaveLength(10_000);
+    expect(snap.jobs[9_999].id).toBe(ids[9_999]);
+    expect(snap.batch.jobCount).toBe(10_000);
+    expect(h.fake.requests.length).toBe(before);
+    // One job changes: only its fragment is rebuilt, and the snapshot shows it.
+    h.service.observe({ jobId: ids[4_321], action: 'status', statusCode: 200, body: statusBody(ids[4_321], 'Running', 70) });
+    const again = performance.now();
+    const changed = await snapshot(batch.id);
+    const changedMs = performance.now() - again;
+    expect(changed.jobs[4_321]).toMatchObject({ state: 'Running', last: { progress: { percent: 70 } } });
+    expect(changed.batch.counts).toMatchObject({ Running: 1, Unknown: 9_999 });
+    // Reported, not asserted: the machine is shared. Both include inject and parsing the 4 MB answer.
+    console.info(`10k-job snapshot: first ${firstMs.toFixed(0)} ms, after one change ${changedMs.toFixed(0)} ms`);
+  });
+
+  it('answers 304 to a matching If-None-Match and a new ETag once a job changes', async () => {
+    h = await startServiceHarness();
+    const id = jobId(5);
+    const { batch } = await createBatch('Tags', id);
+    const first = await h.app.inject({ method: 'GET', url: `/api/batches/${batch.id}` });
+    const etag = first.headers.etag as string;
+    expect(etag).toBeTruthy();
+    expect(first.headers['x-server-time']).toBeTruthy();
+    const same = await h.app.inject({ method: 'GET', url: `/api/batches/${batch.id}`, headers: { 'if-none-match': etag } });
+    expect(same.statusCode).toBe(304);
+    expect(same.body).toBe('');
+    expect(same.headers['x-server-time']).toBeTruthy();
+
+    h.service.observe({ jobId: id, action: 'status', statusCode: 200, body: statusBody(id, 'Running', 40) });
+    const changed = await h.app.inject({ method: 'GET', url: `/api/batches/${batch.id}`, headers: { 'if-none-match': etag } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect(changed.json<BatchSnapshot>().jobs[0]).toMatchObject({ state: 'Running', last: { progress: { percent: 40 } } });
+  });
+
+  it('removes ids from a batch and validates them', async () => {
+    h = await startServiceHarness();
+    const { batch } = await createBatch('Remove', `${jobId(1)} ${jobId(2)} ${jobId(3)}`);
+    const res = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/remove`, headers: json, payload: { ids: [jobId(2), jobId(9)] } });
+    expect(res.json()).toEqual({ removed: 1 });
+    expect((await snapshot(batch.id)).jobs.map((j) => j.id)).toEqual([jobId(1), jobId(3)]);
+    const bad = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/remove`, headers: json, payload: { ids: ['../etc'] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'request.invalid_job_id', detail: expect.stringMatching(/ids\[0\]/) });
+  });
+
+  it('streams a submitted file unchanged upstream and records the job before answering 202', async () => {
+    h = await startServiceHarness();
+    const id = jobId(77);
+    h.fake.handle(answers.json(202, { id, status: 'Queued', creditCost: 1 }));
+    const { batch } = await createBatch('Uploads');
+    const { body, contentType } = multipart('holiday.png', 'PNGDATA'.repeat(100));
+    const res = await h.app.inject({
+      method: 'POST',
+      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=holiday.png`,
+      headers: { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(202);
+    const { job } = res.json<SubmitFileResponse>();
+    expect(job).toMatchObject({ id, state: 'Queued', fileName: 'holiday.png', targetFormat: 'jpg' });
+    expect(job.submittedAt).toBe(new Date(h.clock.now()).toISOString());
+    expect(job.lastSeenActiveAt).toBe(job.submittedAt);
+
+    const upstreamReq = h.fake.requests[0];
+    expect(upstreamReq.method).toBe('POST');
+    expect(upstreamReq.url).toBe('/convert?targetFormat=jpg');
+    expect(upstreamReq.headers['content-type']).toBe(contentType);
+    expect(upstreamReq.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(upstreamReq.headers['x-fast-api-key']).toBe('test-key');
+    expect(upstreamReq.bodyText).toBe(body);
+
+    const snap = await snapshot(batch.id);
+    expect(snap.jobs).toHaveLength(1);
+    expect(snap.batch.credits).toBe(1);
+    expect(h.service.tracker.isTracked(id)).toBe(true);
+  });
+
+  it('passes a 429 with its Retry-After through unchanged and never retries the submission', async () => {
+    h = await startServiceHarness();
+    h.fake.handle(answers.tooMany(12, 'queue.limit_exceeded'));
+    const { batch } = await createBatch('Busy');
+    const { body, contentType } = multipart('a.png', 'x');
+    const res = await h.app.inject({
+      method: 'POST',
+      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png`,
+      headers: { 'content-type': contentType },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['retry-after']).toBe('12');
+    expect(res.json()).toEqual({ error: 'queue.limit_exceeded', detail: 'slow down' });
+    await h.advance(60_000);
+    expect(h.fake.requests).toHaveLength(1);
+    expect((await snapshot(batch.id)).jobs).toHaveLength(0);
+  });
+
+  it('refuses a submission without a target format or multipart body before anything reaches the upstream', async () => {
+    h = await startServiceHarness();
+    const { batch } = await createBatch('Checks');
+    const { body, contentType } = multipart('a.png', 'x');
+    const noTarget = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/files?fileName=a.png`, headers: { 'content-type': contentType }, payload: body });
+    expect(noTarget.statusCode).toBe(400);
+    expect(noTarget.json().detail).toMatch(/targetFormat/);
+    const notMultipart = await h.app.inject({
+      method: 'POST', url: `/api/batches/${batch.id}/files?fileName=a.png&targetFormat=jpg`, headers: json, payload: { file: 'x' },
+    });
+    expect(notMultipart.statusCode).toBe(400);
+    expect(notMultipart.json().error).toBe('request.invalid_content_type');
+    expect(h.fake.requests).toHaveLength(0);
+  });
+
+  it('reflects what the proxy saw: a 410 download expires the output, a 204 delete marks the job gone', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(1), jobId(2)];
+    const { batch } = await createBatch('Proxy', `${a} ${b}`);
+    h.service.observe({ jobId: a, action: 'status', statusCode: 200, body: statusBody(a, 'Succeeded') });
+    h.service.observe({ jobId: a, action: 'download', statusCode: 200 });
+    let job = (await snapshot(batch.id)).jobs[0];
+    expect(job.downloadedAt).not.toBeNull();
+    expect((await snapshot(batch.id)).batch.outputsReady).toBe(1);
+    h.service.observe({ jobId: a, action: 'download', statusCode: 410 });
+    h.service.observe({ jobId: b, action: 'delete', statusCode: 204 });
+    const snap = await snapshot(batch.id);
+    job = snap.jobs[0];
+    expect(job.outputExpired).toBe(true);
+    expect(snap.batch.outputsReady).toBe(0);
+    expect(snap.jobs[1].state).toBe('Gone');
+    expect(h.service.tracker.isTracked(b)).toBe(false);
+    // A job no batch lists is not recorded.
+    h.service.observe({ jobId: jobId(99), action: 'status', statusCode: 200, body: statusBody(jobId(99), 'Running') });
+    expect(h.service.store.getJob(jobId(99))).toBeUndefined();
+  });
+
+  it('gives the expiry window from the last time seen active to the first time seen finished', async () => {
+    h = await startServiceHarness();
+    const [watched, pasted, expired] = [jobId(1), jobId(2), jobId(3)];
+    const { batch } = await createBatch('Expiry', `${watched} ${pasted} ${expired}`);
+    const t0 = h.clock.now();
+    h.service.observe({ jobId: watched, action: 'status', statusCode: 200, body: statusBody(watched, 'Running', 50) });
+    await h.clock.advance(4_000);
+    const t1 = h.clock.now();
+    h.service.observe({ jobId: watched, action: 'status', statusCode: 200, body: statusBody(watched, 'Succeeded') });
+    h.service.observe({ jobId: pasted, action: 'status', statusCode: 200, body: statusBody(pasted, 'Succeeded') });
+    h.service.observe({ jobId: expired, action: 'status', statusCode: 200, body: { ...statusBody(expired, 'Succeeded'), output: null } });
+    const jobs = (await snapshot(batch.id)).jobs;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(jobs[0].expiry).toEqual({ earliest: iso(t0 + 3_600_000), latest: iso(t1 + 3_600_000) });
+    expect(jobs[1].expiry).toEqual({ unknown: true, earliest: iso(t1), latest: iso(t1 + 3_600_000) });
+    expect(jobs[2].outputExpired).toBe(true);
+    expect(jobs.map((j) => j.firstSeenTerminalAt)).toEqual([iso(t1), iso(t1), iso(t1)]);
+  });
+
+  it('refreshes one job on demand, at most once a second', async () => {
+    h = await startServiceHarness();
+    const id = jobId(4);
+    h.fake.handle(answers.json(200, statusBody(id, 'Running', 30)));
+    const { batch } = await createBatch('Refresh', id);
+    const res = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/jobs/${id}/refresh` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id, state: 'Running', last: { progress: { percent: 30 } } });
+    await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/jobs/${id}/refresh` });
+    expect(h.fake.requests).toHaveLength(1);
+    const notInBatch = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/jobs/${jobId(5)}/refresh` });
+    expect(notInBatch.statusCode).toBe(404);
+  });
+
+  it('keeps batches across a restart and resumes polling the jobs that were still active', async () => {
+    h = await startServiceHarness();
+    const [active, done] = [jobId(1), jobId(2)];
+    const { batch } = await createBatch('Survivor', `${active} ${done}`);
+    h.service.observe({ jobId: done, action: 'status', statusCode: 200, body: statusBody(done, 'Succeeded') });
+    h.service.observe({ jobId: active, action: 'status', statusCode: 200, body: statusBody(active, 'Running', 10) });
+    await h.stop();
+
+    h.fake.handle(answers.json(200, statusBody(active, 'Succeeded')));
+    await h.restart();
+    const snap = await snapshot(batch.id);
+    expect(snap.batch.name).toBe('Survivor');
+    expect(snap.jobs.map((j) => j.state)).toEqual(['Running', 'Succeeded']);
+    await h.advance(30_000);
+    expect(h.fake.requests.map((r) => r.url)).toEqual([`/convert/job/${active}`]);
+    expect((await snapshot(batch.id)).jobs[0].state).toBe('Succeeded');
+  });
+
+  it('answers its config', async () => {
+    h = await startServiceHarness({ upstreamLabel: 'bundled', retentionSeconds: 1800 });
+    const res = await h.app.inject({ method: 'GET', url: '/api/config' });
+    expect(res.json()).toEqual({ upstream: 'bundled', retentionSeconds: 1800 });
+  });
+});
