@@ -1,4 +1,6 @@
 // @vitest-environment node
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type {
   AddIdsResponse,
@@ -313,6 +315,52 @@ describe('batches through the /api routes', () => {
     await h.advance(30_000);
     expect(h.fake.requests.map((r) => r.url)).toEqual([`/convert/job/${active}`]);
     expect((await snapshot(batch.id)).jobs[0].state).toBe('Succeeded');
+  });
+
+  it('makes a demo batch of the offered pairs, waiting out a queue-limit 429 instead of failing', async () => {
+    h = await startServiceHarness();
+    await mkdir(join(h.dir, 'samples'));
+    await writeFile(join(h.dir, 'samples', 'a.png'), 'PNG');
+    await writeFile(
+      join(h.dir, 'samples', 'demo.json'),
+      JSON.stringify({ items: [{ file: 'a.png', targetFormat: 'jpg' }, { file: 'a.png', targetFormat: 'bmp' }, { file: '../../etc/passwd', targetFormat: 'jpg' }] }),
+    );
+    let posts = 0;
+    h.fake.handle((req, res, rec) => {
+      rec.bodyDone.then(() => {
+        if (req.method === 'GET') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end(JSON.stringify({ conversions: [{ id: 'image.png-to-jpg', sourceFormats: ['png'], targetFormat: 'jpg' }] }));
+        }
+        posts++;
+        if (posts === 1) {
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3' });
+          return res.end(JSON.stringify({ error: 'queue.limit_exceeded', detail: 'full' }));
+        }
+        res.writeHead(202, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: jobId(8), status: 'Queued', creditCost: 1 }));
+      });
+    });
+    let settled = false;
+    const pending = h.app.inject({ method: 'POST', url: '/api/batches/demo' }).finally(() => (settled = true));
+    const start = h.clock.now();
+    while (!settled) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (h.clock.nextTimerAt() !== undefined) await h.clock.advance(500);
+    }
+    const res = await pending;
+    expect(res.statusCode).toBe(201);
+    const answer = res.json<CreateBatchResponse>();
+    expect(answer.submissions).toEqual([
+      { file: 'a.png', targetFormat: 'jpg', jobId: jobId(8), error: null },
+      { file: 'a.png', targetFormat: 'bmp', jobId: null, error: expect.objectContaining({ error: 'demo.unsupported_pair' }) },
+    ]);
+    expect(posts).toBe(2);
+    expect(h.clock.now() - start).toBeGreaterThanOrEqual(3000);
+    expect(answer.batch.jobCount).toBe(1);
+    const post = h.fake.requests.find((r) => r.method === 'POST')!;
+    expect(post.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(post.bodyText).toContain('filename="a.png"');
   });
 
   it('answers its config', async () => {
