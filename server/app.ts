@@ -99,6 +99,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       method: ['GET', 'HEAD'],
       url: '/*',
       handler: (request, reply) => {
+        // Vite's own SPA fallback would answer unknown /api paths with the app; they get the JSON 404.
+        if (isServerPath(request.url)) return reply.callNotFound();
         reply.hijack();
         const res = reply.raw;
         devServer.middlewares(request.raw, res, () => {

@@ -109,6 +109,12 @@ describe('npm start / npm run dev', () => {
       expect(spa.status).toBe(200);
       expect(spa.headers['content-security-policy']).toBe(csp);
 
+      const unknownApi = await rawRequest(url, '/api/nope');
+      expect(unknownApi.status).toBe(404);
+      expect(unknownApi.json()).toMatchObject({ error: 'not_found' });
+      const rebound = await rawRequest(url, '/', { headers: { host: '127.0.0.1.attacker.test' } });
+      expect(rebound.status).toBe(421);
+
       const proxied = await rawRequest(url, '/convert/conversions');
       expect(proxied.status).toBe(200);
       expect(fake.requests.at(-1)?.headers['x-fast-api-key']).toBe(key);

@@ -91,8 +91,9 @@ async function main(): Promise<void> {
           return createServer({
             root,
             appType: 'spa',
-            // Host names are checked by the server itself (security.ts) before Vite sees a request.
-            server: { middlewareMode: true, hmr: { server: httpServer }, allowedHosts: true },
+            // The server checks Host on every request (security.ts); Vite's own check also covers its HMR
+            // websocket upgrades, which do not pass through Fastify's hooks.
+            server: { middlewareMode: true, hmr: { server: httpServer }, allowedHosts: [config.host, ...config.allowedHosts] },
             html: { cspNonce: nonce },
           });
         }

@@ -310,6 +310,15 @@ describe('upstream failures', () => {
   });
 });
 
+describe('server timeouts', () => {
+  it('sets no overall request deadline, so uploads longer than five minutes are not cut, but bounds header reads', async () => {
+    const h = await start();
+    expect(h.app.server.requestTimeout).toBe(0);
+    expect(h.app.server.headersTimeout).toBeGreaterThan(0);
+    expect(h.app.server.headersTimeout).toBeLessThanOrEqual(120_000);
+  });
+});
+
 describe('client aborts', () => {
   function abortAfterFirstBytes(base: string, path: string): Promise<void> {
     return new Promise((resolve, reject) => {
