@@ -3,7 +3,7 @@ import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { TrackedState } from '../../../contract/dashboard-api.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses } from '../../components/ui/button.tsx';
-import { inputClasses } from '../../components/ui/field.tsx';
+import { inputBase } from '../../components/ui/field.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
 import { describeError } from '../../lib/error-messages.ts';
@@ -112,14 +112,14 @@ export function BatchRoute() {
             placeholder="Search id or file name"
             value={view.query}
             onChange={(e) => setParam('q', e.target.value || null)}
-            className={`${inputClasses} w-56`}
+            className={`${inputBase} w-56`}
           />
           <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
             Sort
             <select
               value={view.sort}
               onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value as JobSort))}
-              className={`${inputClasses} w-48`}
+              className={`${inputBase} w-48`}
             >
               {Object.entries(SORTS).map(([value, label]) => (
                 <option key={value} value={value}>

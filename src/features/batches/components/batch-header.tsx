@@ -48,7 +48,7 @@ export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshne
       </div>
       <dl className="flex flex-wrap gap-x-8 gap-y-2">
         <Stat label="Done" value={`${done} of ${batch.jobCount}`} />
-        <Stat label="Outputs ready" value={`${batch.outputsReady} of ${batch.jobCount} outputs ready`} />
+        <Stat label="Outputs" value={`${batch.outputsReady} of ${batch.jobCount} outputs ready`} />
         <Stat label="Running" value={String(batch.counts.Running)} />
         <Stat label="Queued" value={String(batch.counts.Queued)} />
         <Stat label="Failed" value={String(batch.counts.Failed)} />

@@ -47,7 +47,7 @@ function BatchListRow({ batch }: { batch: BatchSummary }) {
         </Link>
       </th>
       <td className={`${cell} whitespace-nowrap text-slate-600 dark:text-slate-400`}>{formatDateTime(batch.createdAt)}</td>
-      <td className={`${cell} tabular-nums`}>
+      <td className={`${cell} whitespace-nowrap tabular-nums`}>
         {batch.jobCount}
         <span className="ml-1 text-xs text-slate-500">({batch.outputsReady} ready)</span>
       </td>

@@ -77,7 +77,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           {job.targetFormat && <span className="shrink-0 text-xs text-slate-500">→ {job.targetFormat}</span>}
         </div>
         <div className="flex min-w-0 items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
-          <code className="font-mono" title={job.id}>
+          <code className="shrink-0 font-mono whitespace-nowrap" title={job.id}>
             {shortId(job.id)}
           </code>
           <CopyIdButton id={job.id} name={name} />
