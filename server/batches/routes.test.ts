@@ -266,6 +266,28 @@ describe('batches through the /api routes', () => {
     expect(h.service.store.getJob(jobId(99))).toBeUndefined();
   });
 
+  it('polls a job within about a second after the proxy saw it canceled, instead of at its slow pace', async () => {
+    h = await startServiceHarness();
+    const id = jobId(6);
+    let status: 'Running' | 'Canceled' = 'Running';
+    h.fake.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(statusBody(id, status)));
+    });
+    const { batch } = await createBatch('Cancel', id);
+    await h.advance(10 * 60_000);
+    // Right after a poll: the next one (nobody views the batch) is about a minute away.
+    const count = h.fake.requests.length;
+    while (h.fake.requests.length === count) await h.advance(100);
+    status = 'Canceled';
+    h.service.observe({ jobId: id, action: 'cancel', statusCode: 202 });
+    await h.advance(1_500);
+    expect(h.fake.requests.length).toBe(count + 2);
+    const snap = await snapshot(batch.id);
+    expect(snap.jobs[0].state).toBe('Canceled');
+    expect(h.service.tracker.isTracked(id)).toBe(false);
+  });
+
   it('gives the expiry window from the last time seen active to the first time seen finished', async () => {
     h = await startServiceHarness();
     const [watched, pasted, expired] = [jobId(1), jobId(2), jobId(3)];

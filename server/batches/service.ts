@@ -88,12 +88,13 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       viewedAt.set(batchId, now);
       if (before !== undefined && now - before <= viewWindowMs) return;
       // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap.
-      tracker.expedite(store.batchJobs(batchId).filter((r) => !FINAL_STATES.includes(r.state)).map((r) => r.id));
+      tracker.expedite(store.activeJobIdsOfBatch(batchId));
     },
     jobsListed(ids) {
       for (const id of ids) {
         const job = store.getJob(id);
-        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at);
+        // A big paste is spread over a few seconds rather than polled all at once.
+        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
       }
     },
     jobsUnlisted(ids) {

@@ -200,6 +200,12 @@ export function openBatchStore(dataDir: string) {
     downloaded: db.prepare<[number, string]>('UPDATE jobs SET version = version + 1, downloaded_at = ? WHERE id = ?'),
     summaries: db.prepare<[], SummaryRow>(`${SUMMARY_SELECT} GROUP BY b.id ORDER BY b.created_at DESC, b.id`),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ? GROUP BY b.id`),
+    activeJobsOfBatch: db
+      .prepare<[string], string>(
+        `SELECT j.id FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id
+         WHERE bj.batch_id = ? AND j.state IN ('Unknown', 'Queued', 'Running')`,
+      )
+      .pluck(),
     activeJobs: db.prepare<[], { id: string; since: number }>(
       `SELECT j.id, coalesce(j.submitted_at, j.added_at) AS since FROM jobs j
        WHERE j.state IN ('Unknown', 'Queued', 'Running') AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
@@ -324,6 +330,7 @@ export function openBatchStore(dataDir: string) {
     batchJobVersions: (batchId: string): [string, number, number][] => q.batchJobVersions.all(batchId),
     summaries: (): SummaryRow[] => q.summaries.all(),
     summary: (batchId: string): SummaryRow | undefined => q.summary.get(batchId),
+    activeJobIdsOfBatch: (batchId: string): string[] => q.activeJobsOfBatch.all(batchId),
     /** Jobs still to be polled: not final, listed in at least one batch. */
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     close: () => db.close(),

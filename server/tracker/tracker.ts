@@ -176,9 +176,14 @@ export function createTracker(opts: {
     }
   }
 
-  /** During an outage requests go one at a time: one probe, not a stampede, finds out when it is over. */
+  /** The upstream is down or refuses our key: everything would fail the same way. */
+  function degraded(): boolean {
+    return outageStreak >= policy.outageStreakThreshold || authFailures > 0;
+  }
+
+  /** While degraded, requests go one at a time: one probe, not a stampede, finds out when it is over. */
   function currentCap(): number {
-    return outageStreak >= policy.outageStreakThreshold ? 1 : maxInFlight;
+    return degraded() ? 1 : maxInFlight;
   }
 
   function pump(): void {
@@ -284,8 +289,7 @@ export function createTracker(opts: {
       return;
     }
     if (status === 429) {
-      outageStreak = 0;
-      authFailures = 0;
+      upstreamAnswered();
       const retryAfter = parseRetryAfter(headers['retry-after'], now, policy);
       const jobSpecific = problem.error === 'rate_limited';
       recent429 = recent429.filter((t) => now - t <= policy.global429WindowMs);
@@ -311,14 +315,14 @@ export function createTracker(opts: {
   }
 
   function upstreamAnswered(): void {
-    const recovering = outageStreak >= policy.outageStreakThreshold;
+    const recovering = degraded();
     outageStreak = 0;
     authFailures = 0;
     if (recovering) respread();
   }
 
   /**
-   * After an outage most jobs are overdue at once. Spread them over a few seconds so that the upstream,
+   * After an outage (or a refused key, once fixed) most jobs are overdue at once. Spread them over a few seconds so that the upstream,
    * just back, does not get every job in the same instant (and again in step on every later round).
    */
   function respread(): void {
