@@ -102,6 +102,9 @@ describe('cross-origin writes', () => {
     ['POST', `/convert/job/${ID}/cancel`],
     ['DELETE', `/convert/job/${ID}`],
     ['POST', '/api/batches'],
+    ['POST', `/%63onvert/job/${ID}/cancel`],
+    ['DELETE', `/%63onvert/job/${ID}`],
+    ['POST', '/%61pi/batches'],
   ];
 
   it.each(writes)('refuses a form-style %s %s from another site with 403 request.cross_origin', async (method, url) => {

@@ -190,10 +190,10 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
       throttle.succeed(ip);
     }
 
+    // Every write is guarded, not only those whose raw URL starts with /convert or /api: the router decodes
+    // the path (`/%63onvert/…` reaches the /convert routes), and nothing else accepts writes anyway.
     if (!SAFE_METHODS.has(request.method)) {
-      const url = request.url;
-      const guarded = url.startsWith('/convert') || url.startsWith('/api');
-      if (guarded && !isSameOriginWrite(request)) {
+      if (!isSameOriginWrite(request)) {
         deny(
           reply,
           403,
