@@ -229,6 +229,43 @@ describe('batches through the /api routes', () => {
     expect((await snapshot(batch.id)).jobs).toHaveLength(0);
   });
 
+  it('answers 502 in the envelope when the upstream drops the submission, and records nothing', async () => {
+    h = await startServiceHarness();
+    h.fake.handle(answers.reset());
+    const { batch } = await createBatch('Down');
+    const { body, contentType } = multipart('a.png', 'x'.repeat(10_000));
+    const res = await h.app.inject({
+      method: 'POST', url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png`, headers: { 'content-type': contentType }, payload: body,
+    });
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toMatchObject({ error: 'upstream.unreachable' });
+    expect(h.fake.requests).toHaveLength(1);
+    expect((await snapshot(batch.id)).jobs).toHaveLength(0);
+  });
+
+  it('sends options from the query as a leading form field, since the Convert API reads them from the form', async () => {
+    h = await startServiceHarness();
+    h.fake.handle(answers.json(202, { id: jobId(12), status: 'Queued', creditCost: 1 }));
+    const { batch } = await createBatch('Options');
+    const { body, contentType } = multipart('a.png', 'x');
+    const res = await h.app.inject({
+      method: 'POST',
+      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png&options=${encodeURIComponent('{"quality":80}')}`,
+      headers: { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(202);
+    const sent = h.fake.requests[0];
+    const prefix = '------test-boundary-42\r\nContent-Disposition: form-data; name="options"\r\n\r\n{"quality":80}\r\n';
+    expect(sent.bodyText).toBe(prefix + body);
+    expect(sent.headers['content-length']).toBe(String(Buffer.byteLength(prefix + body)));
+    const bad = await h.app.inject({
+      method: 'POST', url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png&options=%5B1%5D`, headers: { 'content-type': contentType }, payload: body,
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().detail).toMatch(/options/);
+  });
+
   it('refuses a submission without a target format or multipart body before anything reaches the upstream', async () => {
     h = await startServiceHarness();
     const { batch } = await createBatch('Checks');

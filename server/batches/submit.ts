@@ -4,7 +4,7 @@
  * submission is not idempotent. Upstream errors (400, 413, 429 + Retry-After …) pass through unchanged.
  */
 import type { FastifyInstance } from 'fastify';
-import { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
@@ -55,7 +55,12 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
         if (!reply.raw.writableFinished) abort.abort();
       };
       reply.raw.once('close', onClose);
-      const body = prefix ? Readable.from(prepend(prefix, request.raw)) : request.raw;
+      // undici destroys the body it was given when the upstream fails; handing it our own PassThrough
+      // keeps the browser's connection alive for the 502 answer (destroying request.raw would reset it).
+      const body = new PassThrough();
+      body.on('error', () => {});
+      if (prefix) body.write(prefix);
+      request.raw.pipe(body);
 
       let response;
       try {
@@ -103,11 +108,6 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
       return reply.send(text);
     });
   });
-}
-
-async function* prepend(prefix: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  yield prefix;
-  yield* rest;
 }
 
 function multipartBoundary(contentType: string): string | null {
