@@ -181,6 +181,8 @@ export class JobRunner {
     this.closing = true;
     const runs = [...this.executing.values()];
     for (const run of runs) run.controller.abort(new ShutdownError('shutdown'));
-    await Promise.allSettled(runs.map((run) => run.done));
+    // A converter that ignores its signal must not keep the process from stopping.
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([Promise.allSettled(runs.map((run) => run.done)), timeout]);
   }
 }

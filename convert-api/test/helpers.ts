@@ -33,6 +33,11 @@ export class Holds {
   async wait(ctx: ConvertContext): Promise<void> {
     ctx.onProgress(40);
     await new Promise<void>((resolve, reject) => {
+      if (ctx.signal.aborted) {
+        this.aborted++;
+        reject(ctx.signal.reason);
+        return;
+      }
       const entry = { release: resolve, signal: ctx.signal };
       this.waiting.push(entry);
       ctx.signal.addEventListener('abort', () => {
@@ -164,6 +169,11 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Waits until `count` converters are inside a hold (their progress report of 40% is then in). */
+export async function waitForHolds(api: TestApi, count: number): Promise<void> {
+  await waitFor(() => api.holds.count >= count);
 }
 
 export async function waitForStatus(api: ConvertApi, id: string, status: string, key = KEY_A) {
