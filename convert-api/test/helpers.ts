@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { JobStatusResponse } from '../../contract/job.ts';
 import { buildConvertApi, type ConvertApi } from '../app.ts';
 import { ConversionError, type Converter, type ConvertContext } from '../converters/types.ts';
 import type { Clock, ConvertApiOptions } from '../options.ts';
@@ -161,11 +162,11 @@ export async function getStatus(api: ConvertApi, id: string, key = KEY_A) {
 }
 
 /** Polls a condition in a bounded loop (no fixed sleeps). */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs = 10_000): Promise<Exclude<T, null | undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as Exclude<T, null | undefined | false>;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -176,9 +177,9 @@ export async function waitForHolds(api: TestApi, count: number): Promise<void> {
   await waitFor(() => api.holds.count >= count);
 }
 
-export async function waitForStatus(api: ConvertApi, id: string, status: string, key = KEY_A) {
+export async function waitForStatus(api: ConvertApi, id: string, status: string, key = KEY_A): Promise<JobStatusResponse> {
   return waitFor(async () => {
-    const res = await getStatus(api, id, key);
-    return res.json().status === status ? res.json() : null;
+    const body = (await getStatus(api, id, key)).json() as JobStatusResponse;
+    return body.status === status ? body : null;
   });
 }

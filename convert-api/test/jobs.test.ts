@@ -1,7 +1,6 @@
 // @vitest-environment node
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEY_A, KEY_B, getStatus, startApi, stopApi, submitOk, waitFor, waitForHolds, waitForStatus, type TestApi } from './helpers.ts';
@@ -16,7 +15,9 @@ function call(method: 'GET' | 'POST' | 'DELETE', url: string, key = KEY_A) {
 }
 
 async function unzipNames(buffer: Buffer): Promise<{ name: string; text: string }[]> {
-  const zip = await promisify(yauzl.fromBuffer)(buffer, { lazyEntries: true });
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => (error ? reject(error) : resolve(zip))),
+  );
   const entries: { name: string; text: string }[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('error', reject);
