@@ -103,6 +103,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   };
 
   let started = false;
+  let closed = false;
 
   return {
     store,
@@ -120,11 +121,20 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         }
         return sendError(reply, status, ErrorCode.invalidBody, error.message);
       });
+      // Clients often send `Content-Type: application/json` on every request, bodyless DELETEs and POSTs
+      // included; Fastify's parser refuses an empty JSON body, ours reads it as "no body".
+      const jsonParser = app.getDefaultJsonParser('error', 'error');
+      app.removeContentTypeParser('application/json');
+      app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+        if (body === '') return done(null, undefined);
+        return jsonParser(request, body.toString(), done);
+      });
       await registerBatchRoutes(app, ctx);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
     },
     observe(event) {
+      if (closed) return;
       const jobId = normalizeJobId(event.jobId);
       // Only jobs some batch lists: the proxy also serves scripts' jobs, which the dashboard does not keep.
       if (!jobId || !store.isListed(jobId)) return;
@@ -165,6 +175,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await tracker.close();
       store.close();
     },
