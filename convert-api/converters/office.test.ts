@@ -1,4 +1,5 @@
 // @vitest-environment node
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yazl from 'yazl';
@@ -24,11 +25,19 @@ function zipOf(file: string, entries: Record<string, string>): Promise<void> {
 }
 
 describe('office and text document converters', () => {
-  it('turns the sample DOCX into a PDF with LibreOffice', async () => {
-    const out = await runConverter('document.docx-to-pdf', sample('letter.docx'));
-    cleanup.push(out.outputDir);
-    expect(await countPdfPages(out.files[0]!)).toBeGreaterThanOrEqual(1);
-    expect(await listDir(out.outputDir)).toEqual(['output.pdf']);
+  it('turns the sample DOCX and an ODT into PDFs with two LibreOffice runs at the same time', async () => {
+    // Two soffice processes sharing a profile silently do nothing; each run must have its own.
+    const odt = path.join(dir, 'notes.odt');
+    execFileSync('pandoc', ['-f', 'markdown', '-t', 'odt', '-o', odt, sample('notes.md')]);
+    const [docxOut, odtOut] = await Promise.all([
+      runConverter('document.docx-to-pdf', sample('letter.docx')),
+      runConverter('document.odt-to-pdf', odt),
+    ]);
+    cleanup.push(docxOut.outputDir, odtOut.outputDir);
+    for (const out of [docxOut, odtOut]) {
+      expect(await countPdfPages(out.files[0]!)).toBeGreaterThanOrEqual(1);
+      expect(await listDir(out.outputDir)).toEqual(['output.pdf']);
+    }
   });
 
   it('refuses text renamed to .docx and a ZIP that is not a Word document, before LibreOffice sees them', async () => {

@@ -1,10 +1,10 @@
 // @vitest-environment node
-import { mkdir, symlink } from 'node:fs/promises';
+import { access, mkdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConverters } from './registry.ts';
 import { findExecutable } from './tools.ts';
-import { removeAll, tempDir } from './test-utils.ts';
+import { removeAll, sample, tempDir } from './test-utils.ts';
 
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
@@ -57,5 +57,17 @@ describe('converter registry', () => {
     expect(bare).toContain('font.ttf-to-woff2');
     expect(bare).toContain('archive.zip-to-tar');
     expect(bare.some((id) => /pdf-to-|docx|odt|md-to|html-to|^audio|^video/.test(id))).toBe(false);
+  });
+
+  it('can run every item of the demo batch on this machine', async () => {
+    const demo = JSON.parse(await readFile(sample('demo.json'), 'utf8')) as { items: { file: string; targetFormat: string }[] };
+    expect(demo.items.length).toBeGreaterThan(0);
+    expect(demo.items.length).toBeLessThanOrEqual(12);
+    const all = await loadConverters();
+    for (const item of demo.items) {
+      await access(sample(item.file));
+      const source = item.file.endsWith('.tar.gz') ? 'tar.gz' : item.file.split('.').pop()!;
+      expect(all.some((c) => c.sourceFormats.includes(source) && c.targetFormat === item.targetFormat), item.file).toBe(true);
+    }
   });
 });
