@@ -281,6 +281,26 @@ describe('upstream failures', () => {
     expect(response.json()).toMatchObject({ error: 'upstream.unreachable' });
   });
 
+  it('answers an upload to an unreachable or resetting upstream with 502 instead of resetting the browser', async () => {
+    const closed = await startFakeUpstream();
+    const url = closed.url;
+    await closed.close();
+    for (const h of [await startHarness({ upstreamBase: url }), await startHarness()]) {
+      cleanups.push(() => h.close());
+      // Reset once part of the upload has arrived.
+      h.fake.handle((req) => {
+        req.once('data', () => req.socket.destroy());
+      });
+      const response = await rawRequest(h.base, '/convert?targetFormat=png', {
+        method: 'POST',
+        headers: { ...h.writeHeaders, 'content-type': 'multipart/form-data; boundary=x' },
+        body: Buffer.alloc(8 * 1024 * 1024, 1),
+      });
+      expect(response.status).toBe(502);
+      expect(response.json()).toMatchObject({ error: 'upstream.unreachable' });
+    }
+  });
+
   it('maps a connection reset to 502 upstream.unreachable', async () => {
     const h = await start();
     h.fake.handle(answers.reset());

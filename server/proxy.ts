@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import { isValidJobId } from '../contract/job-id.ts';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream.ts';
@@ -158,20 +159,32 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     };
     res.once('close', onClose);
 
+    // undici destroys the body it was given when the upstream fails; a PassThrough of our own (piped, so
+    // backpressure holds) keeps the browser's connection alive for the 502 instead of a reset.
+    let body: PassThrough | null = null;
+    if (withBody) {
+      body = new PassThrough({ highWaterMark: 64 * 1024 });
+      request.raw.pipe(body);
+    }
+
     let answer: UpstreamResponse;
     try {
       answer = await upstream.request({
         method: route.method,
         path,
         headers: forwardHeaders(request.headers, withBody),
-        body: withBody ? request.raw : null,
+        body,
         signal: controller.signal,
       });
     } catch (error) {
       if (controller.signal.aborted || res.destroyed) return reply.hijack();
       const mapped = mapUpstreamError(error);
       request.log.warn({ err: error, upstreamCode: (error as { code?: string }).code }, 'upstream request failed');
-      if (withBody) request.raw.resume();
+      if (body) {
+        request.raw.unpipe(body);
+        // The rest of the upload is not wanted: close the connection after the answer instead of reading it.
+        reply.header('connection', 'close');
+      }
       return sendLocal(reply, mapped.status, mapped.code, mapped.detail);
     }
 
