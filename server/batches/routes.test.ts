@@ -60,6 +60,33 @@ describe('batches through the /api routes', () => {
     expect(gone.json()).toMatchObject({ error: 'batches.not_found' });
   });
 
+  it('lists each batch with counts per state, outputs ready, progress, bytes and credits, kept current', async () => {
+    h = await startServiceHarness();
+    const [a, b, c, d] = [jobId(1), jobId(2), jobId(3), jobId(4)];
+    const first = await createBatch('First', `${a} ${b} ${c} ${d}`);
+    await createBatch('Second', a);
+    const list = async () => (await h.app.inject({ method: 'GET', url: '/api/batches' })).json<BatchListResponse>();
+    expect((await list()).batches.map((x) => [x.name, x.jobCount])).toEqual([['Second', 1], ['First', 4]]);
+    h.service.observe({ jobId: a, action: 'status', statusCode: 200, body: statusBody(a, 'Succeeded') });
+    h.service.observe({ jobId: b, action: 'status', statusCode: 200, body: statusBody(b, 'Running', 40) });
+    h.service.observe({ jobId: c, action: 'status', statusCode: 200, body: { ...statusBody(c, 'Failed'), error: { code: 'convert.failed', detail: 'x' } } });
+    const [second, firstSummary] = (await list()).batches;
+    expect(second).toMatchObject({ counts: { Succeeded: 1 }, outputsReady: 1, progressPercent: 100 });
+    expect(firstSummary).toMatchObject({
+      id: first.batch.id,
+      counts: { Queued: 0, Running: 1, Succeeded: 1, Failed: 1, Canceled: 0, Unknown: 1, Gone: 0, Forbidden: 0 },
+      outputsReady: 1,
+      // (100 + 40 + 100 + 0) / 4
+      progressPercent: 60,
+      inputBytes: 30,
+      outputBytes: 20,
+      // the failed job's credit is refunded
+      credits: 2,
+    });
+    const snap = await snapshot(first.batch.id);
+    expect(snap.batch).toEqual(firstSummary);
+  });
+
   it('refuses bad names, bad JSON and unknown batches with the error envelope', async () => {
     h = await startServiceHarness();
     const cases = [

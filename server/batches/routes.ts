@@ -16,7 +16,7 @@ import { sendError, type BatchContext } from './context.ts';
 import { iso } from './expiry.ts';
 import { createSnapshotCache } from './snapshot.ts';
 import { checkName, isBatchId, isPlainObject } from './validate.ts';
-import { summaryFromRow, toBatchJob } from './views.ts';
+import { createSummaryCache, summaryFromRow, toBatchJob } from './views.ts';
 
 /** 10,000 pasted ids with log-line noise around them fit easily. */
 const IDS_BODY_LIMIT = 5 * 1024 * 1024;
@@ -27,6 +27,7 @@ type BatchParams = { batchId: string };
 export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContext): Promise<void> {
   const { store, clock } = ctx;
   const snapshots = createSnapshotCache(ctx);
+  const summaries = createSummaryCache(store);
 
   function batchOr404(batchId: string, reply: FastifyReply) {
     const batch = isBatchId(batchId) ? store.getBatch(batchId) : undefined;
@@ -51,7 +52,7 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
   }));
 
   app.get('/api/batches', async (): Promise<BatchListResponse> => ({
-    batches: store.summaries().map(summaryFromRow),
+    batches: summaries.list(),
     upstream: ctx.health(),
     serverTime: iso(clock.now()),
   }));

@@ -198,7 +198,7 @@ export function openBatchStore(dataDir: string) {
     ),
     outputExpired: db.prepare<[string]>('UPDATE jobs SET version = version + 1, output_expired = 1 WHERE id = ? AND output_expired = 0'),
     downloaded: db.prepare<[number, string]>('UPDATE jobs SET version = version + 1, downloaded_at = ? WHERE id = ?'),
-    summaries: db.prepare<[], SummaryRow>(`${SUMMARY_SELECT} GROUP BY b.id ORDER BY b.created_at DESC, b.id`),
+    listBatches: db.prepare<[], BatchRow>('SELECT id, name, created_at, revision FROM batches ORDER BY created_at DESC, rowid DESC'),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ? GROUP BY b.id`),
     activeJobsOfBatch: db
       .prepare<[string], string>(
@@ -328,7 +328,8 @@ export function openBatchStore(dataDir: string) {
     batchJobs: (batchId: string): BatchJobRow[] => q.batchJobs.all(batchId),
     /** `[jobId, version, linkAddedAt]` of the batch's jobs in order: cheap, to find what changed since last time. */
     batchJobVersions: (batchId: string): [string, number, number][] => q.batchJobVersions.all(batchId),
-    summaries: (): SummaryRow[] => q.summaries.all(),
+    /** Newest first. */
+    listBatches: (): BatchRow[] => q.listBatches.all(),
     summary: (batchId: string): SummaryRow | undefined => q.summary.get(batchId),
     activeJobIdsOfBatch: (batchId: string): string[] => q.activeJobsOfBatch.all(batchId),
     /** Jobs still to be polled: not final, listed in at least one batch. */

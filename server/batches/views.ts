@@ -1,7 +1,7 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
 import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashboard-api.ts';
 import { expiryWindow, iso } from './expiry.ts';
-import type { BatchJobRow, BatchRow, JobRow, SummaryRow } from './store.ts';
+import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
 export type SummaryFields = Pick<JobRow, 'state' | 'has_output' | 'output_expired' | 'percent' | 'input_bytes' | 'output_bytes' | 'credits'>;
 
@@ -78,4 +78,29 @@ function percentOf(sum: number, count: number): number {
 
 function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
+}
+
+/**
+ * The batch list, with each batch's aggregate recomputed only when its revision moved: listing many big,
+ * finished batches costs one small query.
+ */
+export function createSummaryCache(store: BatchStore) {
+  const cache = new Map<string, { revision: number; summary: BatchSummary }>();
+  return {
+    list(): BatchSummary[] {
+      const batches = store.listBatches();
+      const seen = new Set<string>();
+      const out = batches.map((b) => {
+        seen.add(b.id);
+        const hit = cache.get(b.id);
+        if (hit && hit.revision === b.revision) return hit.summary;
+        const row = store.summary(b.id);
+        const summary = row ? summaryFromRow(row) : summaryFromJobs(b, []);
+        cache.set(b.id, { revision: b.revision, summary });
+        return summary;
+      });
+      for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+      return out;
+    },
+  };
 }
