@@ -5,6 +5,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
 
 export interface UpstreamRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -13,7 +14,8 @@ export interface UpstreamRequest {
   /** Headers to forward (already allow-listed by the caller); the key is added here. */
   headers?: Record<string, string>;
   body?: Readable | Buffer | string | null;
-  signal?: AbortSignal;
+  /** An AbortSignal, or an EventEmitter that emits `abort` (undici accepts both). */
+  signal?: AbortSignal | EventEmitter;
 }
 
 export type UpstreamResponse = Dispatcher.ResponseData;
