@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import yazl from 'yazl';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,23 @@ describe('archive converters', () => {
     const err = await runConverter('archive.zip-to-tar', bomb).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'convert.invalid_input' });
     expect((err as Error).message).toMatch(/expands to more than 1 MB/);
+  });
+
+  it('converts empty archives to empty archives', async () => {
+    const emptyTar = path.join(dir, 'empty.tar');
+    await writeFile(emptyTar, Buffer.alloc(10240));
+    const zip = await runConverter('archive.tar-to-zip', emptyTar);
+    const gz = await runConverter('archive.zip-to-tar.gz', zip.files[0]!);
+    cleanup.push(zip.outputDir, gz.outputDir);
+    expect(await listZipEntries(zip.files[0]!)).toEqual([]);
+    expect(await tarEntries(gz.files[0]!)).toEqual([]);
+  });
+
+  it('stops reading a tar.gz whose stream inflates past the cap even without entries', async () => {
+    ARCHIVE_LIMITS.maxTotalBytes = 1024 * 1024;
+    const zeros = path.join(dir, 'zeros.tar.gz');
+    await writeFile(zeros, gzipSync(Buffer.alloc(8 * 1024 * 1024)));
+    await expect(runConverter('archive.tar.gz-to-zip', zeros)).rejects.toMatchObject({ code: 'convert.invalid_input' });
   });
 
   it('refuses content that is not the archive its extension says', async () => {

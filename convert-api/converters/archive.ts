@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { createGunzip, gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
@@ -133,12 +134,28 @@ async function extractZip(inputPath: string, root: string, signal: AbortSignal):
   }
 }
 
-async function extractTar(inputPath: string, root: string, signal: AbortSignal): Promise<void> {
+/** Watches a stream for any non-zero byte: an all-zero tar is a valid empty archive that node-tar refuses. */
+function zeroWatch(): Transform & { sawData: () => boolean } {
+  let nonZero = false;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!nonZero && chunk.some((b) => b !== 0)) nonZero = true;
+      done(null, chunk);
+    },
+  });
+  return Object.assign(t, { sawData: () => nonZero });
+}
+
+async function extractTar(inputPath: string, root: string, gzip: boolean, signal: AbortSignal): Promise<void> {
   const budget = new Budget();
+  // The tar stream itself is metered too: a gzip of endless zeros holds no entries but would still be read.
+  const streamBudget = new Budget();
   const writes: Promise<void>[] = [];
+  let entries = 0;
   const parser = new tar.Parser({
     strict: true,
     onReadEntry: (entry) => {
+      entries++;
       try {
         signal.throwIfAborted();
         budget.entry();
@@ -164,13 +181,16 @@ async function extractTar(inputPath: string, root: string, signal: AbortSignal):
       }
     },
   });
+  const watch = zeroWatch();
+  const stages: NodeJS.ReadWriteStream[] = gzip ? [createGunzip()] : [];
   try {
-    await pipeline(createReadStream(inputPath), parser, { signal });
+    await pipeline([createReadStream(inputPath), ...stages, streamBudget.meter(), watch, parser], { signal });
     await Promise.all(writes);
   } catch (err) {
     await Promise.allSettled(writes);
     if (signal.aborted) throw signal.reason;
     if (err instanceof ConversionError) throw err;
+    if ((err as { code?: string }).code === 'TAR_BAD_ARCHIVE' && entries === 0 && !watch.sawData()) return;
     throw invalidInput(`The archive is damaged and could not be read (${(err as Error).message}).`);
   }
 }
@@ -201,8 +221,9 @@ async function writeZip(root: string, outputPath: string, signal: AbortSignal): 
 async function writeTar(root: string, outputPath: string, gzip: boolean): Promise<void> {
   const top = (await readdir(root)).sort();
   if (top.length === 0) {
-    // node-tar cannot create an archive without members; an empty tar is two zero blocks.
-    await pipeline(tar.c({ gzip, portable: true, cwd: root }, []) as unknown as NodeJS.ReadableStream, createWriteStream(outputPath));
+    // node-tar refuses to create an archive without members; an empty tar is zero blocks (GNU tar writes 10 KiB).
+    const empty = Buffer.alloc(10240);
+    await writeFile(outputPath, gzip ? gzipSync(empty) : empty);
     return;
   }
   await tar.c({ gzip, portable: true, cwd: root, file: outputPath }, top);
@@ -217,7 +238,7 @@ async function convertArchive(ctx: ConvertContext, source: ArchiveFormat, target
     await mkdir(root);
     ctx.onProgress(10, 'extracting');
     if (source === 'zip') await extractZip(ctx.inputPath, root, ctx.signal);
-    else await extractTar(ctx.inputPath, root, ctx.signal);
+    else await extractTar(ctx.inputPath, root, source === 'tar.gz', ctx.signal);
     ctx.signal.throwIfAborted();
     ctx.onProgress(55, 'packing');
     const outputPath = path.join(ctx.outputDir, `output.${target}`);
