@@ -166,8 +166,30 @@ describe('the tracker', () => {
     expect(h.tracker.health().state).toBe('ok');
   });
 
+  it('pauses everything when many jobs are rate limited at once, as if the account were over its limit', async () => {
+    let limited = true;
+    const h = await harness((jid) =>
+      limited
+        ? { status: 429, body: { error: 'rate_limited', detail: null }, headers: { 'retry-after': '10' } }
+        : { status: 200, body: statusBody(jid, 'Running') },
+    );
+    for (let i = 0; i < 6; i++) h.tracker.track(jobId(i), h.clock.now(), 1000);
+    await h.advance(1000);
+    limited = false;
+    const at = h.clock.now();
+    expect(h.tracker.health().state).toBe('rate_limited');
+    expect(h.times.size).toBeGreaterThanOrEqual(3);
+    await h.advance(30_000);
+    const later = [...h.times.values()].flat().filter((t) => t > at);
+    expect(Math.min(...later) - at).toBeGreaterThanOrEqual(10_000);
+    expect(h.tracker.health().state).toBe('ok');
+  });
+
   it('reports a refused key once as upstream health and backs off globally instead of marking jobs', async () => {
-    const h = await harness(() => ({ status: 401, body: { error: 'api_key.invalid_or_ip_not_allowed', detail: 'bad key' } }));
+    let refused = true;
+    const h = await harness((jid) =>
+      refused ? { status: 401, body: { error: 'api_key.invalid_or_ip_not_allowed', detail: 'bad key' } } : { status: 200, body: statusBody(jid, 'Running') },
+    );
     for (let i = 0; i < 10; i++) h.tracker.track(jobId(i), h.clock.now(), 0);
     await h.advance(60_000);
     expect(h.tracker.health()).toMatchObject({ state: 'unauthorized', error: { status: 401, error: 'api_key.invalid_or_ip_not_allowed' } });
@@ -177,6 +199,10 @@ describe('the tracker', () => {
     // Without a global back-off, 10 jobs would be polled ~100 times in a minute.
     expect(total).toBeLessThan(40);
     expect(h.tracker.trackedCount).toBe(10);
+    refused = false;
+    await h.advance(2 * 60_000);
+    expect(h.tracker.health().state).toBe('ok');
+    expect(h.statuses.length).toBeGreaterThanOrEqual(10);
   });
 
   it('marks a 404 job gone and a 403 job forbidden, and polls neither again', async () => {
