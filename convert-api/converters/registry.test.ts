@@ -2,7 +2,7 @@
 import { access, mkdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConverters } from './registry.ts';
+import { loadConverters, missingTools } from './registry.ts';
 import { findExecutable } from './tools.ts';
 import { removeAll, sample, tempDir } from './test-utils.ts';
 
@@ -52,7 +52,9 @@ describe('converter registry', () => {
     expect(ids).toContain('image.png-to-jpg');
     expect(ids).toContain('document.pdf-to-png');
 
-    const bare = (await loadConverters({ path: await pathWith([]) })).map((c) => c.id);
+    const emptyPath = await pathWith([]);
+    expect(await missingTools({ path: emptyPath })).toContainEqual({ tool: 'ffmpeg', debianPackage: 'ffmpeg' });
+    const bare = (await loadConverters({ path: emptyPath })).map((c) => c.id);
     expect(bare).toContain('image.png-to-jpg');
     expect(bare).toContain('font.ttf-to-woff2');
     expect(bare).toContain('archive.zip-to-tar');

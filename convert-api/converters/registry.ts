@@ -6,7 +6,7 @@ import { imageConverters } from './image.ts';
 import { mediaConverters } from './media.ts';
 import { officeConverters } from './office.ts';
 import { pdfConverters } from './pdf.ts';
-import { resolveTools, type Tools } from './tools.ts';
+import { TOOL_PACKAGES, resolveTools, type Tools } from './tools.ts';
 import type { Converter } from './types.ts';
 
 export interface LoadConvertersOptions {
@@ -48,4 +48,12 @@ export function buildConverters(tools: Tools): Converter[] {
 /** Every converter this machine can run: a converter whose external tool is missing is not offered. */
 export async function loadConverters(options: LoadConvertersOptions = {}): Promise<Converter[]> {
   return buildConverters(await resolveTools(options.path));
+}
+
+/** The tools this machine lacks and the Debian package that brings each, for a start-up log line. */
+export async function missingTools(options: LoadConvertersOptions = {}): Promise<{ tool: string; debianPackage: string }[]> {
+  const tools = await resolveTools(options.path);
+  return (Object.keys(tools) as (keyof Tools)[])
+    .filter((name) => tools[name] === null)
+    .map((tool) => ({ tool, debianPackage: TOOL_PACKAGES[tool] }));
 }
