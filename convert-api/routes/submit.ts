@@ -67,6 +67,8 @@ async function receiveForm(request: FastifyRequest, service: JobService): Promis
     } else if (isMalformedMultipart(error)) {
       form.malformed = error instanceof Error ? error.message : 'malformed multipart body';
     } else {
+      // e.g. the client went away mid-upload: nothing of it may stay on disk.
+      await Promise.all(form.files.map((f) => fs.promises.rm(f.tempPath, { force: true })));
       throw error;
     }
   }

@@ -1,0 +1,119 @@
+// @vitest-environment node
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobStatusResponse } from '../../contract/job.ts';
+import { tempDir, waitFor } from './helpers.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const KEY = 'restart-key';
+
+interface Running {
+  child: ChildProcess;
+  base: string;
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** Starts the real `convert-api/main.ts` in one process (node --import tsx, so a SIGKILL leaves no child behind). */
+async function startService(dataDir: string, env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'convert-api/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      CONVERT_API_PORT: '0',
+      CONVERT_API_KEYS: `${KEY}=restart`,
+      CONVERT_API_DATA_DIR: dataDir,
+      CONVERT_API_POLL_BURST: '100000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let output = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/m.exec(output);
+      if (match && match[2] !== '0') resolve(match[1]);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then((code) => reject(new Error(`service exited with ${code}: ${output}`)));
+  });
+  return { child, base, exited };
+}
+
+async function submitPng(base: string, name: string): Promise<string> {
+  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#3366cc' } }).png().toBuffer();
+  const form = new FormData();
+  form.append('file', new Blob([png], { type: 'image/png' }), name);
+  form.append('targetFormat', 'jpg');
+  const res = await fetch(`${base}/convert`, { method: 'POST', body: form, headers: { 'x-fast-api-key': KEY } });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function status(base: string, id: string): Promise<JobStatusResponse> {
+  const res = await fetch(`${base}/convert/job/${id}`, { headers: { 'x-fast-api-key': KEY } });
+  return (await res.json()) as JobStatusResponse;
+}
+
+async function statuses(base: string, ids: string[]): Promise<string[]> {
+  return Promise.all(ids.map(async (id) => (await status(base, id)).status));
+}
+
+describe('the service as a process', () => {
+  it('prints the real port with port 0 and stops cleanly on SIGTERM', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const service = await startService(dataDir);
+    const res = await fetch(`${service.base}/convert/conversions`, { headers: { 'x-fast-api-key': KEY } });
+    expect(res.status).toBe(200);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+  });
+
+  it('exits with a clear message on an invalid setting', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    await expect(startService(dataDir, { CONVERT_API_MAX_FILE_MB: 'lots' })).rejects.toThrow(/CONVERT_API_MAX_FILE_MB must be a whole number/);
+  });
+
+  it('survives kill -9 with jobs succeeded, running and queued: all finish and no orphan file remains', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const env = { CONVERT_API_MIN_JOB_MS: '1500', CONVERT_API_MAX_RUNNING_PER_ACCOUNT: '2', CONVERT_API_WORKERS: '2' };
+    const first = await startService(dataDir, env);
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) ids.push(await submitPng(first.base, `photo-${i}.png`));
+    await waitFor(async () => (await statuses(first.base, ids)).join() === 'Succeeded,Succeeded,Running,Running,Queued', 15_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startService(dataDir, env);
+    await waitFor(async () => (await statuses(second.base, ids)).every((s) => s === 'Succeeded'), 20_000);
+    for (const id of ids) {
+      const body = await status(second.base, id);
+      expect(body.output?.fileName).toMatch(/^photo-\d\.jpg$/);
+      const res = await fetch(`${second.base}/convert/job/${id}/download`, { headers: { 'x-fast-api-key': KEY } });
+      expect(res.status).toBe(200);
+      expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).format).toBe('jpeg');
+    }
+    expect(await fs.readdir(path.join(dataDir, 'uploads'))).toEqual([]);
+    expect(await fs.readdir(path.join(dataDir, 'incoming'))).toEqual([]);
+    expect(await fs.readdir(path.join(dataDir, 'work'))).toEqual([]);
+    expect((await fs.readdir(path.join(dataDir, 'outputs'))).sort()).toEqual([...ids].sort());
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+});
