@@ -1,0 +1,52 @@
+import { expect, test } from './fixtures.ts';
+import { jobRow, progressOf, statusCell, valueNow } from './job-table.ts';
+
+const DEMO = /^Demo/;
+// Eighth of twelve sample files: with six workers it waits in the queue for the first round (≥ 6 s each).
+const WATCHED = 'tone.mp3';
+
+test('the demo batch shows a job going from Queued through Running, its progress bar moving, to Succeeded', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Create demo batch' }).click();
+  await expect(page).toHaveURL(/\/batches\/[^/]+$/);
+  const batchName = (await page.getByRole('heading', { level: 1 }).textContent()) ?? '';
+  expect(batchName).toMatch(DEMO);
+
+  await expect(page.getByRole('button', { name: 'All (12)' })).toBeVisible();
+  const row = jobRow(page, batchName, WATCHED);
+  await expect(statusCell(row)).toContainText('Queued');
+  await expect(progressOf(row, WATCHED)).toHaveAttribute('aria-valuenow', '0');
+
+  // Follow the job on its own page, which polls its status every 2 s.
+  await row.getByRole('link', { name: WATCHED, exact: true }).click();
+  await expect(page.getByRole('heading', { name: WATCHED, level: 1 })).toBeVisible();
+  const progress = progressOf(page, WATCHED);
+
+  const seen: { state: string; percent: number }[] = [];
+  await expect
+    .poll(
+      async () => {
+        const state = (await page.title()).split(' ')[0];
+        const percent = await valueNow(progress);
+        const last = seen.at(-1);
+        if (!last || last.state !== state || last.percent !== percent) seen.push({ state, percent });
+        return state;
+      },
+      { timeout: 60_000, intervals: [200] },
+    )
+    .toBe('Succeeded');
+
+  const states = seen.map((s) => s.state).filter((s, i, all) => s !== all[i - 1]);
+  expect(states, JSON.stringify(seen)).toEqual(['Queued', 'Running', 'Succeeded']);
+  const running = seen.filter((s) => s.state === 'Running').map((s) => s.percent);
+  expect(running.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+  expect(running, 'progress only moves forward').toEqual([...running].sort((a, b) => a - b));
+  expect(running.at(-1)!, JSON.stringify(seen)).toBeGreaterThan(running[0]);
+  await expect(progress).toHaveAttribute('aria-valuenow', '100');
+
+  // Back on the batch, the row agrees and the whole demo finishes.
+  await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: batchName }).click();
+  await expect(statusCell(jobRow(page, batchName, WATCHED))).toContainText('Succeeded');
+  await expect(page.getByText('12 of 12', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole('progressbar', { name: 'Batch progress' })).toHaveAttribute('aria-valuenow', '100');
+});
