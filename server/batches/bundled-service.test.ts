@@ -30,8 +30,9 @@ beforeAll(async () => {
     upstream,
     retentionSeconds: 3600,
     samplesDir,
-    // Faster first polls keep the test short; the bundled service's burst allowance permits them.
-    trackerOptions: { policy: { firstDelayMs: 400, minIntervalMs: 400 } },
+    // Polls at most ~1.2 s apart, so the 1.5 s a job stays Running is always seen, however loaded the
+    // machine; the bundled service's burst allowance permits them.
+    trackerOptions: { policy: { firstDelayMs: 400, minIntervalMs: 400, viewedCapMs: 1000, unviewedCapMs: 1000 } },
   });
   app = Fastify();
   await app.register(service.plugin);
