@@ -102,12 +102,13 @@ export class JobRunner {
   }
 
   /** Called after the store marked the job Canceled: stops the work, whose output is then discarded. */
-  abort(jobId: string): void {
+  abort(jobId: string): boolean {
     const run = this.executing.get(jobId);
-    if (!run) return;
+    if (!run) return false;
     run.canceled = true;
     run.controller.abort(new Error('canceled'));
     this.kick();
+    return true;
   }
 
   /** The last percent shown for a job, for the record of a job that ends now. */

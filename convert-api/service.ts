@@ -94,8 +94,9 @@ export class JobService {
     const percent = this.runner.lastPercent(job);
     this.store.saveProgress(job.id, percent, null);
     if (this.store.markCanceled(job.id, this.now())) {
-      this.runner.abort(job.id);
-      if (job.status === 'Queued') void this.files.removeJobFiles(job.id);
+      // A job at work cleans up after itself when it stops; any other (queued, or Running from before a
+      // restart and not picked up yet) has only its upload to remove.
+      if (!this.runner.abort(job.id)) void this.files.removeJobFiles(job.id);
     }
     this.runner.kick();
   }

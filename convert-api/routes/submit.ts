@@ -97,11 +97,15 @@ export async function submitRoute(app: FastifyInstance, service: JobService): Pr
   const maxFileBytes = options.maxFileMb * 1024 * 1024;
   const allOptionNames = new Set(options.converters.flatMap((c) => c.optionNames));
 
-  app.post('/convert', async (request, reply) => {
+  // Checked before Fastify parses the body: a broken JSON body is a wrong content type, not a bad parameter.
+  const onRequest = async (request: FastifyRequest) => {
     const contentType = request.headers['content-type'] ?? '';
     if (!/^multipart\/form-data\s*;.*boundary=/i.test(contentType)) {
       throw new ApiError(400, ErrorCode.invalidContentType, 'The body must be multipart/form-data with one part named "file".');
     }
+  };
+
+  app.post('/convert', { onRequest }, async (request, reply) => {
     const account = request.account;
     const form = await receiveForm(request, service);
     const cleanup = () => Promise.all(form.files.filter((f) => f.tempPath).map((f) => fs.promises.rm(f.tempPath, { force: true })));

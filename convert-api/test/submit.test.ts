@@ -67,6 +67,8 @@ describe('POST /convert', () => {
 
   const cases: [string, () => Promise<{ statusCode: number; json(): Record<string, unknown> }>, number, Record<string, unknown>][] = [
     ['a JSON body', () => post('{"file":"x"}', { 'content-type': 'application/json' }), 400, { error: 'request.invalid_content_type' }],
+    ['a broken JSON body', () => post('{"file":', { 'content-type': 'application/json' }), 400, { error: 'request.invalid_content_type' }],
+    ['an XML body', () => post('<file/>', { 'content-type': 'application/xml' }), 400, { error: 'request.invalid_content_type' }],
     ['a body without content type', () => post('x', {}), 400, { error: 'request.invalid_content_type' }],
     ['multipart without a boundary', () => post('x', { 'content-type': 'multipart/form-data' }), 400, { error: 'request.invalid_content_type' }],
     [
