@@ -12,7 +12,7 @@
  * Env: BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_NGINX_WORKERS (1: one worker, like Node's one event-loop
  * thread), BENCH_PROFILE (1), BENCH_DOWNLOAD_MIB (1024), BENCH_ECHO=1.
  */
-import { chmodSync, existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runBench } from './lib/cleanup.ts';
@@ -182,25 +182,32 @@ runBench('proxy', async () => {
   await waitForPort(nginxPort, 10_000, nginx);
 
   const usesMain = existsSync(path.join(REPO_ROOT, 'server', 'main.ts'));
-  const serverPort = await freePort();
-  const dataDir = path.join(dir, 'dashboard-data');
-  mkdirSync(dataDir);
-  const serverEnv = {
-    FAST_API_BASE: `http://127.0.0.1:${upstreamPort}`,
-    FAST_API_KEY: key,
-    HOST: '127.0.0.1',
-    PORT: String(serverPort),
-    DATA_DIR: dataDir,
-  };
+  const mainScript = usesMain ? 'server/main.ts' : 'bench/lib/proxy-entry.ts';
   const echo = process.env.BENCH_ECHO ? '[server] ' : undefined;
-  const server = await startTs(usesMain ? 'server/main.ts' : 'bench/lib/proxy-entry.ts', serverEnv, { echo });
-  await waitForPort(serverPort, 60_000, server);
-  notes.push(usesMain ? 'proxy under test: `server/main.ts` (the real dashboard server, batches and tracker included), run as `node --import tsx`, NODE_ENV=production.' : 'proxy under test: `bench/lib/proxy-entry.ts` (buildServer + createUpstreamClient) because `server/main.ts` does not exist yet.');
+  const startDashboard = async (script: string, nodeArgs: string[] = []) => {
+    const port = await freePort();
+    const dataDir = path.join(dir, `data-${port}`);
+    mkdirSync(dataDir);
+    const env = { FAST_API_BASE: `http://127.0.0.1:${upstreamPort}`, FAST_API_KEY: key, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir };
+    const proc = await startTs(script, env, { echo, nodeArgs });
+    await waitForPort(port, 120_000, proc);
+    return { proc, base: `http://127.0.0.1:${port}` };
+  };
+  const server = await startDashboard(mainScript);
+  // The proxy core alone, to separate its cost from what the rest of the server adds per request.
+  const core = usesMain ? await startDashboard('bench/lib/proxy-entry.ts') : null;
+  // The cheapest Node proxy possible here (node:http + undici, nothing else): the floor of Node's per-request cost.
+  const floor = await startDashboard('bench/lib/node-floor-proxy.ts');
+  notes.push(usesMain ? '`proxy` = `server/main.ts` (the real dashboard server: batches, tracker and job-action hook included), `core` = `bench/lib/proxy-entry.ts` (buildServer + upstream client only); both `node --import tsx`, NODE_ENV=production.' : '`proxy` = `bench/lib/proxy-entry.ts` (buildServer + createUpstreamClient) because `server/main.ts` does not exist yet.');
 
-  const targets = {
-    proxy: { base: `http://127.0.0.1:${serverPort}`, pid: server.pid },
+  type Target = 'proxy' | 'core' | 'floor' | 'nginx';
+  const targets: Partial<Record<Target, { base: string; pid: number }>> = {
+    proxy: { base: server.base, pid: server.proc.pid },
+    ...(core ? { core: { base: core.base, pid: core.proc.pid } } : {}),
+    floor: { base: floor.base, pid: floor.proc.pid },
     nginx: { base: `http://127.0.0.1:${nginxPort}`, pid: nginx.pid },
   };
+  const targetNames = Object.keys(targets) as Target[];
   const statusPath = `/convert/job/${JOB_ID}`;
   for (const [name, t] of Object.entries(targets)) {
     const res = await fetch(t.base + statusPath);
@@ -215,9 +222,9 @@ runBench('proxy', async () => {
   const runs: Record<string, WrkResult[]> = {};
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of connectionsList) {
-      const order = r % 2 === 0 ? (['proxy', 'nginx'] as const) : (['nginx', 'proxy'] as const);
+      const order = r % 2 === 0 ? targetNames : [...targetNames].reverse();
       for (const name of order) {
-        const t = targets[name];
+        const t = targets[name]!;
         const res = await wrk(t.base + statusPath, c, DURATION_S, t.pid);
         if (res.non2xx > 0) throw new Error(`${name} c=${c}: ${res.non2xx} non-2xx answers`);
         (runs[`${name}@${c}`] ??= []).push(res);
@@ -230,29 +237,34 @@ runBench('proxy', async () => {
   for (const c of connectionsList) {
     const p = runs[`proxy@${c}`];
     const n = runs[`nginx@${c}`];
+    const k = runs[`core@${c}`] ?? [];
+    const f = runs[`floor@${c}`] ?? [];
     const m = (xs: WrkResult[], f: (x: WrkResult) => number) => median(xs.map(f));
+    const cpu = (x: WrkResult) => (x.cpuSeconds / x.requests) * 1e6;
     const summary = {
-      proxyRps: m(p, (x) => x.rps), nginxRps: m(n, (x) => x.rps),
-      proxyP99Ms: m(p, (x) => x.p99Ms), nginxP99Ms: m(n, (x) => x.p99Ms),
-      proxyCpuUsPerReq: m(p, (x) => (x.cpuSeconds / x.requests) * 1e6), nginxCpuUsPerReq: m(n, (x) => (x.cpuSeconds / x.requests) * 1e6),
+      proxyRps: m(p, (x) => x.rps), coreRps: m(k, (x) => x.rps), floorRps: m(f, (x) => x.rps), nginxRps: m(n, (x) => x.rps),
+      proxyP99Ms: m(p, (x) => x.p99Ms), coreP99Ms: m(k, (x) => x.p99Ms), floorP99Ms: m(f, (x) => x.p99Ms), nginxP99Ms: m(n, (x) => x.p99Ms),
+      proxyCpuUsPerReq: m(p, cpu), coreCpuUsPerReq: m(k, cpu), floorCpuUsPerReq: m(f, cpu), nginxCpuUsPerReq: m(n, cpu),
     };
-    throughput[`c${c}`] = { ...summary, rounds: { proxy: p, nginx: n } };
+    throughput[`c${c}`] = { ...summary, rounds: { proxy: p, core: k, floor: f, nginx: n } };
     goals.push({ name: `status GET req/s, proxy / nginx, ${c} connections`, value: summary.proxyRps / summary.nginxRps, op: '>=', limit: 0.5, unit: '×' });
     goals.push({ name: `status GET p99, proxy / nginx, ${c} connections`, value: summary.proxyP99Ms / summary.nginxP99Ms, op: '<=', limit: 2, unit: '×' });
   }
 
-  // 3. Where the proxy's time goes: a CPU profile under the same load (separate process, so it does not skew 1.).
+  // 3. Where the proxy's time goes: a V8 CPU profile of the server under the same load, in a separate process
+  // so that profiling does not skew 1. (`--cpu-prof` writes the profile when the server exits on SIGTERM).
   let profile: ProfileSummary | null = null;
   if (PROFILE) {
-    const profPort = await freePort();
-    const profFile = path.join(dir, 'proxy.cpuprofile');
-    const prof = await startTs('bench/lib/proxy-entry.ts', { ...serverEnv, PORT: String(profPort), BENCH_CPU_PROFILE: profFile });
-    await waitForPort(profPort, 60_000, prof);
-    await wrk(`http://127.0.0.1:${profPort}${statusPath}`, 50, 2, prof.pid);
-    await wrk(`http://127.0.0.1:${profPort}${statusPath}`, 50, DURATION_S, prof.pid);
-    await prof.stop();
-    if (existsSync(profFile)) {
-      profile = summariseProfile(profFile, 20);
+    const profDir = path.join(dir, 'cpu-prof');
+    mkdirSync(profDir);
+    const prof = await startDashboard(mainScript, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200']);
+    await wrk(prof.base + statusPath, 50, 2, prof.proc.pid);
+    await wrk(prof.base + statusPath, 50, DURATION_S, prof.proc.pid);
+    // Stopped right away: the profile's last DURATION_S seconds are the load (idle time is not counted anyway).
+    await prof.proc.stop();
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+      profile = summariseProfile(path.join(profDir, file), 20, DURATION_S * 1000);
       const keep = path.join(REPO_ROOT, 'bench', 'results', 'proxy.cpuprofile.summary.json');
       mkdirSync(path.dirname(keep), { recursive: true });
       writeFileSync(keep, JSON.stringify(profile, null, 2) + '\n');
@@ -265,7 +277,7 @@ runBench('proxy', async () => {
   console.log(`\n${DOWNLOAD_MIB} MiB download…`);
   const dlPath = `/convert/job/${JOB_ID}/download`;
   await delay(2000);
-  const idleSampler = sampleRss(server.pid, 100);
+  const idleSampler = sampleRss(server.proc.pid, 100);
   await delay(2000);
   const idleRss = idleSampler.stop().median;
   const downloads: Record<'proxy' | 'nginx', number[]> = { proxy: [], nginx: [] };
@@ -273,8 +285,8 @@ runBench('proxy', async () => {
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? (['proxy', 'nginx'] as const) : (['nginx', 'proxy'] as const);
     for (const name of order) {
-      const sampler = name === 'proxy' ? sampleRss(server.pid, 25) : null;
-      const d = await curlDownload(targets[name].base + dlPath);
+      const sampler = name === 'proxy' ? sampleRss(server.proc.pid, 25) : null;
+      const d = await curlDownload(targets[name]!.base + dlPath);
       if (sampler) peakRss = Math.max(peakRss, sampler.stop().peak);
       if (d.bytes !== DOWNLOAD_MIB * 2 ** 20) throw new Error(`${name}: downloaded ${d.bytes} bytes`);
       downloads[name].push(d.mibPerS);
@@ -290,25 +302,28 @@ runBench('proxy', async () => {
     `load: wrk -t1 (one thread, leaves CPU to the proxy and upstream), ${DURATION_S} s per point, ${ROUNDS} rounds alternating the order, medians; the same status URL each time.`,
     `nginx: Debian's ${NGINX}, worker_processes ${NGINX_WORKERS} (one worker, like Node's one event-loop thread), upstream block with keepalive 64, proxy_http_version 1.1, Connection "", the key set with proxy_set_header; downloads with proxy_buffering off.`,
     'upstream: a second nginx (worker_processes 1) answering from memory / sendfile and checking the key.',
+    '`floor` = `bench/lib/node-floor-proxy.ts`: node:http + undici Pool, id check, key, small body collected; no framework or hooks. The least a Node proxy can cost per request here; not a candidate implementation.',
     'cpu µs/req: user+system CPU of the proxy process (or nginx master+workers) during a run, divided by the requests served: the cost per request independent of how the 2 cores were shared.',
     `download: curl to /dev/null, ${DOWNLOAD_MIB} MiB of incompressible data; idle RSS ${mib(idleRss)} (median over 2 s after the load tests), peak ${mib(peakRss)} sampled every 25 ms.`,
   );
   const tableRows = connectionsList.map((c) => {
     const s = throughput[`c${c}`] as Record<string, number>;
-    return `| ${c} | ${s.proxyRps.toFixed(0)} | ${s.nginxRps.toFixed(0)} | ${fmt(s.proxyP99Ms)} | ${fmt(s.nginxP99Ms)} | ${fmt(s.proxyCpuUsPerReq, 1)} | ${fmt(s.nginxCpuUsPerReq, 1)} |`;
+    return (['proxy', 'core', 'floor', 'nginx'] as const)
+      .map((t) => `| ${c} | ${t} | ${fmt(s[`${t}Rps`], 0)} | ${fmt(s[`${t}P99Ms`])} | ${fmt(s[`${t}CpuUsPerReq`], 1)} |`)
+      .join('\n');
   });
   const extra = [
     '## Status GET (medians)',
     '',
-    '| connections | proxy req/s | nginx req/s | proxy p99 ms | nginx p99 ms | proxy CPU µs/req | nginx CPU µs/req |',
-    '|---|---|---|---|---|---|---|',
+    '| connections | target | req/s | p99 ms | CPU µs/req |',
+    '|---|---|---|---|---|',
     ...tableRows,
     '',
     `## Download: proxy ${dl.proxyMiBps.toFixed(0)} MiB/s, nginx ${dl.nginxMiBps.toFixed(0)} MiB/s (medians)`,
     '',
     ...(profile
       ? [
-          `## Where the proxy's CPU goes (V8 profile under 50 connections, ${fmt(profile.totalMs - profile.idleMs, 0)} ms busy of ${fmt(profile.totalMs, 0)} ms)`,
+          `## Where the proxy's CPU goes (V8 profile of ${mainScript} under 50 connections, ${fmt(profile.totalMs - profile.idleMs, 0)} ms busy of ${fmt(profile.totalMs, 0)} ms)`,
           '',
           '| package / area | self % |',
           '|---|---|',

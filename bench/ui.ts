@@ -20,7 +20,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from '@playwright/test';
 import { onCleanup, runBench } from './lib/cleanup.ts';
-import { delay, freePort, REPO_ROOT, rssBytes, startTs, waitForPort } from './lib/proc.ts';
+import { delay, descendants, freePort, REPO_ROOT, rssBytes, startTs, waitForPort } from './lib/proc.ts';
 import { fmt, loadavg, median, printGoals, writeResults, type Goal } from './lib/report.ts';
 import { tempDir } from './lib/tmp.ts';
 
@@ -89,6 +89,8 @@ interface Visit {
   firstRowMs: number;
   heapUsed: number;
   heapTotal: number;
+  /** RSS of the largest Chromium renderer process this benchmark launched (the page's, one page at a time). */
+  rendererRss: number;
   domNodes: number;
   rows: number;
   rowsAfterScroll: number;
@@ -120,6 +122,14 @@ const FIRST_ROW_PROBE = `
 })();
 `;
 
+function largestRendererRss(): number {
+  let max = 0;
+  for (const p of descendants(process.pid)) {
+    if (p.cmdline.includes('--type=renderer')) max = Math.max(max, rssBytes(p.pid) ?? 0);
+  }
+  return max;
+}
+
 async function visit(browser: Browser, url: string): Promise<Visit> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   try {
@@ -136,6 +146,7 @@ async function visit(browser: Browser, url: string): Promise<Visit> {
     const { metrics } = await cdp.send('Performance.getMetrics');
     const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? NaN;
     const rows = await page.locator(ROW_SELECTOR).count();
+    const rendererRss = largestRendererRss();
     // Scroll the table's scroller to the middle: a virtualised table keeps the row count bounded.
     await page.evaluate((sel) => {
       const row = document.querySelector(sel);
@@ -147,7 +158,7 @@ async function visit(browser: Browser, url: string): Promise<Visit> {
     const rowsAfterScroll = await page.locator(ROW_SELECTOR).count();
     // Proof that the scroll happened: the highest row index rendered now.
     const maxRowIndex = await page.evaluate((sel) => Math.max(0, ...[...document.querySelectorAll(sel)].map((el) => Number(el.getAttribute('aria-rowindex') ?? 0))), ROW_SELECTOR);
-    return { firstRowMs, heapUsed: metric('JSHeapUsedSize'), heapTotal: metric('JSHeapTotalSize'), domNodes: metric('Nodes'), rows, rowsAfterScroll, maxRowIndex };
+    return { firstRowMs, heapUsed: metric('JSHeapUsedSize'), heapTotal: metric('JSHeapTotalSize'), rendererRss, domNodes: metric('Nodes'), rows, rowsAfterScroll, maxRowIndex };
   } finally {
     await context.close();
   }
@@ -219,14 +230,14 @@ runBench('ui', async () => {
     for (const which of order) {
       const v = await visit(browser, urls[which]);
       visits[which].push(v);
-      console.log(`round ${r + 1} ${String(which === 'small' ? SMALL : BIG).padStart(5)} jobs: first row ${fmt(v.firstRowMs, 0)} ms, heap ${fmt(v.heapUsed / 2 ** 20, 1)} MiB, ${v.rows} rows (${v.rowsAfterScroll} after scrolling to row ~${v.maxRowIndex}), ${v.domNodes} DOM nodes  (load ${loadavg().split(' ')[0]})`);
+      console.log(`round ${r + 1} ${String(which === 'small' ? SMALL : BIG).padStart(5)} jobs: first row ${fmt(v.firstRowMs, 0)} ms, heap ${fmt(v.heapUsed / 2 ** 20, 1)} MiB, renderer RSS ${fmt(v.rendererRss / 2 ** 20, 0)} MiB, ${v.rows} rows (${v.rowsAfterScroll} after scrolling to row ~${v.maxRowIndex}), ${v.domNodes} DOM nodes  (load ${loadavg().split(' ')[0]})`);
     }
   }
   const serverRss = rssBytes(server.pid);
   const m = (which: 'small' | 'big', f: (v: Visit) => number) => median(visits[which].map(f));
   const summary = {
-    small: { firstRowMs: m('small', (v) => v.firstRowMs), heapUsed: m('small', (v) => v.heapUsed), rows: Math.max(...visits.small.map((v) => v.rows)), domNodes: m('small', (v) => v.domNodes) },
-    big: { firstRowMs: m('big', (v) => v.firstRowMs), heapUsed: m('big', (v) => v.heapUsed), rows: Math.max(...visits.big.map((v) => Math.max(v.rows, v.rowsAfterScroll))), domNodes: m('big', (v) => v.domNodes) },
+    small: { firstRowMs: m('small', (v) => v.firstRowMs), heapUsed: m('small', (v) => v.heapUsed), rendererRss: m('small', (v) => v.rendererRss), rows: Math.max(...visits.small.map((v) => v.rows)), domNodes: m('small', (v) => v.domNodes) },
+    big: { firstRowMs: m('big', (v) => v.firstRowMs), heapUsed: m('big', (v) => v.heapUsed), rendererRss: m('big', (v) => v.rendererRss), rows: Math.max(...visits.big.map((v) => Math.max(v.rows, v.rowsAfterScroll))), domNodes: m('big', (v) => v.domNodes) },
   };
   const goals: Goal[] = [
     { name: 'initial JS, gzip (level 6)', value: js.gzip6 / 1000, op: '<=', limit: JS_BUDGET_BYTES / 1000, unit: ' KB' },
@@ -239,17 +250,17 @@ runBench('ui', async () => {
     `initial JS = the module scripts and modulepreloads of dist/index.html (built ${js.builtAt}): ${js.files.map((f) => `${f.src} ${f.bytes} B → ${f.gzip6} B gzip`).join('; ')}. KB = 1000 bytes; gzip level 9 would be ${js.gzip9} B.`,
     `pages: a fresh browser context per visit (cold HTTP cache, same for both), viewport 1280×800, Debian's Chromium headless; ${ROUNDS} rounds alternating the order after one warm-up visit each; medians.`,
     'first job row: a MutationObserver installed before the app\'s scripts sees the first `[role=row]` without column headers; the time is taken right after the next frame (rAF + message), relative to navigation start.',
-    'memory: CDP Performance.getMetrics JSHeapUsedSize after HeapProfiler.collectGarbage, 1.5 s after the first row.',
+    'memory: CDP Performance.getMetrics JSHeapUsedSize after HeapProfiler.collectGarbage, 1.5 s after the first row (the goal); also the RSS of the page\'s renderer process (its whole footprint: DOM, layout, V8, Skia; shared pages counted), for information.',
     `rows: \`${ROW_SELECTOR}\` (header row included), counted after settling and again after scrolling the table to its middle.`,
     `server: server/main.ts (NODE_ENV=production) with a fake upstream in the bench process answering each job as finished (~78 % Succeeded, 14 % Failed, 8 % Canceled); the server's RSS at the end: ${fmt((serverRss ?? NaN) / 2 ** 20, 1)} MiB.`,
   );
   const table = [
     '## Batch page (medians)',
     '',
-    '| jobs | first job row (ms) | JS heap used (MiB) | rows in DOM (max) | DOM nodes |',
-    '|---|---|---|---|---|',
-    `| ${SMALL} | ${fmt(summary.small.firstRowMs, 0)} | ${fmt(summary.small.heapUsed / 2 ** 20, 1)} | ${summary.small.rows} | ${summary.small.domNodes} |`,
-    `| ${BIG} | ${fmt(summary.big.firstRowMs, 0)} | ${fmt(summary.big.heapUsed / 2 ** 20, 1)} | ${summary.big.rows} | ${summary.big.domNodes} |`,
+    '| jobs | first job row (ms) | JS heap used (MiB) | renderer RSS (MiB) | rows in DOM (max) | DOM nodes |',
+    '|---|---|---|---|---|---|',
+    `| ${SMALL} | ${fmt(summary.small.firstRowMs, 0)} | ${fmt(summary.small.heapUsed / 2 ** 20, 1)} | ${fmt(summary.small.rendererRss / 2 ** 20, 1)} | ${summary.small.rows} | ${summary.small.domNodes} |`,
+    `| ${BIG} | ${fmt(summary.big.firstRowMs, 0)} | ${fmt(summary.big.heapUsed / 2 ** 20, 1)} | ${fmt(summary.big.rendererRss / 2 ** 20, 1)} | ${summary.big.rows} | ${summary.big.domNodes} |`,
     '',
   ].join('\n');
   writeResults('ui', { startedAt, loadavgAtStart, goals, notes, initialJs: js, summary, visits }, table);

@@ -35,11 +35,16 @@ function packageOf(url: string, fn: string): string {
   return m ? `project ${m[1]}/` : url;
 }
 
-export function summariseProfile(file: string, top = 15): ProfileSummary {
+/** `windowMs`: only the samples of the profile's last `windowMs` (the load phase, not the process's start-up). */
+export function summariseProfile(file: string, top = 15, windowMs = Infinity): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  const from = profile.endTime - windowMs * 1000;
+  let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from) continue;
     const id = profile.samples[i];
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }

@@ -89,8 +89,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** A TypeScript entry point run by Node itself (not the `tsx` CLI, which adds a wrapper process), so `pid` is the server. */
-export function startTs(script: string, env: Record<string, string>, options: Omit<StartOptions, 'env'> = {}) {
-  return startProcess(process.execPath, ['--import', 'tsx', script], {
+export function startTs(script: string, env: Record<string, string>, options: Omit<StartOptions, 'env'> & { nodeArgs?: string[] } = {}) {
+  return startProcess(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
     ...options,
     env: { ...process.env, NODE_ENV: 'production', ...env },
   });
@@ -199,6 +199,32 @@ export function childPids(pid: number): number[] {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid === pid) out.push(Number(entry));
     } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Every process below `pid` (children, grandchildren …), with its command line. */
+export function descendants(pid: number): Array<{ pid: number; cmdline: string }> {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  for (const [child] of parentOf) {
+    let p = parentOf.get(child);
+    for (let depth = 0; p !== undefined && depth < 20; depth++) {
+      if (p === pid) {
+        try {
+          out.push({ pid: child, cmdline: readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+        } catch { /* gone */ }
+        break;
+      }
+      p = parentOf.get(p);
+    }
   }
   return out;
 }
