@@ -76,7 +76,8 @@ export async function buildConvertApi(partial: Partial<ConvertApiOptions> = {}):
     if (status >= 400 && status < 500) {
       return reply.code(status).send(errorBody(ErrorCode.invalidParameter, err.message ?? null));
     }
-    reply.log.error(error);
+    // The logger is off (requests are not logged), but a bug must not go unseen.
+    console.error('convert-api: unexpected error', error);
     return reply.code(500).send(errorBody('internal_error', 'The server failed to handle the request.'));
   });
 

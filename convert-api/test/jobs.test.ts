@@ -178,7 +178,7 @@ describe('queued and running jobs', () => {
   });
 
   it('keeps a job Running for the minimum time with progress paced and never decreasing', async () => {
-    api = await startApi({ minJobMs: 400 });
+    api = await startApi({ minJobMs: 600 });
     const id = await submitOk(api, 'hello');
     const seen: number[] = [];
     await waitFor(async () => {
