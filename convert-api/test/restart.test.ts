@@ -96,7 +96,10 @@ describe('the service as a process', () => {
     const first = await startService(dataDir, env);
     const ids: string[] = [];
     for (let i = 1; i <= 5; i++) ids.push(await submitPng(first.base, `photo-${i}.png`));
-    await waitFor(async () => (await statuses(first.base, ids)).join() === 'Succeeded,Succeeded,Running,Running,Queued', 15_000);
+    await waitFor(async () => {
+      const seen = new Set(await statuses(first.base, ids));
+      return seen.has('Succeeded') && seen.has('Running') && seen.has('Queued');
+    }, 15_000);
     first.child.kill('SIGKILL');
     await first.exited;
 
