@@ -450,6 +450,57 @@ describe('batches through the /api routes', () => {
     expect(post.bodyText).toContain('filename="a.png"');
   });
 
+  it('looks once more when a finished output must have expired, and stops counting it as ready', async () => {
+    h = await startServiceHarness({ retentionSeconds: 60 });
+    const a = jobId(1);
+    let expired = false;
+    h.fake.handle((req, res) => {
+      const body = statusBody(a, 'Succeeded');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(expired ? { ...body, output: null } : body));
+    });
+    const { batch } = await createBatch('Expiring', a);
+    while (h.fake.requests.length === 0) await h.advance(500);
+    expect((await snapshot(batch.id)).batch.outputsReady).toBe(1);
+    const polls = h.fake.requests.length;
+
+    // Nothing is polled while the output may still exist.
+    await h.advance(55_000);
+    expect(h.fake.requests.length).toBe(polls);
+    expired = true;
+    await h.advance(10_000);
+    expect(h.fake.requests.length).toBe(polls + 1);
+    const snap = await snapshot(batch.id);
+    expect(snap.jobs[0].outputExpired).toBe(true);
+    expect(snap.batch.outputsReady).toBe(0);
+
+    // Confirmed gone: never polled again.
+    await h.advance(10 * 60_000);
+    expect(h.fake.requests.length).toBe(polls + 1);
+  });
+
+  it('keeps checking, less and less often, an output the upstream keeps longer than the retention', async () => {
+    h = await startServiceHarness({ retentionSeconds: 60 });
+    const a = jobId(1);
+    h.fake.handle(answers.json(200, statusBody(a, 'Succeeded')));
+    await createBatch('Long-lived', a);
+    while (h.fake.requests.length === 0) await h.advance(500);
+    const times: number[] = [];
+    const seen = () => h.fake.requests.length;
+    let last = seen();
+    for (let i = 0; i < 40 && times.length < 4; i++) {
+      await h.advance(30_000);
+      if (seen() > last) {
+        times.push(h.clock.now());
+        last = seen();
+      }
+    }
+    expect(times).toHaveLength(4);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(gaps.every((g) => g >= 60_000)).toBe(true);
+    expect(gaps[2]).toBeGreaterThanOrEqual(gaps[0]);
+  });
+
   it('answers its config', async () => {
     h = await startServiceHarness({ upstreamLabel: 'bundled', retentionSeconds: 1800 });
     const res = await h.app.inject({ method: 'GET', url: '/api/config' });

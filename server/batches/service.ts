@@ -17,6 +17,9 @@ import { registerBatchRoutes } from './routes.ts';
 import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
 
+/** How long after the latest possible expiry the output's absence is confirmed upstream. */
+const EXPIRY_CHECK_MARGIN_MS = 2_000;
+
 export interface BatchServiceOptions {
   dataDir: string;
   upstream: UpstreamClient;
@@ -62,7 +65,10 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     random,
     options: opts.trackerOptions,
     sink: {
-      status: (jobId, body, sentAt, receivedAt) => store.recordStatus(jobId, body, sentAt, receivedAt),
+      status: (jobId, body, sentAt, receivedAt) => {
+        store.recordStatus(jobId, body, sentAt, receivedAt);
+        scheduleExpiryCheck(jobId);
+      },
       gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
       forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
       problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
@@ -72,6 +78,20 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       },
     },
   });
+
+  /**
+   * The tracker stops polling a finished job, so nothing would notice its output being deleted upstream:
+   * look once more just after the latest possible expiry, and mark it expired if it is gone. If it is still
+   * there (the upstream keeps outputs longer than `retentionSeconds`), look again later, less and less often.
+   */
+  function scheduleExpiryCheck(jobId: string): void {
+    const job = store.getJob(jobId);
+    if (!job || job.state !== 'Succeeded' || !job.has_output || job.output_expired || job.first_seen_terminal_at === null) return;
+    const now = clock.now();
+    const latest = job.first_seen_terminal_at + opts.retentionSeconds * 1000;
+    const at = latest >= now ? latest + EXPIRY_CHECK_MARGIN_MS : now + Math.max(60_000, (now - job.first_seen_terminal_at) / 2);
+    tracker.checkAt(jobId, job.submitted_at ?? job.added_at, at);
+  }
 
   const ctx: BatchContext = {
     store,
@@ -160,7 +180,10 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 200 && isStatusBody(event.body)) {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
-            if (isTerminal(event.body.status)) tracker.untrack(jobId);
+            if (isTerminal(event.body.status)) {
+              tracker.untrack(jobId);
+              scheduleExpiryCheck(jobId);
+            }
           } else if (event.statusCode === 404) {
             store.recordGone(jobId, { error: ErrorCode.jobsNotFound, detail: null, status: 404 }, now);
             tracker.untrack(jobId);
@@ -173,6 +196,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       started = true;
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
+      for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
     },
     async close() {
       if (closed) return;

@@ -206,6 +206,12 @@ export function openBatchStore(dataDir: string) {
          WHERE bj.batch_id = ? AND j.state IN ('Unknown', 'Queued', 'Running')`,
       )
       .pluck(),
+    outputsAwaitingExpiry: db
+      .prepare<[], string>(
+        `SELECT j.id FROM jobs j WHERE j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0
+         AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
+      )
+      .pluck(),
     activeJobs: db.prepare<[], { id: string; since: number }>(
       `SELECT j.id, coalesce(j.submitted_at, j.added_at) AS since FROM jobs j
        WHERE j.state IN ('Unknown', 'Queued', 'Running') AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
@@ -334,6 +340,8 @@ export function openBatchStore(dataDir: string) {
     activeJobIdsOfBatch: (batchId: string): string[] => q.activeJobsOfBatch.all(batchId),
     /** Jobs still to be polled: not final, listed in at least one batch. */
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
+    /** Succeeded jobs, listed somewhere, whose output was last seen present. */
+    outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
     close: () => db.close(),
   };
 }

@@ -73,6 +73,11 @@ export interface Tracker {
   refresh(jobId: string, since: number): Promise<void>;
   /** Polls soon (about a second), e.g. after a cancel went through the proxy. */
   pokeSoon(jobId: string, since: number): void;
+  /**
+   * One poll of a job that is not being tracked, at `at` (e.g. when a finished job's output must have
+   * expired, to confirm it). Ignored while the job is tracked (its polls will see it).
+   */
+  checkAt(jobId: string, since: number, at: number): void;
   /** A batch just became viewed: pull its jobs' next polls within the viewed cap. */
   expedite(jobIds: Iterable<string>): void;
   health(): UpstreamHealth;
@@ -262,8 +267,13 @@ export function createTracker(opts: {
       setHealth('ok', null);
       entry.failures = 0;
       entry.attempt++;
+      if (isTerminal(body.status)) {
+        // Stopped before the sink hears of it, so the sink may schedule a later one-shot check (expiry).
+        stop(entry);
+        sink.status(entry.id, body, sentAt, now);
+        return;
+      }
       sink.status(entry.id, body, sentAt, now);
-      if (isTerminal(body.status)) return stop(entry);
       if (entry.active) schedule(entry, nextDelay(entry));
       return;
     }
@@ -406,6 +416,12 @@ export function createTracker(opts: {
       const entry = entryFor(jobId, since, false);
       if (entry.inFlight) return;
       schedule(entry, policy.firstDelayMs);
+    },
+    checkAt(jobId, since, at) {
+      if (closed) return;
+      const entry = entryFor(jobId, since, false);
+      if (entry.active) return;
+      schedule(entry, Math.max(0, at - clock.now()));
     },
     expedite(jobIds) {
       if (closed) return;
