@@ -28,3 +28,8 @@ export async function valueNow(progressbar: Locator): Promise<number> {
 export function fakeJobId(): string {
   return randomBytes(16).toString('hex');
 }
+
+/** The expiry countdown cell: the seventh column. */
+export function expiresCell(row: Locator): Locator {
+  return row.getByRole('cell').nth(6);
+}
