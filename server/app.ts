@@ -3,16 +3,23 @@
  * Order matters: security checks first (onRequest), then the proxy's /convert routes, the /api plugin, and
  * the app itself (built files, or Vite in middleware mode for development) with the SPA fallback.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Server } from 'node:http';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ViteDevServer } from 'vite';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import type { UpstreamClient } from './upstream.ts';
-import { registerProxy, type JobActionEvent } from './proxy.ts';
-import { APP_CSP, AuthThrottle, SECURITY_HEADERS, allowedHostSet, devCsp, registerSecurity } from './security.ts';
+import { createProxy, sendError, type JobActionEvent, type Proxy } from './proxy.ts';
+import { APP_CSP, AuthThrottle, SECURITY_HEADERS, allowedHostSet, createRequestGuard, devCsp, registerSecurity } from './security.ts';
 
 export type { JobActionEvent } from './proxy.ts';
 
@@ -46,21 +53,55 @@ function isServerPath(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?') || url === '/convert' || url.startsWith('/convert/') || url.startsWith('/convert?');
 }
 
+/** `/convert`, `/convert/…` or `/convert?…` without percent-encoding: served without Fastify. */
+function isLeanProxyUrl(url: string): boolean {
+  if (!url.startsWith('/convert')) return false;
+  const next = url.charCodeAt(8);
+  return (Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */) && !url.includes('%');
+}
+
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
+  const csp = options.vite && options.devCspNonce ? devCsp(options.devCspNonce) : APP_CSP;
+  const guard = createRequestGuard({
+    allowedHosts: allowedHostSet(options.allowedHosts),
+    password: options.password || null,
+    csp,
+    throttle: options.authThrottle,
+  });
+  // Set once the Fastify instance exists (its logger); the server does not listen before that.
+  let proxy: Proxy | null = null;
+
+  /**
+   * The proxy's hot path bypasses Fastify's per-request machinery (request/reply objects, hooks, router,
+   * content-type parsing), which cost most of the proxy's CPU under load. It runs the same guard as
+   * Fastify's onRequest hook; every other URL (and percent-encoded /convert variants) goes to Fastify.
+   */
+  function serverFactory(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    const server = http.createServer((req, res) => {
+      const url = req.url;
+      if (proxy === null || url === undefined || !isLeanProxyUrl(url)) return handler(req, res);
+      const denial = guard.check(req.method, req.headers, req.socket.remoteAddress);
+      if (denial) return sendError(res, guard.responseHeaders, denial.status, denial.code, denial.detail, denial.headers);
+      proxy.serve(req, res);
+    });
+    // Uploads may take longer than Node's default 5 minutes: no overall request deadline. Slow-loris is
+    // bounded by the headers timeout instead.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 72_000;
+    return server;
+  }
+
   const app = Fastify({
+    serverFactory,
     logger: options.logger ?? false,
     // Per-request log lines cost throughput on the proxy's hot path; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // Uploads may take longer than Node's default 5 minutes: no overall request deadline. Slow-loris is
-    // bounded by the headers timeout set below instead.
-    requestTimeout: 0,
     connectionTimeout: 0,
-    keepAliveTimeout: 72_000,
     // Long enough that an over-long job id reaches the handler and gets its 400, not a 404.
     routerOptions: { maxParamLength: 1000 },
     trustProxy: false,
   });
-  app.server.headersTimeout = 60_000;
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
@@ -76,15 +117,22 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   if (typeof options.vite === 'function') vite = await options.vite(app.server);
   else vite = options.vite;
 
-  const csp = vite && options.devCspNonce ? devCsp(options.devCspNonce) : APP_CSP;
-  registerSecurity(app, {
-    allowedHosts: allowedHostSet(options.allowedHosts),
-    password: options.password || null,
-    csp,
-    throttle: options.authThrottle,
+  registerSecurity(app, guard);
+  const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction });
+  app.register(async (scope) => {
+    // Bodies stay unread streams (POST /convert pipes the request upstream): no parsing here.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    // Percent-encoded paths (`/%63onvert/…`) that Fastify's router decoded: the same proxy, after the hooks.
+    const handler = (request: FastifyRequest, reply: FastifyReply) => {
+      reply.hijack();
+      theProxy.serve(request.raw, reply.raw);
+    };
+    const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+    scope.route({ method: methods, url: '/convert', exposeHeadRoute: false, handler });
+    scope.route({ method: methods, url: '/convert/*', exposeHeadRoute: false, handler });
   });
-
-  registerProxy(app, { upstream: options.upstream, onJobAction: options.onJobAction });
+  proxy = theProxy;
   if (options.api) await app.register(options.api);
 
   const distDir = options.distDir ? path.resolve(options.distDir) : null;

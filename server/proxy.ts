@@ -3,17 +3,20 @@
  * adds the key (in upstream.ts), streams bodies both ways with backpressure, and answers everything else
  * under /convert locally so that nothing unexpected ever reaches the upstream.
  *
- * Kept lean on purpose (it is benchmarked against nginx): no body parsing, no per-request logging, small
- * JSON answers are collected and sent as one buffer, big bodies are piped.
+ * Kept lean on purpose (it is benchmarked against nginx, and Fastify + request() + pipeline cost ~8× nginx's
+ * CPU per request): app.ts hands plain `/convert…` URLs straight from the http server to `serve()`, which
+ * routes by splitting the path, dispatches with undici's raw handler API and writes the answer with one
+ * `writeHead` of a flat header array. Small answers are collected and sent in one write; big ones stream
+ * with `res.write` and pause/resume backpressure. Fastify only sees the rare percent-encoded variants
+ * (`/%63onvert/…`), which reach the same `serve()`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { EventEmitter } from 'node:events';
+import type { Dispatcher } from 'undici';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import { isValidJobId } from '../contract/job-id.ts';
-import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream.ts';
-import { DOWNLOAD_CSP } from './security.ts';
+import type { UpstreamClient, UpstreamRequest } from './upstream.ts';
+import type { RequestGuard } from './security.ts';
 
 export type JobAction = 'cancel' | 'delete' | 'download' | 'status';
 
@@ -25,61 +28,43 @@ export interface JobActionEvent {
   body?: unknown;
 }
 
+/** Where failures are logged (Fastify's logger, whose redaction settings apply). */
+export interface ProxyLog {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
 export interface ProxyOptions {
   upstream: UpstreamClient;
+  guard: RequestGuard;
+  log: ProxyLog;
   onJobAction?: (event: JobActionEvent) => void;
+}
+
+export interface Proxy {
+  /** Answers a request whose path is `/convert` or under `/convert/` (raw, percent-encoded or not). */
+  serve(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** Answers up to this size are collected and sent in one write; larger ones stream. */
 const SMALL_BODY = 64 * 1024;
 
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-disposition', 'retry-after'] as const;
-
 const JOB_PATH = /^\/convert\/job\/([^/]+)$/;
 
-interface Route {
-  method: UpstreamRequest['method'];
-  action: JobAction | 'submit' | 'conversions';
+type Action = JobAction | 'submit' | 'conversions';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A local JSON answer (`{error, detail}`) with the security headers. */
+export function sendError(res: ServerResponse, base: readonly string[], status: number, code: string, detail: string, extra?: readonly string[]): void {
+  const body = JSON.stringify(errorBody(code, detail));
+  const headers = base.slice();
+  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]);
+  headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
+  res.writeHead(status, headers);
+  res.end(body);
 }
 
-/**
- * Tells undici the browser went away. An EventEmitter (which undici accepts as a signal) rather than an
- * AbortController: EventTarget construction showed up in the hot path's profile.
- */
-class ClientGone extends EventEmitter {
-  aborted = false;
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.emit('abort');
-  }
-}
-
-function sendLocal(reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, detail));
-}
-
-/** Request headers the upstream may see: content negotiation and body framing, nothing of the browser's. */
-function forwardHeaders(headers: IncomingHttpHeaders, withBody: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof headers.accept === 'string') out.accept = headers.accept;
-  if (withBody) {
-    if (typeof headers['content-type'] === 'string') out['content-type'] = headers['content-type'];
-    // undici frames a stream without a length as chunked itself (and refuses a transfer-encoding header).
-    if (typeof headers['content-length'] === 'string') out['content-length'] = headers['content-length'];
-  }
-  return out;
-}
-
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/**
- * A Location the browser may see: only our own `/convert/job/{id}`, made relative. Null for anything else
- * (another host, another path): such a redirect is refused, never followed.
- */
 export function safeLocation(location: string, upstreamBase: string): string | null {
   let url: URL;
   try {
@@ -107,43 +92,12 @@ export function attachmentDisposition(value: string | undefined): string {
   return semicolon < 0 ? 'attachment' : 'attachment' + value.slice(semicolon);
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** What is wrong with a path under /convert that matched no route: a bad id, a wrong method, or nothing. */
-function classifyUnrouted(
-  method: string,
-  path: string,
-): { status: number; code: string; detail: string; allow?: string[] } {
-  const segments = path.split('/');
-  // ['', 'convert', 'job', id, suffix?]
-  if (segments[1] === 'convert' && segments[2] === 'job' && (segments.length === 4 || segments.length === 5)) {
-    const suffix = segments[4];
-    const allowed =
-      suffix === undefined ? ['GET', 'DELETE'] : suffix === 'download' ? ['GET'] : suffix === 'cancel' ? ['POST'] : null;
-    if (allowed) {
-      if (!allowed.includes(method)) return methodNotAllowed(allowed);
-      return { status: 400, code: ErrorCode.invalidJobId, detail: 'That is not a job id (32 hex characters).' };
-    }
-  }
-  if (path === '/convert') return method === 'POST' ? notFound() : methodNotAllowed(['POST']);
-  if (path === '/convert/conversions') return methodNotAllowed(['GET']);
-  return notFound();
-}
-
 function methodNotAllowed(allowed: string[]): { status: number; code: string; detail: string; allow: string[] } {
   return { status: 405, code: ErrorCode.methodNotAllowed, detail: `Allowed: ${allowed.join(', ')}.`, allow: allowed };
 }
 
 function notFound() {
   return { status: 404, code: ErrorCode.notFound, detail: 'No such Convert API route.' };
-}
-
-async function collect(body: UpstreamResponse['body']): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 function mapUpstreamError(error: unknown): { status: number; code: string; detail: string } {
@@ -154,146 +108,268 @@ function mapUpstreamError(error: unknown): { status: number; code: string; detai
   return { status: 502, code: ErrorCode.upstreamUnreachable, detail: 'The Convert API could not be reached.' };
 }
 
-export function registerProxy(app: FastifyInstance, options: ProxyOptions): void {
-  const { upstream, onJobAction } = options;
+/** Splits a raw path into decoded segments; null when a segment is not valid percent-encoding. */
+function segmentsOf(path: string): string[] | null {
+  const segments = path.split('/');
+  if (path.includes('%')) {
+    for (let i = 0; i < segments.length; i++) {
+      try {
+        segments[i] = decodeURIComponent(segments[i]);
+      } catch {
+        return null;
+      }
+    }
+  }
+  return segments;
+}
 
-  async function forward(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    route: Route,
-    path: string,
-    jobId: string | null,
-  ): Promise<FastifyReply> {
-    const withBody = route.action === 'submit' && hasBody(request.headers);
-    const controller = new ClientGone();
-    const res = reply.raw;
+const SUBMIT: Route = { method: 'POST', action: 'submit' };
+
+interface Route {
+  method: UpstreamRequest['method'];
+  action: Action;
+}
+
+const CONVERSIONS: Route = { method: 'GET', action: 'conversions' };
+const STATUS: Route = { method: 'GET', action: 'status' };
+const DELETE: Route = { method: 'DELETE', action: 'delete' };
+const DOWNLOAD: Route = { method: 'GET', action: 'download' };
+const CANCEL: Route = { method: 'POST', action: 'cancel' };
+
+/** The only names taken from the upstream's answer (plus Location, checked separately). */
+function isNameLength(length: number): boolean {
+  // location 8, retry-after 11, content-type 12, content-length 14, content-disposition 19
+  return length === 8 || length === 11 || length === 12 || length === 14 || length === 19;
+}
+
+class ClientGoneError extends Error {
+  constructor() {
+    super('The browser went away.');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * One proxied request: undici's dispatch handler (legacy callback API, which undici runs without a wrapper)
+ * that writes the upstream's answer straight into the browser's response.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((error?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private clientGone = false;
+  private discard = false;
+  private status = 0;
+  private pending: string[] | null = null;
+  private chunks: Buffer[] | null = null;
+  private contentType: string | undefined;
+  private onDrain: (() => void) | null = null;
+
+  constructor(
+    private readonly ctx: ProxyOptions,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly action: Action,
+    private readonly jobId: string | null,
+    private readonly upload: PassThrough | null,
+  ) {
     // The response's `close` before it finished means the browser went away: stop the upstream request now.
-    const onClose = () => {
-      if (!res.writableFinished) controller.abort();
-    };
-    res.once('close', onClose);
-
-    // undici destroys the body it was given when the upstream fails; a PassThrough of our own (piped, so
-    // backpressure holds) keeps the browser's connection alive for the 502 instead of a reset.
-    let body: PassThrough | null = null;
-    if (withBody) {
-      body = new PassThrough({ highWaterMark: 64 * 1024 });
-      request.raw.pipe(body);
-    }
-
-    let answer: UpstreamResponse;
-    try {
-      answer = await upstream.request({
-        method: route.method,
-        path,
-        headers: forwardHeaders(request.headers, withBody),
-        body,
-        signal: controller,
-      });
-    } catch (error) {
-      if (controller.aborted || res.destroyed) return reply.hijack();
-      const mapped = mapUpstreamError(error);
-      request.log.warn({ err: error, upstreamCode: (error as { code?: string }).code }, 'upstream request failed');
-      if (body) {
-        request.raw.unpipe(body);
-        // The rest of the upload is not wanted: close the connection after the answer instead of reading it.
-        reply.header('connection', 'close');
-      }
-      return sendLocal(reply, mapped.status, mapped.code, mapped.detail);
-    }
-
-    const status = answer.statusCode;
-    const headers = answer.headers;
-    const location = headerValue(headers.location);
-    const relativeLocation = location ? safeLocation(location, upstream.base) : null;
-    if (status >= 300 && status < 400 && status !== 304 && !relativeLocation) {
-      answer.body.dump().catch(() => {});
-      return sendLocal(reply, 502, ErrorCode.upstreamRedirectRefused, 'The Convert API answered a redirect; not followed.');
-    }
-
-    reply.code(status);
-    for (const name of RESPONSE_HEADERS) {
-      const value = headerValue(headers[name]);
-      if (value !== undefined) reply.header(name, value);
-    }
-    if (relativeLocation) reply.header('location', relativeLocation);
-    reply.header('cache-control', 'no-store');
-    if (route.action === 'download') {
-      reply.header('content-security-policy', DOWNLOAD_CSP);
-      if (status >= 200 && status < 300) {
-        reply.header('content-disposition', attachmentDisposition(headerValue(headers['content-disposition'])));
-      }
-    }
-
-    const length = Number(headerValue(headers['content-length']) ?? NaN);
-    const small = route.action !== 'download' && length <= SMALL_BODY;
-    let payload: Buffer | UpstreamResponse['body'] = answer.body;
-    if (small) {
-      try {
-        payload = await collect(answer.body);
-      } catch (error) {
-        if (controller.aborted || res.destroyed) return reply.hijack();
-        const mapped = mapUpstreamError(error);
-        return sendLocal(reply, mapped.status, mapped.code, mapped.detail);
-      }
-    }
-
-    if (onJobAction && jobId && route.action !== 'submit' && route.action !== 'conversions') {
-      let body: unknown;
-      if (Buffer.isBuffer(payload) && payload.length > 0 && /json/i.test(headerValue(headers['content-type']) ?? '')) {
-        try {
-          body = JSON.parse(payload.toString('utf8'));
-        } catch {
-          body = undefined;
-        }
-      }
-      try {
-        onJobAction({ jobId, action: route.action, statusCode: status, body });
-      } catch (error) {
-        request.log.error({ err: error }, 'onJobAction failed');
-      }
-    }
-    return reply.send(payload);
-  }
-
-  function jobRoute(route: Route, suffix: string) {
-    return (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-      const id = request.params.id;
-      // Validated before any URL is built: only 32 hex or the hyphenated GUID form ever reaches a path.
-      if (!isValidJobId(id)) {
-        return sendLocal(reply, 400, ErrorCode.invalidJobId, 'That is not a job id (32 hex characters).');
-      }
-      return forward(request, reply, route, `/convert/job/${id}${suffix}`, id.replaceAll('-', '').toLowerCase());
-    };
-  }
-
-  app.register(async (scope) => {
-    // Bodies stay unread streams: POST /convert pipes request.raw upstream, the other routes have none.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-
-    const routeOptions = { exposeHeadRoute: false } as const;
-    scope.post('/convert', routeOptions, (request, reply) => {
-      const query = request.query as Record<string, string | string[] | undefined>;
-      const targetFormat = headerValue(query.targetFormat);
-      const path = targetFormat === undefined ? '/convert' : `/convert?targetFormat=${encodeURIComponent(targetFormat)}`;
-      return forward(request, reply, { method: 'POST', action: 'submit' }, path, null);
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      this.clientGone = true;
+      this.abortUpstream?.(new ClientGoneError());
     });
-    scope.get('/convert/conversions', routeOptions, (request, reply) =>
-      forward(request, reply, { method: 'GET', action: 'conversions' }, '/convert/conversions', null),
-    );
-    scope.get('/convert/job/:id', routeOptions, jobRoute({ method: 'GET', action: 'status' }, ''));
-    scope.get('/convert/job/:id/download', routeOptions, jobRoute({ method: 'GET', action: 'download' }, '/download'));
-    scope.post('/convert/job/:id/cancel', routeOptions, jobRoute({ method: 'POST', action: 'cancel' }, '/cancel'));
-    scope.delete('/convert/job/:id', routeOptions, jobRoute({ method: 'DELETE', action: 'delete' }, ''));
+  }
 
-    const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
-      const path = request.url.split('?', 1)[0];
-      const answer = classifyUnrouted(request.method, path);
-      if (answer.allow) reply.header('allow', answer.allow.join(', '));
-      return sendLocal(reply, answer.status, answer.code, answer.detail);
-    };
-    scope.route({ ...routeOptions, method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/convert', handler: unrouted });
-    scope.all('/convert/*', routeOptions, unrouted);
-  });
+  onConnect(abort: (error?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.clientGone) abort(new ClientGoneError());
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    this.resumeUpstream = resume;
+    if (this.clientGone) return false;
+    let contentType: string | undefined;
+    let contentLength: string | undefined;
+    let disposition: string | undefined;
+    let retryAfter: string | undefined;
+    let location: string | undefined;
+    // Only the allow-listed names are read (the first of each); latin1 passes header bytes through as is.
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!isNameLength(raw[i].length)) continue;
+      switch (raw[i].toString('latin1').toLowerCase()) {
+        case 'content-type':
+          contentType ??= raw[i + 1].toString('latin1');
+          break;
+        case 'content-length':
+          contentLength ??= raw[i + 1].toString('latin1');
+          break;
+        case 'content-disposition':
+          disposition ??= raw[i + 1].toString('latin1');
+          break;
+        case 'retry-after':
+          retryAfter ??= raw[i + 1].toString('latin1');
+          break;
+        case 'location':
+          location ??= raw[i + 1].toString('latin1');
+          break;
+      }
+    }
+    const relativeLocation = location ? safeLocation(location, this.ctx.upstream.base) : null;
+    const download = this.action === 'download';
+    const base = download ? this.ctx.guard.downloadHeaders : this.ctx.guard.responseHeaders;
+    if (status >= 300 && status < 400 && status !== 304 && !relativeLocation) {
+      // Read and drop the redirect's body so the upstream connection stays reusable.
+      this.discard = true;
+      sendError(this.res, base, 502, ErrorCode.upstreamRedirectRefused, 'The Convert API answered a redirect; not followed.');
+      return true;
+    }
+
+    const headers = base.slice();
+    if (contentType !== undefined) headers.push('content-type', contentType);
+    if (contentLength !== undefined) headers.push('content-length', contentLength);
+    if (download && status >= 200 && status < 300) headers.push('content-disposition', attachmentDisposition(disposition));
+    else if (disposition !== undefined) headers.push('content-disposition', disposition);
+    if (retryAfter !== undefined) headers.push('retry-after', retryAfter);
+    if (relativeLocation) headers.push('location', relativeLocation);
+    headers.push('cache-control', 'no-store');
+    this.status = status;
+
+    if (!download && contentLength !== undefined && Number(contentLength) <= SMALL_BODY) {
+      this.pending = headers;
+      this.chunks = [];
+      this.contentType = contentType;
+      return true;
+    }
+    this.report(undefined);
+    this.res.writeHead(status, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.discard) return true;
+    if (this.chunks) {
+      this.chunks.push(chunk);
+      return true;
+    }
+    if (this.res.write(chunk)) return true;
+    this.onDrain ??= () => this.resumeUpstream?.();
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.discard || this.clientGone) return;
+    const chunks = this.chunks;
+    if (chunks && this.pending) {
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      this.report(body);
+      this.res.writeHead(this.status, this.pending);
+      this.res.end(body);
+      return;
+    }
+    this.res.end();
+  }
+
+  onError(error: Error): void {
+    const res = this.res;
+    if (this.clientGone || res.destroyed) return;
+    if (res.headersSent) {
+      // Mid-stream: the status is out already; cutting the connection tells the browser the body is short.
+      res.destroy(error);
+      return;
+    }
+    const mapped = mapUpstreamError(error);
+    this.ctx.log.warn({ err: error, upstreamCode: (error as { code?: string }).code }, 'upstream request failed');
+    let extra: string[] | undefined;
+    if (this.upload) {
+      this.req.unpipe(this.upload);
+      // The rest of the upload is not wanted: close the connection after the answer instead of reading it.
+      extra = ['connection', 'close'];
+    }
+    const base = this.action === 'download' ? this.ctx.guard.downloadHeaders : this.ctx.guard.responseHeaders;
+    sendError(res, base, mapped.status, mapped.code, mapped.detail, extra);
+  }
+
+  /** Tells the batch store what the upstream said about a job (status and cancel with their JSON body). */
+  private report(body: Buffer | undefined): void {
+    const onJobAction = this.ctx.onJobAction;
+    const action = this.action;
+    if (!onJobAction || !this.jobId || action === 'submit' || action === 'conversions') return;
+    let parsed: unknown;
+    if (body && body.length > 0 && this.contentType && /json/i.test(this.contentType)) {
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        parsed = undefined;
+      }
+    }
+    try {
+      onJobAction({ jobId: this.jobId, action, statusCode: this.status, body: parsed });
+    } catch (error) {
+      this.ctx.log.error({ err: error }, 'onJobAction failed');
+    }
+  }
+}
+
+export function createProxy(options: ProxyOptions): Proxy {
+  const { upstream, guard } = options;
+
+  function local(res: ServerResponse, answer: { status: number; code: string; detail: string; allow?: string[] }): void {
+    sendError(res, guard.responseHeaders, answer.status, answer.code, answer.detail, answer.allow ? ['allow', answer.allow.join(', ')] : undefined);
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, route: Route, path: string, jobId: string | null): void {
+    const headers: string[] = [];
+    const h = req.headers;
+    if (typeof h.accept === 'string') headers.push('accept', h.accept);
+    let upload: PassThrough | null = null;
+    if (route.action === 'submit' && (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0'))) {
+      if (typeof h['content-type'] === 'string') headers.push('content-type', h['content-type']);
+      // undici frames a stream without a length as chunked itself (and refuses a transfer-encoding header).
+      if (typeof h['content-length'] === 'string') headers.push('content-length', h['content-length']);
+      // undici destroys the body it was given when the upstream fails; a PassThrough of our own (piped, so
+      // backpressure holds) keeps the browser's connection alive for the 502 instead of a reset.
+      upload = new PassThrough({ highWaterMark: 64 * 1024 });
+      req.pipe(upload);
+    }
+    upstream.dispatch({ method: route.method, path, headers, body: upload }, new Exchange(options, req, res, route.action, jobId, upload));
+  }
+
+  function serve(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const segments = segmentsOf(rawPath);
+    // ['', 'convert', …]
+    if (!segments || segments[0] !== '' || segments[1] !== 'convert') return local(res, notFound());
+    const n = segments.length;
+    if (n === 2) {
+      if (method !== 'POST') return local(res, methodNotAllowed(['POST']));
+      const targetFormat = q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('targetFormat');
+      const path = targetFormat === null ? '/convert' : `/convert?targetFormat=${encodeURIComponent(targetFormat)}`;
+      return forward(req, res, SUBMIT, path, null);
+    }
+    if (n === 3 && segments[2] === 'conversions') {
+      if (method !== 'GET') return local(res, methodNotAllowed(['GET']));
+      return forward(req, res, CONVERSIONS, '/convert/conversions', null);
+    }
+    if (segments[2] === 'job' && (n === 4 || n === 5)) {
+      const suffix = n === 5 ? segments[4] : undefined;
+      let route: Route | undefined;
+      if (suffix === undefined) route = method === 'GET' ? STATUS : method === 'DELETE' ? DELETE : undefined;
+      else if (suffix === 'download') route = method === 'GET' ? DOWNLOAD : undefined;
+      else if (suffix === 'cancel') route = method === 'POST' ? CANCEL : undefined;
+      else return local(res, notFound());
+      if (!route) return local(res, methodNotAllowed(suffix === undefined ? ['GET', 'DELETE'] : suffix === 'download' ? ['GET'] : ['POST']));
+      const id = segments[3];
+      // Validated before any URL is built: only 32 hex or the hyphenated GUID form ever reaches a path.
+      if (!isValidJobId(id)) return local(res, { status: 400, code: ErrorCode.invalidJobId, detail: 'That is not a job id (32 hex characters).' });
+      const path = suffix === undefined ? `/convert/job/${id}` : `/convert/job/${id}/${suffix}`;
+      return forward(req, res, route, path, id.replaceAll('-', '').toLowerCase());
+    }
+    return local(res, notFound());
+  }
+
+  return { serve };
 }

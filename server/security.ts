@@ -5,7 +5,8 @@
  * because it sits on the proxy's hot path.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 
 /** The app's HTML policy: no inline script, nothing from other origins. */
@@ -138,14 +139,43 @@ export interface SecurityOptions {
   throttle?: AuthThrottle;
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD']);
-
-function deny(reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, detail));
+/** Why a request is refused before any route sees it; rendered by Fastify's hook or by the lean proxy path. */
+export interface Denial {
+  status: number;
+  code: string;
+  detail: string;
+  /** Extra response headers, as name/value pairs. */
+  headers?: readonly string[];
 }
 
+/**
+ * The request checks as one plain function (used by the Fastify hook and by the proxy's lean path, so each
+ * rule has exactly one implementation), plus the security headers every answer carries, precomputed as
+ * flat name/value arrays for `res.writeHead`.
+ */
+export interface RequestGuard {
+  check(method: string | undefined, headers: IncomingHttpHeaders, ip: string | undefined): Denial | null;
+  /** Security headers and the app CSP. */
+  readonly responseHeaders: readonly string[];
+  /** The same with the download sandbox CSP instead of the app's. */
+  readonly downloadHeaders: readonly string[];
+}
+
+const MISDIRECTED: Denial = { status: 421, code: ErrorCode.misdirected, detail: 'This server does not answer for that host name.' };
+const CROSS_ORIGIN: Denial = {
+  status: 403,
+  code: ErrorCode.crossOrigin,
+  detail: 'Changes must come from this dashboard: same Origin and an X-Requested-With header.',
+};
+const UNAUTHORIZED: Denial = {
+  status: 401,
+  code: ErrorCode.unauthorized,
+  detail: 'This dashboard needs its password (any user name).',
+  headers: ['www-authenticate', 'Basic realm="Convert dashboard", charset="UTF-8"'],
+};
+
 /** Does this write come from a page of our own origin? (Host is already known to be allowed.) */
-export function isSameOriginWrite(request: FastifyRequest): boolean {
+export function isSameOriginWrite(request: { headers: IncomingHttpHeaders }): boolean {
   const h = request.headers;
   const requestedWith = h['x-requested-with'];
   if (typeof requestedWith !== 'string' || requestedWith.trim() === '') return false;
@@ -156,52 +186,70 @@ export function isSameOriginWrite(request: FastifyRequest): boolean {
   return origin === `http://${host}` || origin === `https://${host}`;
 }
 
-export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
-  const csp = options.csp ?? APP_CSP;
+function flatHeaders(csp: string): string[] {
+  const out: string[] = [];
+  for (const name in SECURITY_HEADERS) out.push(name, SECURITY_HEADERS[name]);
+  out.push('content-security-policy', csp);
+  return out;
+}
+
+export function createRequestGuard(options: SecurityOptions): RequestGuard {
   const passwordHash = options.password ? sha256(options.password) : null;
   const throttle = options.throttle ?? new AuthThrottle();
+  const allowedHosts = options.allowedHosts;
+  // The last Host header seen and its verdict: a keep-alive client sends the same one every time.
+  let lastHost: string | undefined;
+  let lastHostOk = false;
 
-  app.addHook('onRequest', (request, reply, done) => {
-    const raw = reply.raw;
-    for (const name in SECURITY_HEADERS) raw.setHeader(name, SECURITY_HEADERS[name]);
-    raw.setHeader('content-security-policy', csp);
-
-    const name = hostName(request.headers.host);
-    if (name === null || !options.allowedHosts.has(name)) {
-      deny(reply, 421, ErrorCode.misdirected, 'This server does not answer for that host name.');
-      return;
+  function check(method: string | undefined, headers: IncomingHttpHeaders, ip: string | undefined): Denial | null {
+    const host = headers.host;
+    if (host !== lastHost || host === undefined) {
+      const name = hostName(host);
+      lastHostOk = name !== null && allowedHosts.has(name);
+      lastHost = host;
     }
+    if (!lastHostOk) return MISDIRECTED;
 
     if (passwordHash) {
-      const ip = request.ip;
-      const waitMs = throttle.waitMs(ip);
+      const address = ip ?? '';
+      const waitMs = throttle.waitMs(address);
       if (waitMs > 0) {
-        reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
-        deny(reply, 429, ErrorCode.rateLimited, 'Too many wrong passwords; wait before trying again.');
-        return;
+        return {
+          status: 429,
+          code: ErrorCode.rateLimited,
+          detail: 'Too many wrong passwords; wait before trying again.',
+          headers: ['retry-after', String(Math.ceil(waitMs / 1000))],
+        };
       }
-      const ok = basicAuthMatches(request.headers.authorization, passwordHash);
+      const ok = basicAuthMatches(headers.authorization, passwordHash);
       if (ok !== true) {
-        if (ok === false) throttle.fail(ip);
-        reply.header('www-authenticate', 'Basic realm="Convert dashboard", charset="UTF-8"');
-        deny(reply, 401, ErrorCode.unauthorized, 'This dashboard needs its password (any user name).');
-        return;
+        if (ok === false) throttle.fail(address);
+        return UNAUTHORIZED;
       }
-      throttle.succeed(ip);
+      throttle.succeed(address);
     }
 
     // Every write is guarded, not only those whose raw URL starts with /convert or /api: the router decodes
     // the path (`/%63onvert/…` reaches the /convert routes), and nothing else accepts writes anyway.
-    if (!SAFE_METHODS.has(request.method)) {
-      if (!isSameOriginWrite(request)) {
-        deny(
-          reply,
-          403,
-          ErrorCode.crossOrigin,
-          'Changes must come from this dashboard: same Origin and an X-Requested-With header.',
-        );
-        return;
-      }
+    if (method !== 'GET' && method !== 'HEAD' && !isSameOriginWrite({ headers })) return CROSS_ORIGIN;
+    return null;
+  }
+
+  return { check, responseHeaders: flatHeaders(options.csp ?? APP_CSP), downloadHeaders: flatHeaders(DOWNLOAD_CSP) };
+}
+
+/** Runs the guard on every request Fastify serves (everything but the proxy's lean path). */
+export function registerSecurity(app: FastifyInstance, guard: RequestGuard): void {
+  const base = guard.responseHeaders;
+  app.addHook('onRequest', (request, reply, done) => {
+    const raw = reply.raw;
+    for (let i = 0; i < base.length; i += 2) raw.setHeader(base[i], base[i + 1]);
+    const denial = guard.check(request.method, request.headers, request.ip);
+    if (denial) {
+      const extra = denial.headers;
+      if (extra) for (let i = 0; i < extra.length; i += 2) reply.header(extra[i], extra[i + 1]);
+      reply.code(denial.status).type('application/json; charset=utf-8').send(errorBody(denial.code, denial.detail));
+      return;
     }
     done();
   });

@@ -18,6 +18,14 @@ export interface UpstreamRequest {
   signal?: AbortSignal | EventEmitter;
 }
 
+export interface UpstreamDispatch {
+  method: UpstreamRequest['method'];
+  path: string;
+  /** Flat name/value pairs (already allow-listed by the caller); the key is appended here. */
+  headers: string[];
+  body?: Readable | null;
+}
+
 export type UpstreamResponse = Dispatcher.ResponseData;
 
 export interface UpstreamClient {
@@ -26,6 +34,11 @@ export interface UpstreamClient {
   /** `origin` plus the base path, if any (e.g. `https://gateway.example/tools`); no key. */
   readonly base: string;
   request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  /**
+   * The proxy's hot path: undici's raw dispatch with a handler that writes straight to the browser's
+   * response (no Readable body, no promise, no signal). `headers` are flat name/value pairs, allow-listed.
+   */
+  dispatch(req: UpstreamDispatch, handler: Dispatcher.DispatchHandler): void;
   close(): Promise<void>;
 }
 
@@ -64,6 +77,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         body: req.body ?? null,
         signal: req.signal,
       });
+    },
+    dispatch(req, handler) {
+      req.headers.push('x-fast-api-key', apiKey);
+      pool.dispatch({ method: req.method, path: prefix + req.path, headers: req.headers, body: req.body ?? null }, handler);
     },
     close: () => pool.close(),
   };
