@@ -275,20 +275,24 @@ async function bigFile(work: string, key: string, notes: string[], goals: Goal[]
     writeFileSync(`/proc/${svc.pid}/clear_refs`, '5'); // resets VmHWM, the kernel's own peak RSS
     hwmReset = true;
   } catch { /* not permitted: rely on sampling */ }
-  const sampler = sampleRss(svc.pid, 25);
+  // One sampler per phase, so a miss says where the memory went (upload, conversion or download).
+  let sampler = sampleRss(svc.pid, 25);
+  const phasePeaks: Record<string, number> = {};
   const deadline = Date.now() + 15 * 60_000;
   const t0 = performance.now();
   const { id } = await client.submit(input, pick.dst, deadline);
   const tUploaded = performance.now();
+  phasePeaks.upload = sampler.stop().peak;
+  sampler = sampleRss(svc.pid, 25);
   const done = await client.waitTerminal(id, deadline);
   const tConverted = performance.now();
-  if (done.status !== 'Succeeded') {
-    sampler.stop();
-    throw new Error(`1 GiB job ended ${done.status}: ${JSON.stringify(done.body)}`);
-  }
+  phasePeaks.conversion = sampler.stop().peak;
+  if (done.status !== 'Succeeded') throw new Error(`1 GiB job ended ${done.status}: ${JSON.stringify(done.body)}`);
+  sampler = sampleRss(svc.pid, 25);
   const outBytes = await client.download(id, null);
   const tDownloaded = performance.now();
-  const peak = sampler.stop();
+  phasePeaks.download = sampler.stop().peak;
+  const peak = { peak: Math.max(...Object.values(phasePeaks)), samples: Math.round((tDownloaded - t0) / 25) };
   let hwm: number | null = null;
   if (hwmReset) {
     const { readFileSync } = await import('node:fs');
@@ -300,7 +304,7 @@ async function bigFile(work: string, key: string, notes: string[], goals: Goal[]
   await svc.stop();
   goals.push({ name: 'service peak RSS over idle, 1 GiB in + out', value: (peakRss - idle) / 2 ** 20, op: '<=', limit: 100, unit: ' MiB' });
   notes.push(
-    `1 GiB: ${pick.conv!.id} of a ${BIG_MIB} MiB .${pick.src} (incompressible content); upload ${fmt((tUploaded - t0) / 1000)} s, conversion ${fmt((tConverted - tUploaded) / 1000)} s, download of ${mib(outBytes)} ${fmt((tDownloaded - tConverted) / 1000)} s; idle RSS ${mib(idle)}, peak ${mib(peakRss)} (${peak.samples} samples every 25 ms${hwm !== null ? `, kernel VmHWM ${mib(hwm)}` : ''}). Only the service's own process is counted (not converter child processes).`,
+    `1 GiB: ${pick.conv!.id} of a ${BIG_MIB} MiB .${pick.src} (incompressible content); upload ${fmt((tUploaded - t0) / 1000)} s, conversion ${fmt((tConverted - tUploaded) / 1000)} s, download of ${mib(outBytes)} ${fmt((tDownloaded - tConverted) / 1000)} s; idle RSS ${mib(idle)}, peak ${mib(peakRss)} (upload ${mib(phasePeaks.upload)}, conversion ${mib(phasePeaks.conversion)}, download ${mib(phasePeaks.download)}; sampled every 25 ms${hwm !== null ? `, kernel VmHWM ${mib(hwm)}` : ''}). Only the service's own process is counted (not converter child processes).`,
   );
-  return { conversion: pick.conv!.id, inputMiB: BIG_MIB, idleRss: idle, peakSampled: peak.peak, vmHwm: hwm, peakRss, rssAfter: after, uploadMs: tUploaded - t0, convertMs: tConverted - tUploaded, downloadMs: tDownloaded - tConverted, outputBytes: outBytes };
+  return { conversion: pick.conv!.id, inputMiB: BIG_MIB, idleRss: idle, peakSampled: peak.peak, phasePeaks, vmHwm: hwm, peakRss, rssAfter: after, uploadMs: tUploaded - t0, convertMs: tConverted - tUploaded, downloadMs: tDownloaded - tConverted, outputBytes: outBytes };
 }
