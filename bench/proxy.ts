@@ -196,15 +196,15 @@ runBench('proxy', async () => {
   const server = await startDashboard(mainScript);
   // The proxy core alone, to separate its cost from what the rest of the server adds per request.
   const core = usesMain ? await startDashboard('bench/lib/proxy-entry.ts') : null;
-  // The cheapest Node proxy possible here (node:http + undici, nothing else): the floor of Node's per-request cost.
-  const floor = await startDashboard('bench/lib/node-floor-proxy.ts');
+  // The textbook plain Node proxy (node:http + undici request(), nothing else), for scale.
+  const plain = await startDashboard('bench/lib/node-plain-proxy.ts');
   notes.push(usesMain ? '`proxy` = `server/main.ts` (the real dashboard server: batches, tracker and job-action hook included), `core` = `bench/lib/proxy-entry.ts` (buildServer + upstream client only); both `node --import tsx`, NODE_ENV=production.' : '`proxy` = `bench/lib/proxy-entry.ts` (buildServer + createUpstreamClient) because `server/main.ts` does not exist yet.');
 
-  type Target = 'proxy' | 'core' | 'floor' | 'nginx';
+  type Target = 'proxy' | 'core' | 'plain' | 'nginx';
   const targets: Partial<Record<Target, { base: string; pid: number }>> = {
     proxy: { base: server.base, pid: server.proc.pid },
     ...(core ? { core: { base: core.base, pid: core.proc.pid } } : {}),
-    floor: { base: floor.base, pid: floor.proc.pid },
+    plain: { base: plain.base, pid: plain.proc.pid },
     nginx: { base: `http://127.0.0.1:${nginxPort}`, pid: nginx.pid },
   };
   const targetNames = Object.keys(targets) as Target[];
@@ -238,15 +238,15 @@ runBench('proxy', async () => {
     const p = runs[`proxy@${c}`];
     const n = runs[`nginx@${c}`];
     const k = runs[`core@${c}`] ?? [];
-    const f = runs[`floor@${c}`] ?? [];
+    const f = runs[`plain@${c}`] ?? [];
     const m = (xs: WrkResult[], f: (x: WrkResult) => number) => median(xs.map(f));
     const cpu = (x: WrkResult) => (x.cpuSeconds / x.requests) * 1e6;
     const summary = {
-      proxyRps: m(p, (x) => x.rps), coreRps: m(k, (x) => x.rps), floorRps: m(f, (x) => x.rps), nginxRps: m(n, (x) => x.rps),
-      proxyP99Ms: m(p, (x) => x.p99Ms), coreP99Ms: m(k, (x) => x.p99Ms), floorP99Ms: m(f, (x) => x.p99Ms), nginxP99Ms: m(n, (x) => x.p99Ms),
-      proxyCpuUsPerReq: m(p, cpu), coreCpuUsPerReq: m(k, cpu), floorCpuUsPerReq: m(f, cpu), nginxCpuUsPerReq: m(n, cpu),
+      proxyRps: m(p, (x) => x.rps), coreRps: m(k, (x) => x.rps), plainRps: m(f, (x) => x.rps), nginxRps: m(n, (x) => x.rps),
+      proxyP99Ms: m(p, (x) => x.p99Ms), coreP99Ms: m(k, (x) => x.p99Ms), plainP99Ms: m(f, (x) => x.p99Ms), nginxP99Ms: m(n, (x) => x.p99Ms),
+      proxyCpuUsPerReq: m(p, cpu), coreCpuUsPerReq: m(k, cpu), plainCpuUsPerReq: m(f, cpu), nginxCpuUsPerReq: m(n, cpu),
     };
-    throughput[`c${c}`] = { ...summary, rounds: { proxy: p, core: k, floor: f, nginx: n } };
+    throughput[`c${c}`] = { ...summary, rounds: { proxy: p, core: k, plain: f, nginx: n } };
     goals.push({ name: `status GET req/s, proxy / nginx, ${c} connections`, value: summary.proxyRps / summary.nginxRps, op: '>=', limit: 0.5, unit: '×' });
     goals.push({ name: `status GET p99, proxy / nginx, ${c} connections`, value: summary.proxyP99Ms / summary.nginxP99Ms, op: '<=', limit: 2, unit: '×' });
   }
@@ -302,13 +302,13 @@ runBench('proxy', async () => {
     `load: wrk -t1 (one thread, leaves CPU to the proxy and upstream), ${DURATION_S} s per point, ${ROUNDS} rounds alternating the order, medians; the same status URL each time.`,
     `nginx: Debian's ${NGINX}, worker_processes ${NGINX_WORKERS} (one worker, like Node's one event-loop thread), upstream block with keepalive 64, proxy_http_version 1.1, Connection "", the key set with proxy_set_header; downloads with proxy_buffering off.`,
     'upstream: a second nginx (worker_processes 1) answering from memory / sendfile and checking the key.',
-    '`floor` = `bench/lib/node-floor-proxy.ts`: node:http + undici Pool, id check, key, small body collected; no framework or hooks. The least a Node proxy can cost per request here; not a candidate implementation.',
+    '`plain` = `bench/lib/node-plain-proxy.ts`: the textbook Node proxy (node:http + undici Pool `request()`, id check, key, small body collected; no framework or hooks), for scale; not a candidate implementation.',
     'cpu µs/req: user+system CPU of the proxy process (or nginx master+workers) during a run, divided by the requests served: the cost per request independent of how the 2 cores were shared.',
     `download: curl to /dev/null, ${DOWNLOAD_MIB} MiB of incompressible data; idle RSS ${mib(idleRss)} (median over 2 s after the load tests), peak ${mib(peakRss)} sampled every 25 ms.`,
   );
   const tableRows = connectionsList.map((c) => {
     const s = throughput[`c${c}`] as Record<string, number>;
-    return (['proxy', 'core', 'floor', 'nginx'] as const)
+    return (['proxy', 'core', 'plain', 'nginx'] as const)
       .map((t) => `| ${c} | ${t} | ${fmt(s[`${t}Rps`], 0)} | ${fmt(s[`${t}P99Ms`])} | ${fmt(s[`${t}CpuUsPerReq`], 1)} |`)
       .join('\n');
   });

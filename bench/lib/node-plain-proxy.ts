@@ -1,8 +1,8 @@
 /**
- * The floor for a Node proxy of `GET /convert/job/{id}` on this machine: node:http + an undici Pool with
- * keep-alive, the id checked, the key added, the small body collected and sent with an allow-listed header or
- * two. No framework, no security hooks, no logging. Not a product: a yardstick for the proxy benchmark
- * ("how close to the cheapest possible Node proxy is the real one?"). Env: FAST_API_BASE, FAST_API_KEY, PORT.
+ * The obvious plain Node proxy of `GET /convert/job/{id}`: node:http + an undici Pool with keep-alive (`request`
+ * API), the id checked, the key added, the small body collected and sent with an allow-listed header or two. No
+ * framework, no security hooks, no logging. Not a product: a yardstick for the proxy benchmark (what the
+ * textbook Node proxy costs here, beside the real one). Env: FAST_API_BASE, FAST_API_KEY, PORT.
  */
 import http from 'node:http';
 import { Pool } from 'undici';
