@@ -67,9 +67,9 @@ export default defineConfig({
   ],
   webServer: [
     dashboard('main', 4310, {
-      // Six at once, at least 6 s each: the 12-file demo runs in two visible rounds.
+      // Four at once, at least 6 s each: the 12-file demo runs in three visible rounds.
       CONVERT_API_MIN_JOB_MS: '6000',
-      CONVERT_API_WORKERS: '6',
+      CONVERT_API_WORKERS: '4',
       CONVERT_API_MAX_ACTIVE_PER_ACCOUNT: '60',
     }),
     dashboard('short-retention', 4311, {

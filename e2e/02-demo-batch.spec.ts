@@ -2,8 +2,8 @@ import { expect, test } from './fixtures.ts';
 import { jobRow, progressOf, statusCell, valueNow } from './job-table.ts';
 
 const DEMO = /^Demo/;
-// Eighth of twelve sample files: with six workers it waits in the queue for the first round (≥ 6 s each).
-const WATCHED = 'tone.mp3';
+// Tenth of twelve sample files: with four workers it waits in the queue for two rounds (≥ 6 s each).
+const WATCHED = 'notes.md';
 
 test('the demo batch shows a job going from Queued through Running, its progress bar moving, to Succeeded', async ({ page }) => {
   await page.goto('/');

@@ -1,6 +1,6 @@
 /** Where the e2e servers listen (started by playwright.config.ts, read by the fixtures). */
 export const STACKS = {
-  /** Dashboard + bundled service, jobs take at least 6 s, normal retention. */
+  /** Dashboard + bundled service, four workers, jobs take at least 6 s, normal retention. */
   main: 'http://127.0.0.1:4310',
   /** Dashboard + bundled service, outputs expire 12 s after completion. */
   shortRetention: 'http://127.0.0.1:4311',
