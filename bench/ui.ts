@@ -124,6 +124,16 @@ const FIRST_ROW_PROBE = `
 })();
 `;
 
+/** Medians of: navigation → snapshot request start (app boot), the request itself, receipt → first row. */
+function breakdown(vs: Visit[]) {
+  const t = vs.filter((v) => v.snapshotTiming);
+  return {
+    bootMs: median(t.map((v) => v.snapshotTiming!.startMs)),
+    snapshotRequestMs: median(t.map((v) => v.snapshotTiming!.responseEndMs - v.snapshotTiming!.startMs)),
+    receiptToFirstRowMs: median(t.map((v) => v.firstRowMs - v.snapshotTiming!.responseEndMs)),
+  };
+}
+
 function largestRendererRss(): number {
   let max = 0;
   for (const p of descendants(process.pid)) {
@@ -245,8 +255,8 @@ runBench('ui', async () => {
   const serverRss = rssBytes(server.pid);
   const m = (which: 'small' | 'big', f: (v: Visit) => number) => median(visits[which].map(f));
   const summary = {
-    small: { snapshotResponseEndMs: m('small', (v) => v.snapshotTiming?.responseEndMs ?? NaN), snapshotBytes: m('small', (v) => v.snapshotTiming?.encodedBytes ?? NaN), firstRowMs: m('small', (v) => v.firstRowMs), heapUsed: m('small', (v) => v.heapUsed), rendererRss: m('small', (v) => v.rendererRss), rows: Math.max(...visits.small.map((v) => v.rows)), domNodes: m('small', (v) => v.domNodes) },
-    big: { snapshotResponseEndMs: m('big', (v) => v.snapshotTiming?.responseEndMs ?? NaN), snapshotBytes: m('big', (v) => v.snapshotTiming?.encodedBytes ?? NaN), firstRowMs: m('big', (v) => v.firstRowMs), heapUsed: m('big', (v) => v.heapUsed), rendererRss: m('big', (v) => v.rendererRss), rows: Math.max(...visits.big.map((v) => Math.max(v.rows, v.rowsAfterScroll))), domNodes: m('big', (v) => v.domNodes) },
+    small: { ...breakdown(visits.small), snapshotResponseEndMs: m('small', (v) => v.snapshotTiming?.responseEndMs ?? NaN), snapshotBytes: m('small', (v) => v.snapshotTiming?.encodedBytes ?? NaN), firstRowMs: m('small', (v) => v.firstRowMs), heapUsed: m('small', (v) => v.heapUsed), rendererRss: m('small', (v) => v.rendererRss), rows: Math.max(...visits.small.map((v) => v.rows)), domNodes: m('small', (v) => v.domNodes) },
+    big: { ...breakdown(visits.big), snapshotResponseEndMs: m('big', (v) => v.snapshotTiming?.responseEndMs ?? NaN), snapshotBytes: m('big', (v) => v.snapshotTiming?.encodedBytes ?? NaN), firstRowMs: m('big', (v) => v.firstRowMs), heapUsed: m('big', (v) => v.heapUsed), rendererRss: m('big', (v) => v.rendererRss), rows: Math.max(...visits.big.map((v) => Math.max(v.rows, v.rowsAfterScroll))), domNodes: m('big', (v) => v.domNodes) },
   };
   const goals: Goal[] = [
     { name: 'initial JS, gzip (level 6)', value: js.gzip6 / 1000, op: '<=', limit: JS_BUDGET_BYTES / 1000, unit: ' KB' },
@@ -271,6 +281,13 @@ runBench('ui', async () => {
     '|---|---|---|---|---|---|---|---|',
     `| ${SMALL} | ${fmt(summary.small.snapshotResponseEndMs, 0)} | ${summary.small.snapshotBytes} | ${fmt(summary.small.firstRowMs, 0)} | ${fmt(summary.small.heapUsed / 2 ** 20, 1)} | ${fmt(summary.small.rendererRss / 2 ** 20, 1)} | ${summary.small.rows} | ${summary.small.domNodes} |`,
     `| ${BIG} | ${fmt(summary.big.snapshotResponseEndMs, 0)} | ${summary.big.snapshotBytes} | ${fmt(summary.big.firstRowMs, 0)} | ${fmt(summary.big.heapUsed / 2 ** 20, 1)} | ${fmt(summary.big.rendererRss / 2 ** 20, 1)} | ${summary.big.rows} | ${summary.big.domNodes} |`,
+    '',
+    '## Where the time to the first row goes (medians, ms)',
+    '',
+    '| jobs | navigation → snapshot request starts (app boot) | snapshot request | snapshot received → first row painted |',
+    '|---|---|---|---|',
+    `| ${SMALL} | ${fmt(summary.small.bootMs, 0)} | ${fmt(summary.small.snapshotRequestMs, 0)} | ${fmt(summary.small.receiptToFirstRowMs, 0)} |`,
+    `| ${BIG} | ${fmt(summary.big.bootMs, 0)} | ${fmt(summary.big.snapshotRequestMs, 0)} | ${fmt(summary.big.receiptToFirstRowMs, 0)} |`,
     '',
   ].join('\n');
   writeResults('ui', { startedAt, loadavgAtStart, goals, notes, initialJs: js, summary, visits }, table);
