@@ -85,6 +85,22 @@ describe('batches through the /api routes', () => {
     });
     const snap = await snapshot(first.batch.id);
     expect(snap.batch).toEqual(firstSummary);
+
+    // Gone and Forbidden jobs are no work of the batch: left out of its progress, in the list and the snapshot.
+    h.service.observe({ jobId: d, action: 'status', statusCode: 404 });
+    const [, afterGone] = (await list()).batches;
+    expect(afterGone).toMatchObject({ counts: { Gone: 1, Unknown: 0 }, progressPercent: 80 });
+    expect((await snapshot(first.batch.id)).batch).toEqual(afterGone);
+  });
+
+  it('does not call a batch of ids the upstream never knew "100% done"', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(1), jobId(2)];
+    const { batch } = await createBatch('Typos', `${a} ${b}`);
+    h.service.observe({ jobId: a, action: 'status', statusCode: 404 });
+    h.service.observe({ jobId: b, action: 'status', statusCode: 404 });
+    const snap = await snapshot(batch.id);
+    expect(snap.batch).toMatchObject({ counts: { Gone: 2 }, progressPercent: 0 });
   });
 
   it('refuses bad names, bad JSON and unknown batches with the error envelope', async () => {

@@ -61,6 +61,8 @@ export interface SummaryRow extends BatchRow {
   forbidden: number;
   outputs_ready: number;
   percent_sum: number;
+  /** Jobs that count towards progress (not Gone or Forbidden). */
+  measured: number;
   input_bytes: number;
   output_bytes: number;
   credits: number;
@@ -124,7 +126,8 @@ SELECT b.id, b.name, b.created_at, b.revision,
   coalesce(sum(j.state = 'Gone'), 0) AS gone,
   coalesce(sum(j.state = 'Forbidden'), 0) AS forbidden,
   coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
-  coalesce(sum(j.percent), 0) AS percent_sum,
+  coalesce(sum(CASE WHEN j.state IN ('Gone', 'Forbidden') THEN 0 ELSE j.percent END), 0) AS percent_sum,
+  coalesce(sum(j.state NOT IN ('Gone', 'Forbidden')), 0) AS measured,
   coalesce(sum(j.input_bytes), 0) AS input_bytes,
   coalesce(sum(j.output_bytes), 0) AS output_bytes,
   coalesce(sum(j.credits), 0) AS credits

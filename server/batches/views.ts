@@ -35,7 +35,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
       Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden,
     },
     outputsReady: row.outputs_ready,
-    progressPercent: percentOf(row.percent_sum, row.job_count),
+    progressPercent: percentOf(row.percent_sum, row.measured),
     inputBytes: row.input_bytes,
     outputBytes: row.output_bytes,
     credits: row.credits,
@@ -47,13 +47,17 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
   const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
   let outputsReady = 0;
   let percentSum = 0;
+  let measured = 0;
   let inputBytes = 0;
   let outputBytes = 0;
   let credits = 0;
   for (const r of rows) {
     counts[r.state]++;
     if (r.state === 'Succeeded' && r.has_output === 1 && r.output_expired === 0) outputsReady++;
-    percentSum += r.percent;
+    if (countsTowardsProgress(r.state)) {
+      percentSum += r.percent;
+      measured++;
+    }
     inputBytes += r.input_bytes;
     outputBytes += r.output_bytes;
     credits += r.credits;
@@ -65,11 +69,19 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
     jobCount: rows.length,
     counts,
     outputsReady,
-    progressPercent: percentOf(percentSum, rows.length),
+    progressPercent: percentOf(percentSum, measured),
     inputBytes,
     outputBytes,
     credits,
   };
+}
+
+/**
+ * Gone (deleted, or unknown to the upstream) and Forbidden (another account's) jobs are no work of this batch:
+ * a batch of ids that never existed is not "100% done". The SQL aggregate in store.ts applies the same rule.
+ */
+function countsTowardsProgress(state: SummaryFields['state']): boolean {
+  return state !== 'Gone' && state !== 'Forbidden';
 }
 
 function percentOf(sum: number, count: number): number {
