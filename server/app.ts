@@ -80,7 +80,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     const server = http.createServer((req, res) => {
       const url = req.url;
       if (proxy === null || url === undefined || !isLeanProxyUrl(url)) return handler(req, res);
-      const denial = guard.check(req.method, req.headers, req.socket.remoteAddress);
+      const denial = guard.check(req.method, req.headers, guard.needsAddress ? req.socket.remoteAddress : undefined);
       if (denial) return sendError(res, guard.responseHeaders, denial.status, denial.code, denial.detail, denial.headers);
       proxy.serve(req, res);
     });

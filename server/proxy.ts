@@ -240,8 +240,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.contentType = contentType;
       return true;
     }
-    this.report(undefined);
     this.res.writeHead(status, headers);
+    this.report(undefined);
     return true;
   }
 
@@ -262,9 +262,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     const chunks = this.chunks;
     if (chunks && this.pending) {
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      this.report(body);
       this.res.writeHead(this.status, this.pending);
       this.res.end(body);
+      // After the answer is on its way: the batch store's work does not delay the browser.
+      this.report(body);
       return;
     }
     this.res.end();
@@ -291,20 +292,21 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** Tells the batch store what the upstream said about a job (status and cancel with their JSON body). */
-  private report(body: Buffer | undefined): void {
+  private report(raw: Buffer | undefined): void {
     const onJobAction = this.ctx.onJobAction;
     const action = this.action;
     if (!onJobAction || !this.jobId || action === 'submit' || action === 'conversions') return;
-    let parsed: unknown;
-    if (body && body.length > 0 && this.contentType && /json/i.test(this.contentType)) {
+    let body: unknown;
+    if (raw !== undefined && raw.length > 0 && this.contentType !== undefined && /json/i.test(this.contentType)) {
       try {
-        parsed = JSON.parse(body.toString('utf8'));
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
-        parsed = undefined;
+        body = undefined;
       }
     }
+    const event: JobActionEvent = { jobId: this.jobId, action, statusCode: this.status, body };
     try {
-      onJobAction({ jobId: this.jobId, action, statusCode: this.status, body: parsed });
+      onJobAction(event);
     } catch (error) {
       this.ctx.log.error({ err: error }, 'onJobAction failed');
     }

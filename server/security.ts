@@ -155,6 +155,8 @@ export interface Denial {
  */
 export interface RequestGuard {
   check(method: string | undefined, headers: IncomingHttpHeaders, ip: string | undefined): Denial | null;
+  /** Whether `check` needs the client's address (only with a password, for the failure throttle). */
+  readonly needsAddress: boolean;
   /** Security headers and the app CSP. */
   readonly responseHeaders: readonly string[];
   /** The same with the download sandbox CSP instead of the app's. */
@@ -235,7 +237,7 @@ export function createRequestGuard(options: SecurityOptions): RequestGuard {
     return null;
   }
 
-  return { check, responseHeaders: flatHeaders(options.csp ?? APP_CSP), downloadHeaders: flatHeaders(DOWNLOAD_CSP) };
+  return { check, needsAddress: passwordHash !== null, responseHeaders: flatHeaders(options.csp ?? APP_CSP), downloadHeaders: flatHeaders(DOWNLOAD_CSP) };
 }
 
 /** Runs the guard on every request Fastify serves (everything but the proxy's lean path). */
