@@ -80,9 +80,16 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     const server = http.createServer((req, res) => {
       const url = req.url;
       if (proxy === null || url === undefined || !isLeanProxyUrl(url)) return handler(req, res);
-      const denial = guard.check(req.method, req.headers, guard.needsAddress ? req.socket.remoteAddress : undefined);
-      if (denial) return sendError(res, guard.responseHeaders, denial.status, denial.code, denial.detail, denial.headers);
-      proxy.serve(req, res);
+      try {
+        const denial = guard.check(req.method, req.headers, guard.needsAddress ? req.socket.remoteAddress : undefined);
+        if (denial) return sendError(res, guard.responseHeaders, denial.status, denial.code, denial.detail, denial.headers);
+        proxy.serve(req, res);
+      } catch (error) {
+        // What Fastify would do for a throwing handler: log it and answer 500, never crash the process.
+        app.log.error({ err: error }, 'request failed');
+        if (res.headersSent) res.destroy();
+        else sendError(res, guard.responseHeaders, 500, 'internal', 'Internal server error.');
+      }
     });
     // Uploads may take longer than Node's default 5 minutes: no overall request deadline. Slow-loris is
     // bounded by the headers timeout instead.
