@@ -32,10 +32,24 @@ export function formatDuration(ms: number): string {
   return `${Math.round(h / 24)} d`;
 }
 
-/** "expired 3 minutes ago" style counting in whole minutes, at least 1. */
-export function minutesAgo(ms: number): string {
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+const pluralRules = new Intl.PluralRules('en');
+
+/** "1 credit", "3 credits", "1,204 jobs": every count label goes through here so it agrees with its number. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${pluralRules.select(count) === 'one' ? one : many}`;
+}
+
+/**
+ * How long ago something happened, honestly: "just now" for the first seconds, then whole seconds, minutes,
+ * hours, rounded down, so a few seconds are never reported as a minute.
+ */
+export function formatAgo(ms: number): string {
+  const seconds = Math.floor(Math.max(0, ms) / 1000);
+  if (seconds < 5) return 'just now';
+  if (seconds < 60) return `${plural(seconds, 'second')} ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${plural(minutes, 'minute')} ago`;
+  return `${plural(Math.floor(minutes / 60), 'hour')} ago`;
 }
 
 // Seconds matter: outputs live one hour, and the observed timeline is read to the second.
@@ -59,6 +73,3 @@ export function shortId(id: string): string {
   return `…${id.slice(-8)}`;
 }
 
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
-}

@@ -6,7 +6,7 @@ import { Banner } from '../../components/ui/banner.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
 import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
-import { formatBytes, formatDateTime } from '../../lib/format.ts';
+import { formatBytes, formatDateTime, plural } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { UNAUTHORIZED_TITLE, UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { useJob } from '../../features/jobs/api/get-job.ts';
@@ -16,11 +16,12 @@ import { ProgressBar } from '../../features/jobs/components/progress-bar.tsx';
 import { StatusBadge } from '../../features/jobs/components/status-badge.tsx';
 import { CopyIdButton } from '../../features/jobs/components/copy-id-button.tsx';
 import { displayName } from '../../features/jobs/job-view.ts';
-import { expiredSinceLocalMs } from '../../features/jobs/expiry.ts';
+import { countdownTargetLocalMs } from '../../features/jobs/expiry.ts';
+import { useTimePassed } from '../../lib/use-time-passed.ts';
 
-function Item({ label, children }: { label: string; children: React.ReactNode }) {
+function Item({ label, children, className = '' }: { label: string; children: React.ReactNode; className?: string }) {
   return (
-    <div className="flex flex-col gap-0.5">
+    <div className={`flex min-w-0 flex-col gap-0.5 ${className}`}>
       <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
       <dd className="text-sm">{children}</dd>
     </div>
@@ -60,6 +61,9 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
   const failure = status?.error ?? tracked?.last?.error ?? null;
   const output = status ? status.output : (tracked?.last?.output ?? null);
   const offset = batch.data?.serverOffsetMs ?? 0;
+  const expiryTarget = tracked ? countdownTargetLocalMs({ state, expiry: tracked.expiry }, offset) : null;
+  const countdownEnded = useTimePassed(expiryTarget);
+  const outputExpired = state === 'Succeeded' && ((tracked?.outputExpired ?? false) || countdownEnded);
   const unauthorized = job.error instanceof ApiError && job.error.code === ErrorCode.apiKeyInvalid;
 
   return (
@@ -103,11 +107,22 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         <Item label="Output size">{metrics && metrics.outputBytes > 0 ? formatBytes(metrics.outputBytes) : '—'}</Item>
         <Item label="Credits">{metrics ? metrics.creditCost : '—'}</Item>
         <Item label="Target format">{tracked?.targetFormat ?? '—'}</Item>
-        <Item label="Output">
-          {output ? `${output.fileName} (${output.contentType}${output.fileCount > 1 ? `, ${output.fileCount} files` : ''})` : '—'}
+        <Item label="Output" className="col-span-2">
+          {output ? (
+            <span className="break-words">
+              <span className={`font-medium ${outputExpired ? 'text-slate-500 line-through dark:text-slate-400' : ''}`}>{output.fileName}</span>{' '}
+              <span className="text-slate-500 dark:text-slate-400">
+                ({output.contentType}
+                {output.fileCount > 1 ? `, ${plural(output.fileCount, 'file')}` : ''})
+              </span>
+              {outputExpired && <span className="ml-1.5 text-xs font-medium text-slate-600 dark:text-slate-300">expired</span>}
+            </span>
+          ) : (
+            '—'
+          )}
         </Item>
         {failure && (
-          <div className="col-span-3">
+          <div className="col-span-full">
             <Item label="Error">
               <span className="font-mono text-red-700 dark:text-red-400">{failure.code}</span>
               {failure.detail && <span>: {failure.detail}</span>}
@@ -147,9 +162,9 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           name={name}
           state={state}
           output={output}
-          outputExpired={tracked?.outputExpired ?? false}
+          outputExpired={outputExpired}
           batchId={tracked ? batchId : undefined}
-          expiresAtLocalMs={tracked ? expiredSinceLocalMs(tracked, offset) : null}
+          expiryTargetLocalMs={expiryTarget}
           size="md"
           layout="page"
         />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expiryView } from './expiry.ts';
+import { countdownTargetLocalMs, expiredSentence, expiryView } from './expiry.ts';
 import { NOW } from '../../testing/render.tsx';
 
 const iso = (offsetMs: number) => new Date(NOW + offsetMs).toISOString();
@@ -39,5 +39,31 @@ describe('expiry window maths', () => {
   it('is expired as soon as the output is known gone, and absent for jobs that did not succeed', () => {
     expect(expiryView({ state: 'Succeeded', outputExpired: true, expiry: { earliest: iso(30 * MIN), latest: iso(30 * MIN) } }, NOW).kind).toBe('expired');
     expect(expiryView({ state: 'Failed', outputExpired: false, expiry: null }, NOW).kind).toBe('none');
+  });
+
+  it('puts the countdown target at the earliest deletion of a known window and the latest of an unknown one', () => {
+    const known = { state: 'Succeeded' as const, expiry: { earliest: iso(10 * MIN), latest: iso(20 * MIN) } };
+    expect(countdownTargetLocalMs(known, 0)).toBe(NOW + 10 * MIN);
+    expect(countdownTargetLocalMs(known, 2 * MIN)).toBe(NOW + 8 * MIN);
+    expect(countdownTargetLocalMs({ state: 'Succeeded', expiry: { unknown: true, earliest: iso(-MIN), latest: iso(59 * MIN) } }, 0)).toBe(NOW + 59 * MIN);
+    expect(countdownTargetLocalMs({ state: 'Succeeded', expiry: { unknown: true, earliest: iso(-MIN) } }, 0)).toBeNull();
+    expect(countdownTargetLocalMs({ state: 'Failed', expiry: null }, 0)).toBeNull();
+  });
+});
+
+describe('expired explanation', () => {
+  it('says "just now" a few seconds after expiry, not "1 minute ago"', () => {
+    expect(expiredSentence(NOW - 3_000, NOW)).toBe('This output expired just now — it can no longer be downloaded.');
+  });
+
+  it('counts seconds, then minutes', () => {
+    expect(expiredSentence(NOW - 45_000, NOW)).toBe('This output expired 45 seconds ago — it can no longer be downloaded.');
+    expect(expiredSentence(NOW - 90_000, NOW)).toBe('This output expired 1 minute ago — it can no longer be downloaded.');
+    expect(expiredSentence(NOW - 7 * MIN, NOW)).toBe('This output expired 7 minutes ago — it can no longer be downloaded.');
+  });
+
+  it('does not invent a time when the output vanished before the countdown ended or the time is unknown', () => {
+    expect(expiredSentence(NOW + MIN, NOW)).toBe('This output has expired — it can no longer be downloaded.');
+    expect(expiredSentence(null, NOW)).toBe('This output has expired — it can no longer be downloaded.');
   });
 });

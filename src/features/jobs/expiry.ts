@@ -1,5 +1,5 @@
 import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { formatDuration, formatTime } from '../../lib/format.ts';
+import { formatAgo, formatDuration, formatTime } from '../../lib/format.ts';
 
 /** Beyond this width the completion time is too uncertain for an exact-looking countdown: show "~". */
 export const WIDE_WINDOW_MS = 30_000;
@@ -67,9 +67,26 @@ function unknownWindowView(outputExpired: boolean, latestIso: string | undefined
   return { kind: 'counting', remainingMs, level, approximate: true, explanation };
 }
 
-/** Local time (ms) from which the output is certainly or possibly deleted, to say "expired N minutes ago". */
-export function expiredSinceLocalMs(job: Pick<BatchJob, 'expiry'>, serverOffsetMs: number): number | null {
-  if (!job.expiry || 'unknown' in job.expiry) return null;
-  const earliest = Date.parse(job.expiry.earliest);
-  return Number.isNaN(earliest) ? null : earliest - serverOffsetMs;
+/**
+ * The moment (server clock, ms) the countdown runs to: the earliest possible deletion of a known window, the
+ * latest one of an unknown window. Past it, the output counts as expired and is no longer offered.
+ */
+export function countdownTargetMs(job: Pick<BatchJob, 'expiry'>): number | null {
+  if (!job.expiry) return null;
+  const target = Date.parse(('unknown' in job.expiry ? job.expiry.latest : job.expiry.earliest) ?? '');
+  return Number.isNaN(target) ? null : target;
+}
+
+/** The countdown's target in the browser's clock (server-time skew removed), or null when there is none. */
+export function countdownTargetLocalMs(job: Pick<BatchJob, 'state' | 'expiry'>, serverOffsetMs: number): number | null {
+  if (job.state !== 'Succeeded') return null;
+  const target = countdownTargetMs(job);
+  return target === null ? null : target - serverOffsetMs;
+}
+
+/** What an operator reads instead of a download once the output is gone: how long ago, when that is known. */
+export function expiredSentence(expiredAtLocalMs: number | null | undefined, nowMs: number): string {
+  return expiredAtLocalMs != null && nowMs >= expiredAtLocalMs
+    ? `This output expired ${formatAgo(nowMs - expiredAtLocalMs)} — it can no longer be downloaded.`
+    : 'This output has expired — it can no longer be downloaded.';
 }

@@ -12,16 +12,20 @@ describe('status → actions table', () => {
     ['Unknown', false, ['remove']],
     ['Gone', false, ['remove']],
     ['Forbidden', false, ['remove']],
-  ] as const)('a %s job (output available: %s) offers %j', (state, outputAvailable, expected) => {
-    expect(actionsFor({ state, outputAvailable, inBatch: true })).toEqual(expected);
+  ] as const)('a %s job (has an output: %s) offers %j', (state, hasOutput, expected) => {
+    expect(actionsFor({ state, hasOutput, outputExpired: false, inBatch: true })).toEqual(expected);
   });
 
   it('offers Download only when the output exists, even for a job claiming one while running', () => {
-    expect(actionsFor({ state: 'Running', outputAvailable: true, inBatch: true })).not.toContain('download');
+    expect(actionsFor({ state: 'Running', hasOutput: true, outputExpired: false, inBatch: true })).not.toContain('download');
+  });
+
+  it('offers no Download once the output expired, even if the last status still lists it', () => {
+    expect(actionsFor({ state: 'Succeeded', hasOutput: true, outputExpired: true, inBatch: true })).toEqual(['delete', 'remove']);
   });
 
   it('offers no Remove outside a batch', () => {
-    expect(actionsFor({ state: 'Gone', outputAvailable: false, inBatch: false })).toEqual([]);
-    expect(actionsFor({ state: 'Failed', outputAvailable: false, inBatch: false })).toEqual(['delete']);
+    expect(actionsFor({ state: 'Gone', hasOutput: false, outputExpired: false, inBatch: false })).toEqual([]);
+    expect(actionsFor({ state: 'Failed', hasOutput: false, outputExpired: false, inBatch: false })).toEqual(['delete']);
   });
 });

@@ -19,14 +19,19 @@ export const ACTIONS_BY_STATE: Record<TrackedState, readonly JobAction[]> = {
 
 export interface ActionContext {
   state: TrackedState;
-  /** The status carries an `output` and it has not been seen expired. */
-  outputAvailable: boolean;
+  /** The last status carries an `output`. */
+  hasOutput: boolean;
+  /**
+   * The output is gone or may be: seen expired upstream, or the expiry countdown has reached its target (in
+   * the server's clock). Offering the link after that only leads to a 410.
+   */
+  outputExpired: boolean;
   inBatch: boolean;
 }
 
-export function actionsFor({ state, outputAvailable, inBatch }: ActionContext): JobAction[] {
+export function actionsFor({ state, hasOutput, outputExpired, inBatch }: ActionContext): JobAction[] {
   return ACTIONS_BY_STATE[state].filter((action) => {
-    if (action === 'download') return outputAvailable;
+    if (action === 'download') return hasOutput && !outputExpired;
     if (action === 'remove') return inBatch;
     return true;
   });

@@ -57,14 +57,15 @@ export const STATE_STYLES: Record<TrackedState, StateStyle> = {
     label: 'Gone',
     icon: '∅',
     badge: 'bg-zinc-100 text-zinc-600 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-600',
-    bar: 'bg-zinc-500',
+    // Striped and neutral: not work done or pending, just ids the Convert API does not know.
+    bar: 'bg-[repeating-linear-gradient(135deg,var(--color-zinc-400)_0_3px,var(--color-zinc-300)_3px_6px)] dark:bg-[repeating-linear-gradient(135deg,var(--color-zinc-500)_0_3px,var(--color-zinc-700)_3px_6px)]',
     description: 'The Convert API does not know this job (deleted, forgotten, or never created).',
   },
   Forbidden: {
     label: 'Forbidden',
     icon: '⛔',
     badge: 'bg-orange-50 text-orange-800 ring-orange-300 dark:bg-orange-950 dark:text-orange-200 dark:ring-orange-700',
-    bar: 'bg-orange-500',
+    bar: 'bg-[repeating-linear-gradient(135deg,var(--color-orange-400)_0_3px,var(--color-zinc-300)_3px_6px)] dark:bg-[repeating-linear-gradient(135deg,var(--color-orange-500)_0_3px,var(--color-zinc-700)_3px_6px)]',
     description: 'This job belongs to another Convert API account.',
   },
 };

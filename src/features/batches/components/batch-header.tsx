@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
 import { Button } from '../../../components/ui/button.tsx';
-import { formatBytes, formatDateTime } from '../../../lib/format.ts';
+import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
 import { Freshness, type FreshnessProps } from './freshness.tsx';
 import { RenameBatchDialog } from './rename-batch-dialog.tsx';
-import { StatusBar } from './status-bar.tsx';
+import { batchProgress } from '../batch-progress.ts';
+import { StatusBar, StatusLegend } from './status-bar.tsx';
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
@@ -18,7 +19,7 @@ function Stat({ label, value }: { label: string; value: string }) {
 export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshness: FreshnessProps }) {
   const [renaming, setRenaming] = useState(false);
   const done = batch.counts.Succeeded + batch.counts.Failed + batch.counts.Canceled;
-  const percent = Math.round(batch.progressPercent);
+  const progress = batchProgress(batch);
   return (
     <header className="flex flex-col gap-3">
       <div className="flex flex-wrap items-start justify-between gap-3">
@@ -40,15 +41,17 @@ export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshne
           aria-label="Batch progress"
           aria-valuemin={0}
           aria-valuemax={100}
-          aria-valuenow={percent}
+          aria-valuenow={progress.percent}
+          aria-valuetext={progress.valueText}
           className="text-sm font-semibold tabular-nums"
         >
-          {percent}%
+          {progress.text}
         </span>
       </div>
+      <StatusLegend counts={batch.counts} className="-mt-1.5" />
       <dl className="flex flex-wrap gap-x-8 gap-y-2">
         <Stat label="Done" value={`${done} of ${batch.jobCount}`} />
-        <Stat label="Outputs" value={`${batch.outputsReady} of ${batch.jobCount} outputs ready`} />
+        <Stat label="Outputs" value={`${batch.outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
         <Stat label="Running" value={String(batch.counts.Running)} />
         <Stat label="Queued" value={String(batch.counts.Queued)} />
         <Stat label="Failed" value={String(batch.counts.Failed)} />

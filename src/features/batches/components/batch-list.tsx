@@ -5,10 +5,11 @@ import { Button, focusRing } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
 import { paths } from '../../../config/paths.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
-import { formatBytes, formatDateTime } from '../../../lib/format.ts';
+import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
 import { useDeleteBatch } from '../api/update-batch.ts';
 import { RenameBatchDialog } from './rename-batch-dialog.tsx';
-import { StatusBar, countsSummary } from './status-bar.tsx';
+import { batchProgress } from '../batch-progress.ts';
+import { StatusBar, StatusLegend } from './status-bar.tsx';
 
 export function BatchList({ batches }: { batches: BatchSummary[] }) {
   return (
@@ -37,12 +38,15 @@ function BatchListRow({ batch }: { batch: BatchSummary }) {
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const del = useDeleteBatch();
-  const percent = Math.round(batch.progressPercent);
+  const progress = batchProgress(batch);
   const cell = 'border-t border-slate-100 px-3 py-2.5 dark:border-slate-800';
   return (
     <tr className="hover:bg-slate-50 dark:hover:bg-slate-900/60">
       <th scope="row" className={`${cell} text-left font-medium`}>
-        <Link to={paths.batch.getHref(batch.id)} className={`rounded hover:underline ${focusRing}`}>
+        <Link
+          to={paths.batch.getHref(batch.id)}
+          className={`rounded text-blue-700 underline decoration-blue-700/30 underline-offset-2 hover:decoration-current dark:text-blue-400 dark:decoration-blue-400/40 ${focusRing}`}
+        >
           {batch.name}
         </Link>
       </th>
@@ -53,7 +57,7 @@ function BatchListRow({ batch }: { batch: BatchSummary }) {
       </td>
       <td className={cell}>
         <StatusBar counts={batch.counts} />
-        <p className="mt-1 truncate text-xs text-slate-500 dark:text-slate-400">{countsSummary(batch.counts)}</p>
+        <StatusLegend counts={batch.counts} className="mt-1" />
       </td>
       <td className={cell}>
         <div className="flex items-center gap-2">
@@ -62,16 +66,17 @@ function BatchListRow({ batch }: { batch: BatchSummary }) {
             aria-label={`Progress of ${batch.name}`}
             aria-valuemin={0}
             aria-valuemax={100}
-            aria-valuenow={percent}
+            aria-valuenow={progress.percent}
+            aria-valuetext={progress.valueText}
             className="h-1.5 w-20 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700"
           >
-            <div className="h-full bg-blue-500" style={{ width: `${percent}%` }} />
+            <div className="h-full bg-blue-500" style={{ width: `${progress.percent}%` }} />
           </div>
-          <span className="text-xs tabular-nums">{percent}%</span>
+          <span className="text-xs tabular-nums">{progress.text}</span>
         </div>
       </td>
       <td className={`${cell} whitespace-nowrap text-xs tabular-nums text-slate-600 dark:text-slate-400`}>
-        {formatBytes(batch.inputBytes)} → {formatBytes(batch.outputBytes)} · {batch.credits} credits
+        {formatBytes(batch.inputBytes)} → {formatBytes(batch.outputBytes)} · {plural(batch.credits, 'credit')}
       </td>
       <td className={`${cell} text-right whitespace-nowrap`}>
         <Button size="sm" variant="ghost" aria-label={`Rename ${batch.name}`} onClick={() => setRenaming(true)}>

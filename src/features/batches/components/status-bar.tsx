@@ -2,7 +2,7 @@ import { TRACKED_STATES, type StatusCounts } from '../../../../contract/dashboar
 import { STATE_STYLES } from '../../jobs/status-style.ts';
 
 export function countsSummary(counts: StatusCounts): string {
-  const parts = TRACKED_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${STATE_STYLES[s].label.toLowerCase()}`);
+  const parts = TRACKED_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s].toLocaleString()} ${STATE_STYLES[s].label.toLowerCase()}`);
   return parts.length ? parts.join(', ') : 'no jobs';
 }
 
@@ -16,5 +16,21 @@ export function StatusBar({ counts, className = 'h-2 w-full' }: { counts: Status
           <div key={s} className={STATE_STYLES[s].bar} style={{ width: `${(counts[s] / total) * 100}%` }} title={`${STATE_STYLES[s].label}: ${counts[s]}`} />
         ))}
     </div>
+  );
+}
+
+/** The bar's key: each present state's swatch (same fill, stripes included) with its count, "3 gone". */
+export function StatusLegend({ counts, className = '' }: { counts: StatusCounts; className?: string }) {
+  const present = TRACKED_STATES.filter((s) => counts[s] > 0);
+  return (
+    <p className={`flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-600 dark:text-slate-400 ${className}`}>
+      {present.length === 0 && 'no jobs'}
+      {present.map((s) => (
+        <span key={s} className="inline-flex items-center gap-1 whitespace-nowrap">
+          <span aria-hidden="true" className={`inline-block size-2 rounded-full ${STATE_STYLES[s].bar}`} />
+          {counts[s].toLocaleString()} {STATE_STYLES[s].label.toLowerCase()}
+        </span>
+      ))}
+    </p>
   );
 }

@@ -3,11 +3,11 @@ import { useQueryClient } from '@tanstack/react-query';
 import { buttonClasses } from '../../../components/ui/button.tsx';
 import { convertPaths } from '../../../config/paths.ts';
 import { ERROR_MESSAGES, errorSentence } from '../../../lib/error-messages.ts';
-import { minutesAgo } from '../../../lib/format.ts';
 import { ErrorCode } from '../../../../contract/errors.ts';
 import { jobKeys } from '../api/query-keys.ts';
 import { getJob } from '../api/get-job.ts';
 import { batchKeys } from '../../batches/api/query-keys.ts';
+import { expiredSentence } from '../expiry.ts';
 
 export interface DownloadLinkProps {
   jobId: string;
@@ -15,7 +15,7 @@ export interface DownloadLinkProps {
   fileName: string;
   /** Accessible name, e.g. "Download photo.jpg". */
   label: string;
-  /** When the output is (earliest) deleted, in local ms, to say how long ago it expired. */
+  /** When the output counts as deleted (the countdown's target), in local ms, to say how long ago it expired. */
   expiresAtLocalMs?: number | null;
   /** Explains why the download cannot happen (expired, not ready, error). */
   onProblem: (message: string) => void;
@@ -49,12 +49,7 @@ export function DownloadLink({ jobId, fileName, label, expiresAtLocalMs, onProbl
         return;
       }
       if (status.status === 'Succeeded') {
-        const ago = expiresAtLocalMs ? Date.now() - expiresAtLocalMs : null;
-        onProblem(
-          ago !== null && ago > 0
-            ? `This output expired ${minutesAgo(ago)} ago — it can no longer be downloaded.`
-            : 'This output has expired — it can no longer be downloaded.',
-        );
+        onProblem(expiredSentence(expiresAtLocalMs, Date.now()));
         void queryClient.invalidateQueries({ queryKey: batchKeys.details() });
       } else {
         onProblem(`${ERROR_MESSAGES[ErrorCode.jobsNotReady].message} ${ERROR_MESSAGES[ErrorCode.jobsNotReady].next}`);

@@ -7,6 +7,10 @@ import { errorSentence } from '../../../lib/error-messages.ts';
 import { useRemoveIds } from '../../batches/api/batch-ids.ts';
 import { useCancelJob, useDeleteJob } from '../api/job-commands.ts';
 import { actionsFor } from '../job-actions.ts';
+import { formatAgo } from '../../../lib/format.ts';
+import { useNow } from '../../../lib/ticker.ts';
+import { useTimePassed } from '../../../lib/use-time-passed.ts';
+import { expiredSentence } from '../expiry.ts';
 import { DownloadLink } from './download-link.tsx';
 
 export interface JobActionsProps {
@@ -15,21 +19,28 @@ export interface JobActionsProps {
   name: string;
   state: TrackedState;
   output: JobOutput | null;
+  /** Seen expired upstream. */
   outputExpired: boolean;
   batchId?: string;
-  expiresAtLocalMs?: number | null;
+  /** Local time at which the expiry countdown ends (see `countdownTargetLocalMs`); from then on, no Download. */
+  expiryTargetLocalMs?: number | null;
   size?: 'sm' | 'md';
   layout?: 'row' | 'page';
 }
 
-/** The actions a job offers, from the one status→actions table; each is confirm (delete) → run → invalidate. */
-export function JobActions({ jobId, name, state, output, outputExpired, batchId, expiresAtLocalMs, size = 'sm', layout = 'row' }: JobActionsProps) {
+/**
+ * The actions a job offers, from the one status→actions table; each is confirm (delete) → run → invalidate.
+ * A succeeded job's Download disappears when its countdown ends, through one timer, not the 1 s ticker.
+ */
+export function JobActions({ jobId, name, state, output, outputExpired, batchId, expiryTargetLocalMs = null, size = 'sm', layout = 'row' }: JobActionsProps) {
   const [message, setMessage] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const cancel = useCancelJob();
   const remove = useRemoveIds(batchId ?? '');
   const del = useDeleteJob();
-  const actions = actionsFor({ state, outputAvailable: output !== null && !outputExpired, inBatch: batchId !== undefined });
+  const countdownEnded = useTimePassed(state === 'Succeeded' ? expiryTargetLocalMs : null);
+  const expired = state === 'Succeeded' && (outputExpired || countdownEnded);
+  const actions = actionsFor({ state, hasOutput: output !== null, outputExpired: expired, inBatch: batchId !== undefined });
 
   return (
     <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5' : 'flex flex-col gap-2'}>
@@ -39,7 +50,7 @@ export function JobActions({ jobId, name, state, output, outputExpired, batchId,
             jobId={jobId}
             fileName={output.fileName}
             label={`Download ${output.fileName}`}
-            expiresAtLocalMs={expiresAtLocalMs}
+            expiresAtLocalMs={expiryTargetLocalMs}
             onProblem={setMessage}
             size={size}
           />
@@ -77,6 +88,7 @@ export function JobActions({ jobId, name, state, output, outputExpired, batchId,
           </Button>
         )}
       </div>
+      {expired && !message && <ExpiredNote expiredAtLocalMs={expiryTargetLocalMs} layout={layout} />}
       {message && (
         <p role="alert" title={message} className={`text-xs text-red-700 dark:text-red-400 ${layout === 'row' ? 'line-clamp-2 leading-tight' : ''}`}>
           {message}
@@ -103,5 +115,20 @@ export function JobActions({ jobId, name, state, output, outputExpired, batchId,
         }
       />
     </div>
+  );
+}
+
+/** In place of the Download link: since when the output is gone (ticks, but only for expired rows on screen). */
+function ExpiredNote({ expiredAtLocalMs, layout }: { expiredAtLocalMs: number | null; layout: 'row' | 'page' }) {
+  useNow();
+  // The exact time, not the ticker's whole second, so the note agrees with the timer that removed the link.
+  const now = Date.now();
+  const sentence = expiredSentence(expiredAtLocalMs, now);
+  if (layout === 'page') return <p className="text-sm text-slate-700 dark:text-slate-300">{sentence}</p>;
+  const ago = expiredAtLocalMs != null && now >= expiredAtLocalMs ? ` ${formatAgo(now - expiredAtLocalMs)}` : '';
+  return (
+    <p title={sentence} className="truncate text-xs text-slate-600 dark:text-slate-400">
+      Output expired{ago}
+    </p>
   );
 }

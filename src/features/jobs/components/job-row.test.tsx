@@ -1,19 +1,28 @@
-import { describe, expect, it } from 'vitest';
-import { screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { act, screen, within } from '@testing-library/react';
 import type { BatchJob } from '../../../../contract/dashboard-api.ts';
-import { makeJob, renderWithProviders } from '../../../testing/render.tsx';
+import { NOW, makeJob, renderWithProviders } from '../../../testing/render.tsx';
 import { JobRow } from './job-row.tsx';
 
-function renderRow(job: BatchJob) {
+afterEach(() => vi.useRealTimers());
+
+function renderRow(job: BatchJob, serverOffsetMs = 0) {
   renderWithProviders(
     <div role="table" aria-label="Jobs">
       <div role="rowgroup">
-        <JobRow job={job} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={2} />
+        <JobRow job={job} batchId="b1" serverOffsetMs={serverOffsetMs} selected={false} onToggle={() => {}} rowIndex={2} />
       </div>
     </div>,
   );
   return screen.getByRole('row', { name: job.fileName ?? job.id });
 }
+
+const SUCCEEDED_LAST: BatchJob['last'] = {
+  progress: { percent: 100, phase: null },
+  metrics: { inputBytes: 120_000, outputBytes: 80_000, creditCost: 1 },
+  error: null,
+  output: { fileName: 'photo.jpg', contentType: 'image/jpeg', fileCount: 1 },
+};
 
 const names = (row: HTMLElement) => within(row).queryAllByRole('button').map((b) => b.getAttribute('aria-label'));
 
@@ -58,6 +67,37 @@ describe('job row', () => {
     expect(within(row).getByText('expired')).toBeInTheDocument();
   });
 
+  it('withdraws the download the moment the countdown ends in the server clock, and says since when', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(NOW);
+    // The server's clock is 2 s ahead, so the earliest deletion at server time NOW + 12 s is local NOW + 10 s.
+    const earliest = new Date(NOW + 12_000).toISOString();
+    const latest = new Date(NOW + 14_000).toISOString();
+    const row = renderRow(makeJob({ state: 'Succeeded', last: SUCCEEDED_LAST, expiry: { earliest, latest } }), 2_000);
+    const link = () => within(row).queryByRole('link', { name: 'Download photo.jpg' });
+    expect(link()).toBeInTheDocument();
+    act(() => vi.advanceTimersByTime(9_999));
+    expect(link()).toBeInTheDocument();
+    act(() => vi.advanceTimersByTime(1));
+    expect(link()).toBeNull();
+    expect(within(row).getByText('Output expired just now')).toBeInTheDocument();
+    expect(within(row).getByText('expired')).toBeInTheDocument();
+    expect(names(row)).toEqual(['Copy id of photo.png', 'Delete photo.png', 'Remove photo.png from batch']);
+    act(() => vi.advanceTimersByTime(30_000));
+    expect(within(row).getByText('Output expired 30 seconds ago')).toBeInTheDocument();
+  });
+
+  it('for a job pasted after it finished, keeps the download until the latest possible deletion', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(NOW);
+    const expiry = { unknown: true as const, earliest: new Date(NOW - 60_000).toISOString(), latest: new Date(NOW + 5_000).toISOString() };
+    const row = renderRow(makeJob({ state: 'Succeeded', last: SUCCEEDED_LAST, expiry }));
+    expect(within(row).getByRole('link', { name: 'Download photo.jpg' })).toBeInTheDocument();
+    act(() => vi.advanceTimersByTime(5_000));
+    expect(within(row).queryByRole('link', { name: 'Download photo.jpg' })).toBeNull();
+    expect(within(row).getByText('Output expired just now')).toBeInTheDocument();
+  });
+
   it('shows a failed job with its error code and detail', () => {
     const row = renderRow(
       makeJob({ state: 'Failed', last: { ...makeJob().last!, error: { code: 'convert.invalid_input', detail: 'not a PNG' } } }),
@@ -83,6 +123,8 @@ describe('job row', () => {
   it('says a gone job is unknown upstream and offers Remove', () => {
     const row = renderRow(makeJob({ state: 'Gone', problem: { status: 404, error: 'jobs.not_found', detail: null } }));
     expect(within(row).getByText(/does not know this job/)).toBeInTheDocument();
+    expect(within(row).getByRole('progressbar', { name: 'Progress of photo.png' })).toHaveAttribute('aria-valuetext', 'No progress to show');
+    expect(within(row).queryByText('0%')).toBeNull();
     expect(names(row)).toEqual(['Copy id of photo.png', 'Remove photo.png from batch']);
   });
 

@@ -5,7 +5,7 @@ import { focusRing } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';
 import { formatBytes, shortId } from '../../../lib/format.ts';
-import { expiredSinceLocalMs } from '../expiry.ts';
+import { countdownTargetLocalMs } from '../expiry.ts';
 import { displayName, jobPercent } from '../job-view.ts';
 import { CopyIdButton } from './copy-id-button.tsx';
 import { ExpiryCountdown } from './expiry-countdown.tsx';
@@ -47,7 +47,6 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
   const name = displayName(job);
   const note = rowNote(job);
   const metrics = job.last?.metrics;
-  const expiresAtLocalMs = expiredSinceLocalMs(job, serverOffsetMs);
   return (
     <div
       role="row"
@@ -114,7 +113,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           output={job.last?.output ?? null}
           outputExpired={job.outputExpired}
           batchId={batchId}
-          expiresAtLocalMs={expiresAtLocalMs}
+          expiryTargetLocalMs={countdownTargetLocalMs(job, serverOffsetMs)}
         />
       </div>
     </div>

@@ -2,6 +2,7 @@ import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BatchJob } from '../../../../contract/dashboard-api.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
+import { plural } from '../../../lib/format.ts';
 import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';
 
 export interface JobTableProps {
@@ -49,7 +50,7 @@ export function JobTable({ label, jobs, batchId, serverOffsetMs, selected, onTog
           <div role="columnheader">
             <input
               type="checkbox"
-              aria-label={`Select all ${jobs.length} matching jobs`}
+              aria-label={`Select all ${plural(jobs.length, 'matching job')}`}
               checked={allSelected}
               ref={(el) => {
                 if (el) el.indeterminate = selectedVisible > 0 && !allSelected;

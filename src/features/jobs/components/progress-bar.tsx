@@ -18,7 +18,9 @@ export interface ProgressBarProps {
 
 export function ProgressBar({ percent, phase, state, label, wide }: ProgressBarProps) {
   const value = Math.max(0, Math.min(100, Math.round(percent)));
-  const text = phase ? `${value}% · ${phase}` : `${value}%`;
+  // Ids the Convert API does not know (or not for this account) have no progress: "0%" would read as stuck.
+  const unmeasured = state === 'Gone' || state === 'Forbidden';
+  const text = unmeasured ? '—' : phase ? `${value}% · ${phase}` : `${value}%`;
   return (
     <div className={`flex min-w-0 items-center gap-2 ${wide ? 'w-full' : ''}`}>
       <div
@@ -27,7 +29,7 @@ export function ProgressBar({ percent, phase, state, label, wide }: ProgressBarP
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={value}
-        aria-valuetext={text}
+        aria-valuetext={unmeasured ? 'No progress to show' : text}
         className={`h-1.5 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700 ${wide ? 'flex-1' : 'w-20'}`}
       >
         <div className={`h-full rounded-full transition-[width] duration-500 ${FILL[state] ?? 'bg-slate-400'}`} style={{ width: `${value}%` }} />
