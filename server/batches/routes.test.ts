@@ -93,6 +93,28 @@ describe('batches through the /api routes', () => {
     expect((await snapshot(first.batch.id)).batch).toEqual(afterGone);
   });
 
+  it('stops recording what the proxy sees of a job once no batch lists it', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(1), jobId(2)];
+    const one = await createBatch('One', `${a} ${b}`);
+    const two = await createBatch('Two', a);
+    const removed = await h.app.inject({ method: 'POST', url: `/api/batches/${one.batch.id}/remove`, headers: json, payload: { ids: [a, b] } });
+    expect(removed.json()).toEqual({ removed: 2 });
+    expect(h.service.store.isListed(a)).toBe(true);
+    expect(h.service.store.isListed(b)).toBe(false);
+    await h.app.inject({ method: 'DELETE', url: `/api/batches/${two.batch.id}` });
+    expect(h.service.store.isListed(a)).toBe(false);
+    h.service.observe({ jobId: a, action: 'status', statusCode: 200, body: statusBody(a, 'Running', 30) });
+    expect(h.service.store.getJob(a)?.state).toBe('Unknown');
+    // Listed again: recorded again, and the set survives a restart.
+    await h.app.inject({ method: 'POST', url: `/api/batches/${one.batch.id}/ids`, headers: json, payload: { text: a } });
+    await h.stop();
+    await h.restart();
+    expect(h.service.store.isListed(a)).toBe(true);
+    h.service.observe({ jobId: a, action: 'status', statusCode: 200, body: statusBody(a, 'Running', 30) });
+    expect(h.service.store.getJob(a)?.state).toBe('Running');
+  });
+
   it('does not call a batch of ids the upstream never knew "100% done"', async () => {
     h = await startServiceHarness();
     const [a, b] = [jobId(1), jobId(2)];

@@ -306,6 +306,13 @@ export function openBatchStore(dataDir: string) {
     if (q.downloaded.run(at, jobId).changes > 0) bumpOfJob(jobId);
   });
 
+  // Every status GET through the proxy asks whether a batch lists the job; most scripts' jobs are in none.
+  // A set answers that without touching SQLite; it changes only where links are made or removed below.
+  const listed = new Set<string>(db.prepare<[], string>('SELECT DISTINCT job_id FROM batch_jobs').pluck().all());
+  const unlist = (ids: readonly string[]) => {
+    for (const id of ids) listed.delete(id);
+  };
+
   return {
     createBatch(name: string, now: number): BatchRow {
       const id = newBatchId();
@@ -315,12 +322,26 @@ export function openBatchStore(dataDir: string) {
     getBatch: (id: string): BatchRow | undefined => q.getBatch.get(id),
     renameBatch: (id: string, name: string): boolean => q.renameBatch.run(name, id).changes > 0,
     /** Returns the job ids no longer listed in any batch (to stop tracking them). */
-    deleteBatch: (id: string): { deleted: boolean; unlinked: string[] } => deleteBatch(id),
+    deleteBatch: (id: string): { deleted: boolean; unlinked: string[] } => {
+      const result = deleteBatch(id);
+      unlist(result.unlinked);
+      return result;
+    },
     /** Ids must be canonical. Returns the ids newly listed in this batch, in order. */
-    addJobs: (batchId: string, ids: readonly string[], now: number): string[] => addJobs(batchId, ids, now),
-    removeJobs: (batchId: string, ids: readonly string[]) => removeJobs(batchId, ids),
-    recordSubmission: (batchId: string, jobId: string, s: { fileName: string; targetFormat: string; at: number; creditCost: number }) =>
-      recordSubmission(batchId, jobId, s),
+    addJobs: (batchId: string, ids: readonly string[], now: number): string[] => {
+      const added = addJobs(batchId, ids, now);
+      for (const id of added) listed.add(id);
+      return added;
+    },
+    removeJobs: (batchId: string, ids: readonly string[]) => {
+      const result = removeJobs(batchId, ids);
+      unlist(result.unlinked);
+      return result;
+    },
+    recordSubmission: (batchId: string, jobId: string, s: { fileName: string; targetFormat: string; at: number; creditCost: number }) => {
+      recordSubmission(batchId, jobId, s);
+      if (q.isLinked.get(jobId)) listed.add(jobId);
+    },
     recordStatus: (jobId: string, body: JobStatusResponse, sentAt: number, receivedAt: number) =>
       recordStatus(jobId, body, sentAt, receivedAt),
     recordGone: (jobId: string, problem: Problem, at: number) => recordFinalProblem(jobId, 'Gone', problem, at),
@@ -332,7 +353,7 @@ export function openBatchStore(dataDir: string) {
     getJob: (jobId: string): JobRow | undefined => q.getJob.get(jobId),
     getBatchJob: (batchId: string, jobId: string): BatchJobRow | undefined => q.getBatchJob.get(batchId, jobId),
     batchIdsOfJob: (jobId: string): string[] => q.batchIdsOfJob.all(jobId).map((r) => r.batch_id),
-    isListed: (jobId: string): boolean => q.isLinked.get(jobId) !== undefined,
+    isListed: (jobId: string): boolean => listed.has(jobId),
     /** The batch's jobs in the order they were added. */
     batchJobs: (batchId: string): BatchJobRow[] => q.batchJobs.all(batchId),
     /** `[jobId, version, linkAddedAt]` of the batch's jobs in order: cheap, to find what changed since last time. */
