@@ -24,8 +24,8 @@ export interface JobActionEvent {
   jobId: string;
   action: JobAction;
   statusCode: number;
-  /** Parsed JSON body for `status` and `cancel` answers that had one. */
-  body?: unknown;
+  /** Parsed JSON body for `status` and `cancel` answers that had one (parsed when first read). */
+  readonly body?: unknown;
 }
 
 /** Where failures are logged (Fastify's logger, whose redaction settings apply). */
@@ -296,20 +296,33 @@ class Exchange implements Dispatcher.DispatchHandler {
     const onJobAction = this.ctx.onJobAction;
     const action = this.action;
     if (!onJobAction || !this.jobId || action === 'submit' || action === 'conversions') return;
-    let body: unknown;
-    if (raw !== undefined && raw.length > 0 && this.contentType !== undefined && /json/i.test(this.contentType)) {
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-    }
-    const event: JobActionEvent = { jobId: this.jobId, action, statusCode: this.status, body };
+    const contentType = this.contentType;
+    let parsed: { value: unknown } | undefined;
+    // Parsed only if the listener reads it: most status GETs are for jobs no batch lists, and the
+    // listener decides that before it looks at the body.
+    const event: JobActionEvent = {
+      jobId: this.jobId,
+      action,
+      statusCode: this.status,
+      get body() {
+        parsed ??= { value: parseJsonBody(raw, contentType) };
+        return parsed.value;
+      },
+    };
     try {
       onJobAction(event);
     } catch (error) {
       this.ctx.log.error({ err: error }, 'onJobAction failed');
     }
+  }
+}
+
+function parseJsonBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
+  if (raw === undefined || raw.length === 0 || contentType === undefined || !/json/i.test(contentType)) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 
