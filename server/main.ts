@@ -4,41 +4,21 @@
  * Without FAST_API_BASE the bundled Convert service runs as a child process on loopback with a fresh key.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { buildServer, type JobActionEvent } from './app.ts';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './app.ts';
 import { buildAppIfStale } from './app-build.ts';
 import { startBundledConvertApi, type BundledConvertApi } from './bundled-convert-api.ts';
-import { ConfigError, loadConfig, type DashboardConfig } from './config.ts';
-import { createUpstreamClient, type UpstreamClient } from './upstream.ts';
+import { createBatchService } from './batches/service.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createUpstreamClient } from './upstream.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-interface BatchServiceLike {
-  plugin: FastifyPluginAsync;
-  observe(event: JobActionEvent): void;
-  start(): void;
-  close(): Promise<void>;
-}
-
-async function createBatches(config: DashboardConfig, upstream: UpstreamClient, label: string): Promise<BatchServiceLike | null> {
-  // The batches part is built alongside; the server runs (proxy + app) without it if it is absent.
-  if (!existsSync(path.join(root, 'server', 'batches', 'service.ts'))) return null;
-  const { createBatchService } = await import('./batches/service.ts');
-  return createBatchService({
-    dataDir: config.dataDir,
-    upstream,
-    retentionSeconds: config.outputRetentionSeconds,
-    samplesDir: path.join(root, 'samples'),
-    upstreamLabel: label,
-  });
-}
 
 function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -70,7 +50,13 @@ async function main(): Promise<void> {
     apiKey = bundled.apiKey;
   }
   const upstream = createUpstreamClient({ base, apiKey });
-  const batches = await createBatches({ ...config, dataDir }, upstream, bundled ? 'bundled' : upstream.origin);
+  const batches = createBatchService({
+    dataDir,
+    upstream,
+    retentionSeconds: config.outputRetentionSeconds,
+    samplesDir: path.join(root, 'samples'),
+    upstreamLabel: bundled ? 'bundled' : upstream.origin,
+  });
 
   const nonce = randomBytes(16).toString('base64url');
   const app: FastifyInstance = await buildServer({
@@ -78,8 +64,8 @@ async function main(): Promise<void> {
     distDir,
     allowedHosts: [config.host, ...config.allowedHosts],
     password: config.password,
-    api: batches?.plugin,
-    onJobAction: batches ? (event) => batches.observe(event) : undefined,
+    api: batches.plugin,
+    onJobAction: (event) => batches.observe(event),
     logger: {
       level: process.env.LOG_LEVEL ?? 'warn',
       redact: ['req.headers["x-fast-api-key"]', 'req.headers.authorization', 'req.headers.cookie'],
@@ -106,7 +92,7 @@ async function main(): Promise<void> {
     stopping = true;
     try {
       await app.close();
-      await batches?.close();
+      await batches.close();
       await upstream.close();
       await bundled?.stop();
     } finally {
@@ -122,11 +108,10 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ host: config.host, port: config.port });
-  batches?.start();
+  batches.start();
   const port = (app.server.address() as AddressInfo).port;
   console.log(`Dashboard: http://${displayHost(config.host)}:${port}${dev ? ' (development, Vite hot reload)' : ''}`);
   console.log(bundled ? `Upstream: bundled Convert service at ${bundled.url}` : `Upstream: ${upstream.base}`);
-  if (!batches) console.log('Batches: not available (server/batches/service.ts missing).');
   if (config.password) console.log('Authentication: HTTP Basic, any user name, the password from DASHBOARD_PASSWORD.');
 }
 
