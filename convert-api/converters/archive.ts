@@ -10,6 +10,7 @@ import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { invalidInput, label, readHead, startsWith } from './sniff.ts';
 import { ConversionError, type ConvertContext, type Converter } from './types.ts';
+import { pairConverter } from './pair.ts';
 
 export const ARCHIVE_FORMATS = ['zip', 'tar', 'tar.gz'] as const;
 type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
@@ -256,17 +257,12 @@ export function archiveConverters(): Converter[] {
   for (const source of ARCHIVE_FORMATS) {
     for (const target of ARCHIVE_FORMATS) {
       if (source === target) continue;
-      converters.push({
-        id: `archive.${source}-to-${target}`,
-        category: 'Archives',
-        sourceFormats: [source],
-        targetFormat: target,
-        outputExtension: target,
-        contentType: MIME[target],
-        creditCost: 1,
-        optionNames: [],
-        run: async (ctx) => ({ files: await convertArchive(ctx, source, target) }),
-      });
+      converters.push(
+        pairConverter({
+          word: 'archive', category: 'Archives', source, target, contentType: MIME[target],
+          convert: (ctx) => convertArchive(ctx, source, target),
+        }),
+      );
     }
   }
   return converters;

@@ -5,6 +5,7 @@ import { Font } from 'fonteditor-core';
 import * as wawoff2 from 'wawoff2';
 import { invalidInput, label } from './sniff.ts';
 import { ConversionError, type ConvertContext, type Converter } from './types.ts';
+import { pairConverter } from './pair.ts';
 
 const FONT_FORMATS = ['ttf', 'otf', 'woff', 'woff2'] as const;
 type FontFormat = (typeof FONT_FORMATS)[number];
@@ -213,17 +214,12 @@ export function fontConverters(): Converter[] {
     for (const target of FONT_FORMATS) {
       // TrueType outlines cannot be turned into CFF by the libraries here, so there is no ttf → otf.
       if (source === target || (source === 'ttf' && target === 'otf')) continue;
-      converters.push({
-        id: `font.${source}-to-${target}`,
-        category: 'Fonts',
-        sourceFormats: [source],
-        targetFormat: target,
-        outputExtension: target,
-        contentType: MIME[target],
-        creditCost: 1,
-        optionNames: [],
-        run: async (ctx) => ({ files: await convertFont(ctx, source, target) }),
-      });
+      converters.push(
+        pairConverter({
+          word: 'font', category: 'Fonts', source, target, contentType: MIME[target],
+          convert: (ctx) => convertFont(ctx, source, target),
+        }),
+      );
     }
   }
   return converters;

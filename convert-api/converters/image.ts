@@ -6,6 +6,7 @@ import { applyResize, validateResize } from './resize.ts';
 import { invalidInput, label, readHead, startsWith } from './sniff.ts';
 import type { Tools } from './tools.ts';
 import type { ConvertContext, Converter } from './types.ts';
+import { pairConverter } from './pair.ts';
 
 export const IMAGE_SOURCES = ['png', 'jpg', 'webp', 'avif', 'tiff', 'gif', 'svg', 'bmp'] as const;
 export const IMAGE_TARGETS = ['jpg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
@@ -136,18 +137,13 @@ export function imageConverters(tools: Tools): Converter[] {
     if (source === 'bmp' && !tools.ffmpeg) continue;
     for (const target of IMAGE_TARGETS) {
       if (source === target) continue;
-      converters.push({
-        id: `image.${source}-to-${target}`,
-        category: 'Images',
-        sourceFormats: [source],
-        targetFormat: target,
-        outputExtension: target,
-        contentType: IMAGE_MIME[target]!,
-        creditCost: 1,
-        optionNames: ['resize'],
-        validateOptions: validateResize,
-        run: async (ctx) => ({ files: await convertImage(ctx, source, target, tools) }),
-      });
+      converters.push(
+        pairConverter({
+          word: 'image', category: 'Images', source, target, contentType: IMAGE_MIME[target]!,
+          optionNames: ['resize'], validateOptions: validateResize,
+          convert: (ctx) => convertImage(ctx, source, target, tools),
+        }),
+      );
     }
   }
   return converters;

@@ -3,6 +3,7 @@ import { hasAudio, hasVideo, probe, runFfmpeg } from './ffmpeg.ts';
 import { invalidInput, label } from './sniff.ts';
 import type { Tools } from './tools.ts';
 import type { ConvertContext, Converter } from './types.ts';
+import { pairConverter } from './pair.ts';
 
 export const AUDIO_FORMATS = ['mp3', 'wav', 'ogg', 'flac', 'm4a', 'opus'] as const;
 export const VIDEO_SOURCES = ['mp4', 'webm', 'mov', 'mkv'] as const;
@@ -68,17 +69,9 @@ export function mediaConverters(tools: Tools): Converter[] {
   if (!tools.ffmpeg || !tools.ffprobe) return [];
   const converters: Converter[] = [];
   const add = (category: string, word: string, source: string, target: string, convert: typeof convertAudio) =>
-    converters.push({
-      id: `${word}.${source}-to-${target}`,
-      category,
-      sourceFormats: [source],
-      targetFormat: target,
-      outputExtension: target,
-      contentType: MIME[target]!,
-      creditCost: 1,
-      optionNames: [],
-      run: async (ctx) => ({ files: await convert(ctx, source, target, tools) }),
-    });
+    converters.push(
+      pairConverter({ word, category, source, target, contentType: MIME[target]!, convert: (ctx) => convert(ctx, source, target, tools) }),
+    );
   for (const source of AUDIO_FORMATS) {
     for (const target of AUDIO_FORMATS) if (source !== target) add('Audio', 'audio', source, target, convertAudio);
   }

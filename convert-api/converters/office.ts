@@ -7,6 +7,7 @@ import { invalidInput, label, readHead, startsWith } from './sniff.ts';
 import type { Tools } from './tools.ts';
 import { ConversionError, type ConvertContext, type Converter } from './types.ts';
 import { listZipEntries } from './zip-entries.ts';
+import { pairConverter } from './pair.ts';
 
 const DOCX_MIME = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const EPUB_MIME = 'application/epub+zip';
@@ -124,28 +125,28 @@ async function pandocConvert(ctx: ConvertContext, source: 'md' | 'html', target:
 
 export function officeConverters(tools: Tools): Converter[] {
   const converters: Converter[] = [];
-  const base = { creditCost: 1, optionNames: [] as string[] };
   if (tools.soffice) {
     for (const source of ['docx', 'odt'] as const) {
-      converters.push({
-        ...base, id: `document.${source}-to-pdf`, category: 'Documents', sourceFormats: [source], targetFormat: 'pdf',
-        outputExtension: 'pdf', contentType: 'application/pdf',
-        run: async (ctx) => ({ files: await officeToPdf(ctx, source, tools.soffice!) }),
-      });
+      converters.push(
+        pairConverter({
+          word: 'document', category: 'Documents', source, target: 'pdf', contentType: 'application/pdf',
+          convert: (ctx) => officeToPdf(ctx, source, tools.soffice!),
+        }),
+      );
     }
   }
   if (tools.pandoc) {
     for (const source of ['md', 'html'] as const) {
-      converters.push({
-        ...base, id: `document.${source}-to-docx`, category: 'Documents', sourceFormats: [source], targetFormat: 'docx',
-        outputExtension: 'docx', contentType: DOCX_MIME,
-        run: async (ctx) => ({ files: await pandocConvert(ctx, source, 'docx', tools.pandoc!) }),
-      });
-      converters.push({
-        ...base, id: `ebook.${source}-to-epub`, category: 'Ebooks', sourceFormats: [source], targetFormat: 'epub',
-        outputExtension: 'epub', contentType: EPUB_MIME,
-        run: async (ctx) => ({ files: await pandocConvert(ctx, source, 'epub', tools.pandoc!) }),
-      });
+      converters.push(
+        pairConverter({
+          word: 'document', category: 'Documents', source, target: 'docx', contentType: DOCX_MIME,
+          convert: (ctx) => pandocConvert(ctx, source, 'docx', tools.pandoc!),
+        }),
+        pairConverter({
+          word: 'ebook', category: 'Ebooks', source, target: 'epub', contentType: EPUB_MIME,
+          convert: (ctx) => pandocConvert(ctx, source, 'epub', tools.pandoc!),
+        }),
+      );
     }
   }
   return converters;

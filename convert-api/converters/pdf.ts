@@ -9,6 +9,7 @@ import { applyResize, validateResize } from './resize.ts';
 import { invalidInput, label, readHead } from './sniff.ts';
 import type { Tools } from './tools.ts';
 import { ConversionError, type ConvertContext, type Converter } from './types.ts';
+import { pairConverter } from './pair.ts';
 
 /** Rendering a huge document would hold a worker for minutes; bigger PDFs are refused up front. */
 export const MAX_PDF_PAGES = 500;
@@ -128,33 +129,24 @@ export function pdfConverters(tools: Tools): Converter[] {
   const converters: Converter[] = [];
   if (tools.pdftoppm && tools.pdfinfo) {
     for (const target of ['jpg', 'png'] as const) {
-      converters.push({
-        id: `document.pdf-to-${target}`,
-        category: 'Documents',
-        sourceFormats: ['pdf'],
-        targetFormat: target,
-        outputExtension: target,
-        contentType: target === 'jpg' ? 'image/jpeg' : 'image/png',
-        creditCost: 1,
-        optionNames: [],
-        run: async (ctx) => ({ files: await pdfToImages(ctx, target, tools) }),
-      });
+      converters.push(
+        pairConverter({
+          word: 'document', category: 'Documents', source: 'pdf', target,
+          contentType: target === 'jpg' ? 'image/jpeg' : 'image/png',
+          convert: (ctx) => pdfToImages(ctx, target, tools),
+        }),
+      );
     }
   }
   for (const source of ['png', 'jpg', 'webp', 'avif', 'tiff', 'gif', 'svg', 'bmp']) {
     if (source === 'bmp' && !tools.ffmpeg) continue;
-    converters.push({
-      id: `document.${source}-to-pdf`,
-      category: 'Documents',
-      sourceFormats: [source],
-      targetFormat: 'pdf',
-      outputExtension: 'pdf',
-      contentType: 'application/pdf',
-      creditCost: 1,
-      optionNames: ['resize'],
-      validateOptions: validateResize,
-      run: async (ctx) => ({ files: await imageToPdf(ctx, source, tools) }),
-    });
+    converters.push(
+      pairConverter({
+        word: 'document', category: 'Documents', source, target: 'pdf', contentType: 'application/pdf',
+        optionNames: ['resize'], validateOptions: validateResize,
+        convert: (ctx) => imageToPdf(ctx, source, tools),
+      }),
+    );
   }
   return converters;
 }
