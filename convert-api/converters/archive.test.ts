@@ -7,18 +7,16 @@ import * as tar from 'tar';
 import yazl from 'yazl';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_LIMITS } from './archive.ts';
-import { listDir, removeAll, runConverter, sample, tempDir } from './test-utils.ts';
+import { listDir, removeTempDirs, runConverter, sample, tempDir } from './test-utils.ts';
 import { listZipEntries } from './zip-entries.ts';
 
-const cleanup: string[] = [];
 let dir: string;
 const savedLimits = { ...ARCHIVE_LIMITS };
 beforeAll(async () => {
   dir = await tempDir();
-  cleanup.push(dir);
 });
 afterEach(() => Object.assign(ARCHIVE_LIMITS, savedLimits));
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 async function tarEntries(file: string): Promise<string[]> {
   const names: string[] = [];
@@ -55,7 +53,6 @@ describe('archive converters', () => {
   it('repacks the sample ZIP as tar.gz and tar with the same files', async () => {
     const gz = await runConverter('archive.zip-to-tar.gz', sample('bundle.zip'));
     const plain = await runConverter('archive.zip-to-tar', sample('bundle.zip'));
-    cleanup.push(gz.outputDir, plain.outputDir);
     const expected = ['bundle/', 'bundle/images/', 'bundle/images/badge.svg', 'bundle/notes.md'];
     expect((await tarEntries(gz.files[0]!)).sort()).toEqual(expected);
     expect((await tarEntries(plain.files[0]!)).sort()).toEqual(expected);
@@ -65,7 +62,6 @@ describe('archive converters', () => {
   it('repacks tar.gz as ZIP with identical contents', async () => {
     const gz = await runConverter('archive.zip-to-tar.gz', sample('bundle.zip'));
     const zip = await runConverter('archive.tar.gz-to-zip', gz.files[0]!);
-    cleanup.push(gz.outputDir, zip.outputDir);
     const entries = await listZipEntries(zip.files[0]!);
     const notes = entries.find((e) => e.name === 'bundle/notes.md');
     expect(notes?.uncompressedSize).toBe((await readFile(sample('notes.md'))).length);
@@ -76,7 +72,6 @@ describe('archive converters', () => {
     const evil = path.join(dir, 'evil.tar');
     await writeFile(evil, rawTar([{ name: 'ok.txt', body: 'fine' }, { name: '../../escaped.txt', body: 'gotcha' }]));
     const outputDir = await tempDir('conv-out-');
-    cleanup.push(outputDir);
     const err = await runConverter('archive.tar-to-zip', evil, {}, { outputDir }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'convert.invalid_input' });
     expect((err as Error).message).toMatch(/unsafe path/);
@@ -87,7 +82,6 @@ describe('archive converters', () => {
     const linked = path.join(dir, 'linked.tar');
     await writeFile(linked, rawTar([{ name: 'real.txt', body: 'data' }, { name: 'passwd', body: '', type: 'SymbolicLink', link: '/etc/passwd' }]));
     const out = await runConverter('archive.tar-to-zip', linked);
-    cleanup.push(out.outputDir);
     expect((await listZipEntries(out.files[0]!)).map((e) => e.name)).toEqual(['real.txt']);
   });
 
@@ -108,7 +102,6 @@ describe('archive converters', () => {
     await writeFile(emptyTar, Buffer.alloc(10240));
     const zip = await runConverter('archive.tar-to-zip', emptyTar);
     const gz = await runConverter('archive.zip-to-tar.gz', zip.files[0]!);
-    cleanup.push(zip.outputDir, gz.outputDir);
     expect(await listZipEntries(zip.files[0]!)).toEqual([]);
     expect(await tarEntries(gz.files[0]!)).toEqual([]);
   });

@@ -6,22 +6,19 @@ import { Font } from 'fonteditor-core';
 import * as wawoff2 from 'wawoff2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWoff, parseSfnt } from './font.ts';
-import { listDir, removeAll, runConverter, sample, tempDir } from './test-utils.ts';
+import { listDir, removeTempDirs, runConverter, sample, tempDir } from './test-utils.ts';
 
-const cleanup: string[] = [];
 let dir: string;
 beforeAll(async () => {
   dir = await tempDir();
-  cleanup.push(dir);
 });
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 const tableCount = (buf: Buffer) => parseSfnt(buf, 'test').tables.length;
 
 describe('font converters', () => {
   it('compresses the sample TTF to a WOFF2 that decompresses to the same tables', async () => {
     const out = await runConverter('font.ttf-to-woff2', sample('dejavu-sans-subset.ttf'));
-    cleanup.push(out.outputDir);
     const woff2 = await readFile(out.files[0]!);
     const original = await readFile(sample('dejavu-sans-subset.ttf'));
     expect(woff2.toString('latin1', 0, 4)).toBe('wOF2');
@@ -33,7 +30,6 @@ describe('font converters', () => {
 
   it('writes a compressed WOFF that keeps every table byte for byte, and reads back as a font', async () => {
     const out = await runConverter('font.ttf-to-woff', sample('dejavu-sans-subset.ttf'));
-    cleanup.push(out.outputDir);
     const woff = await readFile(out.files[0]!);
     const original = await readFile(sample('dejavu-sans-subset.ttf'));
     expect(woff.toString('latin1', 0, 4)).toBe('wOFF');
@@ -53,7 +49,6 @@ describe('font converters', () => {
     const ttf = await runConverter('font.woff2-to-ttf', woff2.files[0]!);
     const woff = await runConverter('font.woff2-to-woff', woff2.files[0]!);
     const ttf2 = await runConverter('font.woff-to-ttf', woff.files[0]!);
-    cleanup.push(woff2.outputDir, ttf.outputDir, woff.outputDir, ttf2.outputDir);
     for (const file of [ttf.files[0]!, ttf2.files[0]!]) {
       const buf = await readFile(file);
       expect(tableCount(buf)).toBeGreaterThan(5);
@@ -63,7 +58,6 @@ describe('font converters', () => {
 
   it('refuses to call TrueType outlines OTF', async () => {
     const woff = await runConverter('font.ttf-to-woff', sample('dejavu-sans-subset.ttf'));
-    cleanup.push(woff.outputDir);
     await expect(runConverter('font.woff-to-otf', woff.files[0]!)).rejects.toMatchObject({ code: 'convert.invalid_input' });
   });
 
@@ -80,7 +74,6 @@ describe('font converters', () => {
       ['font.woff-to-ttf', sample('dejavu-sans-subset.ttf')],
     ] as const) {
       const outputDir = await tempDir('conv-out-');
-      cleanup.push(outputDir);
       await expect(runConverter(id, file, {}, { outputDir }), `${id} ${file}`).rejects.toMatchObject({ code: 'convert.invalid_input' });
       expect(await listDir(outputDir)).toEqual([]);
     }

@@ -5,15 +5,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResize } from './resize.ts';
-import { converter, listDir, removeAll, runConverter, sample, tempDir } from './test-utils.ts';
+import { converter, listDir, removeTempDirs, runConverter, sample, tempDir } from './test-utils.ts';
 import { ConversionError } from './types.ts';
 
-const cleanup: string[] = [];
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir();
-  cleanup.push(dir);
   // A landscape 3000×2000 and a portrait 1200×3000 image, to check presets on both orientations.
   await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#3366aa' } }).png().toFile(path.join(dir, 'wide.png'));
   await sharp({ create: { width: 1200, height: 3000, channels: 3, background: '#aa6633' } }).jpeg().toFile(path.join(dir, 'tall.jpg'));
@@ -22,7 +20,7 @@ beforeAll(async () => {
     .toFile(path.join(dir, 'small.png'));
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, 'small.png'), '-pix_fmt', 'bgr24', path.join(dir, 'small.bmp')]);
 });
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 async function decode(file: string) {
   const m = await sharp(file).metadata();
@@ -32,7 +30,6 @@ async function decode(file: string) {
 describe('image converters', () => {
   it('converts the sample PNG photo to a JPEG of the same size', async () => {
     const out = await runConverter('image.png-to-jpg', sample('photo-harbor.png'));
-    cleanup.push(out.outputDir);
     expect(out.files).toHaveLength(1);
     expect(await decode(out.files[0]!)).toEqual({ format: 'jpeg', width: 640, height: 427 });
     expect(await listDir(out.outputDir)).toEqual(['output.jpg']);
@@ -48,14 +45,12 @@ describe('image converters', () => {
     const out = await runConverter(`image.jpg-to-${target}`, sample('photo-forest.jpg'), {
       resize: { enabled: true, width: 320 },
     });
-    cleanup.push(out.outputDir);
     expect(await decode(out.files[0]!)).toEqual({ format: sharpFormat, width: 320, height: 214 });
   });
 
   it('renders the sample SVG and decodes BMP input', async () => {
     const svg = await runConverter('image.svg-to-png', sample('badge.svg'));
     const bmp = await runConverter('image.bmp-to-png', path.join(dir, 'small.bmp'));
-    cleanup.push(svg.outputDir, bmp.outputDir);
     expect(await decode(svg.files[0]!)).toEqual({ format: 'png', width: 256, height: 256 });
     expect(await decode(bmp.files[0]!)).toEqual({ format: 'png', width: 40, height: 30 });
   });
@@ -63,7 +58,6 @@ describe('image converters', () => {
   it('fits the 1080p preset inside 1920×1080 for landscape and 1080×1920 for portrait images', async () => {
     const wide = await runConverter('image.png-to-jpg', path.join(dir, 'wide.png'), { resize: { enabled: true, preset: '1080p' } });
     const tall = await runConverter('image.jpg-to-webp', path.join(dir, 'tall.jpg'), { resize: { enabled: true, preset: '1080p' } });
-    cleanup.push(wide.outputDir, tall.outputDir);
     expect(await decode(wide.files[0]!)).toMatchObject({ width: 1620, height: 1080 });
     expect(await decode(tall.files[0]!)).toMatchObject({ width: 768, height: 1920 });
   });
@@ -71,20 +65,17 @@ describe('image converters', () => {
   it('never enlarges an image smaller than the preset or custom box', async () => {
     const preset = await runConverter('image.png-to-webp', path.join(dir, 'small.png'), { resize: { enabled: true, preset: '4k' } });
     const custom = await runConverter('image.png-to-jpg', path.join(dir, 'small.png'), { resize: { enabled: true, width: 800, height: 600 } });
-    cleanup.push(preset.outputDir, custom.outputDir);
     expect(await decode(preset.files[0]!)).toMatchObject({ width: 40, height: 30 });
     expect(await decode(custom.files[0]!)).toMatchObject({ width: 40, height: 30 });
   });
 
   it('keeps the aspect ratio inside a custom width and height', async () => {
     const out = await runConverter('image.png-to-webp', path.join(dir, 'wide.png'), { resize: { enabled: true, width: 800, height: 600 } });
-    cleanup.push(out.outputDir);
     expect(await decode(out.files[0]!)).toMatchObject({ width: 800, height: 533 });
   });
 
   it('ignores a resize that is not enabled', async () => {
     const out = await runConverter('image.png-to-jpg', path.join(dir, 'small.png'), { resize: { enabled: false, preset: 'nonsense' } });
-    cleanup.push(out.outputDir);
     expect(await decode(out.files[0]!)).toMatchObject({ width: 40, height: 30 });
   });
 
@@ -105,7 +96,6 @@ describe('image converters', () => {
 
   it('refuses a PNG file that holds a JPEG, and leaves no output behind', async () => {
     const out = await tempDir('conv-out-');
-    cleanup.push(out);
     const err = await runConverter('image.png-to-webp', sample('photo-forest.jpg'), {}, { outputDir: out }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConversionError);
     expect(err).toMatchObject({ code: 'convert.invalid_input' });

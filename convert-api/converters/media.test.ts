@@ -5,10 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressPercent } from './ffmpeg.ts';
-import { listDir, removeAll, runConverter, sample, tempDir } from './test-utils.ts';
+import { listDir, removeTempDirs, runConverter, sample, tempDir } from './test-utils.ts';
 
 const run = promisify(execFile);
-const cleanup: string[] = [];
 let dir: string;
 
 async function ffprobe(file: string) {
@@ -33,14 +32,12 @@ function alive(pid: number): boolean {
 
 beforeAll(async () => {
   dir = await tempDir();
-  cleanup.push(dir);
 });
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 describe('audio and video converters', () => {
   it('turns the sample clip into a VP9/Opus WebM of the same length, reporting progress', async () => {
     const out = await runConverter('video.mp4-to-webm', sample('clip.mp4'));
-    cleanup.push(out.outputDir);
     const info = await ffprobe(out.files[0]!);
     expect(info.format).toBe('matroska,webm');
     expect(info.codecs).toEqual(['audio:opus', 'video:vp9']);
@@ -53,7 +50,6 @@ describe('audio and video converters', () => {
   it('makes an animated GIF and extracts MP3 audio from the clip', async () => {
     const gif = await runConverter('video.mp4-to-gif', sample('clip.mp4'));
     const mp3 = await runConverter('video.mp4-to-mp3', sample('clip.mp4'));
-    cleanup.push(gif.outputDir, mp3.outputDir);
     expect((await ffprobe(gif.files[0]!)).codecs).toEqual(['video:gif']);
     const audio = await ffprobe(mp3.files[0]!);
     expect(audio.codecs).toEqual(['audio:mp3']);
@@ -68,7 +64,6 @@ describe('audio and video converters', () => {
     ['opus', 'ogg', 'audio:opus'],
   ])('converts the sample MP3 to %s', async (target, format, codec) => {
     const out = await runConverter(`audio.mp3-to-${target}`, sample('tone.mp3'));
-    cleanup.push(out.outputDir);
     const info = await ffprobe(out.files[0]!);
     expect(info.format).toBe(format);
     expect(info.codecs).toEqual([codec]);
@@ -109,7 +104,6 @@ describe('audio and video converters', () => {
     const before = new Set(childPids());
     let ffmpegPid: number | undefined;
     const outputDir = await tempDir('conv-out-');
-    cleanup.push(outputDir);
     const started = runConverter('video.mkv-to-mp4', long, {}, {
       signal: controller.signal,
       outputDir,

@@ -6,16 +6,14 @@ import yazl from 'yazl';
 import { createWriteStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPdfPages } from './pdf.ts';
-import { listDir, removeAll, runConverter, sample, tempDir } from './test-utils.ts';
+import { listDir, removeTempDirs, runConverter, sample, tempDir } from './test-utils.ts';
 import { listZipEntries } from './zip-entries.ts';
 
-const cleanup: string[] = [];
 let dir: string;
 beforeAll(async () => {
   dir = await tempDir();
-  cleanup.push(dir);
 });
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 function zipOf(file: string, entries: Record<string, string>): Promise<void> {
   const zip = new yazl.ZipFile();
@@ -33,7 +31,6 @@ describe('office and text document converters', () => {
       runConverter('document.docx-to-pdf', sample('letter.docx')),
       runConverter('document.odt-to-pdf', odt),
     ]);
-    cleanup.push(docxOut.outputDir, odtOut.outputDir);
     for (const out of [docxOut, odtOut]) {
       expect(await countPdfPages(out.files[0]!)).toBeGreaterThanOrEqual(1);
       expect(await listDir(out.outputDir)).toEqual(['output.pdf']);
@@ -53,7 +50,6 @@ describe('office and text document converters', () => {
   it('converts the sample Markdown to DOCX and EPUB with pandoc', async () => {
     const docx = await runConverter('document.md-to-docx', sample('notes.md'));
     const epub = await runConverter('ebook.md-to-epub', sample('notes.md'));
-    cleanup.push(docx.outputDir, epub.outputDir);
     expect((await listZipEntries(docx.files[0]!)).map((e) => e.name)).toContain('word/document.xml');
     const epubEntries = (await listZipEntries(epub.files[0]!)).map((e) => e.name);
     expect(epubEntries[0]).toBe('mimetype');
@@ -71,7 +67,6 @@ describe('office and text document converters', () => {
       ['document.html-to-docx', html],
     ] as const) {
       const out = await runConverter(id, file);
-      cleanup.push(out.outputDir);
       const names = (await listZipEntries(out.files[0]!)).map((e) => e.name);
       expect(names.filter((n) => /media|passwd|hostname|cover/i.test(n)), id).toEqual([]);
     }

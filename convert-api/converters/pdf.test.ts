@@ -4,15 +4,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPdfPages } from './pdf.ts';
-import { listDir, removeAll, runConverter, sample, tempDir } from './test-utils.ts';
+import { listDir, removeTempDirs, runConverter, sample, tempDir } from './test-utils.ts';
 
-const cleanup: string[] = [];
 let dir: string;
 beforeAll(async () => {
   dir = await tempDir();
-  cleanup.push(dir);
 });
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 /** Mean RGB of a band of an image (sharp's stats() would ignore the extract and average the whole input). */
 async function bandColour(file: string, top: number, height: number): Promise<number[]> {
@@ -31,7 +29,6 @@ async function headerColour(file: string): Promise<string> {
 describe('PDF converters', () => {
   it('renders each of the sample PDF’s 3 pages to its own PNG, in page order, with progress per page', async () => {
     const out = await runConverter('document.pdf-to-png', sample('report.pdf'));
-    cleanup.push(out.outputDir);
     expect(out.files.map((f) => path.basename(f))).toEqual(['page-1.png', 'page-2.png', 'page-3.png']);
     for (const file of out.files) {
       // A4 at 150 dpi (poppler rounds the height up)
@@ -47,7 +44,6 @@ describe('PDF converters', () => {
 
   it('renders the pages as JPEG too', async () => {
     const out = await runConverter('document.pdf-to-jpg', sample('report.pdf'));
-    cleanup.push(out.outputDir);
     expect(out.files).toHaveLength(3);
     expect((await sharp(out.files[0]!).metadata()).format).toBe('jpeg');
   });
@@ -55,11 +51,9 @@ describe('PDF converters', () => {
   it('puts an image on a PDF page of the image’s size', async () => {
     const out = await runConverter('document.jpg-to-pdf', sample('photo-forest.jpg'));
     const png = await runConverter('document.png-to-pdf', sample('photo-harbor.png'));
-    cleanup.push(out.outputDir, png.outputDir);
     expect(await countPdfPages(out.files[0]!)).toBe(1);
     expect(await countPdfPages(png.files[0]!)).toBe(1);
     const back = await runConverter('document.pdf-to-png', png.files[0]!);
-    cleanup.push(back.outputDir);
     // 640×427 px → 480×320.25 pt → 1000×667 px at 150 dpi
     const m = await sharp(back.files[0]!).metadata();
     expect(m.width).toBe(1000);
@@ -73,9 +67,7 @@ describe('PDF converters', () => {
     const file = path.join(dir, 'alpha.png');
     await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } } }).png().toFile(file);
     const out = await runConverter('document.png-to-pdf', file);
-    cleanup.push(out.outputDir);
     const back = await runConverter('document.pdf-to-png', out.files[0]!);
-    cleanup.push(back.outputDir);
     // fully transparent red over a white page renders white
     const stats = await sharp(back.files[0]!).stats();
     expect(stats.channels[1]!.mean).toBeGreaterThan(250);
@@ -88,7 +80,6 @@ describe('PDF converters', () => {
     await writeFile(cut, '%PDF-1.7\n1 0 obj\n<< /Type /Catalog');
     for (const file of [fake, cut]) {
       const outputDir = await tempDir('conv-out-');
-      cleanup.push(outputDir);
       await expect(runConverter('document.pdf-to-png', file, {}, { outputDir })).rejects.toMatchObject({ code: 'convert.invalid_input' });
       expect(await listDir(outputDir)).toEqual([]);
     }

@@ -4,15 +4,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConverters, missingTools } from './registry.ts';
 import { findExecutable } from './tools.ts';
-import { removeAll, sample, tempDir } from './test-utils.ts';
+import { removeTempDirs, sample, tempDir } from './test-utils.ts';
 
-const cleanup: string[] = [];
-afterAll(() => removeAll(cleanup));
+afterAll(removeTempDirs);
 
 /** A PATH holding only links to the named tools, so the others look missing. */
 async function pathWith(tools: string[]): Promise<string> {
   const dir = await tempDir('conv-path-');
-  cleanup.push(dir);
   const bin = path.join(dir, 'bin');
   await mkdir(bin);
   for (const tool of tools) {

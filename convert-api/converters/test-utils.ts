@@ -14,9 +14,18 @@ export async function converter(id: string): Promise<Converter> {
   return found;
 }
 
-/** A temp folder per test, removed by the returned cleanup. */
+const created: string[] = [];
+
+/** A temp folder; every one made here (output folders of `runConverter` included) goes at `removeTempDirs()`. */
 export async function tempDir(prefix = 'conv-test-'): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** For each test file's `afterAll`. */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(created.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
 export interface RunOutcome extends ConvertResult {
@@ -51,8 +60,4 @@ export async function runConverter(
 
 export async function listDir(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
-}
-
-export async function removeAll(dirs: string[]): Promise<void> {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 }
