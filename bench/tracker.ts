@@ -9,6 +9,7 @@
  * Env: BENCH_JOBS (200).
  */
 import { runBench } from './lib/cleanup.ts';
+import { mulberry32 } from './lib/random.ts';
 import { fmt, loadavg, median, percentile, printGoals, writeResults, type Goal } from './lib/report.ts';
 import { FakeClock } from '../server/tracker/fake-clock.ts';
 import { createTracker, type TrackerSink } from '../server/tracker/tracker.ts';
@@ -30,16 +31,6 @@ interface ScriptedJob {
   completesAt: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 200 jobs submitted 250 ms apart (a browser queue submitting a batch), durations from 1 s to 5 min in an order
