@@ -90,6 +90,8 @@ export type NewJob = Pick<
 
 export class JobStore {
   private readonly db: Database.Database;
+  /** better-sqlite3 compiles SQL on every `prepare`; each statement is compiled once and reused. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -100,60 +102,63 @@ export class JobStore {
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
+  }
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   /** Inserts a Queued job and charges its credits, atomically. */
   insert(job: NewJob): void {
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO jobs (id, account, status, phase, converter_id, source_format, target_format, stem, options,
-             input_bytes, credit_cost, created_at)
-           VALUES (@id, @account, 'Queued', 'queued', @converterId, @sourceFormat, @targetFormat, @stem, @options,
-             @inputBytes, @creditCost, @createdAt)`,
-        )
-        .run(job);
+      this.sql(
+        `INSERT INTO jobs (id, account, status, phase, converter_id, source_format, target_format, stem, options,
+           input_bytes, credit_cost, created_at)
+         VALUES (@id, @account, 'Queued', 'queued', @converterId, @sourceFormat, @targetFormat, @stem, @options,
+           @inputBytes, @creditCost, @createdAt)`,
+      ).run(job);
       this.ledger(job.account, job.id, -job.creditCost, 'charge', job.createdAt);
     })();
   }
 
   private ledger(account: string, jobId: string, delta: number, reason: string, at: number): void {
-    this.db
-      .prepare('INSERT INTO credit_ledger (account, job_id, delta, reason, at) VALUES (?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO credit_ledger (account, job_id, delta, reason, at) VALUES (?, ?, ?, ?, ?)')
       .run(account, jobId, delta, reason, at);
   }
 
   get(id: string): JobRecord | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
   /** Queued and Running jobs, oldest first, jobs that were Running (before a restart) before queued ones. */
   active(): JobRecord[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM jobs WHERE status IN ('Queued', 'Running') ORDER BY status = 'Running' DESC, seq`)
+    const rows = this.sql(`SELECT * FROM jobs WHERE status IN ('Queued', 'Running') ORDER BY status = 'Running' DESC, seq`)
       .all() as Row[];
     return rows.map(fromRow);
   }
 
   countActive(account: string): number {
-    const row = this.db
-      .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE account = ? AND status IN ('Queued', 'Running')`)
+    const row = this.sql(`SELECT COUNT(*) AS n FROM jobs WHERE account = ? AND status IN ('Queued', 'Running')`)
       .get(account) as { n: number };
     return row.n;
   }
 
   markRunning(id: string, startedAt: number): void {
-    this.db
-      .prepare(`UPDATE jobs SET status = 'Running', phase = 'converting', started_at = ? WHERE id = ? AND status IN ('Queued', 'Running')`)
+    this.sql(`UPDATE jobs SET status = 'Running', phase = 'converting', started_at = ? WHERE id = ? AND status IN ('Queued', 'Running')`)
       .run(startedAt, id);
   }
 
   /** Progress only ever grows (CONTRACT.md), also across restarts. */
   saveProgress(id: string, percent: number, phase: string | null): void {
-    this.db
-      .prepare(`UPDATE jobs SET percent = MAX(percent, ?), phase = ? WHERE id = ? AND status = 'Running'`)
+    this.sql(`UPDATE jobs SET percent = MAX(percent, ?), phase = ? WHERE id = ? AND status = 'Running'`)
       .run(Math.floor(percent), phase, id);
   }
 
@@ -163,12 +168,10 @@ export class JobStore {
     output: { fileName: string; contentType: string; fileCount: number; bytes: number },
     completedAt: number,
   ): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE jobs SET status = 'Succeeded', percent = 100, phase = NULL, output_file_name = ?, output_content_type = ?,
-           output_file_count = ?, output_bytes = ?, completed_at = ? WHERE id = ? AND status = 'Running'`,
-      )
-      .run(output.fileName, output.contentType, output.fileCount, output.bytes, completedAt, id);
+    const result = this.sql(
+      `UPDATE jobs SET status = 'Succeeded', percent = 100, phase = NULL, output_file_name = ?, output_content_type = ?,
+         output_file_count = ?, output_bytes = ?, completed_at = ? WHERE id = ? AND status = 'Running'`,
+    ).run(output.fileName, output.contentType, output.fileCount, output.bytes, completedAt, id);
     return result.changes === 1;
   }
 
@@ -177,8 +180,7 @@ export class JobStore {
     return this.db.transaction(() => {
       const job = this.get(id);
       if (!job || job.status !== 'Running') return false;
-      this.db
-        .prepare(`UPDATE jobs SET status = 'Failed', phase = NULL, error_code = ?, error_detail = ?, completed_at = ? WHERE id = ?`)
+      this.sql(`UPDATE jobs SET status = 'Failed', phase = NULL, error_code = ?, error_detail = ?, completed_at = ? WHERE id = ?`)
         .run(code, detail, completedAt, id);
       this.ledger(job.account, id, job.creditCost, 'refund', completedAt);
       return true;
@@ -186,45 +188,42 @@ export class JobStore {
   }
 
   markCanceled(id: string, completedAt: number): boolean {
-    const result = this.db
-      .prepare(`UPDATE jobs SET status = 'Canceled', phase = NULL, completed_at = ? WHERE id = ? AND status IN ('Queued', 'Running')`)
+    const result = this.sql(`UPDATE jobs SET status = 'Canceled', phase = NULL, completed_at = ? WHERE id = ? AND status IN ('Queued', 'Running')`)
       .run(completedAt, id);
     return result.changes === 1;
   }
 
   markOutputExpired(id: string): void {
-    this.db.prepare('UPDATE jobs SET output_expired = 1 WHERE id = ?').run(id);
+    this.sql('UPDATE jobs SET output_expired = 1 WHERE id = ?').run(id);
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    this.sql('DELETE FROM jobs WHERE id = ?').run(id);
   }
 
   /** Succeeded jobs whose output is still kept but completed at or before `before`. */
   outputsCompletedBefore(before: number): string[] {
-    const rows = this.db
-      .prepare(`SELECT id FROM jobs WHERE status = 'Succeeded' AND output_expired = 0 AND completed_at <= ?`)
+    const rows = this.sql(`SELECT id FROM jobs WHERE status = 'Succeeded' AND output_expired = 0 AND completed_at <= ?`)
       .all(before) as { id: string }[];
     return rows.map((row) => row.id);
   }
 
   completedBefore(before: number): string[] {
-    const rows = this.db.prepare('SELECT id FROM jobs WHERE completed_at IS NOT NULL AND completed_at <= ?').all(before) as { id: string }[];
+    const rows = this.sql('SELECT id FROM jobs WHERE completed_at IS NOT NULL AND completed_at <= ?').all(before) as { id: string }[];
     return rows.map((row) => row.id);
   }
 
   /** Ids whose files must be kept: active jobs (their upload) and unexpired outputs. */
   idsWithFiles(): { uploads: Set<string>; outputs: Set<string> } {
-    const active = this.db.prepare(`SELECT id FROM jobs WHERE status IN ('Queued', 'Running')`).all() as { id: string }[];
-    const outputs = this.db
-      .prepare(`SELECT id FROM jobs WHERE status = 'Succeeded' AND output_expired = 0`)
+    const active = this.sql(`SELECT id FROM jobs WHERE status IN ('Queued', 'Running')`).all() as { id: string }[];
+    const outputs = this.sql(`SELECT id FROM jobs WHERE status = 'Succeeded' AND output_expired = 0`)
       .all() as { id: string }[];
     return { uploads: new Set(active.map((r) => r.id)), outputs: new Set(outputs.map((r) => r.id)) };
   }
 
   /** The account's credit balance: negative is what it has spent net of refunds. */
   creditBalance(account: string): number {
-    const row = this.db.prepare('SELECT COALESCE(SUM(delta), 0) AS total FROM credit_ledger WHERE account = ?').get(account) as { total: number };
+    const row = this.sql('SELECT COALESCE(SUM(delta), 0) AS total FROM credit_ledger WHERE account = ?').get(account) as { total: number };
     return row.total;
   }
 }
