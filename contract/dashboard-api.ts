@@ -7,9 +7,11 @@
  *   GET    /api/batches                         → BatchListResponse
  *   POST   /api/batches                         CreateBatchRequest → 201 CreateBatchResponse
  *   POST   /api/batches/demo                    → 201 CreateBatchResponse (submits the sample files)
- *   GET    /api/batches/:batchId                → BatchSnapshot (ETag; `If-None-Match` → 304; the header
+ *   GET    /api/batches/:batchId                → BatchSnapshot (weak ETag; `If-None-Match` → 304; the header
  *                                               `X-Server-Time` carries the server's clock on 200 and 304 alike,
- *                                               since a revalidated body's `serverTime` is as old as the body)
+ *                                               since a revalidated body's `serverTime` is as old as the body;
+ *                                               large bodies are gzipped for clients that accept it, made once
+ *                                               per ETag, so their `serverTime` is as old as that too)
  *   PATCH  /api/batches/:batchId                RenameBatchRequest → BatchSummary
  *   DELETE /api/batches/:batchId                → 204 (the batch only; upstream jobs are untouched)
  *   POST   /api/batches/:batchId/ids            AddIdsRequest → AddIdsResponse

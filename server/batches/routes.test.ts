@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type {
   AddIdsResponse,
@@ -231,6 +232,45 @@ describe('batches through the /api routes', () => {
     expect(changed.statusCode).toBe(200);
     expect(changed.headers.etag).not.toBe(etag);
     expect(changed.json<BatchSnapshot>().jobs[0]).toMatchObject({ state: 'Running', last: { progress: { percent: 40 } } });
+  });
+
+  it('sends a large snapshot gzipped, made once per change, and small ones or refusing clients plain', async () => {
+    h = await startServiceHarness();
+    const ids = Array.from({ length: 1_000 }, (_, i) => jobId(i));
+    const { batch } = await createBatch('Large', ids.join('\n'));
+    const url = `/api/batches/${batch.id}`;
+    const gzipHeaders = { 'accept-encoding': 'br;q=1, gzip;q=0.8' };
+
+    const plain = await h.app.inject({ method: 'GET', url });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toMatch(/accept-encoding/i);
+    const first = await h.app.inject({ method: 'GET', url, headers: gzipHeaders });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['content-encoding']).toBe('gzip');
+    expect(first.headers.vary).toMatch(/accept-encoding/i);
+    expect(first.headers.etag).toBe(plain.headers.etag);
+    expect(first.rawPayload.length).toBeLessThan(plain.rawPayload.length / 4);
+    const unzipped = JSON.parse(gunzipSync(first.rawPayload).toString('utf8')) as BatchSnapshot;
+    const expected = plain.json<BatchSnapshot>();
+    expect({ ...unzipped, serverTime: null }).toEqual({ ...expected, serverTime: null });
+    // Other tabs get the same bytes until something changes.
+    const second = await h.app.inject({ method: 'GET', url, headers: gzipHeaders });
+    expect(second.rawPayload.equals(first.rawPayload)).toBe(true);
+
+    h.service.observe({ jobId: ids[7], action: 'status', statusCode: 200, body: statusBody(ids[7], 'Running', 55) });
+    const changed = await h.app.inject({ method: 'GET', url, headers: gzipHeaders });
+    expect(changed.headers.etag).not.toBe(first.headers.etag);
+    const changedJobs = (JSON.parse(gunzipSync(changed.rawPayload).toString('utf8')) as BatchSnapshot).jobs;
+    expect(changedJobs[7]).toMatchObject({ state: 'Running', last: { progress: { percent: 55 } } });
+
+    const refused = await h.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.json<BatchSnapshot>().jobs).toHaveLength(1_000);
+
+    const { batch: small } = await createBatch('Small', ids[0]);
+    const smallAnswer = await h.app.inject({ method: 'GET', url: `/api/batches/${small.id}`, headers: gzipHeaders });
+    expect(smallAnswer.headers['content-encoding']).toBeUndefined();
+    expect(smallAnswer.json<BatchSnapshot>().jobs).toHaveLength(1);
   });
 
   it('removes ids from a batch and validates them', async () => {

@@ -2,6 +2,7 @@
  * The /api routes of batches (see the route list in contract/dashboard-api.ts). Snapshots never call the
  * upstream: they read what the tracker recorded.
  */
+import negotiate from '@fastify/accept-negotiator';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {
   AddIdsResponse,
@@ -79,10 +80,22 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
     reply.header('x-server-time', iso(now));
     // Revalidate every time: the body changes whenever the tracker records something.
     reply.header('cache-control', 'no-cache');
+    reply.header('vary', 'accept-encoding');
     const etag = snapshots.etag(batch);
-    reply.header('etag', etag);
+    // Weak: bodies with one tag differ in `serverTime` and in encoding, while meaning the same.
+    reply.header('etag', `W/${etag}`);
     if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(snapshots.body(batch, now));
+    reply.type('application/json; charset=utf-8');
+    const acceptEncoding = request.headers['accept-encoding'];
+    if (acceptEncoding && snapshots.worthCompressing(batch) && negotiate(acceptEncoding, ['gzip']) === 'gzip') {
+      try {
+        const bytes = await snapshots.gzip(batch, now);
+        return reply.header('content-encoding', 'gzip').send(bytes);
+      } catch (error) {
+        request.log.warn({ err: error }, 'gzip of a snapshot failed; sent uncompressed');
+      }
+    }
+    return reply.send(snapshots.body(batch, now));
   });
 
   app.patch<{ Params: BatchParams }>('/api/batches/:batchId', async (request, reply) => {
