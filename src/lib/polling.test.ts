@@ -3,16 +3,17 @@ import type { BatchSnapshot, TrackedState } from '../../contract/dashboard-api.t
 import { ApiError } from './api-client.ts';
 import { ERROR_POLL_MS, FAST_POLL_MS, JOB_POLL_MS, SLOW_POLL_MS, jobPollInterval, shouldRetry, snapshotPollInterval } from './polling.ts';
 import { makeJob } from '../testing/render.tsx';
+import { compactSnapshot, type CompactSnapshot } from '../features/batches/batch-jobs.ts';
 
-function snapshot(states: TrackedState[], extra: Partial<BatchSnapshot> = {}): BatchSnapshot {
-  return {
+function snapshot(states: TrackedState[], extra: Partial<BatchSnapshot> = {}): CompactSnapshot {
+  return compactSnapshot({
     batch: {} as BatchSnapshot['batch'],
     jobs: states.map((state, i) => makeJob({ id: String(i).padStart(32, '0'), state })),
     upstream: { state: 'ok', error: null, since: null },
     serverTime: '2026-11-29T10:00:00Z',
     retentionSeconds: 3600,
     ...extra,
-  };
+  });
 }
 
 describe('snapshot poll interval', () => {

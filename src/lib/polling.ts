@@ -9,7 +9,8 @@
  * - While polling there are no retries: the next poll is the retry. A `Retry-After` is honoured.
  */
 import { isTerminal, type JobStatus } from '../../contract/status.ts';
-import type { BatchSnapshot, TrackedState } from '../../contract/dashboard-api.ts';
+import type { TrackedState } from '../../contract/dashboard-api.ts';
+import type { CompactSnapshot } from '../features/batches/batch-jobs.ts';
 import { ApiError } from './api-client.ts';
 
 export const FAST_POLL_MS = 1_500;
@@ -31,12 +32,18 @@ export function errorPollInterval(error: unknown): number {
   return ERROR_POLL_MS;
 }
 
-export function snapshotPollInterval(snapshot: BatchSnapshot | undefined, error: unknown = null): number | false {
+export function snapshotPollInterval(snapshot: Pick<CompactSnapshot, 'jobs' | 'upstream'> | undefined, error: unknown = null): number | false {
   if (error) return errorPollInterval(error);
   if (!snapshot) return FAST_POLL_MS;
-  if (snapshot.jobs.some((job) => isChangingState(job.state))) return FAST_POLL_MS;
+  const { jobs } = snapshot;
+  let waitingOutputs = false;
+  for (let row = 0; row < jobs.length; row++) {
+    const state = jobs.state(row);
+    if (isChangingState(state)) return FAST_POLL_MS;
+    if (state === 'Succeeded' && !jobs.outputExpired(row)) waitingOutputs = true;
+  }
   // Outputs still waiting to expire: their state changes once, slowly; the countdown ticks locally meanwhile.
-  if (snapshot.jobs.some((job) => job.state === 'Succeeded' && !job.outputExpired)) return SLOW_POLL_MS;
+  if (waitingOutputs) return SLOW_POLL_MS;
   if (snapshot.upstream.state !== 'ok') return SLOW_POLL_MS;
   return false;
 }

@@ -16,7 +16,7 @@ import { UploadFilesDialog } from '../../features/batches/components/upload-file
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
-import { SORTS, filterJobs, parseJobView, sortJobs, type JobSort } from '../../features/jobs/job-view.ts';
+import { SORTS, parseJobView, visibleRows, type JobSort } from '../../features/jobs/job-view.ts';
 
 export function BatchRoute() {
   const { batchId = '' } = useParams();
@@ -43,11 +43,29 @@ export function BatchRoute() {
   );
 
   const snapshot = batch.data?.snapshot;
-  const visibleJobs = useMemo(
-    () => (snapshot ? sortJobs(filterJobs(snapshot.jobs, { status: view.status, query }), view.sort) : []),
+  const rows = useMemo(
+    () => (snapshot ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort }) : new Uint32Array(0)),
     [snapshot, view.status, query, view.sort],
   );
-  const selectedJobs = useMemo(() => (snapshot ? snapshot.jobs.filter((job) => selected.has(job.id)) : []), [snapshot, selected]);
+  // The selection is held as ids (they outlive a snapshot); here they become rows of the current one.
+  const selectedRows = useMemo(() => {
+    if (!snapshot) return new Uint32Array(0);
+    const found: number[] = [];
+    for (const id of selected) {
+      const row = snapshot.jobs.indexOf(id);
+      if (row >= 0) found.push(row);
+    }
+    return Uint32Array.from(found).sort();
+  }, [snapshot, selected]);
+  const selectedJobs = useMemo(() => (snapshot ? Array.from(selectedRows, (row) => snapshot.jobs.materialize(row)) : []), [snapshot, selectedRows]);
+  const selectedVisible = useMemo(() => {
+    if (!snapshot || selectedRows.length === 0) return 0;
+    const isSelected = new Uint8Array(snapshot.jobs.length);
+    for (const row of selectedRows) isSelected[row] = 1;
+    let count = 0;
+    for (const row of rows) count += isSelected[row];
+    return count;
+  }, [snapshot, selectedRows, rows]);
   const onToggle = useCallback((jobId: string) => {
     setSelected((current) => {
       const next = new Set(current);
@@ -57,8 +75,8 @@ export function BatchRoute() {
     });
   }, []);
   const onToggleAll = useCallback(
-    (select: boolean) => setSelected(select ? new Set(visibleJobs.map((job) => job.id)) : new Set()),
-    [visibleJobs],
+    (select: boolean) => setSelected(select && snapshot ? new Set(Array.from(rows, (row) => snapshot.jobs.id(row))) : new Set()),
+    [rows, snapshot],
   );
 
   if (!batch.data) {
@@ -133,7 +151,9 @@ export function BatchRoute() {
       <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
       <JobTable
         label={`Jobs of ${summary.name}`}
-        jobs={visibleJobs}
+        jobs={jobs}
+        rows={rows}
+        selectedCount={selectedVisible}
         batchId={summary.id}
         serverOffsetMs={batch.data.serverOffsetMs}
         selected={selected}

@@ -52,7 +52,8 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
   const job = useJob(jobId);
   const batch = useBatch(batchId);
   const snapshot = batchId ? batch.data?.snapshot : undefined;
-  const tracked: BatchJob | undefined = snapshot?.jobs.find((j) => j.id === jobId);
+  const trackedRow = snapshot ? snapshot.jobs.indexOf(jobId) : -1;
+  const tracked: BatchJob | undefined = snapshot && trackedRow >= 0 ? snapshot.jobs.job(trackedRow) : undefined;
   const name = tracked ? displayName(tracked) : jobId;
   const status = job.data;
   const state = stateFrom(status?.status, job.error, tracked?.state ?? 'Unknown');

@@ -1,4 +1,5 @@
 import { TRACKED_STATES, type BatchJob, type TrackedState } from '../../../contract/dashboard-api.ts';
+import type { BatchJobs } from '../batches/batch-jobs.ts';
 
 export const SORTS = {
   added: 'Added (newest first)',
@@ -34,14 +35,23 @@ export function jobPercent(job: BatchJob): number {
   return job.last?.progress.percent ?? 0;
 }
 
-export function filterJobs(jobs: BatchJob[], { status, query }: Pick<JobViewState, 'status' | 'query'>): BatchJob[] {
-  const needle = query.trim().toLowerCase().replaceAll('-', '');
-  if (!status && !needle) return jobs;
-  return jobs.filter(
-    (job) =>
-      (!status || job.state === status) &&
-      (!needle || job.id.includes(needle) || (job.fileName?.toLowerCase().includes(query.trim().toLowerCase()) ?? false)),
-  );
+/**
+ * The rows (positions in the snapshot) that match the status filter and the search: the id contains the query
+ * without dashes, or the file name contains it, case-insensitively. A typed array of row numbers, not a second
+ * list of jobs.
+ */
+export function filterRows(jobs: BatchJobs, { status, query }: Pick<JobViewState, 'status' | 'query'>): Uint32Array {
+  const trimmed = query.trim().toLowerCase();
+  const needle = trimmed.replaceAll('-', '');
+  const idHits = needle ? jobs.rowsWithIdContaining(needle) : null;
+  const rows = new Uint32Array(jobs.length);
+  let count = 0;
+  for (let row = 0; row < jobs.length; row++) {
+    if (status && jobs.state(row) !== status) continue;
+    if (idHits && idHits[row] === 0 && !(jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false)) continue;
+    rows[count++] = row;
+  }
+  return count === rows.length ? rows : rows.slice(0, count);
 }
 
 const STATE_ORDER: Record<TrackedState, number> = {
@@ -55,22 +65,34 @@ const STATE_ORDER: Record<TrackedState, number> = {
   Canceled: 7,
 };
 
-function expiresAt(job: BatchJob): number {
-  if (job.state !== 'Succeeded' || !job.expiry || job.outputExpired) return Number.POSITIVE_INFINITY;
-  return Date.parse(job.expiry.earliest);
+function expiresAt(jobs: BatchJobs, row: number): number {
+  if (jobs.state(row) !== 'Succeeded' || jobs.outputExpired(row)) return Number.POSITIVE_INFINITY;
+  return jobs.expiryEarliestMs(row) ?? Number.POSITIVE_INFINITY;
 }
 
-/** A new array; the snapshot's order (the order jobs were added) breaks ties. */
-export function sortJobs(jobs: BatchJob[], sort: JobSort): BatchJob[] {
-  const indexed = jobs.map((job, index) => ({ job, index }));
-  const by: Record<JobSort, (a: BatchJob, b: BatchJob) => number> = {
-    added: (a, b) => Date.parse(b.addedAt) - Date.parse(a.addedAt),
-    status: (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state],
-    progress: (a, b) => jobPercent(b) - jobPercent(a),
-    expires: (a, b) => expiresAt(a) - expiresAt(b),
-    name: (a, b) => displayName(a).localeCompare(displayName(b)),
-  };
-  const compare = by[sort];
-  indexed.sort((a, b) => compare(a.job, b.job) || a.index - b.index);
-  return indexed.map((entry) => entry.job);
+/** Sorted in place and returned; the snapshot's order (the order jobs were added) breaks ties. */
+export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort): Uint32Array {
+  if (sort === 'name') {
+    const names: string[] = [];
+    for (const row of rows) names[row] = jobs.displayName(row);
+    return rows.sort((a, b) => names[a].localeCompare(names[b]) || a - b);
+  }
+  // One number per row, computed once rather than in every comparison.
+  const keys = new Float64Array(jobs.length);
+  for (const row of rows) {
+    keys[row] =
+      sort === 'added'
+        ? -jobs.addedAtMs(row)
+        : sort === 'status'
+          ? STATE_ORDER[jobs.state(row)]
+          : sort === 'progress'
+            ? -jobs.percentDone(row)
+            : expiresAt(jobs, row);
+  }
+  return rows.sort((a, b) => keys[a] - keys[b] || a - b);
+}
+
+/** What the table shows: filtered, then sorted. */
+export function visibleRows(jobs: BatchJobs, view: Pick<JobViewState, 'status' | 'query' | 'sort'>): Uint32Array {
+  return sortRows(jobs, filterRows(jobs, view), view.sort);
 }

@@ -2,10 +2,12 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import type { BatchSnapshot } from '../../../../contract/dashboard-api.ts';
 import { request } from '../../../lib/api-client.ts';
 import { snapshotPollInterval } from '../../../lib/polling.ts';
+import { compactSnapshot, type CompactSnapshot } from '../batch-jobs.ts';
 import { batchKeys } from './query-keys.ts';
 
 export interface SnapshotData {
-  snapshot: BatchSnapshot;
+  /** Jobs in compact form: the parsed JSON is dropped right here, so the cache holds no per-job objects. */
+  snapshot: CompactSnapshot;
   /** serverTime − local time when the snapshot arrived: added to Date.now() to count down in the server's clock. */
   serverOffsetMs: number;
 }
@@ -28,7 +30,7 @@ export async function getBatchSnapshot(batchId: string, signal?: AbortSignal): P
     lastByBatch.set(batchId, { etag: cached.etag, data });
     return data;
   }
-  const snapshot = (await response.json()) as BatchSnapshot;
+  const snapshot = compactSnapshot((await response.json()) as BatchSnapshot);
   const serverMs = Number.isNaN(headerMs) ? Date.parse(snapshot.serverTime) : headerMs;
   const data: SnapshotData = { snapshot, serverOffsetMs: Number.isNaN(serverMs) ? 0 : serverMs - Date.now() };
   const etag = response.headers.get('ETag');

@@ -1,13 +1,17 @@
 import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
+import type { BatchJobs } from '../../batches/batch-jobs.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
 import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';
 
 export interface JobTableProps {
   label: string;
-  jobs: BatchJob[];
+  jobs: BatchJobs;
+  /** The rows to show, in order (positions in `jobs`). */
+  rows: Uint32Array;
+  /** How many of `rows` are selected. */
+  selectedCount: number;
   batchId: string;
   serverOffsetMs: number;
   selected: ReadonlySet<string>;
@@ -22,23 +26,23 @@ const HEADERS = ['File', 'Status', 'Progress', 'Input → output', 'Credits', 'E
  * A virtualised ARIA table: only the visible rows are in the DOM, so `aria-rowcount` and `aria-rowindex`
  * tell assistive technology where each rendered row sits in the whole list.
  */
-export function JobTable({ label, jobs, batchId, serverOffsetMs, selected, onToggle, onToggleAll, emptyMessage }: JobTableProps) {
+export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffsetMs, selected, onToggle, onToggleAll, emptyMessage }: JobTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
+  // Keyed by position (the default): rows have a fixed height, so nothing is measured per key, and no key per
+  // row is kept for all 10,000. React keys below are the job ids of the rows on screen.
   const virtualizer = useVirtualizer({
-    count: jobs.length,
+    count: rows.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 8,
-    getItemKey: (index) => jobs[index].id,
   });
-  const selectedVisible = jobs.reduce((n, job) => n + (selected.has(job.id) ? 1 : 0), 0);
-  const allSelected = jobs.length > 0 && selectedVisible === jobs.length;
+  const allSelected = rows.length > 0 && selectedCount === rows.length;
 
   return (
     <div
       role="table"
       aria-label={label}
-      aria-rowcount={jobs.length + 1}
+      aria-rowcount={rows.length + 1}
       className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-950"
     >
       <div role="rowgroup">
@@ -50,12 +54,12 @@ export function JobTable({ label, jobs, batchId, serverOffsetMs, selected, onTog
           <div role="columnheader">
             <input
               type="checkbox"
-              aria-label={`Select all ${plural(jobs.length, 'matching job')}`}
+              aria-label={`Select all ${plural(rows.length, 'matching job')}`}
               checked={allSelected}
               ref={(el) => {
-                if (el) el.indeterminate = selectedVisible > 0 && !allSelected;
+                if (el) el.indeterminate = selectedCount > 0 && !allSelected;
               }}
-              disabled={jobs.length === 0}
+              disabled={rows.length === 0}
               onChange={() => onToggleAll(!allSelected)}
               className={`size-4 rounded accent-blue-600 ${focusRing}`}
             />
@@ -68,15 +72,15 @@ export function JobTable({ label, jobs, batchId, serverOffsetMs, selected, onTog
         </div>
       </div>
       <div ref={scroller} className="min-h-0 flex-1 overflow-auto" data-testid="job-table-scroller">
-        {jobs.length === 0 ? (
+        {rows.length === 0 ? (
           <p className="p-8 text-center text-sm text-slate-500 dark:text-slate-400">{emptyMessage}</p>
         ) : (
           <div role="rowgroup" className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
             {virtualizer.getVirtualItems().map((item) => {
-              const job = jobs[item.index];
+              const job = jobs.job(rows[item.index]);
               return (
                 <div
-                  key={item.key}
+                  key={job.id}
                   className="absolute top-0 left-0 w-full"
                   style={{ height: item.size, transform: `translateY(${item.start}px)` }}
                 >

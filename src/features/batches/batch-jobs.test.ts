@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchJob } from '../../../contract/dashboard-api.ts';
+import { makeJob } from '../../testing/render.tsx';
+import { BatchJobs, compactSnapshot } from './batch-jobs.ts';
+
+const id = (n: number) => n.toString(16).padStart(32, '0');
+
+/** Every field set, every optional part present, with times as the server writes them (toISOString). */
+const FULL: BatchJob = {
+  id: '019c56457340753ba9441d7b4e6516a0',
+  state: 'Succeeded',
+  fileName: 'Grüße photo.png',
+  targetFormat: 'jpg',
+  addedAt: '2026-11-29T09:50:00.123Z',
+  submittedAt: '2026-11-29T09:50:01.000Z',
+  last: {
+    progress: { percent: 100, phase: 'packaging' },
+    metrics: { inputBytes: 5_000_000_000, outputBytes: 80_000, creditCost: 3 },
+    error: { code: 'convert.failed', detail: 'It broke.' },
+    output: { fileName: 'photo.jpg', contentType: 'image/jpeg', fileCount: 2 },
+  },
+  lastCheckedAt: '2026-11-29T09:59:59.999Z',
+  lastSeenActiveAt: '2026-11-29T09:55:00.000Z',
+  firstSeenTerminalAt: '2026-11-29T09:56:00.000Z',
+  downloadedAt: '2026-11-29T09:57:00.000Z',
+  outputExpired: true,
+  expiry: { earliest: '2026-11-29T10:55:00.000Z', latest: '2026-11-29T10:56:00.000Z' },
+  problem: { error: 'rate_limited', detail: 'Slow down.', status: 429, isRetryable: true },
+};
+
+/** Every nullable field null. */
+const EMPTY: BatchJob = {
+  id: id(2),
+  state: 'Unknown',
+  fileName: null,
+  targetFormat: null,
+  addedAt: '2026-11-29T09:00:00.000Z',
+  submittedAt: null,
+  last: null,
+  lastCheckedAt: null,
+  lastSeenActiveAt: null,
+  firstSeenTerminalAt: null,
+  downloadedAt: null,
+  outputExpired: false,
+  expiry: null,
+  problem: null,
+};
+
+describe('compact batch jobs', () => {
+  it('gives back every field of every job exactly', () => {
+    const jobs = [
+      FULL,
+      EMPTY,
+      { ...EMPTY, id: id(3), state: 'Failed', last: { progress: { percent: 37.5, phase: null }, metrics: { inputBytes: 0, outputBytes: 0, creditCost: 0 }, error: { code: 'convert.invalid_input', detail: null }, output: null } },
+      { ...EMPTY, id: id(4), state: 'Succeeded', expiry: { unknown: true, earliest: '2026-11-29T09:10:00.000Z', latest: '2026-11-29T10:10:00.000Z' } },
+      { ...EMPTY, id: id(5), state: 'Succeeded', expiry: { unknown: true, earliest: '2026-11-29T09:10:00.000Z' } },
+      { ...EMPTY, id: id(6), state: 'Gone', problem: { error: 'jobs.not_found', detail: null, status: 404 } },
+      { ...EMPTY, id: id(7), fileName: '', targetFormat: '' },
+    ] satisfies BatchJob[];
+    const compact = new BatchJobs(jobs);
+    expect(compact.length).toBe(jobs.length);
+    jobs.forEach((job, row) => {
+      expect(compact.job(row)).toEqual(job);
+      expect(compact.materialize(row)).toEqual(job);
+    });
+  });
+
+  it('reads times in any ISO form and gives them back as toISOString()', () => {
+    const compact = new BatchJobs([makeJob({ addedAt: '2026-11-29T09:50:00Z', submittedAt: '2026-11-29T10:50:00+01:00' })]);
+    expect(compact.job(0).addedAt).toBe('2026-11-29T09:50:00.000Z');
+    expect(compact.job(0).submittedAt).toBe('2026-11-29T09:50:00.000Z');
+  });
+
+  it('keeps times far apart (beyond what 32 bits of milliseconds hold) exact', () => {
+    const jobs = [makeJob({ id: id(1), addedAt: '2001-01-01T00:00:00.001Z' }), makeJob({ id: id(2), addedAt: '2026-11-29T09:50:00.999Z' })];
+    const compact = new BatchJobs(jobs);
+    expect(compact.job(0).addedAt).toBe(jobs[0].addedAt);
+    expect(compact.job(1).addedAt).toBe(jobs[1].addedAt);
+  });
+
+  it('holds an empty batch', () => {
+    const snapshot = compactSnapshot({
+      batch: {} as never,
+      jobs: [],
+      upstream: { state: 'ok', error: null, since: null },
+      serverTime: '2026-11-29T10:00:00.000Z',
+      retentionSeconds: 3600,
+    });
+    expect(snapshot.jobs.length).toBe(0);
+    expect(snapshot.jobs.indexOf(id(1))).toBe(-1);
+    expect(snapshot.jobs.rowsWithIdContaining('a')).toEqual(new Uint8Array(0));
+    expect(snapshot.serverTime).toBe('2026-11-29T10:00:00.000Z');
+    expect(snapshot.retentionSeconds).toBe(3600);
+  });
+
+  it('finds a job by id among thousands, and says -1 for ids it does not hold', () => {
+    const jobs = Array.from({ length: 3000 }, (_, n) => makeJob({ id: id(n * 7919) }));
+    const compact = new BatchJobs(jobs);
+    expect(compact.indexOf(id(0))).toBe(0);
+    expect(compact.indexOf(id(1234 * 7919))).toBe(1234);
+    expect(compact.indexOf(id(2999 * 7919))).toBe(2999);
+    expect(compact.indexOf(id(1))).toBe(-1);
+    expect(compact.indexOf(id(7919).slice(1))).toBe(-1);
+    expect(compact.indexOf('')).toBe(-1);
+  });
+
+  it('marks the rows whose id contains a text, and only within one id', () => {
+    const compact = new BatchJobs([makeJob({ id: 'a'.repeat(31) + 'b' }), makeJob({ id: 'c' + 'a'.repeat(31) }), makeJob({ id: 'd'.repeat(32) })]);
+    expect(Array.from(compact.rowsWithIdContaining('ab'))).toEqual([1, 0, 0]);
+    // "bc" exists only across the boundary of the first two ids.
+    expect(Array.from(compact.rowsWithIdContaining('bc'))).toEqual([0, 0, 0]);
+    expect(Array.from(compact.rowsWithIdContaining('ca'))).toEqual([0, 1, 0]);
+    expect(Array.from(compact.rowsWithIdContaining('aa'))).toEqual([1, 1, 0]);
+  });
+
+  it('answers the row questions the table asks without building jobs', () => {
+    const compact = new BatchJobs([
+      FULL,
+      makeJob({ id: id(2), state: 'Running', fileName: null, last: { ...makeJob().last!, progress: { percent: 42, phase: 'converting' } } }),
+      EMPTY,
+    ]);
+    expect([compact.state(0), compact.state(1), compact.state(2)]).toEqual(['Succeeded', 'Running', 'Unknown']);
+    expect([compact.displayName(0), compact.displayName(1)]).toEqual(['Grüße photo.png', id(2)]);
+    expect([compact.percentDone(0), compact.percentDone(1), compact.percentDone(2)]).toEqual([100, 42, 0]);
+    expect([compact.outputExpired(0), compact.outputExpired(1)]).toEqual([true, false]);
+    expect(compact.expiryEarliestMs(0)).toBe(Date.parse('2026-11-29T10:55:00.000Z'));
+    expect(compact.expiryEarliestMs(2)).toBeNull();
+    expect(compact.addedAtMs(0)).toBe(Date.parse(FULL.addedAt));
+  });
+
+  it('gives the same object for a row while the snapshot is current, so memoised rows stay put', () => {
+    const compact = new BatchJobs([FULL, EMPTY]);
+    expect(compact.job(1)).toBe(compact.job(1));
+    expect(compact.materialize(1)).not.toBe(compact.job(1));
+  });
+});

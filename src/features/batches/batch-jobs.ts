@@ -1,0 +1,266 @@
+import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
+import type { ErrorBody } from '../../../contract/errors.ts';
+import { isoOrNull, numberColumn, stringColumn, textColumn, timeColumn, type Column, type TextColumn } from '../../lib/columns.ts';
+
+/**
+ * The jobs of a batch snapshot in a compact, column-wise form: what the query cache holds instead of the parsed
+ * JSON. A 10,000-job snapshot parses into about 4 MiB of objects (an object per job and per nesting level, a
+ * string per id and timestamp); here it is a few typed arrays and one string per text column, and the parsed
+ * objects are garbage as soon as the query function returns. Rows are turned back into `BatchJob` objects only
+ * when shown (`job(row)`), a screenful at a time.
+ *
+ * Rows keep the snapshot's order (the order jobs were added); `row` below is that position.
+ */
+
+// Which optional parts a row has, one byte per row.
+const HAS_LAST = 1;
+const HAS_ERROR = 2;
+const HAS_OUTPUT = 4;
+const HAS_PROBLEM = 8;
+const HAS_EXPIRY = 16;
+const EXPIRY_UNKNOWN = 32;
+const OUTPUT_EXPIRED = 64;
+
+/** Materialised rows kept for re-renders (a screenful is ~30); beyond this the cache starts over. */
+const ROW_CACHE_SIZE = 512;
+
+type Problem = NonNullable<BatchJob['problem']>;
+
+export class BatchJobs {
+  readonly length: number;
+  private readonly ids: TextColumn | null;
+  private readonly shape: Uint8Array;
+  private readonly states: Column<string>;
+  private readonly fileNames: Column<string>;
+  private readonly targetFormats: Column<string>;
+  private readonly addedAt: Column<number>;
+  private readonly submittedAt: Column<number>;
+  private readonly lastCheckedAt: Column<number>;
+  private readonly lastSeenActiveAt: Column<number>;
+  private readonly firstSeenTerminalAt: Column<number>;
+  private readonly downloadedAt: Column<number>;
+  private readonly percent: Column<number>;
+  private readonly phase: Column<string>;
+  private readonly inputBytes: Column<number>;
+  private readonly outputBytes: Column<number>;
+  private readonly creditCost: Column<number>;
+  private readonly errorCode: Column<string>;
+  private readonly errorDetail: Column<string>;
+  private readonly outputFileName: Column<string>;
+  private readonly outputContentType: Column<string>;
+  private readonly outputFileCount: Column<number>;
+  private readonly expiryEarliest: Column<number>;
+  private readonly expiryLatest: Column<number>;
+  private readonly problemError: Column<string>;
+  private readonly problemDetail: Column<string>;
+  private readonly problemStatus: Column<number>;
+  /** Fields of `problem` beyond `{error, detail, status}` (the envelope allows extras); rare, so kept sparse. */
+  private readonly problemExtras: Map<number, Record<string, unknown>> | null;
+  private idIndex: Int32Array | null = null;
+  private readonly rowCache = new Map<number, BatchJob>();
+
+  constructor(jobs: readonly BatchJob[]) {
+    const n = jobs.length;
+    this.length = n;
+    this.ids = textColumn(n, (r) => jobs[r].id);
+    this.shape = new Uint8Array(n);
+    let extras: Map<number, Record<string, unknown>> | null = null;
+    for (let r = 0; r < n; r++) {
+      const job = jobs[r];
+      let bits = 0;
+      if (job.last) {
+        bits |= HAS_LAST;
+        if (job.last.error) bits |= HAS_ERROR;
+        if (job.last.output) bits |= HAS_OUTPUT;
+      }
+      if (job.problem) {
+        bits |= HAS_PROBLEM;
+        const { error: _e, detail: _d, status: _s, ...rest } = job.problem;
+        if (Object.keys(rest).length > 0) (extras ??= new Map()).set(r, rest);
+      }
+      if (job.expiry) bits |= 'unknown' in job.expiry ? HAS_EXPIRY | EXPIRY_UNKNOWN : HAS_EXPIRY;
+      if (job.outputExpired) bits |= OUTPUT_EXPIRED;
+      this.shape[r] = bits;
+    }
+    this.problemExtras = extras;
+    const interned = { interned: true };
+    this.states = stringColumn(n, (r) => jobs[r].state, interned);
+    this.fileNames = stringColumn(n, (r) => jobs[r].fileName);
+    this.targetFormats = stringColumn(n, (r) => jobs[r].targetFormat, interned);
+    this.addedAt = timeColumn(n, (r) => jobs[r].addedAt);
+    this.submittedAt = timeColumn(n, (r) => jobs[r].submittedAt);
+    this.lastCheckedAt = timeColumn(n, (r) => jobs[r].lastCheckedAt);
+    this.lastSeenActiveAt = timeColumn(n, (r) => jobs[r].lastSeenActiveAt);
+    this.firstSeenTerminalAt = timeColumn(n, (r) => jobs[r].firstSeenTerminalAt);
+    this.downloadedAt = timeColumn(n, (r) => jobs[r].downloadedAt);
+    this.percent = numberColumn(n, (r) => jobs[r].last?.progress.percent ?? null);
+    this.phase = stringColumn(n, (r) => jobs[r].last?.progress.phase ?? null, interned);
+    this.inputBytes = numberColumn(n, (r) => jobs[r].last?.metrics.inputBytes ?? null);
+    this.outputBytes = numberColumn(n, (r) => jobs[r].last?.metrics.outputBytes ?? null);
+    this.creditCost = numberColumn(n, (r) => jobs[r].last?.metrics.creditCost ?? null);
+    this.errorCode = stringColumn(n, (r) => jobs[r].last?.error?.code ?? null, interned);
+    this.errorDetail = stringColumn(n, (r) => jobs[r].last?.error?.detail ?? null, interned);
+    this.outputFileName = stringColumn(n, (r) => jobs[r].last?.output?.fileName ?? null);
+    this.outputContentType = stringColumn(n, (r) => jobs[r].last?.output?.contentType ?? null, interned);
+    this.outputFileCount = numberColumn(n, (r) => jobs[r].last?.output?.fileCount ?? null);
+    this.expiryEarliest = timeColumn(n, (r) => jobs[r].expiry?.earliest);
+    this.expiryLatest = timeColumn(n, (r) => jobs[r].expiry?.latest);
+    this.problemError = stringColumn(n, (r) => jobs[r].problem?.error ?? null, interned);
+    this.problemDetail = stringColumn(n, (r) => jobs[r].problem?.detail ?? null, interned);
+    this.problemStatus = numberColumn(n, (r) => jobs[r].problem?.status ?? null);
+  }
+
+  id(row: number): string {
+    return this.ids?.get(row) ?? '';
+  }
+
+  state(row: number): TrackedState {
+    return this.states.get(row) as TrackedState;
+  }
+
+  fileName(row: number): string | null {
+    return this.fileNames.get(row);
+  }
+
+  /** `fileName ?? id`, as `displayName` does for a `BatchJob`. */
+  displayName(row: number): string {
+    return this.fileNames.get(row) ?? this.id(row);
+  }
+
+  outputExpired(row: number): boolean {
+    return (this.shape[row] & OUTPUT_EXPIRED) !== 0;
+  }
+
+  /** `Date.parse(addedAt)`: NaN when missing. */
+  addedAtMs(row: number): number {
+    return this.addedAt.get(row) ?? Number.NaN;
+  }
+
+  /** As `jobPercent`: 100 for a succeeded job, else the last percent seen, else 0. */
+  percentDone(row: number): number {
+    if (this.state(row) === 'Succeeded') return 100;
+    return (this.shape[row] & HAS_LAST) !== 0 ? (this.percent.get(row) ?? 0) : 0;
+  }
+
+  /** `Date.parse(expiry.earliest)`, or null without an expiry window. */
+  expiryEarliestMs(row: number): number | null {
+    return (this.shape[row] & HAS_EXPIRY) !== 0 ? this.expiryEarliest.get(row) : null;
+  }
+
+  /** One `indexOf` over all ids instead of one string per row; `needle` is compared as is. */
+  rowsWithIdContaining(needle: string): Uint8Array {
+    return this.ids ? this.ids.rowsContaining(needle, this.length) : new Uint8Array(this.length);
+  }
+
+  /** The row of a job id, or -1. The hash index behind it is built on first use (job page, selection). */
+  indexOf(id: string): number {
+    const ids = this.ids;
+    if (!ids || this.length === 0) return -1;
+    const table = (this.idIndex ??= this.buildIdIndex(ids));
+    const mask = table.length - 1;
+    for (let slot = hashOf(id, 0, id.length) & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[slot];
+      if (entry === 0) return -1;
+      const row = entry - 1;
+      const { start, end } = ids.span(row);
+      if (start >= 0 && end - start === id.length && ids.text.startsWith(id, start)) return row;
+    }
+  }
+
+  private buildIdIndex(ids: TextColumn): Int32Array {
+    let size = 16;
+    while (size < this.length * 1.5) size *= 2;
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    const text = ids.text;
+    for (let row = 0; row < this.length; row++) {
+      const { start, end } = ids.span(row);
+      if (start < 0) continue;
+      let slot = hashOf(text, start, end) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = row + 1;
+    }
+    return table;
+  }
+
+  /**
+   * The row as the wire's `BatchJob` (times as `toISOString()` strings). The same object for the same row while
+   * this snapshot is current, so memoised rows do not re-render for nothing.
+   */
+  job(row: number): BatchJob {
+    let job = this.rowCache.get(row);
+    if (!job) {
+      if (this.rowCache.size >= ROW_CACHE_SIZE) this.rowCache.clear();
+      job = this.materialize(row);
+      this.rowCache.set(row, job);
+    }
+    return job;
+  }
+
+  /** A fresh `BatchJob` for the row, not cached (for one-off uses over many rows, such as bulk actions). */
+  materialize(row: number): BatchJob {
+    const bits = this.shape[row];
+    return {
+      id: this.id(row),
+      state: this.state(row),
+      fileName: this.fileNames.get(row),
+      targetFormat: this.targetFormats.get(row),
+      addedAt: isoOrNull(this.addedAt.get(row)) ?? '',
+      submittedAt: isoOrNull(this.submittedAt.get(row)),
+      last:
+        (bits & HAS_LAST) === 0
+          ? null
+          : {
+              progress: { percent: this.percent.get(row) ?? 0, phase: this.phase.get(row) },
+              metrics: {
+                inputBytes: this.inputBytes.get(row) ?? 0,
+                outputBytes: this.outputBytes.get(row) ?? 0,
+                creditCost: this.creditCost.get(row) ?? 0,
+              },
+              error: (bits & HAS_ERROR) === 0 ? null : { code: this.errorCode.get(row) ?? '', detail: this.errorDetail.get(row) },
+              output:
+                (bits & HAS_OUTPUT) === 0
+                  ? null
+                  : {
+                      fileName: this.outputFileName.get(row) ?? '',
+                      contentType: this.outputContentType.get(row) ?? '',
+                      fileCount: this.outputFileCount.get(row) ?? 0,
+                    },
+            },
+      lastCheckedAt: isoOrNull(this.lastCheckedAt.get(row)),
+      lastSeenActiveAt: isoOrNull(this.lastSeenActiveAt.get(row)),
+      firstSeenTerminalAt: isoOrNull(this.firstSeenTerminalAt.get(row)),
+      downloadedAt: isoOrNull(this.downloadedAt.get(row)),
+      outputExpired: (bits & OUTPUT_EXPIRED) !== 0,
+      expiry: this.expiry(row, bits),
+      problem: (bits & HAS_PROBLEM) === 0 ? null : this.problem(row),
+    };
+  }
+
+  private expiry(row: number, bits: number): BatchJob['expiry'] {
+    if ((bits & HAS_EXPIRY) === 0) return null;
+    const earliest = isoOrNull(this.expiryEarliest.get(row)) ?? '';
+    const latest = isoOrNull(this.expiryLatest.get(row));
+    if ((bits & EXPIRY_UNKNOWN) === 0) return { earliest, latest: latest ?? '' };
+    return latest === null ? { unknown: true, earliest } : { unknown: true, earliest, latest };
+  }
+
+  private problem(row: number): Problem {
+    const body: ErrorBody = { ...this.problemExtras?.get(row), error: this.problemError.get(row) ?? '', detail: this.problemDetail.get(row) };
+    return { ...body, status: this.problemStatus.get(row) ?? 0 };
+  }
+}
+
+/** FNV-1a over UTF-16 code units. */
+function hashOf(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** What the batch query holds: the snapshot with its jobs in compact form. */
+export type CompactSnapshot = Omit<BatchSnapshot, 'jobs'> & { jobs: BatchJobs };
+
+export function compactSnapshot({ jobs, ...rest }: BatchSnapshot): CompactSnapshot {
+  return { ...rest, jobs: new BatchJobs(jobs) };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchJob } from '../../../contract/dashboard-api.ts';
+import { makeJob } from '../../testing/render.tsx';
+import { BatchJobs } from '../batches/batch-jobs.ts';
+import { filterRows, sortRows, visibleRows } from './job-view.ts';
+
+const at = (minute: number) => `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`;
+const succeeded = (expiresMinute: number): Partial<BatchJob> => ({ state: 'Succeeded', expiry: { earliest: at(expiresMinute), latest: at(expiresMinute) } });
+
+// Rows: 0 b.png Running 40 %, 1 (no name) Succeeded expiring at :30, 2 A.png Failed, 3 c.png Succeeded expiring at :20
+// but already expired, 4 d.png Succeeded expiring at :25. Added in the order 2, 0, 1, 4, 3 (minutes 1 … 5).
+const JOBS = new BatchJobs([
+  makeJob({ id: 'aaaa0000000000000000000000000001', fileName: 'b.png', state: 'Running', addedAt: at(2), last: { ...makeJob().last!, progress: { percent: 40, phase: 'converting' } } }),
+  makeJob({ id: 'bbbb0000000000000000000000000002', fileName: null, addedAt: at(3), ...succeeded(30) }),
+  makeJob({ id: 'cccc0000000000000000000000000003', fileName: 'A.png', state: 'Failed', addedAt: at(1) }),
+  makeJob({ id: 'dddd0000000000000000000000000004', fileName: 'c.png', addedAt: at(5), ...succeeded(20), outputExpired: true }),
+  makeJob({ id: 'eeee0000000000000000000000000005', fileName: 'd.PNG', addedAt: at(4), ...succeeded(25) }),
+]);
+
+const rows = (status: BatchJob['state'] | null, query: string) => Array.from(filterRows(JOBS, { status, query }));
+const sorted = (sort: Parameters<typeof sortRows>[2]) => Array.from(sortRows(JOBS, Uint32Array.of(0, 1, 2, 3, 4), sort));
+
+describe('job view', () => {
+  it('filters by status and searches ids (dashes ignored) and file names (any case)', () => {
+    expect(rows(null, '')).toEqual([0, 1, 2, 3, 4]);
+    expect(rows('Succeeded', '')).toEqual([1, 3, 4]);
+    expect(rows(null, 'BBBB-0000')).toEqual([1]);
+    expect(rows(null, '.png')).toEqual([0, 2, 3, 4]);
+    expect(rows('Succeeded', 'png')).toEqual([3, 4]);
+    expect(rows(null, '  0005 ')).toEqual([4]);
+    expect(rows(null, 'zzz')).toEqual([]);
+  });
+
+  it('sorts newest first, by status, progress, soonest expiry and name, ties in the order added', () => {
+    expect(sorted('added')).toEqual([3, 4, 1, 0, 2]);
+    expect(sorted('status')).toEqual([2, 0, 1, 3, 4]);
+    expect(sorted('progress')).toEqual([1, 3, 4, 0, 2]);
+    // Expired outputs and jobs without output sort last.
+    expect(sorted('expires')).toEqual([4, 1, 0, 2, 3]);
+    expect(sorted('name')).toEqual([2, 0, 1, 3, 4]);
+  });
+
+  it('filters, then sorts', () => {
+    expect(Array.from(visibleRows(JOBS, { status: 'Succeeded', query: '', sort: 'expires' }))).toEqual([4, 1, 3]);
+  });
+});
