@@ -16,6 +16,9 @@ export interface ConvertApiConfig {
 
 type Env = Record<string, string | undefined>;
 
+/** Node's timers overflow (and fire at once) above 2^31 - 1 ms. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
@@ -88,6 +91,7 @@ export function loadConfig(env: Env = process.env): ConvertApiConfig {
       pollRatePerSecond: positiveNumber(env, 'CONVERT_API_POLL_RATE_PER_SECOND', 1),
       pollBurst: integer(env, 'CONVERT_API_POLL_BURST', 30, 1),
       workers: integer(env, 'CONVERT_API_WORKERS', os.availableParallelism(), 1),
+      jobTimeoutSeconds: integer(env, 'CONVERT_API_JOB_TIMEOUT_SECONDS', 900, 1, MAX_TIMER_SECONDS),
     },
   };
 }

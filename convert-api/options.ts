@@ -22,6 +22,8 @@ export interface ConvertApiOptions {
   pollBurst: number;
   /** Conversions running at once, all accounts together. */
   workers: number;
+  /** A job's conversion is stopped and the job Failed after this long (from its start; pacing not counted). */
+  jobTimeoutSeconds: number;
   clock: Clock;
   converters: Converter[];
   /** How long a finished job's record is kept (CONTRACT.md: 24 h). */
@@ -40,6 +42,7 @@ export function defaultOptions(): Omit<ConvertApiOptions, 'converters' | 'dataDi
     pollRatePerSecond: 1,
     pollBurst: 30,
     workers: os.availableParallelism(),
+    jobTimeoutSeconds: 900,
     clock: systemClock,
     recordTtlSeconds: 24 * 3600,
     sweepIntervalMs: 1000,

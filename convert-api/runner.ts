@@ -12,6 +12,10 @@ import type { JobRecord, JobStore } from './store.ts';
 /** Share of the percent scale given to the conversion itself; the rest is packaging and finishing. */
 const CONVERTING_SPAN = 90;
 const PROGRESS_SAVE_INTERVAL_MS = 1000;
+/** How long a step may take to stop after the job's time limit before its worker is taken back anyway. */
+const TIMEOUT_GRACE_MS = 2000;
+/** Node's timers overflow (and fire at once) above 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Execution {
   account: string;
@@ -25,10 +29,14 @@ interface Execution {
   savedAt: number;
   /** Canceled by the client: the account's slot is free at once, the worker slot when the work stops. */
   canceled: boolean;
+  /** Stopped by the time limit: already Failed in the store; like a cancel, the account's slot is free at once. */
+  timedOut: boolean;
   done: Promise<void>;
 }
 
 class ShutdownError extends Error {}
+/** The abort reason of a job past its time limit, told apart from a cancel or a shutdown. */
+class JobTimeoutError extends Error {}
 
 /** The worker pool: a global cap, a per-account running cap, and the life of one job run. */
 export class JobRunner {
@@ -57,7 +65,7 @@ export class JobRunner {
 
   private runningFor(account: string): number {
     let count = 0;
-    for (const run of this.executing.values()) if (run.account === account && !run.canceled) count++;
+    for (const run of this.executing.values()) if (run.account === account && !run.canceled && !run.timedOut) count++;
     return count;
   }
 
@@ -72,6 +80,7 @@ export class JobRunner {
       floor: job.percent,
       savedAt: startedAt,
       canceled: false,
+      timedOut: false,
       done: Promise.resolve(),
     };
     this.executing.set(job.id, run);
@@ -116,15 +125,74 @@ export class JobRunner {
     return job.status === 'Running' ? this.progressOf(job).percent : job.percent;
   }
 
+  /**
+   * The job's time limit, from the start of its conversion. When it passes the job is Failed at once (so neither a
+   * status request nor a restart sees it Running while it stops), then its work is aborted.
+   */
+  private startTimeLimit(job: JobRecord, run: Execution): NodeJS.Timeout {
+    const seconds = this.options.jobTimeoutSeconds;
+    const timer = setTimeout(() => {
+      if (run.controller.signal.aborted) return;
+      run.timedOut = true;
+      const detail = `The conversion took longer than ${seconds} s and was stopped.`;
+      this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
+      this.store.markFailed(job.id, ErrorCode.conversionFailed, detail, this.options.clock.now());
+      run.controller.abort(new JobTimeoutError(detail));
+      this.kick();
+    }, Math.min(seconds * 1000, MAX_TIMER_MS));
+    // The run itself keeps the process busy; a leftover timer must not.
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Waits for one step of the work. Past the time limit, a step that ignores its signal (in-process work cannot be
+   * killed) gets a short grace and is then left behind so that it cannot keep the worker; what it leaves is removed
+   * when it ends. A cancel or a shutdown still waits for the step, as before.
+   */
+  private bounded<T>(work: Promise<T>, signal: AbortSignal, leftovers: string[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let grace: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        if (!(signal.reason instanceof JobTimeoutError)) return;
+        grace = setTimeout(() => {
+          reject(signal.reason);
+          const removeLeftovers = () => {
+            for (const file of leftovers) void fs.rm(file, { recursive: true, force: true }).catch(() => {});
+          };
+          work.then(removeLeftovers, removeLeftovers);
+        }, TIMEOUT_GRACE_MS);
+      };
+      const settled = () => {
+        clearTimeout(grace);
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settled();
+          reject(error);
+        },
+      );
+    });
+  }
+
   private async execute(job: JobRecord, run: Execution): Promise<void> {
     const { signal } = run.controller;
     const workDir = this.files.workDir(job.id);
+    const leftovers = [workDir, `${workDir}.zip`];
+    const timeLimit = this.startTimeLimit(job, run);
     try {
       const converter = this.converters.get(job.converterId);
       if (!converter) throw new ConversionError(ErrorCode.conversionFailed, `The converter ${job.converterId} is not available on this server.`);
       await fs.rm(workDir, { recursive: true, force: true });
       await fs.mkdir(workDir, { recursive: true });
-      const result = await converter.run({
+      const result = await this.bounded(converter.run({
         inputPath: this.files.upload(job.id),
         sourceFormat: job.sourceFormat,
         stem: job.stem,
@@ -135,7 +203,7 @@ export class JobRunner {
           if (Number.isFinite(percent)) run.work = Math.max(run.work, Math.min(100, percent));
           if (phase && /^[a-z][a-z -]{0,30}$/.test(phase)) run.phase = phase;
         },
-      });
+      }), signal, leftovers);
       signal.throwIfAborted();
       if (result.files.length === 0) throw new Error('The converter produced no output.');
       run.work = 100;
@@ -149,11 +217,13 @@ export class JobRunner {
       } else {
         run.phase = 'packaging';
         packaged = `${workDir}.zip`;
-        const bytes = await zipOutputs(result.files, job.stem, converter.outputExtension, packaged);
+        const bytes = await this.bounded(zipOutputs(result.files, job.stem, converter.outputExtension, packaged), signal, leftovers);
         const count = result.files.length;
         const fileName = `convert.fast-${conversionName(converter.id)}-${job.stem}-${count}-outputs.zip`;
         output = { fileName, contentType: 'application/zip', fileCount: count, bytes };
       }
+      // The conversion is done: the demo pacing below is not part of the time limit.
+      clearTimeout(timeLimit);
       const wait = run.startedAt + this.options.minJobMs - this.options.clock.now();
       if (wait > 0) await sleep(wait, undefined, { signal });
       signal.throwIfAborted();
@@ -164,13 +234,14 @@ export class JobRunner {
       }
     } catch (error) {
       if (signal.reason instanceof ShutdownError) return;
-      if (!run.canceled) {
+      if (!run.canceled && !run.timedOut) {
         const code = error instanceof ConversionError ? error.code : ErrorCode.conversionFailed;
         const detail = error instanceof Error && error.message ? error.message : 'The conversion failed.';
         this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
         this.store.markFailed(job.id, code, detail, this.options.clock.now());
       }
     } finally {
+      clearTimeout(timeLimit);
       await fs.rm(workDir, { recursive: true, force: true });
       await fs.rm(`${workDir}.zip`, { force: true });
       if (!(signal.reason instanceof ShutdownError)) await fs.rm(this.files.upload(job.id), { force: true });
