@@ -1,0 +1,74 @@
+// @vitest-environment node
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mediaConverters } from '../converters/media.ts';
+import { resolveTools } from '../converters/tools.ts';
+import { KEY_A, fakeConverters, getStatus, startApi, stopApi, submit, submitOk, waitFor, waitForStatus, type TestApi } from './helpers.ts';
+
+const media = mediaConverters(await resolveTools());
+const canRun = media.some((c) => c.id === 'audio.flac-to-mp3');
+
+let api: TestApi;
+beforeAll(async () => {
+  // One worker, so the next job can only run once the timed-out one has given its worker back.
+  api = await startApi({ converters: [...media, ...fakeConverters()], workers: 1, jobTimeoutSeconds: 2 });
+});
+afterAll(async () => {
+  await stopApi(api);
+});
+
+/** Live means present and not a zombie (a killed child the container's init has not reaped yet is gone for good). */
+async function isAlive(pid: number): Promise<boolean> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+}
+
+/** Live processes whose command line mentions the text (the job's child processes name its upload). */
+async function processesMentioning(text: string): Promise<{ pid: number; cmdline: string }[]> {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const name of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text) && (await isAlive(Number(name)))) found.push({ pid: Number(name), cmdline });
+  }
+  return found;
+}
+
+describe('a wedged or too long ffmpeg run', () => {
+  it.runIf(canRun)('is stopped at the job limit: ffmpeg killed, the job Failed with the documented error, the next job run', async () => {
+    // Twenty minutes of silence: a small FLAC, quick to make, that takes several times the limit to encode to MP3.
+    const source = path.join(api.dataDir, 'long.flac');
+    await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo:nb_samples=48000', '-t', '1200',
+      '-c:a', 'flac', '-compression_level', '0', '-y', source]);
+    const res = await submit(api, 'long.flac', await fs.readFile(source), 'mp3');
+    await fs.rm(source);
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json().id as string;
+    const next = await submitOk(api, 'after the long one', 'next.txt');
+
+    const upload = path.join(api.dataDir, 'uploads', id);
+    // ffprobe comes first; wait for the encoding ffmpeg itself (the one writing -progress).
+    const ffmpeg = await waitFor(async () => (await processesMentioning(upload)).find((p) => p.cmdline.includes('-progress')));
+    expect((await getStatus(api, id)).json().status).toBe('Running');
+    expect((await getStatus(api, next)).json().status).toBe('Queued');
+
+    const failed = await waitForStatus(api, id, 'Failed');
+    expect(failed).toMatchObject({
+      error: { code: 'convert.failed', detail: 'The conversion took longer than 2 s and was stopped.' },
+      output: null,
+      progress: { phase: null },
+      metrics: { creditCost: 0 },
+    });
+    await waitFor(async () => !(await isAlive(ffmpeg.pid)), 5000);
+    expect(await processesMentioning(upload)).toEqual([]);
+
+    await waitForStatus(api, next, 'Succeeded');
+    expect(await fs.readdir(path.join(api.dataDir, 'uploads'))).toEqual([]);
+    expect(await fs.readdir(path.join(api.dataDir, 'work'))).toEqual([]);
+    expect(await fs.readdir(path.join(api.dataDir, 'outputs'))).toEqual([next]);
+    expect((await api.app.inject({ method: 'GET', url: `/convert/job/${id}/download`, headers: { 'x-fast-api-key': KEY_A } })).statusCode).toBe(409);
+  }, 60_000);
+});
