@@ -184,11 +184,11 @@ runBench('proxy', async () => {
   const usesMain = existsSync(path.join(REPO_ROOT, 'server', 'main.ts'));
   const mainScript = usesMain ? 'server/main.ts' : 'bench/lib/proxy-entry.ts';
   const echo = process.env.BENCH_ECHO ? '[server] ' : undefined;
-  const startDashboard = async (script: string, nodeArgs: string[] = []) => {
+  const startDashboard = async (script: string, nodeArgs: string[] = [], extraEnv: Record<string, string> = {}) => {
     const port = await freePort();
     const dataDir = path.join(dir, `data-${port}`);
     mkdirSync(dataDir);
-    const env = { FAST_API_BASE: `http://127.0.0.1:${upstreamPort}`, FAST_API_KEY: key, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir };
+    const env = { FAST_API_BASE: `http://127.0.0.1:${upstreamPort}`, FAST_API_KEY: key, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, BODY: STATUS_BODY, ...extraEnv };
     const proc = await startTs(script, env, { echo, nodeArgs });
     await waitForPort(port, 120_000, proc);
     return { proc, base: `http://127.0.0.1:${port}` };
@@ -198,13 +198,19 @@ runBench('proxy', async () => {
   const core = usesMain ? await startDashboard('bench/lib/proxy-entry.ts') : null;
   // The textbook plain Node proxy (node:http + undici request(), nothing else), for scale.
   const plain = await startDashboard('bench/lib/node-plain-proxy.ts');
+  // The same on two processes (node:cluster): what a second process buys on 2 shared cores.
+  const plain2 = await startDashboard('bench/lib/node-plain-proxy.ts', [], { WORKERS: '2' });
+  // Node's floor: a bare node:http server answering from memory (no upstream at all).
+  const hello = await startDashboard('bench/lib/node-hello.ts');
   notes.push(usesMain ? '`proxy` = `server/main.ts` (the real dashboard server: batches, tracker and job-action hook included), `core` = `bench/lib/proxy-entry.ts` (buildServer + upstream client only); both `node --import tsx`, NODE_ENV=production.' : '`proxy` = `bench/lib/proxy-entry.ts` (buildServer + createUpstreamClient) because `server/main.ts` does not exist yet.');
 
-  type Target = 'proxy' | 'core' | 'plain' | 'nginx';
+  type Target = 'proxy' | 'core' | 'plain' | 'plain2' | 'hello' | 'nginx';
   const targets: Partial<Record<Target, { base: string; pid: number }>> = {
     proxy: { base: server.base, pid: server.proc.pid },
     ...(core ? { core: { base: core.base, pid: core.proc.pid } } : {}),
     plain: { base: plain.base, pid: plain.proc.pid },
+    plain2: { base: plain2.base, pid: plain2.proc.pid },
+    hello: { base: hello.base, pid: hello.proc.pid },
     nginx: { base: `http://127.0.0.1:${nginxPort}`, pid: nginx.pid },
   };
   const targetNames = Object.keys(targets) as Target[];
@@ -239,14 +245,16 @@ runBench('proxy', async () => {
     const n = runs[`nginx@${c}`];
     const k = runs[`core@${c}`] ?? [];
     const f = runs[`plain@${c}`] ?? [];
+    const f2 = runs[`plain2@${c}`] ?? [];
+    const h = runs[`hello@${c}`] ?? [];
     const m = (xs: WrkResult[], f: (x: WrkResult) => number) => median(xs.map(f));
     const cpu = (x: WrkResult) => (x.cpuSeconds / x.requests) * 1e6;
     const summary = {
-      proxyRps: m(p, (x) => x.rps), coreRps: m(k, (x) => x.rps), plainRps: m(f, (x) => x.rps), nginxRps: m(n, (x) => x.rps),
-      proxyP99Ms: m(p, (x) => x.p99Ms), coreP99Ms: m(k, (x) => x.p99Ms), plainP99Ms: m(f, (x) => x.p99Ms), nginxP99Ms: m(n, (x) => x.p99Ms),
-      proxyCpuUsPerReq: m(p, cpu), coreCpuUsPerReq: m(k, cpu), plainCpuUsPerReq: m(f, cpu), nginxCpuUsPerReq: m(n, cpu),
+      proxyRps: m(p, (x) => x.rps), coreRps: m(k, (x) => x.rps), plainRps: m(f, (x) => x.rps), plain2Rps: m(f2, (x) => x.rps), helloRps: m(h, (x) => x.rps), nginxRps: m(n, (x) => x.rps),
+      proxyP99Ms: m(p, (x) => x.p99Ms), coreP99Ms: m(k, (x) => x.p99Ms), plainP99Ms: m(f, (x) => x.p99Ms), plain2P99Ms: m(f2, (x) => x.p99Ms), helloP99Ms: m(h, (x) => x.p99Ms), nginxP99Ms: m(n, (x) => x.p99Ms),
+      proxyCpuUsPerReq: m(p, cpu), coreCpuUsPerReq: m(k, cpu), plainCpuUsPerReq: m(f, cpu), plain2CpuUsPerReq: m(f2, cpu), helloCpuUsPerReq: m(h, cpu), nginxCpuUsPerReq: m(n, cpu),
     };
-    throughput[`c${c}`] = { ...summary, rounds: { proxy: p, core: k, plain: f, nginx: n } };
+    throughput[`c${c}`] = { ...summary, rounds: { proxy: p, core: k, plain: f, plain2: f2, hello: h, nginx: n } };
     goals.push({ name: `status GET req/s, proxy / nginx, ${c} connections`, value: summary.proxyRps / summary.nginxRps, op: '>=', limit: 0.5, unit: '×' });
     goals.push({ name: `status GET p99, proxy / nginx, ${c} connections`, value: summary.proxyP99Ms / summary.nginxP99Ms, op: '<=', limit: 2, unit: '×' });
   }
@@ -302,13 +310,14 @@ runBench('proxy', async () => {
     `load: wrk -t1 (one thread, leaves CPU to the proxy and upstream), ${DURATION_S} s per point, ${ROUNDS} rounds alternating the order, medians; the same status URL each time.`,
     `nginx: Debian's ${NGINX}, worker_processes ${NGINX_WORKERS} (one worker, like Node's one event-loop thread), upstream block with keepalive 64, proxy_http_version 1.1, Connection "", the key set with proxy_set_header; downloads with proxy_buffering off.`,
     'upstream: a second nginx (worker_processes 1) answering from memory / sendfile and checking the key.',
-    '`plain` = `bench/lib/node-plain-proxy.ts`: the textbook Node proxy (node:http + undici Pool `request()`, id check, key, small body collected; no framework or hooks), for scale; not a candidate implementation.',
+    '`hello` = `bench/lib/node-hello.ts`: a bare node:http server answering the same body from memory, with no upstream request at all. It is Node\'s floor here: any Node proxy does strictly more per request, so a p99 of `hello` above 2× nginx\'s means the p99 goal is out of reach for one Node process on this machine, whatever the proxy does.',
+    '`plain` = `bench/lib/node-plain-proxy.ts`: the textbook Node proxy (node:http + undici Pool `request()`, id check, key, small body collected; no framework or hooks), for scale; not a candidate implementation. `plain2` = the same as two `node:cluster` workers on one port: what a second process buys, and what it does to the tail, when wrk, the upstream and the proxy share 2 cores.',
     'cpu µs/req: user+system CPU of the proxy process (or nginx master+workers) during a run, divided by the requests served: the cost per request independent of how the 2 cores were shared.',
     `download: curl to /dev/null, ${DOWNLOAD_MIB} MiB of incompressible data; idle RSS ${mib(idleRss)} (median over 2 s after the load tests), peak ${mib(peakRss)} sampled every 25 ms.`,
   );
   const tableRows = connectionsList.map((c) => {
     const s = throughput[`c${c}`] as Record<string, number>;
-    return (['proxy', 'core', 'plain', 'nginx'] as const)
+    return (['proxy', 'core', 'plain', 'plain2', 'hello', 'nginx'] as const)
       .map((t) => `| ${c} | ${t} | ${fmt(s[`${t}Rps`], 0)} | ${fmt(s[`${t}P99Ms`])} | ${fmt(s[`${t}CpuUsPerReq`], 1)} |`)
       .join('\n');
   });
