@@ -5,9 +5,9 @@
  * Then the service's peak RSS while a 1 GiB archive is uploaded, converted and its large output downloaded.
  *
  * Env: BENCH_IMAGES (200), BENCH_ROUNDS (3), BENCH_SKIP_BIG=1 (skip the 1 GiB part), BENCH_BIG_MIB (1024),
- * BENCH_ECHO=1 (show the service's output).
+ * BENCH_ECHO=1 (show the service's output), BENCH_ONLY_BIG=1 (only the 1 GiB part, printed, no result files).
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +16,8 @@ import yazl from 'yazl';
 import { runBench } from './lib/cleanup.ts';
 import { ConvertClient, closeClientAgent } from './lib/convert-client.ts';
 import { ensureImages } from './lib/images.ts';
-import { delay, rssBytes, runCommand, sampleRss, startTs } from './lib/proc.ts';
+import { request } from 'undici';
+import { cpuSeconds, delay, rssBytes, runCommand, sampleRss, startProcess, startTs } from './lib/proc.ts';
 import { fmt, loadavg, median, mib, printGoals, writeResults, type Goal } from './lib/report.ts';
 import { tempDir } from './lib/tmp.ts';
 
@@ -28,6 +29,65 @@ const ACTIVE_LIMIT = 18; // account limit of queued+running jobs (CONTRACT.md)
 const IM = '/usr/bin/convert';
 
 type Method = 'service' | 'sharp' | 'imSeq' | 'imPar';
+
+/** CPU ms per image in one timed round: the whole machine, the service process (and its children), this process. */
+interface RoundCpu { machineMs: number; serviceMs: number; benchMs: number }
+
+/** Busy CPU seconds of the whole machine so far (all cores; from /proc/stat, so other work on it counts too). */
+function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy = everything but idle and iowait.
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0)) / 100;
+}
+
+function processCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * The bare transport: a node:http server that pipes each request body into a file (1 MiB writes) and deletes it,
+ * nothing else (no multipart, no job, no database). Run as its own process so its CPU is counted on its own.
+ */
+const UPLOAD_SINK = `
+const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
+const dir = process.argv[1]; let n = 0;
+http.createServer((req, res) => {
+  const file = path.join(dir, String(n++));
+  const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
+  req.pipe(out);
+  out.on('finish', () => { fs.rmSync(file, { force: true }); res.end('ok'); });
+}).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });
+`;
+
+/** CPU cost of moving each file once over loopback HTTP into a file: the floor under any upload-based service. */
+async function uploadFloor(files: string[], work: string): Promise<{ uploads: number; serverMsPerUpload: number; clientMsPerUpload: number; wallMs: number }> {
+  const dir = path.join(work, 'sink');
+  mkdirSync(dir);
+  const sink = await startProcess(process.execPath, ['-e', UPLOAD_SINK, dir], { ready: /listening on (http:\/\/[^\s]+)/ });
+  const base = sink.match![1];
+  const upload = async (file: string) => {
+    const res = await request(`${base}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(statSync(file).size) },
+      body: createReadStream(file, { highWaterMark: 256 * 1024 }),
+    });
+    await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`upload sink answered ${res.statusCode}`);
+  };
+  for (const f of files.slice(0, 4)) await upload(f); // warm-up
+  const s0 = cpuSeconds(sink.pid);
+  const c0 = processCpuSeconds();
+  const t0 = performance.now();
+  let next = 0;
+  // Two at a time, as many as the machine has cores (the service round has more in flight; CPU per upload is what counts).
+  await Promise.all([0, 1].map(async () => { while (next < files.length) await upload(files[next++]); }));
+  const wallMs = performance.now() - t0;
+  const serverMs = (cpuSeconds(sink.pid) - s0) * 1000;
+  const clientMs = (processCpuSeconds() - c0) * 1000;
+  await sink.stop();
+  return { uploads: files.length, serverMsPerUpload: serverMs / files.length, clientMsPerUpload: clientMs / files.length, wallMs };
+}
 
 async function ensureImageMagick(notes: string[]): Promise<void> {
   if (existsSync(IM)) return;
@@ -118,6 +178,15 @@ runBench('convert', async () => {
   const startedAt = new Date().toISOString();
   const loadavgAtStart = loadavg();
   const notes: string[] = [];
+  if (process.env.BENCH_ONLY_BIG === '1') {
+    // For iterating on the memory goal: no image rounds, and no result files (they would be incomplete).
+    const goals: Goal[] = [];
+    const big = await bigFile(tempDir('convert'), `bench-${randomBytes(8).toString('hex')}`, notes, goals);
+    await closeClientAgent();
+    printGoals(goals);
+    console.log(JSON.stringify(big, null, 2), '\n' + notes.join('\n'));
+    return;
+  }
   console.log(`convert bench: ${COUNT} images, ${ROUNDS} rounds, ${WORKERS} cores; load ${loadavgAtStart}`);
   await ensureImageMagick(notes);
 
@@ -145,8 +214,11 @@ runBench('convert', async () => {
     return d;
   };
   const serviceStats = { polls: 0, rateLimited: 0, queueLimited: 0, failed: 0 };
-  const run = async (method: Method, inputs: string[], srcDir: string): Promise<number> => {
+  const run = async (method: Method, inputs: string[], srcDir: string): Promise<{ ms: number; cpu: RoundCpu }> => {
     const out = freshOut();
+    const m0 = machineBusySeconds();
+    const s0 = cpuSeconds(svc.pid);
+    const b0 = processCpuSeconds();
     const t0 = performance.now();
     if (method === 'service') {
       const outcomes = await client.convertAll(inputs, 'jpg', ACTIVE_LIMIT, (f) => path.join(out, path.basename(f, '.png') + '.jpg'));
@@ -168,9 +240,11 @@ runBench('convert', async () => {
       await runCommand('bash', ['-c', method === 'imSeq' ? IM_SEQ : IM_PAR, 'bench', srcDir, out], { timeoutMs: 900_000, env });
     }
     const ms = performance.now() - t0;
+    const perImage = (seconds: number) => (seconds * 1000) / inputs.length;
+    const cpu = { machineMs: perImage(machineBusySeconds() - m0), serviceMs: perImage(cpuSeconds(svc.pid) - s0), benchMs: perImage(processCpuSeconds() - b0) };
     await verifyOutputs(out, inputs.length);
     rmSync(out, { recursive: true, force: true });
-    return ms;
+    return { ms, cpu };
   };
 
   // Warm-up: page cache for the inputs, the service's and sharp's first-use costs, IM's shared libraries.
@@ -186,17 +260,24 @@ runBench('convert', async () => {
   serviceStats.polls = serviceStats.rateLimited = serviceStats.queueLimited = 0;
 
   const times: Record<Method, number[]> = { service: [], sharp: [], imSeq: [], imPar: [] };
+  const cpus: Record<Method, RoundCpu[]> = { service: [], sharp: [], imSeq: [], imPar: [] };
   const order: Method[] = ['service', 'sharp', 'imPar', 'imSeq'];
   for (let r = 0; r < ROUNDS; r++) {
     // Rotate the order so slow drifts of the machine's load do not favour one method.
     const rotated = [...order.slice(r % order.length), ...order.slice(0, r % order.length)];
     for (const m of rotated) {
-      const ms = await run(m, files, inDir);
+      const { ms, cpu } = await run(m, files, inDir);
       times[m].push(ms);
-      console.log(`round ${r + 1}/${ROUNDS} ${m.padEnd(7)} ${(ms / 1000).toFixed(2)} s  (load ${loadavg().split(' ')[0]})`);
+      cpus[m].push(cpu);
+      console.log(
+        `round ${r + 1}/${ROUNDS} ${m.padEnd(7)} ${(ms / 1000).toFixed(2)} s  CPU/image: machine ${cpu.machineMs.toFixed(0)} ms, service ${cpu.serviceMs.toFixed(0)} ms, bench ${cpu.benchMs.toFixed(0)} ms  (load ${loadavg().split(' ')[0]})`,
+      );
     }
   }
   await svc.stop();
+
+  console.log('upload floor (bare node:http → file)…');
+  const floor = await uploadFloor(files.slice(0, Math.min(60, files.length)), work);
 
   const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<Method, number>;
   const goals: Goal[] = [
@@ -204,7 +285,32 @@ runBench('convert', async () => {
     { name: 'service / ImageMagick xargs -P2 (wall time)', value: med.service / med.imPar, op: '<=', limit: 0.75, unit: '×' },
     { name: 'service / raw sharp (wall time)', value: med.service / med.sharp, op: '<=', limit: 1.2, unit: '×' },
   ];
+  const cpuMed = Object.fromEntries(
+    (Object.keys(cpus) as Method[]).map((m) => [m, {
+      machineMs: median(cpus[m].map((c) => c.machineMs)),
+      serviceMs: median(cpus[m].map((c) => c.serviceMs)),
+      benchMs: median(cpus[m].map((c) => c.benchMs)),
+    }]),
+  ) as Record<Method, RoundCpu>;
+  // The engine's own cost per image: raw sharp's CPU in this process. On a saturated machine wall time follows
+  // CPU, so "≤ 1.2× raw sharp" leaves 20 % of that per image for everything the service adds around it.
+  const engineMs = cpuMed.sharp.benchMs;
+  const budgetMs = 0.2 * engineMs;
+  const serviceRoundMs = cpuMed.service.serviceMs + cpuMed.service.benchMs;
+  const floorMs = floor.serverMsPerUpload + floor.clientMsPerUpload;
+  const cpuSummary = {
+    medianMsPerImage: cpuMed,
+    engineMs,
+    budgetMs,
+    serviceOverheadMs: serviceRoundMs - engineMs,
+    uploadFloor: floor,
+    uploadFloorShareOfBudget: floorMs / budgetMs,
+    cpuRatioServiceOverSharp: cpuMed.service.machineMs / cpuMed.sharp.machineMs,
+  };
   notes.push(
+    `CPU per image (medians of the timed rounds): raw sharp ${fmt(engineMs, 0)} ms; the service round ${fmt(serviceRoundMs, 0)} ms = service process ${fmt(cpuMed.service.serviceMs, 0)} ms + bench client ${fmt(cpuMed.service.benchMs, 0)} ms (upload, ${fmt(serviceStats.polls / Math.max(1, ROUNDS * COUNT), 1)} status polls per job, download). Machine busy CPU per image: service ${fmt(cpuMed.service.machineMs, 0)} ms vs sharp ${fmt(cpuMed.sharp.machineMs, 0)} ms (ratio ${fmt(cpuSummary.cpuRatioServiceOverSharp)}; it includes whatever else ran on the machine).`,
+    `Upload floor: moving one input (${mib(files.slice(0, floor.uploads).reduce((n, f) => n + statSync(f).size, 0) / floor.uploads)}) over loopback HTTP into a file with a bare node:http server (no multipart, no job, no database; 1 MiB file writes) costs ${fmt(floor.serverMsPerUpload, 1)} ms CPU in the server and ${fmt(floor.clientMsPerUpload, 1)} ms in the sending client (${floor.uploads} uploads, 2 at a time).`,
+    `What that means for "≤ 1.2× raw sharp": the machine is CPU-bound in both rounds (2 conversions at a time on 2 cores), so the wall ratio follows the CPU ratio. 20 % of sharp's ${fmt(engineMs, 0)} ms is a budget of ${fmt(budgetMs, 0)} ms per image for everything the service adds; the bare transport alone (both ends of one upload, before any download, poll or job bookkeeping) takes ${fmt(floorMs, 1)} ms, i.e. ${fmt(100 * cpuSummary.uploadFloorShareOfBudget, 0)} % of it. The service adds ${fmt(cpuSummary.serviceOverheadMs, 0)} ms over the engine per image (service + client). ${floorMs >= budgetMs ? 'The transport alone exceeds the budget: this goal is out of reach for any service that receives the file over HTTP on this machine.' : `That leaves ${fmt(budgetMs - floorMs, 1)} ms per image for multipart parsing, the job, polls and the download.`}`,
     `${COUNT} PNGs of 2000×1500 (photo-like, ${mib(files.reduce((n, f) => n + statSync(f).size, 0) / files.length)} each on average), JPEG quality 85; ${ROUNDS} rounds, medians; order rotated per round.`,
     `service: child process, ${ACTIVE_LIMIT} jobs active at most (account limit), each polled every ${client.pollMs} ms honouring 429 Retry-After, outputs downloaded to disk; ${serviceStats.polls} status polls in the timed rounds, ${serviceStats.rateLimited} × 429 rate_limited, ${serviceStats.queueLimited} × 429 queue.limit_exceeded.`,
     `raw sharp: \`sharp(file).jpeg({quality: 85}).toFile()\`, ${WORKERS} at a time (the service's default worker count), libvips threads at sharp's default.`,
@@ -229,9 +335,18 @@ runBench('convert', async () => {
     '|---|---|---|',
     ...(Object.keys(times) as Method[]).map((m) => `| ${m} | ${times[m].map((t) => (t / 1000).toFixed(2)).join(', ')} | ${(med[m] / 1000).toFixed(2)} |`),
     '',
+    '## CPU per image (ms, medians of the rounds)',
+    '',
+    'machine = busy CPU of all cores (/proc/stat, includes other work on the machine); service = the service process; bench = this script\'s process (the HTTP client in the service round, the sharp work in the sharp round). ImageMagick runs in child processes, so only the machine column counts for it.',
+    '',
+    '| method | machine | service process | bench process |',
+    '|---|---|---|---|',
+    ...(Object.keys(cpuMed) as Method[]).map((m) => `| ${m} | ${fmt(cpuMed[m].machineMs, 0)} | ${m === 'service' ? fmt(cpuMed[m].serviceMs, 0) : '–'} | ${fmt(cpuMed[m].benchMs, 0)} |`),
+    `| upload floor (bare node:http → file, per upload) | – | ${fmt(floor.serverMsPerUpload, 1)} (server) | ${fmt(floor.clientMsPerUpload, 1)} (client) |`,
+    '',
     ...(big ? ['## 1 GiB through the service', '', '```json', JSON.stringify(big, null, 2), '```', ''] : []),
   ].join('\n');
-  writeResults('convert', { startedAt, loadavgAtStart, goals, notes, images: COUNT, rounds: ROUNDS, workers: WORKERS, timesMs: times, medianMs: med, serviceStats, big }, table);
+  writeResults('convert', { startedAt, loadavgAtStart, goals, notes, images: COUNT, rounds: ROUNDS, workers: WORKERS, timesMs: times, medianMs: med, cpuMsPerImage: cpus, cpu: cpuSummary, serviceStats, big }, table);
 });
 
 async function bigFile(work: string, key: string, notes: string[], goals: Goal[]): Promise<Record<string, unknown>> {
