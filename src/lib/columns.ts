@@ -90,9 +90,16 @@ export function stringColumn(rowCount: number, read: (row: number) => string | n
     const values: string[] = [];
     const codes = new Uint16Array(rowCount);
     let fits = true;
+    // Neighbouring rows often repeat a value: comparing with the last one is cheaper than a map lookup.
+    let lastValue: string | null = null;
+    let lastCode = 0;
     for (let r = 0; r < rowCount; r++) {
       const value = read(r);
       if (value === null) continue;
+      if (value === lastValue) {
+        codes[r] = lastCode;
+        continue;
+      }
       let code = index.get(value);
       if (code === undefined) {
         if (values.length === MAX_DICT) {
@@ -104,6 +111,8 @@ export function stringColumn(rowCount: number, read: (row: number) => string | n
         index.set(value, code);
       }
       codes[r] = code;
+      lastValue = value;
+      lastCode = code;
     }
     if (fits) {
       if (values.length === 0) return ALL_NULL;
@@ -196,11 +205,17 @@ export function numberColumn(rowCount: number, read: (row: number) => number | n
  * `Date#toISOString()` output, and every reader treats an unparseable time like a missing one.
  */
 export function timeColumn(rowCount: number, read: (row: number) => string | null | undefined): Column<number> {
+  // Times added or checked together repeat: the parse of the previous row is reused.
+  let lastIso = '';
+  let lastMs = Number.NaN;
   return numberColumn(rowCount, (row) => {
     const iso = read(row);
     if (iso == null) return null;
-    const ms = Date.parse(iso);
-    return Number.isNaN(ms) ? null : ms;
+    if (iso !== lastIso) {
+      lastIso = iso;
+      lastMs = Date.parse(iso);
+    }
+    return Number.isNaN(lastMs) ? null : lastMs;
   });
 }
 

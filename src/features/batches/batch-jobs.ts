@@ -1,6 +1,7 @@
 import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
 import type { ErrorBody } from '../../../contract/errors.ts';
-import { isoOrNull, numberColumn, stringColumn, textColumn, timeColumn, type Column, type TextColumn } from '../../lib/columns.ts';
+import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from '../../lib/columns.ts';
+import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
 /**
  * The jobs of a batch snapshot in a compact, column-wise form: what the query cache holds instead of the parsed
@@ -28,7 +29,7 @@ type Problem = NonNullable<BatchJob['problem']>;
 
 export class BatchJobs {
   readonly length: number;
-  private readonly ids: TextColumn | null;
+  private readonly ids: JobIdColumn;
   private readonly shape: Uint8Array;
   private readonly states: Column<string>;
   private readonly fileNames: Column<string>;
@@ -62,7 +63,7 @@ export class BatchJobs {
   constructor(jobs: readonly BatchJob[]) {
     const n = jobs.length;
     this.length = n;
-    this.ids = textColumn(n, (r) => jobs[r].id);
+    this.ids = jobIdColumn(n, (r) => jobs[r].id);
     this.shape = new Uint8Array(n);
     let extras: Map<number, Record<string, unknown>> | null = null;
     for (let r = 0; r < n; r++) {
@@ -111,7 +112,7 @@ export class BatchJobs {
   }
 
   id(row: number): string {
-    return this.ids?.get(row) ?? '';
+    return this.ids.get(row);
   }
 
   state(row: number): TrackedState {
@@ -149,34 +150,29 @@ export class BatchJobs {
 
   /** One `indexOf` over all ids instead of one string per row; `needle` is compared as is. */
   rowsWithIdContaining(needle: string): Uint8Array {
-    return this.ids ? this.ids.rowsContaining(needle, this.length) : new Uint8Array(this.length);
+    return this.ids.rowsContaining(needle);
   }
 
   /** The row of a job id, or -1. The hash index behind it is built on first use (job page, selection). */
   indexOf(id: string): number {
-    const ids = this.ids;
-    if (!ids || this.length === 0) return -1;
-    const table = (this.idIndex ??= this.buildIdIndex(ids));
+    if (this.length === 0) return -1;
+    const table = (this.idIndex ??= this.buildIdIndex());
     const mask = table.length - 1;
-    for (let slot = hashOf(id, 0, id.length) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
       const entry = table[slot];
       if (entry === 0) return -1;
-      const row = entry - 1;
-      const { start, end } = ids.span(row);
-      if (start >= 0 && end - start === id.length && ids.text.startsWith(id, start)) return row;
+      if (this.ids.is(entry - 1, id)) return entry - 1;
     }
   }
 
-  private buildIdIndex(ids: TextColumn): Int32Array {
+  /** Open addressing, at most two-thirds full; a slot holds row + 1 (0 = empty). */
+  private buildIdIndex(): Int32Array {
     let size = 16;
     while (size < this.length * 1.5) size *= 2;
     const table = new Int32Array(size);
     const mask = size - 1;
-    const text = ids.text;
     for (let row = 0; row < this.length; row++) {
-      const { start, end } = ids.span(row);
-      if (start < 0) continue;
-      let slot = hashOf(text, start, end) & mask;
+      let slot = this.ids.hash(row) & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = row + 1;
     }
@@ -249,13 +245,6 @@ export class BatchJobs {
     const body: ErrorBody = { ...this.problemExtras?.get(row), error: this.problemError.get(row) ?? '', detail: this.problemDetail.get(row) };
     return { ...body, status: this.problemStatus.get(row) ?? 0 };
   }
-}
-
-/** FNV-1a over UTF-16 code units. */
-function hashOf(text: string, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
 }
 
 /** What the batch query holds: the snapshot with its jobs in compact form. */
