@@ -10,10 +10,11 @@
  * in this process that answers every job as finished (mostly Succeeded with an output; some Failed, Canceled),
  * so the tracker stops after one poll per job and the page measured is static and realistic.
  *
- * Env: BENCH_ROUNDS (5), BENCH_BIG (10000), BENCH_SMALL (100), BENCH_ECHO=1.
+ * Env: BENCH_ROUNDS (5), BENCH_BIG (10000), BENCH_SMALL (100), BENCH_ECHO=1, BENCH_HEAP_SNAPSHOT=<dir> (after the
+ * rounds, one more visit of each page writes `<dir>/ui-<jobs>.heapsnapshot`, for Chromium DevTools' Memory tab).
  */
 import http from 'node:http';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
@@ -142,7 +143,7 @@ function largestRendererRss(): number {
   return max;
 }
 
-async function visit(browser: Browser, url: string): Promise<Visit> {
+async function visit(browser: Browser, url: string, heapSnapshotFile?: string): Promise<Visit> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   try {
     const page = await context.newPage();
@@ -156,6 +157,12 @@ async function visit(browser: Browser, url: string): Promise<Visit> {
     await delay(1500);
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
+    if (heapSnapshotFile) {
+      const chunks: string[] = [];
+      cdp.on('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => chunks.push(chunk));
+      await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      writeFileSync(heapSnapshotFile, chunks.join(''));
+    }
     const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? NaN;
     const rows = await page.locator(ROW_SELECTOR).count();
     const rendererRss = largestRendererRss();
@@ -250,6 +257,15 @@ runBench('ui', async () => {
       const v = await visit(browser, urls[which]);
       visits[which].push(v);
       console.log(`round ${r + 1} ${String(which === 'small' ? SMALL : BIG).padStart(5)} jobs: first row ${fmt(v.firstRowMs, 0)} ms, heap ${fmt(v.heapUsed / 2 ** 20, 1)} MiB, renderer RSS ${fmt(v.rendererRss / 2 ** 20, 0)} MiB, snapshot in at ${fmt(v.snapshotTiming?.responseEndMs ?? NaN, 0)} ms (${v.snapshotTiming?.encodedBytes ?? '?'} B), ${v.rows} rows (${v.rowsAfterScroll} after scrolling to row ~${v.maxRowIndex}), ${v.domNodes} DOM nodes  (load ${loadavg().split(' ')[0]})`);
+    }
+  }
+  if (process.env.BENCH_HEAP_SNAPSHOT) {
+    const dir = process.env.BENCH_HEAP_SNAPSHOT;
+    mkdirSync(dir, { recursive: true });
+    for (const which of ['small', 'big'] as const) {
+      const file = path.join(dir, `ui-${which === 'small' ? SMALL : BIG}.heapsnapshot`);
+      await visit(browser, urls[which], file);
+      console.log(`heap snapshot: ${file}`);
     }
   }
   const serverRss = rssBytes(server.pid);
