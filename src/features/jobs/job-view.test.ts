@@ -40,6 +40,13 @@ describe('job view', () => {
     expect(sorted('name')).toEqual([2, 0, 1, 3, 4]);
   });
 
+  it('keeps the order added among jobs added at the same moment, and puts a later one first', () => {
+    const same = Array.from({ length: 4 }, (_, n) => makeJob({ id: String(n).padStart(32, '0'), addedAt: at(1) }));
+    expect(Array.from(sortRows(new BatchJobs(same), Uint32Array.of(0, 1, 2, 3), 'added'))).toEqual([0, 1, 2, 3]);
+    same[2] = { ...same[2], addedAt: at(2) };
+    expect(Array.from(sortRows(new BatchJobs(same), Uint32Array.of(0, 1, 2, 3), 'added'))).toEqual([2, 0, 1, 3]);
+  });
+
   it('filters, then sorts', () => {
     expect(Array.from(visibleRows(JOBS, { status: 'Succeeded', query: '', sort: 'expires' }))).toEqual([4, 1, 3]);
   });

@@ -89,7 +89,10 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort): Uin
             ? -jobs.percentDone(row)
             : expiresAt(jobs, row);
   }
-  return rows.sort((a, b) => keys[a] - keys[b] || a - b);
+  // Often already in order (a batch pasted at once, sorted newest first, has one `addedAt`): skip the sort.
+  let ordered = true;
+  for (let k = 1; k < rows.length && ordered; k++) ordered = keys[rows[k - 1]] < keys[rows[k]] || (keys[rows[k - 1]] === keys[rows[k]] && rows[k - 1] < rows[k]);
+  return ordered ? rows : rows.sort((a, b) => keys[a] - keys[b] || a - b);
 }
 
 /** What the table shows: filtered, then sorted. */
