@@ -7,7 +7,7 @@
  * CPU per request): app.ts hands plain `/convert…` URLs straight from the http server to `serve()`, which
  * routes by splitting the path, dispatches with undici's raw handler API and writes the answer with one
  * `writeHead` of a flat header array. Small answers are collected and sent in one write; big ones stream
- * with `res.write` and pause/resume backpressure. Fastify only sees the rare percent-encoded variants
+ * with `res.write`, up to 512 KiB queued, and pause/resume backpressure beyond. Fastify only sees the rare percent-encoded variants
  * (`/%63onvert/…`), which reach the same `serve()`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -48,6 +48,8 @@ export interface Proxy {
 
 /** Answers up to this size are collected and sent in one write; larger ones stream. */
 const SMALL_BODY = 64 * 1024;
+/** How much of a streamed answer may wait in memory for the browser before the upstream is paused. */
+const STREAM_BUFFER = 512 * 1024;
 
 const JOB_PATH = /^\/convert\/job\/([^/]+)$/;
 
@@ -251,9 +253,13 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.chunks.push(chunk);
       return true;
     }
-    if (this.res.write(chunk)) return true;
+    const res = this.res;
+    res.write(chunk);
+    // The socket asks to wait past 16 KiB, i.e. after every upstream chunk; pausing the upstream each time costs
+    // a round trip per 64 KiB. Up to STREAM_BUFFER is queued instead (bounded memory per download).
+    if (res.writableLength < STREAM_BUFFER) return true;
     this.onDrain ??= () => this.resumeUpstream?.();
-    this.res.once('drain', this.onDrain);
+    res.once('drain', this.onDrain);
     return false;
   }
 
