@@ -4,6 +4,8 @@ import { jobRow, progressOf, statusCell, valueNow } from './job-table.ts';
 const DEMO = /^Demo/;
 // Tenth of twelve sample files: with four workers it waits in the queue for two rounds (≥ 6 s each).
 const WATCHED = 'notes.md';
+/** The row's name: one file may go to several targets. */
+const WATCHED_ROW = 'notes.md → epub';
 
 test('the demo batch shows a job going from Queued through Running, its progress bar moving, to Succeeded', async ({ page }) => {
   await page.goto('/');
@@ -13,12 +15,12 @@ test('the demo batch shows a job going from Queued through Running, its progress
   expect(batchName).toMatch(DEMO);
 
   await expect(page.getByRole('button', { name: 'All (12)' })).toBeVisible();
-  const row = jobRow(page, batchName, WATCHED);
+  const row = jobRow(page, batchName, WATCHED_ROW);
   await expect(statusCell(row)).toContainText('Queued');
-  await expect(progressOf(row, WATCHED)).toHaveAttribute('aria-valuenow', '0');
+  await expect(progressOf(row, WATCHED_ROW)).toHaveAttribute('aria-valuenow', '0');
 
   // Follow the job on its own page, which polls its status every 2 s.
-  await row.getByRole('link', { name: WATCHED, exact: true }).click();
+  await row.getByRole('link', { name: WATCHED_ROW, exact: true }).click();
   await expect(page.getByRole('heading', { name: WATCHED, level: 1 })).toBeVisible();
   const progress = progressOf(page, WATCHED);
 
@@ -46,7 +48,7 @@ test('the demo batch shows a job going from Queued through Running, its progress
 
   // Back on the batch, the row agrees and the whole demo finishes.
   await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: batchName }).click();
-  await expect(statusCell(jobRow(page, batchName, WATCHED))).toContainText('Succeeded');
+  await expect(statusCell(jobRow(page, batchName, WATCHED_ROW))).toContainText('Succeeded');
   await expect(page.getByText('12 of 12', { exact: true })).toBeVisible({ timeout: 60_000 });
   await expect(page.getByRole('progressbar', { name: 'Batch progress' })).toHaveAttribute('aria-valuenow', '100');
 });

@@ -9,7 +9,7 @@ test('downloading an output saves it under the status’s output file name as a 
   const jobId = await api.submitSample(batch.id, 'photo-harbor.png', 'jpg');
 
   await page.goto(`/batches/${batch.id}`);
-  const row = jobRow(page, name, 'photo-harbor.png');
+  const row = jobRow(page, name, 'photo-harbor.png → jpg');
   await expect(statusCell(row)).toContainText('Succeeded', { timeout: 45_000 });
 
   const { body: status } = await api.jobStatus(jobId);

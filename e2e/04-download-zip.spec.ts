@@ -41,7 +41,7 @@ test('downloading the 3-page PDF converted to PNG gives a ZIP with three images'
   const jobId = await api.submitSample(batch.id, 'report.pdf', 'png');
 
   await page.goto(`/batches/${batch.id}`);
-  const row = jobRow(page, name, 'report.pdf');
+  const row = jobRow(page, name, 'report.pdf → png');
   await expect(statusCell(row)).toContainText('Succeeded', { timeout: 45_000 });
 
   const { body: status } = await api.jobStatus(jobId);

@@ -16,7 +16,7 @@ test('bulk-deleting a selection reports how many were deleted and which failed a
   await page.goto(`/batches/${batch.id}`);
   await expect(page.getByRole('button', { name: 'Succeeded (3)' })).toBeVisible({ timeout: 45_000 });
 
-  for (const { file } of SAMPLES) await jobRow(page, name, file).getByRole('checkbox', { name: `Select ${file}` }).check();
+  for (const { file, to } of SAMPLES) await jobRow(page, name, `${file} → ${to}`).getByRole('checkbox', { name: `Select ${file} → ${to}` }).check();
   const selection = page.getByRole('region', { name: 'Selection' });
   await expect(selection).toContainText('3 jobs selected');
   await selection.getByRole('button', { name: 'Delete selected' }).click();
@@ -31,8 +31,8 @@ test('bulk-deleting a selection reports how many were deleted and which failed a
   const result = selection.getByRole('status', { name: 'Bulk action result' });
   await expect(result).toContainText('Deleted: 2 of 3.');
   await expect(result).toContainText('1 failed:');
-  await expect(result.getByRole('listitem')).toHaveText([/^badge\.svg: The Convert API does not know this job/]);
+  await expect(result.getByRole('listitem')).toHaveText([/^badge\.svg → png: The Convert API does not know this job/]);
 
-  for (const { file } of SAMPLES) await expect(statusCell(jobRow(page, name, file))).toContainText('Gone');
+  for (const { file, to } of SAMPLES) await expect(statusCell(jobRow(page, name, `${file} → ${to}`))).toContainText('Gone');
   for (const { file } of SAMPLES) expect((await api.jobStatus(ids[file])).status, file).toBe(404);
 });

@@ -12,7 +12,7 @@ test('a countdown reaches “expired”, the download is withdrawn then and expl
   page.on('download', () => downloads++);
 
   await page.goto(`/batches/${batch.id}`);
-  const row = jobRow(page, name, 'photo-harbor.png');
+  const row = jobRow(page, name, 'photo-harbor.png → jpg');
   await expect(statusCell(row)).toContainText('Succeeded');
   const countdown = expiresCell(row);
   await expect(countdown).toContainText(/0:\d\d until the output expires/);
@@ -24,11 +24,11 @@ test('a countdown reaches “expired”, the download is withdrawn then and expl
   await expect(countdown).toHaveText('expired', { timeout: 30_000 });
   await expect(link).toHaveCount(0);
   await expect(row).toContainText(/Output expired (just now|\d+ seconds? ago)/);
-  await expect(row.getByRole('button', { name: 'Delete photo-harbor.png', exact: true })).toBeVisible();
+  await expect(row.getByRole('button', { name: 'Delete photo-harbor.png → jpg', exact: true })).toBeVisible();
   expect(downloads).toBe(0);
 
   // The job page agrees: the output is marked expired, with the sentence and no link.
-  await row.getByRole('link', { name: 'photo-harbor.png', exact: true }).click();
+  await row.getByRole('link', { name: 'photo-harbor.png → jpg', exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`/batches/${batch.id}/jobs/${jobId}$`));
   const actions = page.getByRole('region', { name: 'Actions' });
   await expect(actions).toContainText(/This output expired (just now|\d+ seconds? ago|\d+ minutes? ago) — it can no longer be downloaded\./);

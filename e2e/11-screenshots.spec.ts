@@ -28,9 +28,9 @@ test('the batches, a busy batch and a job page are saved as screenshots in light
   await expect(filters.getByRole('button', { name: /Queued \(\d+\)/ })).toBeVisible();
   await screenshotBothThemes(page, 'batch-busy');
 
-  const photo = jobRow(page, batchName, 'photo-harbor.png');
+  const photo = jobRow(page, batchName, 'photo-harbor.png → jpg');
   await expect(statusCell(photo)).toContainText('Succeeded', { timeout: 45_000 });
-  await photo.getByRole('link', { name: 'photo-harbor.png', exact: true }).click();
+  await photo.getByRole('link', { name: 'photo-harbor.png → jpg', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'photo-harbor.png', level: 1 })).toBeVisible();
   await expect(page).toHaveTitle(/^Succeeded/);
   await expect(page.getByRole('link', { name: 'Download photo-harbor.jpg' })).toBeVisible();

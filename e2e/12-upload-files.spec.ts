@@ -29,11 +29,11 @@ test('uploading files through the dialog submits each one, tracks it in the batc
   await expect(uploads.getByRole('listitem', { name: 'broken.png' })).toContainText('Submitted');
   await dialog.getByRole('button', { name: 'Close' }).click();
 
-  const good = jobRow(page, name, 'harbor.png');
+  const good = jobRow(page, name, 'harbor.png → webp');
   await expect(statusCell(good)).toContainText('Succeeded', { timeout: 45_000 });
   await expect(good.getByRole('link', { name: 'Download harbor.webp', exact: true })).toBeVisible();
 
-  const bad = jobRow(page, name, 'broken.png');
+  const bad = jobRow(page, name, 'broken.png → webp');
   await expect(statusCell(bad)).toContainText('Failed', { timeout: 45_000 });
   await expect(bad).toContainText('convert.invalid_input');
   await expect(bad.getByRole('link', { name: /^Download/ })).toHaveCount(0);

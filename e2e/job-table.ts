@@ -6,7 +6,7 @@ export function jobTable(page: Page, batchName: string): Locator {
   return page.getByRole('table', { name: `Jobs of ${batchName}`, exact: true });
 }
 
-/** A row is named by its file name (or the id when the file name is unknown). */
+/** A row is named by its file and target ("photo.png → jpg"), or by the id when those are unknown. */
 export function jobRow(page: Page, batchName: string, name: string): Locator {
   return jobTable(page, batchName).getByRole('row', { name, exact: true });
 }

@@ -30,6 +30,14 @@ export function displayName(job: Pick<BatchJob, 'id' | 'fileName'>): string {
   return job.fileName ?? job.id;
 }
 
+/**
+ * A job's accessible name in a batch, as its row shows it: "clip.mp4 → gif". One file sent to two targets is two
+ * rows, and "Cancel clip.mp4" would name two buttons; ids are unique as they are.
+ */
+export function jobLabel(job: Pick<BatchJob, 'id' | 'fileName' | 'targetFormat'>): string {
+  return job.fileName !== null && job.targetFormat !== null ? `${job.fileName} → ${job.targetFormat}` : displayName(job);
+}
+
 export function jobPercent(job: BatchJob): number {
   if (job.state === 'Succeeded') return 100;
   return job.last?.progress.percent ?? 0;

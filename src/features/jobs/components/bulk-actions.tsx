@@ -9,7 +9,7 @@ import { removeIds } from '../../batches/api/batch-ids.ts';
 import { batchKeys } from '../../batches/api/query-keys.ts';
 import { cancelJob, deleteJob } from '../api/job-commands.ts';
 import { ACTIONS_BY_STATE, type JobAction } from '../job-actions.ts';
-import { displayName } from '../job-view.ts';
+import { jobLabel } from '../job-view.ts';
 
 type BulkAction = Exclude<JobAction, 'download'>;
 
@@ -37,7 +37,7 @@ async function runEach(jobs: BatchJob[], run: (job: BatchJob) => Promise<void>):
       try {
         await run(job);
       } catch (error) {
-        failed.push({ name: displayName(job), reason: errorSentence(error) });
+        failed.push({ name: jobLabel(job), reason: errorSentence(error) });
       }
     }
   }
@@ -68,7 +68,7 @@ export function BulkActions({ batchId, selectedJobs, onClear }: BulkActionsProps
       try {
         await removeIds(batchId, applicable.map((job) => job.id));
       } catch (error) {
-        failed = applicable.map((job) => ({ name: displayName(job), reason: errorSentence(error) }));
+        failed = applicable.map((job) => ({ name: jobLabel(job), reason: errorSentence(error) }));
       }
     } else {
       failed = await runEach(applicable, (job) => (action === 'cancel' ? cancelJob(job.id) : deleteJob(job.id)));

@@ -14,7 +14,7 @@ function renderRow(job: BatchJob, serverOffsetMs = 0) {
       </div>
     </div>,
   );
-  return screen.getByRole('row', { name: job.fileName ?? job.id });
+  return screen.getByRole('row', { name: job.fileName && job.targetFormat ? `${job.fileName} → ${job.targetFormat}` : (job.fileName ?? job.id) });
 }
 
 const SUCCEEDED_LAST: BatchJob['last'] = {
@@ -27,18 +27,37 @@ const SUCCEEDED_LAST: BatchJob['last'] = {
 const names = (row: HTMLElement) => within(row).queryAllByRole('button').map((b) => b.getAttribute('aria-label'));
 
 describe('job row', () => {
+  it('names a row and its controls after file and target, so one file sent to two targets gives distinct names', () => {
+    renderWithProviders(
+      <div role="table" aria-label="Jobs">
+        <div role="rowgroup">
+          <JobRow job={makeJob({ id: 'a'.repeat(32), fileName: 'clip.mp4', targetFormat: 'gif' })} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={2} />
+          <JobRow job={makeJob({ id: 'b'.repeat(32), fileName: 'clip.mp4', targetFormat: 'webm' })} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={3} />
+          <JobRow job={makeJob({ id: 'c'.repeat(32), fileName: null, targetFormat: null })} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={4} />
+        </div>
+      </div>,
+    );
+    const gif = screen.getByRole('row', { name: 'clip.mp4 → gif' });
+    const webm = screen.getByRole('row', { name: 'clip.mp4 → webm' });
+    expect(within(gif).getByRole('button', { name: 'Cancel clip.mp4 → gif' })).toBeInTheDocument();
+    expect(within(webm).getByRole('button', { name: 'Cancel clip.mp4 → webm' })).toBeInTheDocument();
+    expect(within(webm).getByRole('link', { name: 'clip.mp4 → webm' })).toHaveTextContent(/^clip\.mp4$/);
+    // A job known only by its id is named by the id.
+    expect(within(screen.getByRole('row', { name: 'c'.repeat(32) })).getByRole('checkbox', { name: `Select ${'c'.repeat(32)}` })).toBeInTheDocument();
+  });
+
   it('shows a queued job with its progress bar and Cancel and Remove', () => {
     const row = renderRow(makeJob());
     expect(within(row).getByText('Queued')).toBeInTheDocument();
-    const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png' });
+    const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png → jpg' });
     expect(bar).toHaveAttribute('aria-valuenow', '0');
-    expect(names(row)).toEqual(['Copy id of photo.png', 'Cancel photo.png', 'Remove photo.png from batch']);
-    expect(within(row).getByRole('checkbox', { name: 'Select photo.png' })).not.toBeChecked();
+    expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Cancel photo.png → jpg', 'Remove photo.png → jpg from batch']);
+    expect(within(row).getByRole('checkbox', { name: 'Select photo.png → jpg' })).not.toBeChecked();
   });
 
   it('shows a running job with percent and phase', () => {
     const row = renderRow(makeJob({ state: 'Running', last: { ...makeJob().last!, progress: { percent: 42, phase: 'converting' } } }));
-    const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png' });
+    const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png → jpg' });
     expect(bar).toHaveAttribute('aria-valuenow', '42');
     expect(within(row).getByText('42% · converting')).toBeInTheDocument();
   });
@@ -56,8 +75,8 @@ describe('job row', () => {
     expect(link).toHaveAttribute('href', '/convert/job/019c56457340753ba9441d7b4e6516a0/download');
     expect(link).toHaveAttribute('download', 'photo.jpg');
     expect(within(row).getByText(/until the output expires/)).toBeInTheDocument();
-    expect(names(row)).toContain('Delete photo.png');
-    expect(names(row)).not.toContain('Cancel photo.png');
+    expect(names(row)).toContain('Delete photo.png → jpg');
+    expect(names(row)).not.toContain('Cancel photo.png → jpg');
   });
 
   it('shows a succeeded job whose output expired without a download', () => {
@@ -82,7 +101,7 @@ describe('job row', () => {
     expect(link()).toBeNull();
     expect(within(row).getByText('Output expired just now')).toBeInTheDocument();
     expect(within(row).getByText('expired')).toBeInTheDocument();
-    expect(names(row)).toEqual(['Copy id of photo.png', 'Delete photo.png', 'Remove photo.png from batch']);
+    expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Delete photo.png → jpg', 'Remove photo.png → jpg from batch']);
     act(() => vi.advanceTimersByTime(30_000));
     expect(within(row).getByText('Output expired 30 seconds ago')).toBeInTheDocument();
   });
@@ -104,13 +123,13 @@ describe('job row', () => {
     );
     expect(within(row).getByText('Failed')).toBeInTheDocument();
     expect(within(row).getByText('convert.invalid_input: not a PNG')).toBeInTheDocument();
-    expect(names(row)).toEqual(['Copy id of photo.png', 'Delete photo.png', 'Remove photo.png from batch']);
+    expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Delete photo.png → jpg', 'Remove photo.png → jpg from batch']);
   });
 
   it('shows a canceled job with Delete and Remove', () => {
     const row = renderRow(makeJob({ state: 'Canceled' }));
     expect(within(row).getByText('Canceled')).toBeInTheDocument();
-    expect(names(row)).toContain('Delete photo.png');
+    expect(names(row)).toContain('Delete photo.png → jpg');
   });
 
   it('shows a job not seen yet by its id, offering only Remove', () => {
@@ -123,14 +142,14 @@ describe('job row', () => {
   it('says a gone job is unknown upstream and offers Remove', () => {
     const row = renderRow(makeJob({ state: 'Gone', problem: { status: 404, error: 'jobs.not_found', detail: null } }));
     expect(within(row).getByText(/does not know this job/)).toBeInTheDocument();
-    expect(within(row).getByRole('progressbar', { name: 'Progress of photo.png' })).toHaveAttribute('aria-valuetext', 'No progress to show');
+    expect(within(row).getByRole('progressbar', { name: 'Progress of photo.png → jpg' })).toHaveAttribute('aria-valuetext', 'No progress to show');
     expect(within(row).queryByText('0%')).toBeNull();
-    expect(names(row)).toEqual(['Copy id of photo.png', 'Remove photo.png from batch']);
+    expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Remove photo.png → jpg from batch']);
   });
 
   it('says a forbidden job belongs to another account and offers Remove', () => {
     const row = renderRow(makeJob({ state: 'Forbidden', problem: { status: 403, error: 'jobs.forbidden', detail: null } }));
     expect(within(row).getByText(/belongs to another Convert API account/)).toBeInTheDocument();
-    expect(names(row)).toEqual(['Copy id of photo.png', 'Remove photo.png from batch']);
+    expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Remove photo.png → jpg from batch']);
   });
 });

@@ -6,7 +6,7 @@ import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';
 import { formatBytes, shortId } from '../../../lib/format.ts';
 import { countdownTargetLocalMs } from '../expiry.ts';
-import { displayName, jobPercent } from '../job-view.ts';
+import { displayName, jobLabel, jobPercent } from '../job-view.ts';
 import { CopyIdButton } from './copy-id-button.tsx';
 import { ExpiryCountdown } from './expiry-countdown.tsx';
 import { JobActions } from './job-actions.tsx';
@@ -44,7 +44,9 @@ function rowNote(job: BatchJob): { text: string; title: string } | null {
 }
 
 export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selected, onToggle, rowIndex }: JobRowProps) {
-  const name = displayName(job);
+  const fileName = displayName(job);
+  // Names the row and every control in it (unique per row, unlike the file name alone).
+  const name = jobLabel(job);
   const note = rowNote(job);
   const metrics = job.last?.metrics;
   return (
@@ -69,11 +71,16 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           <Link
             to={paths.batchJob.getHref(batchId, job.id)}
             className={`truncate rounded font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
-            title={name}
+            title={fileName}
+            aria-label={name}
           >
-            {name}
+            {fileName}
           </Link>
-          {job.targetFormat && <span className="shrink-0 text-xs text-slate-500">→ {job.targetFormat}</span>}
+          {job.targetFormat && (
+            <span aria-hidden="true" className="shrink-0 text-xs text-slate-500">
+              → {job.targetFormat}
+            </span>
+          )}
         </div>
         <div className="flex min-w-0 items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
           <code className="shrink-0 font-mono whitespace-nowrap" title={job.id}>
