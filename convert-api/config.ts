@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConvertApiOptions } from './options.ts';
+import { MAX_TIMER_MS, type ConvertApiOptions } from './options.ts';
 
 export class ConfigError extends Error {}
 
@@ -16,8 +16,7 @@ export interface ConvertApiConfig {
 
 type Env = Record<string, string | undefined>;
 
-/** Node's timers overflow (and fire at once) above 2^31 - 1 ms. */
-const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];

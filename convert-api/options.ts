@@ -8,6 +8,9 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** Node's timers overflow (and fire at once) above 2^31 - 1 ms: the longest delay a setTimeout can take. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ConvertApiOptions {
   dataDir: string;
   /** API key → account name. */

@@ -5,7 +5,7 @@ import type { JobProgress } from '../contract/job.ts';
 import { ConversionError, type Converter } from './converters/types.ts';
 import type { DataFiles } from './files.ts';
 import { conversionName } from './formats.ts';
-import type { ConvertApiOptions } from './options.ts';
+import { MAX_TIMER_MS, type ConvertApiOptions } from './options.ts';
 import { zipOutputs } from './packaging.ts';
 import type { JobRecord, JobStore } from './store.ts';
 
@@ -14,8 +14,6 @@ const CONVERTING_SPAN = 90;
 const PROGRESS_SAVE_INTERVAL_MS = 1000;
 /** How long a step may take to stop after the job's time limit before its worker is taken back anyway. */
 const TIMEOUT_GRACE_MS = 2000;
-/** Node's timers overflow (and fire at once) above 2^31 - 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Execution {
   account: string;
@@ -125,6 +123,12 @@ export class JobRunner {
     return job.status === 'Running' ? this.progressOf(job).percent : job.percent;
   }
 
+  /** Ends a running job Failed, keeping the progress it reached (progress never goes back). */
+  private fail(job: JobRecord, code: string, detail: string): void {
+    this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
+    this.store.markFailed(job.id, code, detail, this.options.clock.now());
+  }
+
   /**
    * The job's time limit, from the start of its conversion. When it passes the job is Failed at once (so neither a
    * status request nor a restart sees it Running while it stops), then its work is aborted.
@@ -135,8 +139,7 @@ export class JobRunner {
       if (run.controller.signal.aborted) return;
       run.timedOut = true;
       const detail = `The conversion took longer than ${seconds} s and was stopped.`;
-      this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
-      this.store.markFailed(job.id, ErrorCode.conversionFailed, detail, this.options.clock.now());
+      this.fail(job, ErrorCode.conversionFailed, detail);
       run.controller.abort(new JobTimeoutError(detail));
       this.kick();
     }, Math.min(seconds * 1000, MAX_TIMER_MS));
@@ -237,13 +240,11 @@ export class JobRunner {
       if (!run.canceled && !run.timedOut) {
         const code = error instanceof ConversionError ? error.code : ErrorCode.conversionFailed;
         const detail = error instanceof Error && error.message ? error.message : 'The conversion failed.';
-        this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
-        this.store.markFailed(job.id, code, detail, this.options.clock.now());
+        this.fail(job, code, detail);
       }
     } finally {
       clearTimeout(timeLimit);
-      await fs.rm(workDir, { recursive: true, force: true });
-      await fs.rm(`${workDir}.zip`, { force: true });
+      for (const file of leftovers) await fs.rm(file, { recursive: true, force: true });
       if (!(signal.reason instanceof ShutdownError)) await fs.rm(this.files.upload(job.id), { force: true });
     }
   }

@@ -7,8 +7,8 @@
  * CPU per request): app.ts hands plain `/convert…` URLs straight from the http server to `serve()`, which
  * routes by splitting the path, dispatches with undici's raw handler API and writes the answer with one
  * `writeHead` of a flat header array. Small answers are collected and sent in one write; big ones stream
- * with `res.write`, up to 512 KiB queued, and pause/resume backpressure beyond. Fastify only sees the rare percent-encoded variants
- * (`/%63onvert/…`), which reach the same `serve()`.
+ * with `res.write`, up to 512 KiB queued, and pause/resume backpressure beyond. Fastify only sees the rare
+ * percent-encoded variants (`/%63onvert/…`), which reach the same `serve()`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';

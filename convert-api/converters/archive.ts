@@ -17,10 +17,10 @@ type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 const MIME: Record<ArchiveFormat, string> = { zip: 'application/zip', tar: 'application/x-tar', 'tar.gz': 'application/gzip' };
 
-/** Caps against archive bombs: what an archive may expand to here, whatever its own headers claim. */
 /** Read size for packing tar members: big enough for few syscalls, small enough to keep memory flat. */
 const TAR_READ_BYTES = 1024 * 1024;
 
+/** Caps against archive bombs: what an archive may expand to here, whatever its own headers claim. */
 export const ARCHIVE_LIMITS = { maxEntries: 10_000, maxTotalBytes: 1024 * 1024 * 1024 };
 
 /** The safe place of an archive member inside `root`, or an error for absolute paths and `..` tricks. */
