@@ -230,8 +230,11 @@ export class JobRunner {
       const wait = run.startedAt + this.options.minJobMs - this.options.clock.now();
       if (wait > 0) await sleep(wait, undefined, { signal });
       signal.throwIfAborted();
+      // The input and the scratch folder go before the job is seen Succeeded, so that a finished job holds only its
+      // output on disk. A cancel or delete that slips in before the update makes it return false: the output goes too.
+      await fs.rm(this.files.upload(job.id), { force: true });
       await fs.rename(packaged, this.files.output(job.id));
-      // No await between the rename and the update: a cancel or delete cannot slip in between.
+      for (const file of leftovers) await fs.rm(file, { recursive: true, force: true });
       if (!this.store.markSucceeded(job.id, output, this.options.clock.now())) {
         await fs.rm(this.files.output(job.id), { force: true });
       }
@@ -240,6 +243,8 @@ export class JobRunner {
       if (!run.canceled && !run.timedOut) {
         const code = error instanceof ConversionError ? error.code : ErrorCode.conversionFailed;
         const detail = error instanceof Error && error.message ? error.message : 'The conversion failed.';
+        // As for a success: the files go before the job is seen Failed.
+        for (const file of [...leftovers, this.files.upload(job.id)]) await fs.rm(file, { recursive: true, force: true });
         this.fail(job, code, detail);
       }
     } finally {

@@ -66,6 +66,9 @@ describe('a wedged or too long ffmpeg run', () => {
     expect(await processesMentioning(upload)).toEqual([]);
 
     await waitForStatus(api, next, 'Succeeded');
+    // The timed-out job's files go once its ffmpeg is gone, a moment after it is Failed.
+    const empty = async (dir: string) => (await fs.readdir(path.join(api.dataDir, dir))).length === 0;
+    await waitFor(async () => (await empty('uploads')) && (await empty('work')), 5000);
     expect(await fs.readdir(path.join(api.dataDir, 'uploads'))).toEqual([]);
     expect(await fs.readdir(path.join(api.dataDir, 'work'))).toEqual([]);
     expect(await fs.readdir(path.join(api.dataDir, 'outputs'))).toEqual([next]);

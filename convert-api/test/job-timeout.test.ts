@@ -85,6 +85,8 @@ describe('the per-job time limit', () => {
     expect(api.holds.aborted).toBe(1);
     await waitForStatus(api, next, 'Succeeded');
     expect(api.service.store.creditBalance('account-a')).toBe(balance - 2);
+    // The timed-out job is Failed at its limit; its converter is stopped and its files removed just after.
+    await waitFor(async () => (await listing('uploads')).length === 0 && (await listing('work')).length === 0);
     expect(await listing('uploads')).toEqual([]);
     expect(await listing('work')).toEqual([]);
     expect(await listing('outputs')).toEqual([next]);

@@ -1,4 +1,5 @@
 // @vitest-environment node
+import { readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import yauzl from 'yauzl';
@@ -113,6 +114,25 @@ describe('a job from submission to deletion', () => {
     const crash = await submitOk(api, 'crash');
     expect((await waitForStatus(api, crash, 'Failed')).error).toEqual({ code: 'convert.failed', detail: 'converter bug' });
     expect((await call('DELETE', `/convert/job/${id}`)).statusCode).toBe(204);
+  });
+
+  it('has removed the upload and the scratch files by the time a job is seen Succeeded or Failed', async () => {
+    api = await startApi();
+    const { store } = api.service;
+    const onDisk: Record<string, string[]> = {};
+    const look = (id: string) => {
+      const dirs = ['uploads', 'work'].map((dir) => readdirSync(path.join(api!.dataDir, dir)));
+      onDisk[id] = dirs.flat().filter((name) => name.startsWith(id));
+    };
+    const markSucceeded = store.markSucceeded.bind(store);
+    const markFailed = store.markFailed.bind(store);
+    store.markSucceeded = (id, ...rest) => (look(id), markSucceeded(id, ...rest));
+    store.markFailed = (id, ...rest) => (look(id), markFailed(id, ...rest));
+    const ok = await submitOk(api, 'hello');
+    const bad = await submitOk(api, 'fail');
+    await waitForStatus(api, ok, 'Succeeded');
+    await waitForStatus(api, bad, 'Failed');
+    expect(onDisk).toEqual({ [ok]: [], [bad]: [] });
   });
 
   it('charges credits at submission', async () => {
