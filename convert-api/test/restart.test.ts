@@ -42,12 +42,12 @@ async function startService(dataDir: string, env: Record<string, string> = {}): 
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let output = '';
   const base = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/m.exec(output);
       if (match && match[2] !== '0') resolve(match[1]);
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     void exited.then((code) => reject(new Error(`service exited with ${code}: ${output}`)));
   });
   return { child, base, exited };
@@ -92,19 +92,20 @@ describe('the service as a process', () => {
   it('survives kill -9 with jobs succeeded, running and queued: all finish and no orphan file remains', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
-    const env = { CONVERT_API_MIN_JOB_MS: '1500', CONVERT_API_MAX_RUNNING_PER_ACCOUNT: '2', CONVERT_API_WORKERS: '2' };
+    // Two run at a time for at least 3 s each, and all five are sent at once: for 3 s after the first two finish,
+    // two have succeeded, two are running and one is queued, however slow the machine is.
+    const env = { CONVERT_API_MIN_JOB_MS: '3000', CONVERT_API_MAX_RUNNING_PER_ACCOUNT: '2', CONVERT_API_WORKERS: '2' };
     const first = await startService(dataDir, env);
-    const ids: string[] = [];
-    for (let i = 1; i <= 5; i++) ids.push(await submitPng(first.base, `photo-${i}.png`));
+    const ids = await Promise.all([1, 2, 3, 4, 5].map((i) => submitPng(first.base, `photo-${i}.png`)));
     await waitFor(async () => {
       const seen = new Set(await statuses(first.base, ids));
       return seen.has('Succeeded') && seen.has('Running') && seen.has('Queued');
-    }, 15_000);
+    }, 20_000);
     first.child.kill('SIGKILL');
     await first.exited;
 
     const second = await startService(dataDir, env);
-    await waitFor(async () => (await statuses(second.base, ids)).every((s) => s === 'Succeeded'), 20_000);
+    await waitFor(async () => (await statuses(second.base, ids)).every((s) => s === 'Succeeded'), 30_000);
     for (const id of ids) {
       const body = await status(second.base, id);
       expect(body.output?.fileName).toMatch(/^photo-\d\.jpg$/);
@@ -118,5 +119,5 @@ describe('the service as a process', () => {
     expect((await fs.readdir(path.join(dataDir, 'outputs'))).sort()).toEqual([...ids].sort());
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 60_000);
+  }, 90_000);
 });
