@@ -63,7 +63,7 @@ function statusAt(job: ScriptedJob, now: number): JobStatusResponse {
     metrics: { inputBytes: 1_000_000, outputBytes: done ? 500_000 : 0, creditCost: 1 },
     error: null,
     output: done ? { fileName: `${job.id}.jpg`, contentType: 'image/jpeg', fileCount: 1 } : null,
-  } as JobStatusResponse;
+  };
 }
 
 interface Outcome {

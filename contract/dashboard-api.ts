@@ -188,6 +188,6 @@ export interface SubmitFileResponse {
 
 export interface DashboardConfig {
   /** `bundled` when the embedded convert-api is the upstream, else the upstream's origin. */
-  upstream: 'bundled' | string;
+  upstream: string;
   retentionSeconds: number;
 }

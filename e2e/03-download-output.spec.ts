@@ -19,7 +19,7 @@ test('downloading an output saves it under the status’s output file name as a 
   const link = row.getByRole('link', { name: `Download ${fileName}`, exact: true });
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   expect(download.suggestedFilename()).toBe(fileName);
-  const bytes = await readFile((await download.path())!);
+  const bytes = await readFile(await download.path());
   expect([...bytes.subarray(0, 3)], 'JPEG starts with FF D8 FF').toEqual([0xff, 0xd8, 0xff]);
   const meta = await sharp(bytes).metadata();
   expect(meta.format).toBe('jpeg');

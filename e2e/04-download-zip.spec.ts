@@ -54,7 +54,7 @@ test('downloading the 3-page PDF converted to PNG gives a ZIP with three images'
     row.getByRole('link', { name: `Download ${fileName}`, exact: true }).click(),
   ]);
   expect(download.suggestedFilename()).toBe(fileName);
-  const entries = await readZip((await download.path())!);
+  const entries = await readZip(await download.path());
   expect(entries.map((e) => e.name)).toHaveLength(3);
   for (const entry of entries) {
     expect(entry.name).toMatch(/\.png$/);

@@ -73,11 +73,11 @@ async function report() {
     if (p.draw === 'bars') {
       [220, 310, 260, 400].forEach((h, j) => page.drawRectangle({ x: 80 + j * 110, y: 200, width: 70, height: h, color: p.color }));
     } else if (p.draw === 'circles') {
-      [[180, 500, 90], [380, 420, 130], [250, 250, 60]].forEach(([x, y, r]) => page.drawCircle({ x: x!, y: y!, size: r!, color: p.color, opacity: 0.7 }));
+      [[180, 500, 90], [380, 420, 130], [250, 250, 60]].forEach(([x, y, r]) => page.drawCircle({ x: x, y: y, size: r, color: p.color, opacity: 0.7 }));
     } else {
       const pts = [[60, 250], [160, 330], [260, 300], [360, 480], [460, 520], [540, 640]];
       for (let j = 1; j < pts.length; j++) {
-        page.drawLine({ start: { x: pts[j - 1]![0]!, y: pts[j - 1]![1]! }, end: { x: pts[j]![0]!, y: pts[j]![1]! }, thickness: 6, color: p.color });
+        page.drawLine({ start: { x: pts[j - 1][0], y: pts[j - 1][1] }, end: { x: pts[j][0], y: pts[j][1] }, thickness: 6, color: p.color });
       }
     }
   });

@@ -57,7 +57,7 @@ export async function startBundledConvertApi(options: BundledOptions): Promise<B
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stderrTail: string[] = [];
-  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+  readline.createInterface({ input: child.stderr }).on('line', (line) => {
     stderrTail.push(line);
     if (stderrTail.length > 20) stderrTail.shift();
     log(line);
@@ -69,7 +69,7 @@ export async function startBundledConvertApi(options: BundledOptions): Promise<B
       reject(new Error('The bundled Convert service did not start in time.'));
     }, options.startTimeoutMs ?? 60_000);
     let found = false;
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /listening on (http:\/\/\S+)/.exec(line);
       if (!found && match) {
         found = true;
@@ -79,7 +79,7 @@ export async function startBundledConvertApi(options: BundledOptions): Promise<B
         log(line);
       }
     });
-    exited.then((code) => {
+    void exited.then((code) => {
       if (found) return;
       clearTimeout(timer);
       reject(new Error(`The bundled Convert service exited (code ${code}) before listening:\n${stderrTail.join('\n')}`));

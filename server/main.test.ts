@@ -41,7 +41,7 @@ async function startMain(env: Record<string, string>, args: string[] = ['--dev']
   processes.push(child);
   const lines: string[] = [];
   const listeners: (() => void)[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       listeners.forEach((listener) => listener());
@@ -61,7 +61,7 @@ async function startMain(env: Record<string, string>, args: string[] = ['--dev']
           }
         };
         listeners.push(check);
-        exited.then((code) => reject(new Error(`main exited (${code}):\n${lines.join('\n')}`)));
+        void exited.then((code) => reject(new Error(`main exited (${code}):\n${lines.join('\n')}`)));
         check();
       });
     },

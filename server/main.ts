@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  bundled?.exited.then((code) => {
+  void bundled?.exited.then((code) => {
     if (stopping) return;
     console.error(`The bundled Convert service stopped unexpectedly (exit code ${code}); stopping the dashboard.`);
     void stop(1);

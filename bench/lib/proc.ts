@@ -51,7 +51,7 @@ export async function startProcess(
     killGroup(pid, 'SIGKILL');
   };
   const unregister = onCleanup(stop);
-  exitPromise.then(() => unregister());
+  void exitPromise.then(() => unregister());
 
   let match: RegExpMatchArray | null = null;
   const ready = new Promise<void>((resolve, reject) => {
@@ -64,8 +64,8 @@ export async function startProcess(
         if (m) { match = m; resolve(); }
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     if (!options.ready) resolve();
     child.once('exit', (code, signal) => reject(new Error(`${command} exited (${code ?? signal}) before ready:\n${out.slice(-3000)}`)));
     const timer = setTimeout(() => reject(new Error(`${command} not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${out.slice(-3000)}`)), options.readyTimeoutMs ?? 60_000);
@@ -135,8 +135,8 @@ export async function runCommand(command: string, args: string[], options: { tim
   const unregister = onCleanup(() => killGroup(pid, 'SIGKILL'));
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => { if (stdout.length < 1_000_000) stdout += c; });
-  child.stderr!.on('data', (c: Buffer) => { if (stderr.length < 100_000) stderr += c; });
+  child.stdout.on('data', (c: Buffer) => { if (stdout.length < 1_000_000) stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { if (stderr.length < 100_000) stderr += c.toString(); });
   const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), options.timeoutMs ?? 600_000);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   clearTimeout(timer);

@@ -54,15 +54,15 @@ describe('archive converters', () => {
     const gz = await runConverter('archive.zip-to-tar.gz', sample('bundle.zip'));
     const plain = await runConverter('archive.zip-to-tar', sample('bundle.zip'));
     const expected = ['bundle/', 'bundle/images/', 'bundle/images/badge.svg', 'bundle/notes.md'];
-    expect((await tarEntries(gz.files[0]!)).sort()).toEqual(expected);
-    expect((await tarEntries(plain.files[0]!)).sort()).toEqual(expected);
-    expect((await readFile(gz.files[0]!))[0]).toBe(0x1f);
+    expect((await tarEntries(gz.files[0])).sort()).toEqual(expected);
+    expect((await tarEntries(plain.files[0])).sort()).toEqual(expected);
+    expect((await readFile(gz.files[0]))[0]).toBe(0x1f);
   });
 
   it('repacks tar.gz as ZIP with identical contents', async () => {
     const gz = await runConverter('archive.zip-to-tar.gz', sample('bundle.zip'));
-    const zip = await runConverter('archive.tar.gz-to-zip', gz.files[0]!);
-    const entries = await listZipEntries(zip.files[0]!);
+    const zip = await runConverter('archive.tar.gz-to-zip', gz.files[0]);
+    const entries = await listZipEntries(zip.files[0]);
     const notes = entries.find((e) => e.name === 'bundle/notes.md');
     expect(notes?.uncompressedSize).toBe((await readFile(sample('notes.md'))).length);
     expect(entries.map((e) => e.name)).toContain('bundle/images/badge.svg');
@@ -82,7 +82,7 @@ describe('archive converters', () => {
     const linked = path.join(dir, 'linked.tar');
     await writeFile(linked, rawTar([{ name: 'real.txt', body: 'data' }, { name: 'passwd', body: '', type: 'SymbolicLink', link: '/etc/passwd' }]));
     const out = await runConverter('archive.tar-to-zip', linked);
-    expect((await listZipEntries(out.files[0]!)).map((e) => e.name)).toEqual(['real.txt']);
+    expect((await listZipEntries(out.files[0])).map((e) => e.name)).toEqual(['real.txt']);
   });
 
   it('refuses an archive that expands past the size cap (a zip bomb)', async () => {
@@ -101,9 +101,9 @@ describe('archive converters', () => {
     const emptyTar = path.join(dir, 'empty.tar');
     await writeFile(emptyTar, Buffer.alloc(10240));
     const zip = await runConverter('archive.tar-to-zip', emptyTar);
-    const gz = await runConverter('archive.zip-to-tar.gz', zip.files[0]!);
-    expect(await listZipEntries(zip.files[0]!)).toEqual([]);
-    expect(await tarEntries(gz.files[0]!)).toEqual([]);
+    const gz = await runConverter('archive.zip-to-tar.gz', zip.files[0]);
+    expect(await listZipEntries(zip.files[0])).toEqual([]);
+    expect(await tarEntries(gz.files[0])).toEqual([]);
   });
 
   it('stops reading a tar.gz whose stream inflates past the cap even without entries', async () => {

@@ -39,7 +39,7 @@ describe('runProcess', () => {
     const tree = startTree({ signal: controller.signal });
     await tree.ready;
     expect(tree.pids).toHaveLength(2);
-    expect(await isAlive(tree.pids[1]!)).toBe(true);
+    expect(await isAlive(tree.pids[1])).toBe(true);
     const reason = new Error('The conversion took longer than 1 s and was stopped.');
     controller.abort(reason);
     await expect(tree.run).rejects.toBe(reason);

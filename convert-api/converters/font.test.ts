@@ -19,7 +19,7 @@ const tableCount = (buf: Buffer) => parseSfnt(buf, 'test').tables.length;
 describe('font converters', () => {
   it('compresses the sample TTF to a WOFF2 that decompresses to the same tables', async () => {
     const out = await runConverter('font.ttf-to-woff2', sample('dejavu-sans-subset.ttf'));
-    const woff2 = await readFile(out.files[0]!);
+    const woff2 = await readFile(out.files[0]);
     const original = await readFile(sample('dejavu-sans-subset.ttf'));
     expect(woff2.toString('latin1', 0, 4)).toBe('wOF2');
     expect(woff2.length).toBeGreaterThan(0);
@@ -30,7 +30,7 @@ describe('font converters', () => {
 
   it('writes a compressed WOFF that keeps every table byte for byte, and reads back as a font', async () => {
     const out = await runConverter('font.ttf-to-woff', sample('dejavu-sans-subset.ttf'));
-    const woff = await readFile(out.files[0]!);
+    const woff = await readFile(out.files[0]);
     const original = await readFile(sample('dejavu-sans-subset.ttf'));
     expect(woff.toString('latin1', 0, 4)).toBe('wOFF');
     expect(woff.length).toBeLessThan(original.length * 0.8);
@@ -46,10 +46,10 @@ describe('font converters', () => {
 
   it('turns WOFF and WOFF2 back into a TTF with the original glyphs', async () => {
     const woff2 = await runConverter('font.ttf-to-woff2', sample('dejavu-sans-subset.ttf'));
-    const ttf = await runConverter('font.woff2-to-ttf', woff2.files[0]!);
-    const woff = await runConverter('font.woff2-to-woff', woff2.files[0]!);
-    const ttf2 = await runConverter('font.woff-to-ttf', woff.files[0]!);
-    for (const file of [ttf.files[0]!, ttf2.files[0]!]) {
+    const ttf = await runConverter('font.woff2-to-ttf', woff2.files[0]);
+    const woff = await runConverter('font.woff2-to-woff', woff2.files[0]);
+    const ttf2 = await runConverter('font.woff-to-ttf', woff.files[0]);
+    for (const file of [ttf.files[0], ttf2.files[0]]) {
       const buf = await readFile(file);
       expect(tableCount(buf)).toBeGreaterThan(5);
       expect(Font.create(buf, { type: 'ttf' }).get().glyf.length).toBeGreaterThan(90);
@@ -58,7 +58,7 @@ describe('font converters', () => {
 
   it('refuses to call TrueType outlines OTF', async () => {
     const woff = await runConverter('font.ttf-to-woff', sample('dejavu-sans-subset.ttf'));
-    await expect(runConverter('font.woff-to-otf', woff.files[0]!)).rejects.toMatchObject({ code: 'convert.invalid_input' });
+    await expect(runConverter('font.woff-to-otf', woff.files[0])).rejects.toMatchObject({ code: 'convert.invalid_input' });
   });
 
   it('refuses non-fonts, truncated fonts and mismatched signatures as invalid input, writing nothing', async () => {

@@ -186,7 +186,7 @@ async function writeTarget(sfnt: Sfnt, source: FontFormat, target: FontFormat): 
           kerning: true,
           toBuffer: true,
         });
-        return Buffer.from(ttf as Buffer);
+        return Buffer.from(ttf);
       } catch {
         throw invalidInput('The CFF outlines of this font could not be converted to TrueType.');
       }

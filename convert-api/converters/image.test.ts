@@ -31,7 +31,7 @@ describe('image converters', () => {
   it('converts the sample PNG photo to a JPEG of the same size', async () => {
     const out = await runConverter('image.png-to-jpg', sample('photo-harbor.png'));
     expect(out.files).toHaveLength(1);
-    expect(await decode(out.files[0]!)).toEqual({ format: 'jpeg', width: 640, height: 427 });
+    expect(await decode(out.files[0])).toEqual({ format: 'jpeg', width: 640, height: 427 });
     expect(await listDir(out.outputDir)).toEqual(['output.jpg']);
   });
 
@@ -45,38 +45,38 @@ describe('image converters', () => {
     const out = await runConverter(`image.jpg-to-${target}`, sample('photo-forest.jpg'), {
       resize: { enabled: true, width: 320 },
     });
-    expect(await decode(out.files[0]!)).toEqual({ format: sharpFormat, width: 320, height: 214 });
+    expect(await decode(out.files[0])).toEqual({ format: sharpFormat, width: 320, height: 214 });
   });
 
   it('renders the sample SVG and decodes BMP input', async () => {
     const svg = await runConverter('image.svg-to-png', sample('badge.svg'));
     const bmp = await runConverter('image.bmp-to-png', path.join(dir, 'small.bmp'));
-    expect(await decode(svg.files[0]!)).toEqual({ format: 'png', width: 256, height: 256 });
-    expect(await decode(bmp.files[0]!)).toEqual({ format: 'png', width: 40, height: 30 });
+    expect(await decode(svg.files[0])).toEqual({ format: 'png', width: 256, height: 256 });
+    expect(await decode(bmp.files[0])).toEqual({ format: 'png', width: 40, height: 30 });
   });
 
   it('fits the 1080p preset inside 1920×1080 for landscape and 1080×1920 for portrait images', async () => {
     const wide = await runConverter('image.png-to-jpg', path.join(dir, 'wide.png'), { resize: { enabled: true, preset: '1080p' } });
     const tall = await runConverter('image.jpg-to-webp', path.join(dir, 'tall.jpg'), { resize: { enabled: true, preset: '1080p' } });
-    expect(await decode(wide.files[0]!)).toMatchObject({ width: 1620, height: 1080 });
-    expect(await decode(tall.files[0]!)).toMatchObject({ width: 768, height: 1920 });
+    expect(await decode(wide.files[0])).toMatchObject({ width: 1620, height: 1080 });
+    expect(await decode(tall.files[0])).toMatchObject({ width: 768, height: 1920 });
   });
 
   it('never enlarges an image smaller than the preset or custom box', async () => {
     const preset = await runConverter('image.png-to-webp', path.join(dir, 'small.png'), { resize: { enabled: true, preset: '4k' } });
     const custom = await runConverter('image.png-to-jpg', path.join(dir, 'small.png'), { resize: { enabled: true, width: 800, height: 600 } });
-    expect(await decode(preset.files[0]!)).toMatchObject({ width: 40, height: 30 });
-    expect(await decode(custom.files[0]!)).toMatchObject({ width: 40, height: 30 });
+    expect(await decode(preset.files[0])).toMatchObject({ width: 40, height: 30 });
+    expect(await decode(custom.files[0])).toMatchObject({ width: 40, height: 30 });
   });
 
   it('keeps the aspect ratio inside a custom width and height', async () => {
     const out = await runConverter('image.png-to-webp', path.join(dir, 'wide.png'), { resize: { enabled: true, width: 800, height: 600 } });
-    expect(await decode(out.files[0]!)).toMatchObject({ width: 800, height: 533 });
+    expect(await decode(out.files[0])).toMatchObject({ width: 800, height: 533 });
   });
 
   it('ignores a resize that is not enabled', async () => {
     const out = await runConverter('image.png-to-jpg', path.join(dir, 'small.png'), { resize: { enabled: false, preset: 'nonsense' } });
-    expect(await decode(out.files[0]!)).toMatchObject({ width: 40, height: 30 });
+    expect(await decode(out.files[0])).toMatchObject({ width: 40, height: 30 });
   });
 
   it('explains invalid resize options in a sentence', async () => {

@@ -139,7 +139,7 @@ export function imageConverters(tools: Tools): Converter[] {
       if (source === target) continue;
       converters.push(
         pairConverter({
-          word: 'image', category: 'Images', source, target, contentType: IMAGE_MIME[target]!,
+          word: 'image', category: 'Images', source, target, contentType: IMAGE_MIME[target],
           optionNames: ['resize'], validateOptions: validateResize,
           convert: (ctx) => convertImage(ctx, source, target, tools),
         }),

@@ -38,7 +38,7 @@ afterAll(removeTempDirs);
 describe('audio and video converters', () => {
   it('turns the sample clip into a VP9/Opus WebM of the same length, reporting progress', async () => {
     const out = await runConverter('video.mp4-to-webm', sample('clip.mp4'));
-    const info = await ffprobe(out.files[0]!);
+    const info = await ffprobe(out.files[0]);
     expect(info.format).toBe('matroska,webm');
     expect(info.codecs).toEqual(['audio:opus', 'video:vp9']);
     expect(info.duration).toBeGreaterThan(1.8);
@@ -50,8 +50,8 @@ describe('audio and video converters', () => {
   it('makes an animated GIF and extracts MP3 audio from the clip', async () => {
     const gif = await runConverter('video.mp4-to-gif', sample('clip.mp4'));
     const mp3 = await runConverter('video.mp4-to-mp3', sample('clip.mp4'));
-    expect((await ffprobe(gif.files[0]!)).codecs).toEqual(['video:gif']);
-    const audio = await ffprobe(mp3.files[0]!);
+    expect((await ffprobe(gif.files[0])).codecs).toEqual(['video:gif']);
+    const audio = await ffprobe(mp3.files[0]);
     expect(audio.codecs).toEqual(['audio:mp3']);
     expect(audio.duration).toBeGreaterThan(1.8);
   });
@@ -64,7 +64,7 @@ describe('audio and video converters', () => {
     ['opus', 'ogg', 'audio:opus'],
   ])('converts the sample MP3 to %s', async (target, format, codec) => {
     const out = await runConverter(`audio.mp3-to-${target}`, sample('tone.mp3'));
-    const info = await ffprobe(out.files[0]!);
+    const info = await ffprobe(out.files[0]);
     expect(info.format).toBe(format);
     expect(info.codecs).toEqual([codec]);
     expect(Math.abs(info.duration - 2)).toBeLessThan(0.2);

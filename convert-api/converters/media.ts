@@ -44,14 +44,14 @@ const VIDEO_ENCODERS: Record<string, string[]> = {
     '-b:v', '0', '-crf', '33', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-b:a', '96k'],
   gif: ['-map', '0:v:0', '-an', '-t', String(GIF_MAX_SECONDS), '-filter_complex',
     "fps=10,scale='min(480,iw)':-2:flags=lanczos,split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer", '-loop', '0'],
-  mp3: ['-map', '0:a:0', '-vn', ...AUDIO_ENCODERS.mp3!],
+  mp3: ['-map', '0:a:0', '-vn', ...AUDIO_ENCODERS.mp3],
 };
 
 async function convertAudio(ctx: ConvertContext, source: string, target: string, tools: Tools): Promise<string[]> {
   const info = await probe(tools.ffprobe!, ctx.inputPath, source, ctx.signal);
   if (!hasAudio(info)) throw invalidInput(`The ${label(source)} file has no audio track.`);
   const outputPath = path.join(ctx.outputDir, `output.${target}`);
-  await runFfmpeg(tools.ffmpeg!, ctx, ['-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '0', ...AUDIO_ENCODERS[target]!], outputPath, info.duration);
+  await runFfmpeg(tools.ffmpeg!, ctx, ['-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '0', ...AUDIO_ENCODERS[target]], outputPath, info.duration);
   return [outputPath];
 }
 
@@ -61,7 +61,7 @@ async function convertVideo(ctx: ConvertContext, source: string, target: string,
   if (target !== 'mp3' && !hasVideo(info)) throw invalidInput(`The ${label(source)} file has no video track.`);
   const duration = target === 'gif' && info.duration ? Math.min(info.duration, GIF_MAX_SECONDS) : info.duration;
   const outputPath = path.join(ctx.outputDir, `output.${target}`);
-  await runFfmpeg(tools.ffmpeg!, ctx, VIDEO_ENCODERS[target]!, outputPath, duration);
+  await runFfmpeg(tools.ffmpeg!, ctx, VIDEO_ENCODERS[target], outputPath, duration);
   return [outputPath];
 }
 
@@ -70,7 +70,7 @@ export function mediaConverters(tools: Tools): Converter[] {
   const converters: Converter[] = [];
   const add = (category: string, word: string, source: string, target: string, convert: typeof convertAudio) =>
     converters.push(
-      pairConverter({ word, category, source, target, contentType: MIME[target]!, convert: (ctx) => convert(ctx, source, target, tools) }),
+      pairConverter({ word, category, source, target, contentType: MIME[target], convert: (ctx) => convert(ctx, source, target, tools) }),
     );
   for (const source of AUDIO_FORMATS) {
     for (const target of AUDIO_FORMATS) if (source !== target) add('Audio', 'audio', source, target, convertAudio);

@@ -32,7 +32,7 @@ describe('office and text document converters', () => {
       runConverter('document.odt-to-pdf', odt),
     ]);
     for (const out of [docxOut, odtOut]) {
-      expect(await countPdfPages(out.files[0]!)).toBeGreaterThanOrEqual(1);
+      expect(await countPdfPages(out.files[0])).toBeGreaterThanOrEqual(1);
       expect(await listDir(out.outputDir)).toEqual(['output.pdf']);
     }
   });
@@ -50,8 +50,8 @@ describe('office and text document converters', () => {
   it('converts the sample Markdown to DOCX and EPUB with pandoc', async () => {
     const docx = await runConverter('document.md-to-docx', sample('notes.md'));
     const epub = await runConverter('ebook.md-to-epub', sample('notes.md'));
-    expect((await listZipEntries(docx.files[0]!)).map((e) => e.name)).toContain('word/document.xml');
-    const epubEntries = (await listZipEntries(epub.files[0]!)).map((e) => e.name);
+    expect((await listZipEntries(docx.files[0])).map((e) => e.name)).toContain('word/document.xml');
+    const epubEntries = (await listZipEntries(epub.files[0])).map((e) => e.name);
     expect(epubEntries[0]).toBe('mimetype');
     expect(epubEntries.some((n) => n.endsWith('.xhtml'))).toBe(true);
   });
@@ -67,7 +67,7 @@ describe('office and text document converters', () => {
       ['document.html-to-docx', html],
     ] as const) {
       const out = await runConverter(id, file);
-      const names = (await listZipEntries(out.files[0]!)).map((e) => e.name);
+      const names = (await listZipEntries(out.files[0])).map((e) => e.name);
       expect(names.filter((n) => /media|passwd|hostname|cover/i.test(n)), id).toEqual([]);
     }
   });

@@ -19,12 +19,11 @@ export interface LoadConvertersOptions {
  * output folder (which belongs to this run only) is emptied before the error propagates.
  */
 function withCleanup(converter: Converter): Converter {
-  const run = converter.run;
   return {
     ...converter,
     run: async (ctx) => {
       try {
-        return await run(ctx);
+        return await converter.run(ctx);
       } catch (err) {
         const names = await readdir(ctx.outputDir).catch(() => [] as string[]);
         await Promise.all(names.map((n) => rm(path.join(ctx.outputDir, n), { recursive: true, force: true })));

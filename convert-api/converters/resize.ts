@@ -59,7 +59,7 @@ export function resizeBox(options: ConverterOptions, imageWidth: number, imageHe
   const r = options.resize;
   if (!r || !r.enabled) return null;
   if (r.preset) {
-    const box = RESIZE_PRESETS[r.preset.toLowerCase()]!;
+    const box = RESIZE_PRESETS[r.preset.toLowerCase()];
     return imageHeight > imageWidth ? { width: box.height, height: box.width } : { ...box };
   }
   return { width: r.width, height: r.height };

@@ -45,7 +45,7 @@ export async function runConverter(
   const progress: number[] = [];
   const result = await c.run({
     inputPath,
-    sourceFormat: c.sourceFormats[0]!,
+    sourceFormat: c.sourceFormats[0],
     stem: path.basename(inputPath).replace(/\.[^.]+$/, ''),
     outputDir,
     options,

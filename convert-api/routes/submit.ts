@@ -94,7 +94,6 @@ function parseOptions(raw: string | undefined, allOptionNames: Set<string>): Rec
 
 export async function submitRoute(app: FastifyInstance, service: JobService): Promise<void> {
   const { options } = service;
-  const maxFileBytes = options.maxFileMb * 1024 * 1024;
   const allOptionNames = new Set(options.converters.flatMap((c) => c.optionNames));
 
   // Checked before Fastify parses the body: a broken JSON body is a wrong content type, not a bad parameter.

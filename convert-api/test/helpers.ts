@@ -179,7 +179,7 @@ export async function waitForHolds(api: TestApi, count: number): Promise<void> {
 
 export async function waitForStatus(api: ConvertApi, id: string, status: string, key = KEY_A): Promise<JobStatusResponse> {
   return waitFor(async () => {
-    const body = (await getStatus(api, id, key)).json() as JobStatusResponse;
+    const body = (await getStatus(api, id, key)).json<JobStatusResponse>();
     return body.status === status ? body : null;
   });
 }

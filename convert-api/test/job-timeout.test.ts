@@ -103,10 +103,10 @@ describe('the per-job time limit', () => {
     const [a, b] = seen;
     // The second job waited a second in the queue and was still given its own second once it started (counted from
     // the submission it would have been stopped at once). The converter sees its start a little after the runner.
-    expect(b!.startedAt - submittedAt).toBeGreaterThanOrEqual(950);
-    expect(b!.abortedAt! - b!.startedAt).toBeGreaterThanOrEqual(500);
-    expect(a!.reason).toBeInstanceOf(Error);
-    expect((a!.reason as Error).message).toBe(TIMED_OUT.detail);
+    expect(b.startedAt - submittedAt).toBeGreaterThanOrEqual(950);
+    expect(b.abortedAt! - b.startedAt).toBeGreaterThanOrEqual(500);
+    expect(a.reason).toBeInstanceOf(Error);
+    expect((a.reason as Error).message).toBe(TIMED_OUT.detail);
   });
 
   it('does not count the CONVERT_API_MIN_JOB_MS pacing', async () => {
@@ -115,7 +115,7 @@ describe('the per-job time limit', () => {
     const id = await submitOk(api, 'quick');
     const done = await waitForStatus(api, id, 'Succeeded');
     expect(done.error).toBeNull();
-    expect(seen[0]!.abortedAt).toBeNull();
+    expect(seen[0].abortedAt).toBeNull();
   });
 
   it('takes the worker back from a converter that ignores its signal, and removes what it writes later', async () => {
@@ -127,7 +127,7 @@ describe('the per-job time limit', () => {
     expect((await waitForStatus(api, stubborn, 'Failed')).error).toEqual(TIMED_OUT);
     // The stubborn converter never ended, yet the only worker ran the next job.
     await waitForStatus(api, next, 'Succeeded');
-    expect(seen[0]!.abortedAt).not.toBeNull();
+    expect(seen[0].abortedAt).not.toBeNull();
     gate.release();
     await waitFor(async () => (await listing('work')).length === 0);
     expect(await listing('outputs')).toEqual([next]);
@@ -145,8 +145,8 @@ describe('the per-job time limit', () => {
     // The later job starts after the canceled one, so its own limit passes after the canceled one's would have.
     await waitForStatus(api, later, 'Failed');
     expect(await status(canceled)).toMatchObject({ status: 'Canceled', error: null });
-    expect((seen[0]!.reason as Error).message).toBe('canceled');
-    expect((seen[1]!.reason as Error).message).toBe(TIMED_OUT.detail);
+    expect((seen[0].reason as Error).message).toBe('canceled');
+    expect((seen[1].reason as Error).message).toBe(TIMED_OUT.detail);
   });
 
   it('keeps a timed-out job Failed across a restart: it never runs again', async () => {

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import yauzl from 'yauzl';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEY_A, KEY_B, getStatus, startApi, stopApi, submitOk, waitFor, waitForHolds, waitForStatus, type TestApi } from './helpers.ts';
@@ -24,12 +25,12 @@ async function unzipNames(buffer: Buffer): Promise<{ name: string; text: string 
     zip.on('error', reject);
     zip.on('end', () => resolve());
     zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, async (error, stream) => {
+      zip.openReadStream(entry, (error, stream) => {
         if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        entries.push({ name: entry.fileName, text: Buffer.concat(chunks).toString() });
-        zip.readEntry();
+        text(stream).then((content) => {
+          entries.push({ name: entry.fileName, text: content });
+          zip.readEntry();
+        }, reject);
       });
     });
     zip.readEntry();

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { buffer as readAll } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
@@ -45,12 +46,12 @@ function unzip(buffer: Buffer): Promise<{ name: string; data: Buffer }[]> {
       const entries: { name: string; data: Buffer }[] = [];
       zip.on('end', () => resolve(entries));
       zip.on('entry', (entry: yauzl.Entry) =>
-        zip.openReadStream(entry, async (err, stream) => {
+        zip.openReadStream(entry, (err, stream) => {
           if (err) return reject(err);
-          const chunks: Buffer[] = [];
-          for await (const chunk of stream) chunks.push(chunk as Buffer);
-          entries.push({ name: entry.fileName, data: Buffer.concat(chunks) });
-          zip.readEntry();
+          readAll(stream).then((data) => {
+            entries.push({ name: entry.fileName, data });
+            zip.readEntry();
+          }, reject);
         }),
       );
       zip.readEntry();

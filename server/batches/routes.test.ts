@@ -492,7 +492,7 @@ describe('batches through the /api routes', () => {
     );
     let posts = 0;
     h.fake.handle((req, res, rec) => {
-      rec.bodyDone.then(() => {
+      void rec.bodyDone.then(() => {
         if (req.method === 'GET') {
           res.writeHead(200, { 'content-type': 'application/json' });
           return res.end(JSON.stringify({ conversions: [{ id: 'image.png-to-jpg', sourceFormats: ['png'], targetFormat: 'jpg' }] }));

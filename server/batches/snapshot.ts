@@ -67,7 +67,7 @@ export function createSnapshotCache(ctx: Pick<BatchContext, 'store' | 'health' |
     const hit = batches.get(batch.id);
     if (hit && hit.revision === batch.revision && hit.name === batch.name) return hit.core;
     const list = ctx.store.batchJobVersions(batch.id);
-    const parts: Fragment[] = new Array(list.length);
+    const parts = new Array<Fragment>(list.length);
     for (let i = 0; i < list.length; i++) parts[i] = fragment(list[i][0], list[i][1], list[i][2]);
     let jobs = '[';
     for (let i = 0; i < parts.length; i++) jobs += (i === 0 ? '' : ',') + parts[i].json;

@@ -4,6 +4,7 @@ const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Format names are short lowercase words (`jpg`, `tar.gz`, `mp4`); anything else never reaches the upstream. */
 const TARGET_FORMAT = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,31}$/;
 // Control characters have no place in a display name.
+// eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export const NAME_MAX = 200;

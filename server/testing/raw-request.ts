@@ -47,7 +47,7 @@ export function rawRequest(base: string, path: string, options: RawRequestOption
             headers: res.headers,
             rawHeaders: res.rawHeaders,
             text,
-            json: () => JSON.parse(text),
+            json: <T,>() => JSON.parse(text) as T,
           });
         });
       },

@@ -67,7 +67,7 @@ export async function request(path: string, options: RequestOptions = {}): Promi
     throw new ApiError(0, ErrorCode.networkError, 'The dashboard server could not be reached.');
   }
   if (response.ok || (allowNotModified && response.status === 304)) return response;
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = await response.json();
   } catch {

@@ -21,10 +21,14 @@ describe('useTimePassed', () => {
     render(<Probe at={NOW + 10_000} />);
     expect(screen.getByText('waiting')).toBeInTheDocument();
     expect(vi.getTimerCount()).toBe(1);
-    act(() => vi.advanceTimersByTime(9_999));
+    act(() => {
+      vi.advanceTimersByTime(9_999);
+    });
     expect(screen.getByText('waiting')).toBeInTheDocument();
     expect(renders).toBe(1);
-    act(() => vi.advanceTimersByTime(1));
+    act(() => {
+      vi.advanceTimersByTime(1);
+    });
     expect(screen.getByText('passed')).toBeInTheDocument();
     expect(renders).toBe(2);
     expect(vi.getTimerCount()).toBe(0);
@@ -38,7 +42,9 @@ describe('useTimePassed', () => {
 
   it('never flips without a target', () => {
     render(<Probe at={null} />);
-    act(() => vi.advanceTimersByTime(24 * 3600_000));
+    act(() => {
+      vi.advanceTimersByTime(24 * 3600_000);
+    });
     expect(screen.getByText('waiting')).toBeInTheDocument();
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -46,9 +52,13 @@ describe('useTimePassed', () => {
   it('follows a target that moves later, and drops the timer on unmount', () => {
     const { rerender, unmount } = render(<Probe at={NOW + 1_000} />);
     rerender(<Probe at={NOW + 5_000} />);
-    act(() => vi.advanceTimersByTime(1_000));
+    act(() => {
+      vi.advanceTimersByTime(1_000);
+    });
     expect(screen.getByText('waiting')).toBeInTheDocument();
-    act(() => vi.advanceTimersByTime(4_000));
+    act(() => {
+      vi.advanceTimersByTime(4_000);
+    });
     expect(screen.getByText('passed')).toBeInTheDocument();
     rerender(<Probe at={NOW + 60_000} />);
     expect(vi.getTimerCount()).toBe(1);

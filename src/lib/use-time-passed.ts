@@ -9,6 +9,7 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
  */
 export function useTimePassed(atMs: number | null): boolean {
   const [wake, rerender] = useReducer((n: number) => n + 1, 0);
+  // eslint-disable-next-line react-hooks/purity -- reading the clock when rendering is what this hook is for
   const passed = atMs !== null && Date.now() >= atMs;
   useEffect(() => {
     if (atMs === null || passed) return;

@@ -16,7 +16,7 @@ import { UploadFilesDialog } from '../../features/batches/components/upload-file
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
-import { SORTS, parseJobView, visibleRows, type JobSort } from '../../features/jobs/job-view.ts';
+import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
 
 export function BatchRoute() {
   const { batchId = '' } = useParams();
@@ -136,7 +136,7 @@ export function BatchRoute() {
             Sort
             <select
               value={view.sort}
-              onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value as JobSort))}
+              onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
               className={`${inputBase} w-48`}
             >
               {Object.entries(SORTS).map(([value, label]) => (

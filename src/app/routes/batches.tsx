@@ -47,7 +47,7 @@ export function BatchesRoute() {
           {batches.data && batches.data.batches.length > 0 && (
             <Button
               disabled={demo.isPending}
-              onClick={() => demo.mutate(undefined, { onSuccess: (result) => navigate(paths.batch.getHref(result.batch.id)) })}
+              onClick={() => demo.mutate(undefined, { onSuccess: (result) => void navigate(paths.batch.getHref(result.batch.id)) })}
             >
               {demo.isPending ? 'Creating demo batch…' : 'Create demo batch'}
             </Button>

@@ -39,7 +39,7 @@ describe('id paste feedback', () => {
     expect(await within(dialog).findByText('2 ids added')).toBeInTheDocument();
     const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe('/api/batches/b1/ids');
-    expect(JSON.parse(String(init.body))).toEqual({ text: 'junk 019c56457340753ba9441d7b4e6516a0' });
+    expect(JSON.parse(init.body as string)).toEqual({ text: 'junk 019c56457340753ba9441d7b4e6516a0' });
     expect(new Headers(init.headers).get('X-Requested-With')).toBe('fetch');
   });
 });

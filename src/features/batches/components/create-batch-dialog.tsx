@@ -54,7 +54,7 @@ function CreateBatchForm({ onClose }: { onClose: () => void }) {
           {
             onSuccess: (result) => {
               if (result.ids) setCreated(result);
-              else navigate(paths.batch.getHref(result.batch.id));
+              else void navigate(paths.batch.getHref(result.batch.id));
             },
           },
         );

@@ -25,7 +25,7 @@ export function EmptyState() {
         <Button
           variant="primary"
           disabled={demo.isPending}
-          onClick={() => demo.mutate(undefined, { onSuccess: (result) => navigate(paths.batch.getHref(result.batch.id)) })}
+          onClick={() => demo.mutate(undefined, { onSuccess: (result) => void navigate(paths.batch.getHref(result.batch.id)) })}
         >
           {demo.isPending ? 'Creating demo batch…' : 'Create demo batch'}
         </Button>

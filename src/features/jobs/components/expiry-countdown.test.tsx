@@ -15,9 +15,13 @@ describe('expiry countdown', () => {
   it('ticks once a second and says "expired" at the end', () => {
     render(<ExpiryCountdown job={{ state: 'Succeeded', outputExpired: false, expiry: { earliest: at(3_000), latest: at(3_000) } }} serverOffsetMs={0} />);
     expect(screen.getByText('0:03')).toBeInTheDocument();
-    act(() => vi.advanceTimersByTime(1_000));
+    act(() => {
+      vi.advanceTimersByTime(1_000);
+    });
     expect(screen.getByText('0:02')).toBeInTheDocument();
-    act(() => vi.advanceTimersByTime(2_000));
+    act(() => {
+      vi.advanceTimersByTime(2_000);
+    });
     expect(screen.getByText('expired')).toBeInTheDocument();
   });
 
@@ -30,7 +34,9 @@ describe('expiry countdown', () => {
   it('turns urgent in the last five minutes', () => {
     render(<ExpiryCountdown job={{ state: 'Succeeded', outputExpired: false, expiry: { earliest: at(301_000), latest: at(301_000) } }} serverOffsetMs={0} />);
     expect(screen.getByText('5:01').parentElement).not.toHaveClass('text-red-700');
-    act(() => vi.advanceTimersByTime(2_000));
+    act(() => {
+      vi.advanceTimersByTime(2_000);
+    });
     expect(screen.getByText('4:59').parentElement).toHaveClass('text-red-700');
   });
 });

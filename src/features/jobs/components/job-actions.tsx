@@ -122,6 +122,7 @@ export function JobActions({ jobId, name, state, output, outputExpired, batchId,
 function ExpiredNote({ expiredAtLocalMs, layout }: { expiredAtLocalMs: number | null; layout: 'row' | 'page' }) {
   useNow();
   // The exact time, not the ticker's whole second, so the note agrees with the timer that removed the link.
+  // eslint-disable-next-line react-hooks/purity -- re-rendered by the ticker; each render reads the clock once
   const now = Date.now();
   const sentence = expiredSentence(expiredAtLocalMs, now);
   if (layout === 'page') return <p className="text-sm text-slate-700 dark:text-slate-300">{sentence}</p>;

@@ -95,14 +95,20 @@ describe('job row', () => {
     const row = renderRow(makeJob({ state: 'Succeeded', last: SUCCEEDED_LAST, expiry: { earliest, latest } }), 2_000);
     const link = () => within(row).queryByRole('link', { name: 'Download photo.jpg' });
     expect(link()).toBeInTheDocument();
-    act(() => vi.advanceTimersByTime(9_999));
+    act(() => {
+      vi.advanceTimersByTime(9_999);
+    });
     expect(link()).toBeInTheDocument();
-    act(() => vi.advanceTimersByTime(1));
+    act(() => {
+      vi.advanceTimersByTime(1);
+    });
     expect(link()).toBeNull();
     expect(within(row).getByText('Output expired just now')).toBeInTheDocument();
     expect(within(row).getByText('expired')).toBeInTheDocument();
     expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Delete photo.png → jpg', 'Remove photo.png → jpg from batch']);
-    act(() => vi.advanceTimersByTime(30_000));
+    act(() => {
+      vi.advanceTimersByTime(30_000);
+    });
     expect(within(row).getByText('Output expired 30 seconds ago')).toBeInTheDocument();
   });
 
@@ -112,7 +118,9 @@ describe('job row', () => {
     const expiry = { unknown: true as const, earliest: new Date(NOW - 60_000).toISOString(), latest: new Date(NOW + 5_000).toISOString() };
     const row = renderRow(makeJob({ state: 'Succeeded', last: SUCCEEDED_LAST, expiry }));
     expect(within(row).getByRole('link', { name: 'Download photo.jpg' })).toBeInTheDocument();
-    act(() => vi.advanceTimersByTime(5_000));
+    act(() => {
+      vi.advanceTimersByTime(5_000);
+    });
     expect(within(row).queryByRole('link', { name: 'Download photo.jpg' })).toBeNull();
     expect(within(row).getByText('Output expired just now')).toBeInTheDocument();
   });
