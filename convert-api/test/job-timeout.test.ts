@@ -102,9 +102,10 @@ describe('the per-job time limit', () => {
     expect((await waitForStatus(api, second, 'Failed')).error).toEqual(TIMED_OUT);
     const [a, b] = seen;
     // The second job waited a second in the queue and was still given its own second once it started (counted from
-    // the submission it would have been stopped at once). The converter sees its start a little after the runner.
+    // the submission it would have been stopped at once). The converter sees its start a little after the runner
+    // (later still on a busy machine), so the margin is wide: stopped at once would be a few ms.
     expect(b.startedAt - submittedAt).toBeGreaterThanOrEqual(950);
-    expect(b.abortedAt! - b.startedAt).toBeGreaterThanOrEqual(500);
+    expect(b.abortedAt! - b.startedAt).toBeGreaterThanOrEqual(300);
     expect(a.reason).toBeInstanceOf(Error);
     expect((a.reason as Error).message).toBe(TIMED_OUT.detail);
   });
