@@ -9,6 +9,8 @@ export class ConfigError extends Error {}
 export interface ConvertApiConfig {
   host: string;
   port: number;
+  /** Stop when standard input ends: set by the dashboard, which holds the other end, so its service ends with it. */
+  stopWhenStdinEnds: boolean;
   options: Omit<ConvertApiOptions, 'converters' | 'clock' | 'recordTtlSeconds' | 'sweepIntervalMs'>;
   /** Set when no keys were configured: the key generated (or reused) and where it is kept. */
   generatedKey: { key: string; file: string } | null;
@@ -25,6 +27,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max = Nu
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}.`);
   return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}".`);
 }
 
 function positiveNumber(env: Env, name: string, fallback: number): number {
@@ -78,6 +87,7 @@ export function loadConfig(env: Env = process.env): ConvertApiConfig {
   return {
     host,
     port,
+    stopWhenStdinEnds: flag(env, 'CONVERT_API_STOP_WHEN_STDIN_ENDS'),
     generatedKey: generated,
     options: {
       dataDir,

@@ -1,5 +1,6 @@
 import { buildConvertApi } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { DataDirInUseError } from './store.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,6 +17,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+  if (config.stopWhenStdinEnds) {
+    // The dashboard holds the other end of this pipe. However it ends, even by kill -9, the OS closes its end, and
+    // the service stops with it instead of running on, unreachable, with the data folder still held.
+    process.stdin.on('end', () => void shutdown());
+    process.stdin.on('error', () => void shutdown());
+    process.stdin.resume();
+  }
   await api.app.listen({ host: config.host, port: config.port });
   const address = api.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -25,6 +33,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`convert-api: ${error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error)}`);
+  console.error(`convert-api: ${error instanceof ConfigError || error instanceof DataDirInUseError ? error.message : error instanceof Error ? error.stack : String(error)}`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { JobStatus } from '../contract/status.ts';
 
@@ -88,14 +89,31 @@ export type NewJob = Pick<
   'id' | 'account' | 'converterId' | 'sourceFormat' | 'targetFormat' | 'stem' | 'options' | 'inputBytes' | 'creditCost' | 'createdAt'
 >;
 
+/** The data folder's database is held by another running service. */
+export class DataDirInUseError extends Error {}
+
 export class JobStore {
   private readonly db: Database.Database;
   /** better-sqlite3 compiles SQL on every `prepare`; each statement is compiled once and reused. */
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    // A short wait: only another process ever holds this database (see below), and then it holds it for good.
+    this.db = new Database(file, { timeout: 1000 });
+    try {
+      // One service per data folder: a second one would requeue the first one's running jobs as its own and
+      // run them twice. The lock is the database's own, so the OS drops it when the holder dies, even by kill -9.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } catch (error) {
+      this.db.close();
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+      throw new DataDirInUseError(
+        `Another Convert service is using the data folder ${path.dirname(file)}. Stop it, or give this one its own ` +
+          'folder with CONVERT_API_DATA_DIR.',
+      );
+    }
     // WAL + NORMAL survives a process kill (only an OS crash may lose the last commits).
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);

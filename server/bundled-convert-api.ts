@@ -44,6 +44,7 @@ export function childEnv(env: NodeJS.ProcessEnv, options: BundledOptions, apiKey
     CONVERT_API_KEYS: `${apiKey}=dashboard`,
     CONVERT_API_DATA_DIR: path.resolve(options.dataDir, 'convert-api'),
     CONVERT_API_OUTPUT_TTL_SECONDS: String(options.outputRetentionSeconds),
+    CONVERT_API_STOP_WHEN_STDIN_ENDS: '1',
   };
 }
 
@@ -53,7 +54,8 @@ export async function startBundledConvertApi(options: BundledOptions): Promise<B
   const child = spawn(process.execPath, ['--import', 'tsx', 'convert-api/main.ts'], {
     cwd: options.cwd ?? process.cwd(),
     env: childEnv(options.env ?? process.env, options, apiKey),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin is the lifeline: nothing is written to it, and it closes when this process ends, however it ends.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stderrTail: string[] = [];

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { answers, startFakeUpstream } from './testing/fake-upstream.ts';
 import { rawRequest } from './testing/raw-request.ts';
 
@@ -142,5 +142,37 @@ describe('npm start / npm run dev', () => {
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
     await expect(rawRequest(bundledUrl, '/convert/conversions')).rejects.toThrow(/ECONNREFUSED/);
+  }, 60_000);
+
+  it('takes the bundled Convert service down with it when killed with SIGKILL, and starts again on the same folder', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dash-main-'));
+    dirs.push(dataDir);
+    const first = await startMain({ DATA_DIR: dataDir });
+    const [, bundledUrl] = await first.waitFor(/Upstream: bundled Convert service at (http:\/\/\S+)/);
+    expect((await rawRequest(bundledUrl, '/convert/conversions')).status).toBe(401);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // No signal reaches the service: it sees its standard input end, and stops.
+    await vi.waitFor(() => expect(rawRequest(bundledUrl, '/convert/conversions')).rejects.toThrow(/ECONNREFUSED/), { timeout: 20_000, interval: 100 });
+
+    const second = await startMain({ DATA_DIR: dataDir });
+    const [, url] = await second.waitFor(/Dashboard: (http:\/\/\S+)/);
+    expect((await rawRequest(url, '/convert/conversions')).status).toBe(200);
+  }, 60_000);
+
+  it('refuses to start a second dashboard on a data folder in use, saying which and what to do', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dash-main-'));
+    dirs.push(dataDir);
+    const first = await startMain({ DATA_DIR: dataDir });
+    await first.waitFor(/Dashboard: (http:\/\/\S+)/);
+    const second = await startMain({ DATA_DIR: dataDir });
+    expect(await second.exited).toBe(1);
+    const output = second.lines.join('\n');
+    expect(output).toContain(`Another dashboard is using the data folder ${dataDir}`);
+    expect(output).toContain('DATA_DIR');
+    expect(output).not.toMatch(/\n\s+at /);
+    // The first one is unharmed.
+    const [, url] = await first.waitFor(/Dashboard: (http:\/\/\S+)/);
+    expect((await rawRequest(url, '/convert/conversions')).status).toBe(200);
   }, 60_000);
 });

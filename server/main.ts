@@ -15,6 +15,7 @@ import { buildServer } from './app.ts';
 import { buildAppIfStale } from './app-build.ts';
 import { startBundledConvertApi, type BundledConvertApi } from './bundled-convert-api.ts';
 import { createBatchService } from './batches/service.ts';
+import { DataDirInUseError, openBatchStore } from './batches/store.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createUpstreamClient } from './upstream.ts';
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
+  const store = openBatchStore(dataDir);
   const distDir = path.join(root, 'dist');
 
   if (!dev && (await buildAppIfStale(root, distDir))) console.log('Built the app into dist/.');
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   const upstream = createUpstreamClient({ base, apiKey });
   const batches = createBatchService({
     dataDir,
+    store,
     upstream,
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
 
 main().catch(async (error: unknown) => {
   if (error instanceof ConfigError) console.error(`Configuration error: ${error.message}`);
+  else if (error instanceof DataDirInUseError) console.error(error.message);
   else console.error(error instanceof Error ? error.stack : String(error));
   await bundledChild?.stop().catch(() => {});
   process.exit(1);

@@ -36,7 +36,7 @@ async function startService(dataDir: string, env: Record<string, string> = {}): 
       CONVERT_API_POLL_BURST: '100000',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.push(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -87,6 +87,39 @@ describe('the service as a process', () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
     await expect(startService(dataDir, { CONVERT_API_MAX_FILE_MB: 'lots' })).rejects.toThrow(/CONVERT_API_MAX_FILE_MB must be a whole number/);
+  });
+
+  it('refuses a second service on a data folder in use, saying which and what to do', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const first = await startService(dataDir);
+    const second = startService(dataDir);
+    await expect(second).rejects.toThrow(`Another Convert service is using the data folder ${dataDir}`);
+    await expect(second).rejects.toThrow(/CONVERT_API_DATA_DIR/);
+    await expect(second).rejects.not.toThrow(/\n\s+at /);
+    const res = await fetch(`${first.base}/convert/conversions`, { headers: { 'x-fast-api-key': KEY } });
+    expect(res.status).toBe(200);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // The folder is free again once its holder has stopped.
+    const third = await startService(dataDir);
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+  });
+
+  it('stops cleanly when its standard input ends, if CONVERT_API_STOP_WHEN_STDIN_ENDS is set, and not otherwise', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const plain = await startService(dataDir);
+    plain.child.stdin!.end();
+    const stillUp = await fetch(`${plain.base}/convert/conversions`, { headers: { 'x-fast-api-key': KEY } });
+    expect(stillUp.status).toBe(200);
+    plain.child.kill('SIGTERM');
+    expect(await plain.exited).toBe(0);
+
+    const tied = await startService(dataDir, { CONVERT_API_STOP_WHEN_STDIN_ENDS: '1' });
+    tied.child.stdin!.end();
+    expect(await tied.exited).toBe(0);
   });
 
   it('survives kill -9 with jobs succeeded, running and queued: all finish and no orphan file remains', async () => {

@@ -30,6 +30,8 @@ export interface BatchServiceOptions {
   trackerOptions?: Partial<TrackerOptions>;
   /** What `GET /api/config` names as the upstream: `bundled`, or (default) the upstream's origin. */
   upstreamLabel?: string;
+  /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
+  store?: BatchStore;
 }
 
 export interface JobObservation {
@@ -55,7 +57,7 @@ export interface BatchService {
 export function createBatchService(opts: BatchServiceOptions): BatchService {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
-  const store = openBatchStore(opts.dataDir);
+  const store = opts.store ?? openBatchStore(opts.dataDir);
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
 

@@ -141,10 +141,27 @@ export function newBatchId(): string {
 
 export type BatchStore = ReturnType<typeof openBatchStore>;
 
+/** The data folder's database is held by another running dashboard. */
+export class DataDirInUseError extends Error {}
+
 export function openBatchStore(dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, 'dashboard.sqlite'));
-  db.pragma('journal_mode = WAL');
+  // A short wait: only another process ever holds this database (see below), and then it holds it for good.
+  const db = new Database(join(dataDir, 'dashboard.sqlite'), { timeout: 1000 });
+  try {
+    // One dashboard per data folder: a second one would track the same jobs again and start a second bundled
+    // service on the same folder. The lock is the database's own, so the OS drops it when its holder dies.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+    throw new DataDirInUseError(
+      `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
+        'own folder with DATA_DIR.',
+    );
+  }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
