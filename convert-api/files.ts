@@ -28,6 +28,11 @@ export class DataFiles {
     return path.join(this.root, 'convert-api.sqlite');
   }
 
+  /** The converter tools running now (see converters/process-groups.ts). */
+  get processGroupsPath(): string {
+    return path.join(this.root, 'process-groups.json');
+  }
+
   upload(id: string): string {
     return path.join(this.uploads, id);
   }

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../contract/errors.ts';
 import type { JobProgress } from '../contract/job.ts';
+import { ProcessGroupLedger } from './converters/process-groups.ts';
 import { ConversionError, type Converter } from './converters/types.ts';
 import type { DataFiles } from './files.ts';
 import { conversionName } from './formats.ts';
@@ -40,6 +41,8 @@ class JobTimeoutError extends Error {}
 export class JobRunner {
   private readonly executing = new Map<string, Execution>();
   private readonly converters: Map<string, Converter>;
+  /** Every tool a conversion starts, on record while it runs (for the next start, after a hard crash). */
+  private readonly toolGroups: ProcessGroupLedger;
   private closing = false;
 
   constructor(
@@ -48,6 +51,7 @@ export class JobRunner {
     private readonly options: ConvertApiOptions,
   ) {
     this.converters = new Map(options.converters.map((c) => [c.id, c]));
+    this.toolGroups = new ProcessGroupLedger(files.processGroupsPath);
   }
 
   /** Starts as many waiting jobs as the caps allow. Cheap enough to call after every change. */
@@ -195,7 +199,7 @@ export class JobRunner {
       if (!converter) throw new ConversionError(ErrorCode.conversionFailed, `The converter ${job.converterId} is not available on this server.`);
       await fs.rm(workDir, { recursive: true, force: true });
       await fs.mkdir(workDir, { recursive: true });
-      const result = await this.bounded(converter.run({
+      const result = await this.bounded(this.toolGroups.run(() => converter.run({
         inputPath: this.files.upload(job.id),
         sourceFormat: job.sourceFormat,
         stem: job.stem,
@@ -206,7 +210,7 @@ export class JobRunner {
           if (Number.isFinite(percent)) run.work = Math.max(run.work, Math.min(100, percent));
           if (phase && /^[a-z][a-z -]{0,30}$/.test(phase)) run.phase = phase;
         },
-      }), signal, leftovers);
+      })), signal, leftovers);
       signal.throwIfAborted();
       if (result.files.length === 0) throw new Error('The converter produced no output.');
       run.work = 100;

@@ -1,5 +1,6 @@
 import type { JobOutput, JobStatusResponse } from '../contract/job.ts';
 import { isTerminal } from '../contract/status.ts';
+import { reapProcessGroups } from './converters/process-groups.ts';
 import { DataFiles } from './files.ts';
 import type { ConvertApiOptions } from './options.ts';
 import { JobRunner } from './runner.ts';
@@ -24,6 +25,9 @@ export class JobService {
   static async open(options: ConvertApiOptions): Promise<JobService> {
     await new DataFiles(options.dataDir).ensure();
     const service = new JobService(options);
+    // The data folder is ours now (the store holds its lock), so what a previous service left running is stale.
+    const killed = reapProcessGroups(service.files.processGroupsPath);
+    if (killed.length > 0) console.warn(`Stopped ${killed.length} converter process(es) left running by a previous run.`);
     await service.sweep();
     await service.files.removeOrphans(service.store.idsWithFiles());
     service.runner.kick();

@@ -1,21 +1,13 @@
 // @vitest-environment node
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive, waitUntilGone } from '../test/processes.ts';
 import { runProcess } from './child-process.ts';
+import { ProcessGroupLedger, reapProcessGroups } from './process-groups.ts';
 
-/** Live means present and not a zombie (a killed grandchild may wait for the container's init to reap it). */
-async function isAlive(pid: number): Promise<boolean> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
-}
-
-async function waitUntilGone(pids: number[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while ((await Promise.all(pids.map(isAlive))).some(Boolean)) {
-    if (Date.now() > deadline) throw new Error(`still alive: ${pids.join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A shell that prints its own pid and its child's, then waits for the child: a two-process tree. */
 function startTree(options: { signal: AbortSignal; timeoutMs?: number }) {
@@ -52,5 +44,86 @@ describe('runProcess', () => {
     expect(tree.pids).toHaveLength(2);
     await expect(tree.run).rejects.toThrow('sh did not finish within 1 s.');
     await waitUntilGone(tree.pids);
+  });
+});
+
+describe('the ledger of running tools, for the start after a hard crash', () => {
+  const dirs: string[] = [];
+  const controllers: AbortController[] = [];
+  afterEach(async () => {
+    for (const controller of controllers.splice(0)) controller.abort();
+    for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function ledgerFile(): Promise<string> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ledger-'));
+    dirs.push(dir);
+    return path.join(dir, 'process-groups.json');
+  }
+
+  function recorded(file: string): { pgid: number; start: number }[] {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { groups: { pgid: number; start: number }[] }).groups;
+  }
+
+  /** A two-process tree started inside a conversion that records it in the ledger. */
+  async function treeOnRecord(file: string) {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const ledger = new ProcessGroupLedger(file);
+    const tree = await ledger.run(async () => startTree({ signal: controller.signal }));
+    await tree.ready;
+    expect(tree.pids).toHaveLength(2);
+    return tree;
+  }
+
+  it('records a tool while it runs and drops it when it ends', async () => {
+    const file = await ledgerFile();
+    const tree = await treeOnRecord(file);
+    expect(recorded(file).map((g) => g.pgid)).toEqual([tree.pids[0]]);
+    controllers[0].abort();
+    await tree.run.catch(() => {});
+    expect(recorded(file)).toEqual([]);
+  });
+
+  it('does not record a tool run outside a conversion', async () => {
+    const file = await ledgerFile();
+    new ProcessGroupLedger(file);
+    const controller = new AbortController();
+    controllers.push(controller);
+    const tree = startTree({ signal: controller.signal });
+    await tree.ready;
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('kills the whole tree a service left running, and removes the list', async () => {
+    const file = await ledgerFile();
+    const tree = await treeOnRecord(file);
+    // As after kill -9: nobody aborts the run; the next start reads the list.
+    const killed = reapProcessGroups(file);
+    expect(killed.sort()).toEqual([...tree.pids].sort());
+    expect(existsSync(file)).toBe(false);
+    await waitUntilGone(tree.pids);
+    expect(await tree.run.then((result) => result.code)).toBe(-1);
+  });
+
+  it('leaves a group alone when its processes are older than the recorded leader (the pid was given to another)', async () => {
+    const file = await ledgerFile();
+    const tree = await treeOnRecord(file);
+    const [entry] = recorded(file);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { bootId: string };
+    writeFileSync(file, JSON.stringify({ ...saved, groups: [{ pgid: entry.pgid, start: entry.start + 1 }] }));
+    expect(reapProcessGroups(file)).toEqual([]);
+    expect(await isAlive(tree.pids[0])).toBe(true);
+    expect(await isAlive(tree.pids[1])).toBe(true);
+  });
+
+  it('leaves every group alone after a reboot, and ignores a damaged list', async () => {
+    const file = await ledgerFile();
+    const tree = await treeOnRecord(file);
+    writeFileSync(file, JSON.stringify({ bootId: 'another-boot', groups: recorded(file) }));
+    expect(reapProcessGroups(file)).toEqual([]);
+    writeFileSync(file, '{"bootId": "half a fi');
+    expect(reapProcessGroups(file)).toEqual([]);
+    expect(await isAlive(tree.pids[1])).toBe(true);
   });
 });

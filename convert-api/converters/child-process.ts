@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { currentLedger } from './process-groups.ts';
 
 export interface RunOptions {
   signal: AbortSignal;
@@ -40,6 +41,10 @@ export function runProcess(command: string, args: string[], options: RunOptions)
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    // Recorded while it runs, so that a service killed hard can stop it at its next start.
+    const ledger = currentLedger();
+    const leader = child.pid;
+    if (ledger && leader !== undefined) ledger.add(leader);
     let settled = false;
     let failure: unknown = null;
     const killTree = () => {
@@ -96,6 +101,7 @@ export function runProcess(command: string, args: string[], options: RunOptions)
     const finish = (err: unknown, code: number) => {
       if (settled) return;
       settled = true;
+      if (ledger && leader !== undefined) ledger.remove(leader);
       signal.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
       if (failure ?? err) reject(failure ?? err);

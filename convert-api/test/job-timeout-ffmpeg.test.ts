@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaConverters } from '../converters/media.ts';
 import { resolveTools } from '../converters/tools.ts';
+import { isAlive, processesMentioning } from './processes.ts';
 import { KEY_A, fakeConverters, getStatus, startApi, stopApi, submit, submitOk, waitFor, waitForStatus, type TestApi } from './helpers.ts';
 
 const media = mediaConverters(await resolveTools());
@@ -19,23 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopApi(api);
 });
-
-/** Live means present and not a zombie (a killed child the container's init has not reaped yet is gone for good). */
-async function isAlive(pid: number): Promise<boolean> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
-}
-
-/** Live processes whose command line mentions the text (the job's child processes name its upload). */
-async function processesMentioning(text: string): Promise<{ pid: number; cmdline: string }[]> {
-  const found: { pid: number; cmdline: string }[] = [];
-  for (const name of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(text) && (await isAlive(Number(name)))) found.push({ pid: Number(name), cmdline });
-  }
-  return found;
-}
 
 describe('a wedged or too long ffmpeg run', () => {
   it.runIf(canRun)('is stopped at the job limit: ffmpeg killed, the job Failed with the documented error, the next job run', async () => {

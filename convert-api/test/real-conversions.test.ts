@@ -10,6 +10,7 @@ import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConverters } from '../converters/registry.ts';
 import type { Converter } from '../converters/types.ts';
+import { processesMentioning } from './processes.ts';
 import { KEY_A, getStatus, startApi, stopApi, submit, waitFor, waitForStatus, type TestApi } from './helpers.ts';
 
 let api: TestApi;
@@ -106,17 +107,6 @@ describe('real conversions through the service', () => {
     for (const entry of entries) expect((await sharp(entry.data).metadata()).format).toBe('jpeg');
   });
 });
-
-/** Processes whose command line mentions the path (the converter's child processes read the job's upload). */
-async function processesMentioning(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await fs.readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(text)) pids.push(Number(name));
-  }
-  return pids;
-}
 
 describe('a long ffmpeg job', () => {
   it.runIf(has('video.mp4-to-webm'))('is canceled mid-way: Canceled at once, ffmpeg killed, nothing kept', async () => {

@@ -1,13 +1,18 @@
 // @vitest-environment node
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatusResponse } from '../../contract/job.ts';
+import { mediaConverters } from '../converters/media.ts';
+import { resolveTools } from '../converters/tools.ts';
 import { tempDir, waitFor } from './helpers.ts';
+import { isAlive, processesMentioning, waitUntilGone } from './processes.ts';
 
+const canEncodeMp3 = mediaConverters(await resolveTools()).some((c) => c.id === 'audio.flac-to-mp3');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const KEY = 'restart-key';
 
@@ -55,9 +60,13 @@ async function startService(dataDir: string, env: Record<string, string> = {}): 
 
 async function submitPng(base: string, name: string): Promise<string> {
   const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#3366cc' } }).png().toBuffer();
+  return submitFile(base, name, png, 'jpg');
+}
+
+async function submitFile(base: string, name: string, bytes: Buffer, targetFormat: string): Promise<string> {
   const form = new FormData();
-  form.append('file', new Blob([png], { type: 'image/png' }), name);
-  form.append('targetFormat', 'jpg');
+  form.append('file', new Blob([new Uint8Array(bytes)]), name);
+  form.append('targetFormat', targetFormat);
   const res = await fetch(`${base}/convert`, { method: 'POST', body: form, headers: { 'x-fast-api-key': KEY } });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
@@ -121,6 +130,42 @@ describe('the service as a process', () => {
     tied.child.stdin!.end();
     expect(await tied.exited).toBe(0);
   });
+
+  it.runIf(canEncodeMp3)('keeps its running tools on record, so that the start after a kill -9 stops what is left and runs the job again', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    // Twenty minutes of silence: a small FLAC, quick to make, that takes far longer than this test to encode.
+    const source = path.join(dataDir, 'long.flac');
+    await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo:nb_samples=48000', '-t', '1200',
+      '-c:a', 'flac', '-compression_level', '0', '-y', source]);
+    const env = { CONVERT_API_WORKERS: '1' };
+    const first = await startService(dataDir, env);
+    const id = await submitFile(first.base, 'long.flac', await fs.readFile(source), 'mp3');
+    const upload = path.join(dataDir, 'uploads', id);
+    const before = await waitFor(async () => {
+      const found = await processesMentioning(upload);
+      return found.some((p) => p.cmdline.includes('-progress')) ? found : null;
+    });
+    const onRecord = JSON.parse(await fs.readFile(path.join(dataDir, 'process-groups.json'), 'utf8')) as { groups: { pgid: number }[] };
+    expect(onRecord.groups.map((g) => g.pgid)).toEqual(before.filter((p) => p.cmdline.includes('-progress')).map((p) => p.pid));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Nothing stops them at once: they run on, detached, without the service (a chatty tool dies of the broken
+    // pipe when it next writes; a quiet one, like soffice, would run to its end).
+    for (const { pid } of before) expect(await isAlive(pid)).toBe(true);
+
+    const second = await startService(dataDir, env);
+    await waitUntilGone(before.map((p) => p.pid));
+    // The job is the second service's now: it runs again from the start, with a new ffmpeg.
+    const again = await waitFor(async () => (await processesMentioning(upload)).find((p) => p.cmdline.includes('-progress')));
+    expect(before.map((p) => p.pid)).not.toContain(again.pid);
+    expect((await status(second.base, id)).status).toBe('Running');
+    const cancel = await fetch(`${second.base}/convert/job/${id}/cancel`, { method: 'POST', headers: { 'x-fast-api-key': KEY } });
+    expect(cancel.status).toBe(202);
+    await waitUntilGone([again.pid]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 90_000);
 
   it('survives kill -9 with jobs succeeded, running and queued: all finish and no orphan file remains', async () => {
     const dataDir = await tempDir();
