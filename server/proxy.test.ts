@@ -154,6 +154,16 @@ describe('header hygiene on the way back', () => {
     expectNoKey(response);
   });
 
+  it('replaces an echo of the key in an answer body with [redacted], with a Content-Length to match', async () => {
+    const h = await start();
+    h.fake.handle(answers.json(401, { error: 'api_key.invalid_or_ip_not_allowed', detail: `Key ${TEST_KEY} is not allowed; ${TEST_KEY}` }));
+    const response = await rawRequest(h.base, `/convert/job/${ID}`);
+    expect(response.status).toBe(401);
+    expect(response.json()).toEqual({ error: 'api_key.invalid_or_ip_not_allowed', detail: 'Key [redacted] is not allowed; [redacted]' });
+    expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+    expectNoKey(response);
+  });
+
   it('rewrites an absolute Location on the upstream to a relative one and drops a foreign one', async () => {
     const h = await start();
     h.fake.handle(answers.json(202, {}, { location: `${h.fake.url}/convert/job/${ID}` }));

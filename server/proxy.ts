@@ -267,7 +267,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.discard || this.clientGone) return;
     const chunks = this.chunks;
     if (chunks && this.pending) {
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const body = this.ctx.upstream.redact(raw);
+      if (body !== raw) {
+        const at = this.pending.indexOf('content-length');
+        if (at >= 0) this.pending[at + 1] = String(body.length);
+      }
       this.res.writeHead(this.status, this.pending);
       this.res.end(body);
       // After the answer is on its way: the batch store's work does not delay the browser.

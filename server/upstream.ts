@@ -39,8 +39,17 @@ export interface UpstreamClient {
    * response (no Readable body, no promise, no signal). `headers` are flat name/value pairs, allow-listed.
    */
   dispatch(req: UpstreamDispatch, handler: Dispatcher.DispatchHandler): void;
+  /**
+   * A body with every copy of the key replaced by `[redacted]` (the same buffer when there is none). An upstream
+   * that echoes the key in an error detail must not hand it to the browser or the batch store.
+   */
+  redact(body: Buffer): Buffer;
+  /** The response body as text, redacted like `redact`. */
+  text(res: UpstreamResponse): Promise<string>;
   close(): Promise<void>;
 }
+
+export const REDACTED = '[redacted]';
 
 export interface UpstreamClientOptions {
   base: string;
@@ -66,6 +75,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     bodyTimeout: options.bodyTimeoutMs ?? 300_000,
   });
   const apiKey = options.apiKey;
+  const keyBytes = Buffer.from(apiKey);
+  const redactText = (text: string) => (text.includes(apiKey) ? text.split(apiKey).join(REDACTED) : text);
   return {
     origin,
     base: origin + prefix,
@@ -81,6 +92,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     dispatch(req, handler) {
       req.headers.push('x-fast-api-key', apiKey);
       pool.dispatch({ method: req.method, path: prefix + req.path, headers: req.headers, body: req.body ?? null }, handler);
+    },
+    redact(body) {
+      return body.includes(keyBytes) ? Buffer.from(redactText(body.toString('latin1')), 'latin1') : body;
+    },
+    async text(res) {
+      return redactText(await res.body.text());
     },
     close: () => pool.close(),
   };

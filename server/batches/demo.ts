@@ -102,7 +102,7 @@ async function readDemoItems(samplesDir: string): Promise<DemoItem[] | string> {
 async function offeredPairs(ctx: BatchContext): Promise<Set<string> | null> {
   try {
     const res = await ctx.upstream.request({ method: 'GET', path: '/convert/conversions', headers: { accept: 'application/json' } });
-    const body = JSON.parse(await res.body.text()) as unknown;
+    const body = JSON.parse(await ctx.upstream.text(res)) as unknown;
     if (res.statusCode !== 200 || !isPlainObject(body) || !Array.isArray(body.conversions)) return null;
     const pairs = new Set<string>();
     for (const c of body.conversions) {
@@ -142,7 +142,7 @@ async function submitOnce(ctx: BatchContext, item: DemoItem, bytes: Buffer): Pro
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), accept: 'application/json' },
       body,
     });
-    const text = await res.body.text();
+    const text = await ctx.upstream.text(res);
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(text);

@@ -464,6 +464,31 @@ describe('batches through the /api routes', () => {
     expect(notInBatch.statusCode).toBe(404);
   });
 
+  it('keeps an echo of the key in an upstream answer out of the batch, its snapshot and the submission answer', async () => {
+    h = await startServiceHarness();
+    const id = jobId(6);
+    const echo = { code: 'convert.failed', detail: 'Worker rejected key test-key for this job' };
+    h.fake.handle(answers.json(200, { ...statusBody(id, 'Failed'), error: echo }));
+    const { batch } = await createBatch('Echo', id);
+    const refreshed = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/jobs/${id}/refresh` });
+    expect(refreshed.json()).toMatchObject({ state: 'Failed', last: { error: { detail: 'Worker rejected key [redacted] for this job' } } });
+    const snap = await h.app.inject({ method: 'GET', url: `/api/batches/${batch.id}` });
+    expect(snap.body).toContain('[redacted]');
+    expect(snap.body).not.toContain('test-key');
+
+    h.fake.handle(answers.json(401, { error: 'api_key.invalid_or_ip_not_allowed', detail: 'Unknown key test-key' }));
+    const { body, contentType } = multipart('a.png', 'x');
+    const submitted = await h.app.inject({
+      method: 'POST',
+      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png`,
+      headers: { 'content-type': contentType },
+      payload: body,
+    });
+    expect(submitted.statusCode).toBe(401);
+    expect(submitted.body).toContain('Unknown key [redacted]');
+    expect(submitted.body).not.toContain('test-key');
+  });
+
   it('keeps batches across a restart and resumes polling the jobs that were still active', async () => {
     h = await startServiceHarness();
     const [active, done] = [jobId(1), jobId(2)];

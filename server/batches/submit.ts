@@ -78,7 +78,7 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
           ? sendError(reply, 504, ErrorCode.upstreamTimeout, 'The Convert API did not answer in time.')
           : sendError(reply, 502, ErrorCode.upstreamUnreachable, 'The Convert API could not be reached.');
       }
-      const text = await response.body.text();
+      const text = await ctx.upstream.text(response);
 
       if (response.statusCode === 202) {
         const accepted = parseJson(text) as { id?: unknown; creditCost?: unknown } | null;

@@ -225,7 +225,7 @@ export function createTracker(opts: {
         });
         status = res.statusCode;
         headers = res.headers;
-        text = await res.body.text();
+        text = await upstream.text(res);
       } catch (err) {
         if (closed) return;
         onNetworkFailure(entry, err);
