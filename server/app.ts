@@ -3,6 +3,7 @@
  * Order matters: security checks first (onRequest), then the proxy's /convert routes, the /api plugin, and
  * the app itself (built files, or Vite in middleware mode for development) with the SPA fallback.
  */
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -45,6 +46,8 @@ export interface BuildServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Password throttle (tests pass one with a fake clock). */
   authThrottle?: AuthThrottle;
+  /** Reverse proxies whose X-Forwarded-For names the client (TRUST_PROXY); none: the peer is the client. */
+  trustProxy?: string[];
 }
 
 const HASHED_ASSET = /\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
@@ -71,6 +74,11 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   // Set once the Fastify instance exists (its logger); the server does not listen before that.
   let proxy: Proxy | null = null;
 
+  const trustedProxies = options.trustProxy?.length ? options.trustProxy : null;
+  const trusted = trustedProxies ? proxyAddr.compile(trustedProxies) : null;
+  // The same answer as Fastify's request.ip with the same trustProxy, for the path that bypasses Fastify.
+  const clientAddress = (req: IncomingMessage) => (trusted ? proxyAddr(req, trusted) : req.socket.remoteAddress);
+
   /**
    * The proxy's hot path bypasses Fastify's per-request machinery (request/reply objects, hooks, router,
    * content-type parsing), which cost most of the proxy's CPU under load. It runs the same guard as
@@ -81,7 +89,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       const url = req.url;
       if (proxy === null || url === undefined || !isLeanProxyUrl(url)) return handler(req, res);
       try {
-        const denial = guard.check(req.method, req.headers, guard.needsAddress ? req.socket.remoteAddress : undefined);
+        const denial = guard.check(req.method, req.headers, guard.needsAddress ? clientAddress(req) : undefined);
         if (denial) return sendError(res, guard.responseHeaders, denial.status, denial.code, denial.detail, denial.headers);
         proxy.serve(req, res);
       } catch (error) {
@@ -107,7 +115,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     connectionTimeout: 0,
     // Long enough that an over-long job id reaches the handler and gets its 400, not a 404.
     routerOptions: { maxParamLength: 1000 },
-    trustProxy: false,
+    trustProxy: trustedProxies ?? false,
   });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {

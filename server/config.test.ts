@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       outputRetentionSeconds: 3600,
       password: null,
       allowedHosts: [],
+      trustProxy: [],
     });
   });
 
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
       OUTPUT_RETENTION_SECONDS: '60',
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
+      TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -37,7 +39,15 @@ describe('loadConfig', () => {
       outputRetentionSeconds: 60,
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
+      trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
     });
+  });
+
+  it('refuses a TRUST_PROXY that is not a list of addresses, saying why', () => {
+    for (const value of ['true', '*', '10.0.0.0/33', 'proxy.example.test', '::1/129', '10.0.0.1/8/8', '10.0.0.0/x']) {
+      expect(() => loadConfig({ TRUST_PROXY: value }), value).toThrow(`TRUST_PROXY lists "${value}"`);
+    }
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/List only your reverse proxies/);
   });
 
   it('requires FAST_API_KEY with FAST_API_BASE and says what to set', () => {

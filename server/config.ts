@@ -18,6 +18,11 @@ export interface DashboardConfig {
   password: string | null;
   /** Extra Host names accepted besides the loopback names and `host`. */
   allowedHosts: string[];
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback / linklocal / uniquelocal),
+   * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
+   */
+  trustProxy: string[];
 }
 
 export class ConfigError extends Error {
@@ -86,6 +91,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
 
+  const trustProxy = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of trustProxy) {
+    if (!isProxyAddress(entry)) {
+      throw new ConfigError(
+        `TRUST_PROXY lists "${entry}", which is not an address, a CIDR range or one of loopback, linklocal, ` +
+          'uniquelocal. List only your reverse proxies (e.g. TRUST_PROXY=127.0.0.1): a client that is not one of ' +
+          'them could otherwise choose the address the password slow-down sees.',
+      );
+    }
+  }
+
   return {
     apiBase,
     apiKey: apiBase ? apiKey : null,
@@ -95,5 +114,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     outputRetentionSeconds: integer(env, 'OUTPUT_RETENTION_SECONDS', 3600, 1, 365 * 24 * 3600),
     password,
     allowedHosts,
+    trustProxy,
   };
+}
+
+function isProxyAddress(entry: string): boolean {
+  if (entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal') return true;
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     distDir,
     allowedHosts: [config.host, ...config.allowedHosts],
     password: config.password,
+    trustProxy: config.trustProxy,
     api: batches.plugin,
     onJobAction: (event) => batches.observe(event),
     logger: {

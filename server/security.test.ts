@@ -272,6 +272,25 @@ describe('dashboard password', () => {
     expect((await rawRequest(h.base, '/api/config', { headers: { authorization: basic('u', 'pw') } })).status).toBe(200);
   });
 
+  it('behind a trusted reverse proxy, slows down each client by its X-Forwarded-For, on every path', async () => {
+    const attempt = (client: string, url: string, password: string) =>
+      rawRequest(harness!.base, url, { headers: { authorization: basic('u', password), 'x-forwarded-for': client } });
+    for (const url of ['/api/config', `/convert/job/${ID}`]) {
+      // Trusted: a locked-out client does not lock out the others behind the same proxy.
+      await start({ password: 'pw', authThrottle: new AuthThrottle({ freeFailures: 1 }), api: echoApi, trustProxy: ['127.0.0.1'] });
+      for (let i = 0; i < 2; i++) expect((await attempt('203.0.113.5', url, 'nope')).status, url).toBe(401);
+      expect((await attempt('203.0.113.5', url, 'pw')).status, url).toBe(429);
+      expect((await attempt('203.0.113.6', url, 'pw')).status, url).toBe(200);
+      await harness!.close();
+      // Not trusted: X-Forwarded-For is anyone's to write, so the peer's address counts, for everyone behind it.
+      await start({ password: 'pw', authThrottle: new AuthThrottle({ freeFailures: 1 }), api: echoApi });
+      for (let i = 0; i < 2; i++) expect((await attempt('203.0.113.5', url, 'nope')).status, url).toBe(401);
+      expect((await attempt('203.0.113.6', url, 'pw')).status, url).toBe(429);
+      await harness!.close();
+      harness = null;
+    }
+  });
+
   it('doubles the lock-out with each further failure, up to a cap', () => {
     let now = 0;
     const throttle = new AuthThrottle({ freeFailures: 1, maxLockMs: 8000, now: () => now });
