@@ -63,7 +63,8 @@ export const STATE_STYLES: Record<TrackedState, StateStyle> = {
   },
   Forbidden: {
     label: 'Forbidden',
-    icon: '⛔',
+    // A no-entry sign as a text symbol (⛔ is emoji-only: an empty box where no emoji font is installed).
+    icon: '⊖',
     badge: 'bg-orange-50 text-orange-800 ring-orange-300 dark:bg-orange-950 dark:text-orange-200 dark:ring-orange-700',
     bar: 'bg-[repeating-linear-gradient(135deg,var(--color-orange-400)_0_3px,var(--color-zinc-300)_3px_6px)] dark:bg-[repeating-linear-gradient(135deg,var(--color-orange-500)_0_3px,var(--color-zinc-700)_3px_6px)]',
     description: 'This job belongs to another Convert API account.',

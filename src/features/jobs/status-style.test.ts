@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { BANNER_ICONS } from '../../components/ui/banner.tsx';
+import { STATE_STYLES } from './status-style.ts';
+
+describe('status and banner icons', () => {
+  it('are text symbols, not emoji (which show as colour pictures on one machine and empty boxes on another)', () => {
+    const icons = [...Object.values(STATE_STYLES).map((style) => style.icon), ...Object.values(BANNER_ICONS)];
+    expect(icons.length).toBeGreaterThan(8);
+    for (const icon of icons) expect(icon, icon).not.toMatch(/\p{Emoji_Presentation}/u);
+  });
+
+  it('tell the states apart', () => {
+    const icons = Object.values(STATE_STYLES).map((style) => style.icon);
+    expect(new Set(icons).size).toBe(icons.length);
+  });
+});
