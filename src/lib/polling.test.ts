@@ -33,7 +33,13 @@ describe('snapshot poll interval', () => {
   });
 
   it('keeps polling slowly while the upstream has a problem, so the banner clears on its own', () => {
-    expect(snapshotPollInterval(snapshot(['Failed'], { upstream: { state: 'unauthorized', error: null, since: null } }))).toBe(SLOW_POLL_MS);
+    for (const state of ['unauthorized', 'unreachable', 'rate_limited'] as const) {
+      expect(snapshotPollInterval(snapshot(['Failed'], { upstream: { state, error: null, since: null } })), state).toBe(SLOW_POLL_MS);
+    }
+  });
+
+  it('stops for a finished batch while the upstream is not asked yet (after a restart), instead of staying "Live"', () => {
+    expect(snapshotPollInterval(snapshot(['Failed', 'Gone'], { upstream: { state: 'unknown', error: null, since: null } }))).toBe(false);
   });
 
   it('polls before the first snapshot arrives and backs off after an error, honouring Retry-After', () => {

@@ -44,7 +44,10 @@ export function snapshotPollInterval(snapshot: Pick<CompactSnapshot, 'jobs' | 'u
   }
   // Outputs still waiting to expire: their state changes once, slowly; the countdown ticks locally meanwhile.
   if (waitingOutputs) return SLOW_POLL_MS;
-  if (snapshot.upstream.state !== 'ok') return SLOW_POLL_MS;
+  // A problem (a banner is showing) is watched until it clears. `unknown` is no problem: the server has not asked
+  // the upstream anything since it started, which for a finished batch may be never.
+  const { state } = snapshot.upstream;
+  if (state !== 'ok' && state !== 'unknown') return SLOW_POLL_MS;
   return false;
 }
 
