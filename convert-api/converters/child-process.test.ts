@@ -111,7 +111,8 @@ describe('the ledger of running tools, for the start after a hard crash', () => 
     const tree = await treeOnRecord(file);
     const [entry] = recorded(file);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { bootId: string };
-    writeFileSync(file, JSON.stringify({ ...saved, groups: [{ pgid: entry.pgid, start: entry.start + 1 }] }));
+    // As if the pid had been given to a new leader long after (start times are in clock ticks, 100 a second).
+    writeFileSync(file, JSON.stringify({ ...saved, groups: [{ pgid: entry.pgid, start: entry.start + 100_000 }] }));
     expect(reapProcessGroups(file)).toEqual([]);
     expect(await isAlive(tree.pids[0])).toBe(true);
     expect(await isAlive(tree.pids[1])).toBe(true);
