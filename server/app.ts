@@ -15,12 +15,13 @@ import Fastify, {
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import http, { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ViteDevServer } from 'vite';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { createProxy, sendError, type JobActionEvent, type Proxy } from './proxy.ts';
-import { APP_CSP, AuthThrottle, SECURITY_HEADERS, allowedHostSet, createRequestGuard, devCsp, registerSecurity } from './security.ts';
+import { APP_CSP, AuthThrottle, SECURITY_HEADERS, allowedHostSet, createRequestGuard, devCsp, registerSecurity, type Denial } from './security.ts';
 
 export type { JobActionEvent } from './proxy.ts';
 
@@ -131,6 +132,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   let vite: ViteDevServer | undefined;
   if (typeof options.vite === 'function') vite = await options.vite(app.server);
   else vite = options.vite;
+  // Vite's HMR websocket shares this server: its upgrades pass the same Host and password checks as requests.
+  if (vite) guardUpgrades(app.server, (req) => guard.check('GET', req.headers, guard.needsAddress ? clientAddress(req) : undefined));
 
   registerSecurity(app, guard);
   const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction });
@@ -211,3 +214,26 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
 }
 
 export { SECURITY_HEADERS, APP_CSP };
+
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Puts a check in front of the `upgrade` listeners already on the server; a denied upgrade gets the error envelope. */
+function guardUpgrades(server: Server, check: (req: IncomingMessage) => Denial | null): void {
+  const listeners = server.listeners('upgrade') as UpgradeListener[];
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const denial = check(req);
+    if (!denial) {
+      for (const listener of listeners) listener.call(server, req, socket, head);
+      return;
+    }
+    const body = JSON.stringify(errorBody(denial.code, denial.detail));
+    const extra = denial.headers ?? [];
+    let extraHeaders = '';
+    for (let i = 0; i < extra.length; i += 2) extraHeaders += `${extra[i]}: ${extra[i + 1]}\r\n`;
+    socket.end(
+      `HTTP/1.1 ${denial.status} ${STATUS_CODES[denial.status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`,
+    );
+  });
+}

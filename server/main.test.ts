@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -68,6 +69,32 @@ async function startMain(env: Record<string, string>, args: string[] = ['--dev']
   };
 }
 
+/** A websocket upgrade request as Vite's HMR client makes it; resolves with the answer's head and body. */
+function upgrade(base: string, path: string, headers: Record<string, string>): Promise<{ status: number; head: string; body: string }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      const lines = [`GET ${path} HTTP/1.1`, `Host: ${headers.host ?? url.host}`, 'Upgrade: websocket', 'Connection: Upgrade',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: vite-hmr',
+        `Origin: ${base}`, ...Object.entries(headers).filter(([name]) => name !== 'host').map(([name, value]) => `${name}: ${value}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    const done = () => {
+      socket.destroy();
+      const [head, body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      // A switched connection stays open: its head is all there is to read.
+      if (text.startsWith('HTTP/1.1 101') && text.includes('\r\n\r\n')) done();
+    });
+    socket.on('end', done);
+    socket.on('error', reject);
+  });
+}
+
 describe('npm start / npm run dev', () => {
   it('refuses a non-loopback HOST without a password, saying why, and exits 1', async () => {
     const started = await startMain({ HOST: '0.0.0.0' });
@@ -125,6 +152,26 @@ describe('npm start / npm run dev', () => {
     } finally {
       await fake.close();
     }
+  }, 60_000);
+
+  it('in development, puts the HMR websocket behind the same password and Host checks as every request', async () => {
+    const started = await startMain({ DASHBOARD_PASSWORD: 'dev-secret' });
+    const [, url] = await started.waitFor(/Dashboard: (http:\/\/\S+)/);
+    const auth = { authorization: `Basic ${Buffer.from('me:dev-secret').toString('base64')}` };
+    const client = await rawRequest(url, '/@vite/client', { headers: auth });
+    expect(client.status).toBe(200);
+    const token = /wsToken = "([^"]+)"/.exec(client.text)?.[1];
+    expect(token).toBeTruthy();
+    const path = `/?token=${token}`;
+
+    const anonymous = await upgrade(url, path, {});
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ error: 'auth.required' });
+    expect((await upgrade(url, path, { authorization: `Basic ${Buffer.from('me:wrong').toString('base64')}` })).status).toBe(401);
+    expect((await upgrade(url, path, { ...auth, host: 'dashboard.attacker.test' })).status).toBe(421);
+    expect((await upgrade(url, path, auth)).status).toBe(101);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
   }, 60_000);
 
   it('starts the bundled Convert service when FAST_API_BASE is unset and stops it on SIGTERM', async () => {
