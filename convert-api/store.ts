@@ -89,6 +89,9 @@ export type NewJob = Pick<
   'id' | 'account' | 'converterId' | 'sourceFormat' | 'targetFormat' | 'stem' | 'options' | 'inputBytes' | 'creditCost' | 'createdAt'
 >;
 
+/** How long a start waits for the data folder's previous holder to let go. */
+const LOCK_WAIT_MS = 10_000;
+
 /** The data folder's database is held by another running service. */
 export class DataDirInUseError extends Error {}
 
@@ -98,8 +101,9 @@ export class JobStore {
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
-    // A short wait: only another process ever holds this database (see below), and then it holds it for good.
-    this.db = new Database(file, { timeout: 1000 });
+    // Only another process ever holds this database (see below). One that is stopping lets go within seconds
+    // (its runs get 5 s to end): a service started right after it, as the dashboard's is after a crash, waits.
+    this.db = new Database(file, { timeout: LOCK_WAIT_MS });
     try {
       // One service per data folder: a second one would requeue the first one's running jobs as its own and
       // run them twice. The lock is the database's own, so the OS drops it when the holder dies, even by kill -9.

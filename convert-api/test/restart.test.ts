@@ -114,7 +114,26 @@ describe('the service as a process', () => {
     const third = await startService(dataDir);
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
-  });
+  }, 60_000);
+
+  it('waits for a previous service that is still stopping to let go of the folder, instead of refusing at once', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    // Another process holds the folder's database for 5 s and then lets go, as a service that is stopping does.
+    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      import { JobStore } from './convert-api/store.ts';
+      const store = new JobStore(${JSON.stringify(path.join(dataDir, 'convert-api.sqlite'))});
+      console.log('held');
+      setTimeout(() => store.close(), 5000);
+    `], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(holder);
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const service = await startService(dataDir);
+    const res = await fetch(`${service.base}/convert/conversions`, { headers: { 'x-fast-api-key': KEY } });
+    expect(res.status).toBe(200);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+  }, 60_000);
 
   it('stops cleanly when its standard input ends, if CONVERT_API_STOP_WHEN_STDIN_ENDS is set, and not otherwise', async () => {
     const dataDir = await tempDir();
