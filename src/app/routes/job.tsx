@@ -6,12 +6,13 @@ import { Banner } from '../../components/ui/banner.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
 import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
-import { formatBytes, formatDateTime, plural } from '../../lib/format.ts';
+import { formatBytes, formatDateTime } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { UNAUTHORIZED_TITLE, UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { useJob } from '../../features/jobs/api/get-job.ts';
 import { ExpiryCountdown } from '../../features/jobs/components/expiry-countdown.tsx';
 import { JobActions } from '../../features/jobs/components/job-actions.tsx';
+import { OutputSummary } from '../../features/jobs/components/output-summary.tsx';
 import { ProgressBar } from '../../features/jobs/components/progress-bar.tsx';
 import { StatusBadge } from '../../features/jobs/components/status-badge.tsx';
 import { CopyIdButton } from '../../features/jobs/components/copy-id-button.tsx';
@@ -109,18 +110,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         <Item label="Credits">{metrics ? metrics.creditCost : '—'}</Item>
         <Item label="Target format">{tracked?.targetFormat ?? '—'}</Item>
         <Item label="Output" className="col-span-2">
-          {output ? (
-            <span className="break-words">
-              <span className={`font-medium ${outputExpired ? 'text-slate-500 line-through dark:text-slate-400' : ''}`}>{output.fileName}</span>{' '}
-              <span className="text-slate-500 dark:text-slate-400">
-                ({output.contentType}
-                {output.fileCount > 1 ? `, ${plural(output.fileCount, 'file')}` : ''})
-              </span>
-              {outputExpired && <span className="ml-1.5 text-xs font-medium text-slate-600 dark:text-slate-300">expired</span>}
-            </span>
-          ) : (
-            '—'
-          )}
+          <OutputSummary output={output} expired={outputExpired} />
         </Item>
         {failure && (
           <div className="col-span-full">
