@@ -193,6 +193,14 @@ export class JobRunner {
     const { signal } = run.controller;
     const workDir = this.files.workDir(job.id);
     const leftovers = [workDir, `${workDir}.zip`];
+    const upload = this.files.upload(job.id);
+    // Scratch files, and the upload unless a shutdown leaves the job to run again at the next start.
+    let cleaned = false;
+    const cleanUp = async (withUpload: boolean) => {
+      for (const file of leftovers) await fs.rm(file, { recursive: true, force: true });
+      if (withUpload) await fs.rm(upload, { force: true });
+      cleaned = true;
+    };
     const timeLimit = this.startTimeLimit(job, run);
     try {
       const converter = this.converters.get(job.converterId);
@@ -200,7 +208,7 @@ export class JobRunner {
       await fs.rm(workDir, { recursive: true, force: true });
       await fs.mkdir(workDir, { recursive: true });
       const result = await this.bounded(this.toolGroups.run(() => converter.run({
-        inputPath: this.files.upload(job.id),
+        inputPath: upload,
         sourceFormat: job.sourceFormat,
         stem: job.stem,
         outputDir: workDir,
@@ -236,9 +244,8 @@ export class JobRunner {
       signal.throwIfAborted();
       // The input and the scratch folder go before the job is seen Succeeded, so that a finished job holds only its
       // output on disk. A cancel or delete that slips in before the update makes it return false: the output goes too.
-      await fs.rm(this.files.upload(job.id), { force: true });
       await fs.rename(packaged, this.files.output(job.id));
-      for (const file of leftovers) await fs.rm(file, { recursive: true, force: true });
+      await cleanUp(true);
       if (!this.store.markSucceeded(job.id, output, this.options.clock.now())) {
         await fs.rm(this.files.output(job.id), { force: true });
       }
@@ -248,13 +255,12 @@ export class JobRunner {
         const code = error instanceof ConversionError ? error.code : ErrorCode.conversionFailed;
         const detail = error instanceof Error && error.message ? error.message : 'The conversion failed.';
         // As for a success: the files go before the job is seen Failed.
-        for (const file of [...leftovers, this.files.upload(job.id)]) await fs.rm(file, { recursive: true, force: true });
+        await cleanUp(true);
         this.fail(job, code, detail);
       }
     } finally {
       clearTimeout(timeLimit);
-      for (const file of leftovers) await fs.rm(file, { recursive: true, force: true });
-      if (!(signal.reason instanceof ShutdownError)) await fs.rm(this.files.upload(job.id), { force: true });
+      if (!cleaned) await cleanUp(!(signal.reason instanceof ShutdownError));
     }
   }
 

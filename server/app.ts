@@ -77,8 +77,9 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
 
   const trustedProxies = options.trustProxy?.length ? options.trustProxy : null;
   const trusted = trustedProxies ? proxyAddr.compile(trustedProxies) : null;
-  // The same answer as Fastify's request.ip with the same trustProxy, for the path that bypasses Fastify.
+  // The same answer as Fastify's request.ip with the same trustProxy, for the paths that bypass Fastify.
   const clientAddress = (req: IncomingMessage) => (trusted ? proxyAddr(req, trusted) : req.socket.remoteAddress);
+  const checkRaw = (req: IncomingMessage) => guard.check(req.method, req.headers, guard.needsAddress ? clientAddress(req) : undefined);
 
   /**
    * The proxy's hot path bypasses Fastify's per-request machinery (request/reply objects, hooks, router,
@@ -90,7 +91,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       const url = req.url;
       if (proxy === null || url === undefined || !isLeanProxyUrl(url)) return handler(req, res);
       try {
-        const denial = guard.check(req.method, req.headers, guard.needsAddress ? clientAddress(req) : undefined);
+        const denial = checkRaw(req);
         if (denial) return sendError(res, guard.responseHeaders, denial.status, denial.code, denial.detail, denial.headers);
         proxy.serve(req, res);
       } catch (error) {
@@ -133,7 +134,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   if (typeof options.vite === 'function') vite = await options.vite(app.server);
   else vite = options.vite;
   // Vite's HMR websocket shares this server: its upgrades pass the same Host and password checks as requests.
-  if (vite) guardUpgrades(app.server, (req) => guard.check('GET', req.headers, guard.needsAddress ? clientAddress(req) : undefined));
+  if (vite) guardUpgrades(app.server, checkRaw);
 
   registerSecurity(app, guard);
   const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction });

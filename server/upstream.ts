@@ -49,7 +49,7 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 export interface UpstreamClientOptions {
   base: string;
@@ -76,7 +76,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   });
   const apiKey = options.apiKey;
   const keyBytes = Buffer.from(apiKey);
-  const redactText = (text: string) => (text.includes(apiKey) ? text.split(apiKey).join(REDACTED) : text);
+  const redactText = (text: string) => text.replaceAll(apiKey, REDACTED);
   return {
     origin,
     base: origin + prefix,
