@@ -1,7 +1,7 @@
 /**
  * End-to-end tests in Debian's Chromium against the real stack: the dashboard server (`tsx server/main.ts`)
  * with its bundled Convert service as a child, started fresh for each run. Four servers, on fixed ports so the
- * specs can reach them (e2e/stacks.ts):
+ * specs can reach them (e2e/stacks.ts; E2E_PORT_BASE moves them all):
  * - main: jobs take at least CONVERT_API_MIN_JOB_MS, so Queued → Running → Succeeded can be watched and a
  *   cancel can hit a running job;
  * - short retention: outputs expire after a few seconds, for the countdown and the 410;
@@ -19,12 +19,13 @@ function dataDir(name: string): string {
 }
 
 /** `rm -rf` of its own data dir, then exec so Playwright's stop signal reaches the server itself. */
-function dashboard(name: string, port: number, env: Record<string, string>) {
+function dashboard(name: string, stack: string, env: Record<string, string>) {
+  const port = new URL(stack).port;
   return {
     name,
     command: `rm -rf ${dataDir(name)} && exec ${TSX} server/main.ts`,
     url: `http://127.0.0.1:${port}/api/config`,
-    env: { HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir(name), LOG_LEVEL: 'warn', ...env },
+    env: { HOST: '127.0.0.1', PORT: port, DATA_DIR: dataDir(name), LOG_LEVEL: 'warn', ...env },
     reuseExistingServer: !CI,
     timeout: 120_000,
     stdout: 'pipe' as const,
@@ -66,13 +67,13 @@ export default defineConfig({
     },
   ],
   webServer: [
-    dashboard('main', 4310, {
+    dashboard('main', STACKS.main, {
       // Four at once, at least 6 s each: the 12-file demo runs in three visible rounds.
       CONVERT_API_MIN_JOB_MS: '6000',
       CONVERT_API_WORKERS: '4',
       CONVERT_API_MAX_ACTIVE_PER_ACCOUNT: '60',
     }),
-    dashboard('short-retention', 4311, {
+    dashboard('short-retention', STACKS.shortRetention, {
       OUTPUT_RETENTION_SECONDS: '12',
       CONVERT_API_MIN_JOB_MS: '2000',
     }),
@@ -92,6 +93,6 @@ export default defineConfig({
       stderr: 'pipe',
       gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
     },
-    dashboard('wrong-key', 4313, { FAST_API_BASE: STANDALONE_CONVERT_API, FAST_API_KEY: 'wrong' }),
+    dashboard('wrong-key', STACKS.wrongKey, { FAST_API_BASE: STANDALONE_CONVERT_API, FAST_API_KEY: 'wrong' }),
   ],
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { JobStatus } from '../contract/status.ts';
+import { migrate, type Migration } from '../contract/sqlite-migrations.ts';
 
 /** One job as the store keeps it. Times are clock milliseconds; files live under the data dir, never named by the client. */
 export interface JobRecord {
@@ -38,42 +39,52 @@ const COLUMNS: Record<keyof JobRecord, string> = {
   startedAt: 'started_at', completedAt: 'completed_at',
 };
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS jobs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  account TEXT NOT NULL,
-  status TEXT NOT NULL,
-  percent INTEGER NOT NULL DEFAULT 0,
-  phase TEXT,
-  converter_id TEXT NOT NULL,
-  source_format TEXT NOT NULL,
-  target_format TEXT NOT NULL,
-  stem TEXT NOT NULL,
-  options TEXT NOT NULL,
-  input_bytes INTEGER NOT NULL,
-  output_bytes INTEGER NOT NULL DEFAULT 0,
-  credit_cost INTEGER NOT NULL,
-  error_code TEXT,
-  error_detail TEXT,
-  output_file_name TEXT,
-  output_content_type TEXT,
-  output_file_count INTEGER,
-  output_expired INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER,
-  completed_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS jobs_active ON jobs (status, seq);
-CREATE TABLE IF NOT EXISTS credit_ledger (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  account TEXT NOT NULL,
-  job_id TEXT NOT NULL,
-  delta INTEGER NOT NULL,
-  reason TEXT NOT NULL,
-  at INTEGER NOT NULL
-);
-`;
+/**
+ * The schema's history, oldest first (see contract/sqlite-migrations.ts). Append a migration to change it;
+ * never edit one that has shipped. Each has a test that opens a data folder of the version before it.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'the schema before numbered migrations',
+    up: `
+    CREATE TABLE IF NOT EXISTS jobs (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      account TEXT NOT NULL,
+      status TEXT NOT NULL,
+      percent INTEGER NOT NULL DEFAULT 0,
+      phase TEXT,
+      converter_id TEXT NOT NULL,
+      source_format TEXT NOT NULL,
+      target_format TEXT NOT NULL,
+      stem TEXT NOT NULL,
+      options TEXT NOT NULL,
+      input_bytes INTEGER NOT NULL,
+      output_bytes INTEGER NOT NULL DEFAULT 0,
+      credit_cost INTEGER NOT NULL,
+      error_code TEXT,
+      error_detail TEXT,
+      output_file_name TEXT,
+      output_content_type TEXT,
+      output_file_count INTEGER,
+      output_expired INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL,
+      started_at INTEGER,
+      completed_at INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS jobs_active ON jobs (status, seq);
+    CREATE TABLE IF NOT EXISTS credit_ledger (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      account TEXT NOT NULL,
+      job_id TEXT NOT NULL,
+      delta INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      at INTEGER NOT NULL
+    );
+    `,
+  },
+];
 
 type Row = Record<string, unknown>;
 
@@ -120,7 +131,7 @@ export class JobStore {
     }
     // WAL + NORMAL survives a process kill (only an OS crash may lose the last commits).
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
+    migrate(this.db, MIGRATIONS, 'Convert service');
   }
 
   close(): void {

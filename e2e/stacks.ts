@@ -1,17 +1,28 @@
 /** Where the e2e servers listen (started by playwright.config.ts, read by the fixtures). */
+
+/**
+ * The first of the e2e ports (default 4310). Set E2E_PORT_BASE to run a second copy of the suite on the same
+ * machine (another checkout) without the two sharing servers.
+ */
+const BASE = Number(process.env.E2E_PORT_BASE ?? 4310);
+
+function origin(offset: number): string {
+  return `http://127.0.0.1:${BASE + offset}`;
+}
+
 export const STACKS = {
   /** Dashboard + bundled service, four workers, jobs take at least 6 s, normal retention. */
-  main: 'http://127.0.0.1:4310',
+  main: origin(0),
   /** Dashboard + bundled service, outputs expire 12 s after completion. */
-  shortRetention: 'http://127.0.0.1:4311',
+  shortRetention: origin(1),
   /** Dashboard whose FAST_API_KEY the standalone service refuses. */
-  wrongKey: 'http://127.0.0.1:4313',
+  wrongKey: origin(3),
 } as const;
 
 export type StackName = keyof typeof STACKS;
 
 /** A bundled Convert service on its own (CONVERT_API_KEYS=right=acct), the wrong-key dashboard's upstream. */
-export const STANDALONE_CONVERT_API = 'http://127.0.0.1:4312';
+export const STANDALONE_CONVERT_API = origin(2);
 
 /** Wiped by each server's start command; under test-results/ so it is never committed. */
 export const E2E_DATA_DIR = 'test-results/e2e-data';

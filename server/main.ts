@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import dotenv from 'dotenv';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.ts';
 import { buildAppIfStale } from './app-build.ts';
@@ -29,7 +29,9 @@ function displayHost(host: string): string {
 let bundledChild: BundledConvertApi | null = null;
 
 async function main(): Promise<void> {
-  dotenv.config({ path: path.join(root, '.env'), quiet: true });
+  // Node's own .env reader; variables already set in the environment win, as with --env-file.
+  const envFile = path.join(root, '.env');
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
   const dev = process.argv.includes('--dev');
   const config = loadConfig();
   const dataDir = path.resolve(config.dataDir);

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { mkdtemp, mkdir, rm, writeFile, readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import dotenv from 'dotenv';
+import { parseEnv } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -207,7 +207,7 @@ describe('security headers, the app and its CSP', () => {
     // The keys a build could have picked up: the environment's and the one in .env (names may appear in
     // help texts; values must not).
     const dotenvFile = path.resolve('.env');
-    const fromDotenv = existsSync(dotenvFile) ? dotenv.parse(await readFile(dotenvFile)).FAST_API_KEY : undefined;
+    const fromDotenv = existsSync(dotenvFile) ? parseEnv(await readFile(dotenvFile, 'utf8')).FAST_API_KEY : undefined;
     const secrets = [TEST_KEY, process.env.FAST_API_KEY, fromDotenv].filter((s): s is string => Boolean(s && s.length >= 8));
     for (const file of files) {
       if ((await stat(file)).size > 50 * 1024 * 1024) continue;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import type { TrackedState } from '../../contract/dashboard-api.ts';
+import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
 
 export type Problem = { error: string; detail: string | null; status: number; [extra: string]: unknown };
 
@@ -71,48 +72,58 @@ export interface SummaryRow extends BatchRow {
 /** States the tracker no longer polls. */
 export const FINAL_STATES: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden'];
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS batches (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  revision INTEGER NOT NULL DEFAULT 1
-);
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  state TEXT NOT NULL DEFAULT 'Unknown',
-  file_name TEXT,
-  target_format TEXT,
-  added_at INTEGER NOT NULL,
-  submitted_at INTEGER,
-  last_json TEXT,
-  last_checked_at INTEGER,
-  last_seen_active_at INTEGER,
-  first_seen_terminal_at INTEGER,
-  downloaded_at INTEGER,
-  deleted_at INTEGER,
-  output_expired INTEGER NOT NULL DEFAULT 0,
-  has_output INTEGER NOT NULL DEFAULT 0,
-  problem_json TEXT,
-  -- denormalised from last_json so that the batch list is one aggregate query
-  percent REAL NOT NULL DEFAULT 0,
-  input_bytes INTEGER NOT NULL DEFAULT 0,
-  output_bytes INTEGER NOT NULL DEFAULT 0,
-  credits REAL NOT NULL DEFAULT 0,
-  -- goes up on every change of the row: snapshots re-serialise only the jobs whose version moved
-  version INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
-CREATE TABLE IF NOT EXISTS batch_jobs (
-  batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
-  job_id TEXT NOT NULL REFERENCES jobs(id),
-  added_at INTEGER NOT NULL,
-  UNIQUE (batch_id, job_id)
-);
--- (batch_id) entries are ordered by rowid within a batch: a snapshot reads in insertion order without sorting.
-CREATE INDEX IF NOT EXISTS batch_jobs_batch ON batch_jobs(batch_id);
-CREATE INDEX IF NOT EXISTS batch_jobs_job ON batch_jobs(job_id);
-`;
+/**
+ * The schema's history, oldest first (see contract/sqlite-migrations.ts). Append a migration to change it;
+ * never edit one that has shipped. Each has a test that opens a data folder of the version before it.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'the schema before numbered migrations',
+    up: `
+    CREATE TABLE IF NOT EXISTS batches (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      revision INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE IF NOT EXISTS jobs (
+      id TEXT PRIMARY KEY,
+      state TEXT NOT NULL DEFAULT 'Unknown',
+      file_name TEXT,
+      target_format TEXT,
+      added_at INTEGER NOT NULL,
+      submitted_at INTEGER,
+      last_json TEXT,
+      last_checked_at INTEGER,
+      last_seen_active_at INTEGER,
+      first_seen_terminal_at INTEGER,
+      downloaded_at INTEGER,
+      deleted_at INTEGER,
+      output_expired INTEGER NOT NULL DEFAULT 0,
+      has_output INTEGER NOT NULL DEFAULT 0,
+      problem_json TEXT,
+      -- denormalised from last_json so that the batch list is one aggregate query
+      percent REAL NOT NULL DEFAULT 0,
+      input_bytes INTEGER NOT NULL DEFAULT 0,
+      output_bytes INTEGER NOT NULL DEFAULT 0,
+      credits REAL NOT NULL DEFAULT 0,
+      -- goes up on every change of the row: snapshots re-serialise only the jobs whose version moved
+      version INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+    CREATE TABLE IF NOT EXISTS batch_jobs (
+      batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+      job_id TEXT NOT NULL REFERENCES jobs(id),
+      added_at INTEGER NOT NULL,
+      UNIQUE (batch_id, job_id)
+    );
+    -- (batch_id) entries are ordered by rowid within a batch: a snapshot reads in insertion order without sorting.
+    CREATE INDEX IF NOT EXISTS batch_jobs_batch ON batch_jobs(batch_id);
+    CREATE INDEX IF NOT EXISTS batch_jobs_job ON batch_jobs(job_id);
+    `,
+  },
+];
 
 const SUMMARY_SELECT = `
 SELECT b.id, b.name, b.created_at, b.revision,
@@ -164,7 +175,7 @@ export function openBatchStore(dataDir: string) {
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.exec(SCHEMA);
+  migrate(db, MIGRATIONS, 'dashboard');
 
   const q = {
     insertBatch: db.prepare<[string, string, number]>('INSERT INTO batches (id, name, created_at) VALUES (?, ?, ?)'),

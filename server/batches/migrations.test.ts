@@ -1,0 +1,57 @@
+// @vitest-environment node
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { latestVersion } from '../../contract/sqlite-migrations.ts';
+import { MIGRATIONS, openBatchStore } from './store.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'batch-migrations-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A data folder as a dashboard from before numbered migrations left it: its schema, user_version 0. */
+function writeUnversionedFolder(dir: string): void {
+  const db = new Database(join(dir, 'dashboard.sqlite'));
+  const baseline = MIGRATIONS[0].up;
+  if (typeof baseline !== 'string') throw new Error('migration 1 is the old schema as SQL');
+  db.exec(baseline);
+  db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Old batch', 1000, 4)").run();
+  db.prepare("INSERT INTO jobs (id, state, added_at, percent) VALUES ('job-1', 'Running', 1000, 40)").run();
+  db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
+  expect(db.pragma('user_version', { simple: true })).toBe(0);
+  db.close();
+}
+
+describe('batch store migrations', () => {
+  it('opens a data folder from before migrations with its batches and jobs intact, at the newest version', async () => {
+    const dir = await dataDir();
+    writeUnversionedFolder(dir);
+    const store = openBatchStore(dir);
+    try {
+      expect(store.getBatch('b1')).toMatchObject({ name: 'Old batch', revision: 4 });
+      expect(store.batchJobs('b1').map((j) => [j.id, j.state, j.percent])).toEqual([['job-1', 'Running', 40]]);
+    } finally {
+      store.close();
+    }
+    const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
+    db.close();
+  });
+
+  it('creates a new data folder at the newest version', async () => {
+    const dir = await dataDir();
+    openBatchStore(dir).close();
+    const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
+    db.close();
+  });
+});
