@@ -95,7 +95,7 @@ export function BatchRoute() {
         </div>
       );
     }
-    return <p className="text-sm text-slate-500">Loading batch…</p>;
+    return <p className="text-sm text-slate-500 dark:text-slate-400">Loading batch…</p>;
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
@@ -103,7 +103,7 @@ export function BatchRoute() {
   return (
     <div className="flex min-h-0 flex-1 flex-col gap-3">
       <title>{`${done}/${summary.jobCount} done · ${summary.name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
         </Link>{' '}

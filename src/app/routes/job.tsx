@@ -71,7 +71,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
   return (
     <div className="flex flex-col gap-4 overflow-auto">
       <title>{`${state}${state === 'Running' ? ` ${percent}%` : ''} · ${name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
         </Link>
@@ -92,7 +92,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         <h1 className="truncate text-xl font-semibold">{name}</h1>
         <StatusBadge state={state} />
       </header>
-      <div className="flex items-center gap-1 text-xs text-slate-500">
+      <div className="flex items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
         <code className="font-mono">{jobId}</code>
         <CopyIdButton id={jobId} name={name} />
       </div>
