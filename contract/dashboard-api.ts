@@ -25,21 +25,13 @@
  *                                               Retry-After …) pass through unchanged; never retried
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
  */
-import type { JobStatus } from './status.ts';
 import type { ErrorBody } from './errors.ts';
 import type { JobStatusResponse } from './job.ts';
 import type { RejectReason } from './job-id.ts';
+import type { StatusCounts, TrackedState } from './tracked-state.ts';
 
-/**
- * What the dashboard knows of a job's state. The five upstream statuses, plus:
- * - `Unknown`: added but not yet seen upstream;
- * - `Gone`: upstream answered 404 (deleted, or never existed for this key);
- * - `Forbidden`: upstream answered 403 (belongs to another account).
- */
-export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden';
-export const TRACKED_STATES: readonly TrackedState[] = [
-  'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
-];
+// The states and what each means live in one table (tracked-state.ts); these names stay importable from here.
+export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-state.ts';
 
 /** ISO-8601 timestamps as strings, in the server's clock. */
 export type IsoTime = string;
@@ -85,17 +77,6 @@ export interface BatchJob {
   expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
   /** The last error the tracker got for this job (403, 404, 429 …), if any. */
   problem: (ErrorBody & { status: number }) | null;
-}
-
-export interface StatusCounts {
-  Queued: number;
-  Running: number;
-  Succeeded: number;
-  Failed: number;
-  Canceled: number;
-  Unknown: number;
-  Gone: number;
-  Forbidden: number;
 }
 
 export interface BatchSummary {
