@@ -25,7 +25,7 @@
  *                                               Retry-After …) pass through unchanged; never retried
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
  */
-import type { ErrorBody } from './errors.ts';
+import type { Problem } from './errors.ts';
 import type { JobStatusResponse } from './job.ts';
 import type { RejectReason } from './job-id.ts';
 import type { StatusCounts, TrackedState } from './tracked-state.ts';
@@ -76,7 +76,7 @@ export interface BatchJob {
    */
   expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
   /** The last error the tracker got for this job (403, 404, 429 …), if any. */
-  problem: (ErrorBody & { status: number }) | null;
+  problem: Problem | null;
 }
 
 export interface BatchSummary {
@@ -98,7 +98,7 @@ export interface BatchSummary {
 export interface UpstreamHealth {
   state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'unknown';
   /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
   since: IsoTime | null;
 }
 
@@ -148,7 +148,7 @@ export interface DemoSubmission {
   targetFormat: string;
   jobId: string | null;
   /** Why it was not submitted (`demo.unsupported_pair` when the upstream does not offer the pair). */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
 }
 
 export interface RenameBatchRequest {

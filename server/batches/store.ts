@@ -10,12 +10,11 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
-
-export type Problem = { error: string; detail: string | null; status: number; [extra: string]: unknown };
 
 export interface BatchRow {
   id: string;
