@@ -7,6 +7,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isFinalState } from '../../contract/tracked-state.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
@@ -14,7 +15,7 @@ import type { UpstreamClient } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
+import { openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
@@ -116,7 +117,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
+        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
       }
     },
     jobsUnlisted(ids) {

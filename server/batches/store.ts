@@ -10,12 +10,11 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
-import type { TrackedState } from '../../contract/dashboard-api.ts';
+import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
-
-export type Problem = { error: string; detail: string | null; status: number; [extra: string]: unknown };
 
 export interface BatchRow {
   id: string;
@@ -50,27 +49,25 @@ export interface JobRow {
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
 export type BatchJobRow = JobRow & { link_added_at: number };
 
-export interface SummaryRow extends BatchRow {
+export type SummaryRow = BatchRow & { [S in TrackedState as `count_${S}`]: number } & {
   job_count: number;
-  queued: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  canceled: number;
-  unknown: number;
-  gone: number;
-  forbidden: number;
   outputs_ready: number;
   percent_sum: number;
-  /** Jobs that count towards progress (not Gone or Forbidden). */
+  /** Jobs that count towards progress (see STATE_INFO). */
   measured: number;
   input_bytes: number;
   output_bytes: number;
   credits: number;
+};
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** States the tracker no longer polls. */
-export const FINAL_STATES: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden'];
+/** `('A', 'B')`: a set of states as an SQL list, from the one table of states rather than spelled out here. */
+export function sqlStates(states: readonly TrackedState[]): string {
+  return `(${states.map(sqlString).join(', ')})`;
+}
 
 /**
  * The schema's history, oldest first (see contract/sqlite-migrations.ts). Append a migration to change it;
@@ -128,17 +125,9 @@ export const MIGRATIONS: readonly Migration[] = [
 const SUMMARY_SELECT = `
 SELECT b.id, b.name, b.created_at, b.revision,
   count(j.id) AS job_count,
-  coalesce(sum(j.state = 'Queued'), 0) AS queued,
-  coalesce(sum(j.state = 'Running'), 0) AS running,
-  coalesce(sum(j.state = 'Succeeded'), 0) AS succeeded,
-  coalesce(sum(j.state = 'Failed'), 0) AS failed,
-  coalesce(sum(j.state = 'Canceled'), 0) AS canceled,
-  coalesce(sum(j.state = 'Unknown'), 0) AS unknown,
-  coalesce(sum(j.state = 'Gone'), 0) AS gone,
-  coalesce(sum(j.state = 'Forbidden'), 0) AS forbidden,
-  coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
-  coalesce(sum(CASE WHEN j.state IN ('Gone', 'Forbidden') THEN 0 ELSE j.percent END), 0) AS percent_sum,
-  coalesce(sum(j.state NOT IN ('Gone', 'Forbidden')), 0) AS measured,
+${TRACKED_STATES.map((state) => `  coalesce(sum(j.state = ${sqlString(state)}), 0) AS "count_${state}",\n`).join('')}  coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
+  coalesce(sum(CASE WHEN j.state IN ${sqlStates(MEASURED_STATES)} THEN j.percent ELSE 0 END), 0) AS percent_sum,
+  coalesce(sum(j.state IN ${sqlStates(MEASURED_STATES)}), 0) AS measured,
   coalesce(sum(j.input_bytes), 0) AS input_bytes,
   coalesce(sum(j.output_bytes), 0) AS output_bytes,
   coalesce(sum(j.credits), 0) AS credits
@@ -234,7 +223,7 @@ export function openBatchStore(dataDir: string) {
     activeJobsOfBatch: db
       .prepare<[string], string>(
         `SELECT j.id FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id
-         WHERE bj.batch_id = ? AND j.state IN ('Unknown', 'Queued', 'Running')`,
+         WHERE bj.batch_id = ? AND j.state IN ${sqlStates(POLLED_STATES)}`,
       )
       .pluck(),
     outputsAwaitingExpiry: db
@@ -245,7 +234,7 @@ export function openBatchStore(dataDir: string) {
       .pluck(),
     activeJobs: db.prepare<[], { id: string; since: number }>(
       `SELECT j.id, coalesce(j.submitted_at, j.added_at) AS since FROM jobs j
-       WHERE j.state IN ('Unknown', 'Queued', 'Running') AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
+       WHERE j.state IN ${sqlStates(POLLED_STATES)} AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
     ),
   };
 

@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
 import { startFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
 import { FakeClock } from './fake-clock.ts';
-import { createTracker, type Problem, type Tracker } from './tracker.ts';
+import type { Problem } from '../../contract/errors.ts';
+import { createTracker, type Tracker } from './tracker.ts';
 import { jobId, statusBody } from './test-fixtures.ts';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'reset';

@@ -3,8 +3,7 @@
  * sink (the batch store). One process-wide schedule, so the upstream's per-job limit, its `Retry-After`s and a
  * cap on requests in flight are honoured in one place, however many browsers watch.
  */
-import type { ErrorBody } from '../../contract/errors.ts';
-import { isErrorBody } from '../../contract/errors.ts';
+import { isErrorBody, type Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
 import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
@@ -22,7 +21,6 @@ import {
   type Policy,
 } from './policy.ts';
 
-export type Problem = ErrorBody & { status: number };
 
 /** Where observations go. Called synchronously, in the order they were made. */
 export interface TrackerSink {

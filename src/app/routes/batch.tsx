@@ -1,6 +1,7 @@
 import { useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { TrackedState } from '../../../contract/dashboard-api.ts';
+import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
@@ -99,7 +100,7 @@ export function BatchRoute() {
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
-  const done = summary.counts.Succeeded + summary.counts.Failed + summary.counts.Canceled;
+  const done = countIn(summary.counts, DONE_STATES);
   return (
     <div className="flex min-h-0 flex-1 flex-col gap-3">
       <title>{`${done}/${summary.jobCount} done · ${summary.name}`}</title>

@@ -1,5 +1,5 @@
 import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
-import type { ErrorBody } from '../../../contract/errors.ts';
+import type { ErrorBody, Problem } from '../../../contract/errors.ts';
 import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from '../../lib/columns.ts';
 import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
@@ -25,7 +25,6 @@ const OUTPUT_EXPIRED = 64;
 /** Materialised rows kept for re-renders (a screenful is ~30); beyond this the cache starts over. */
 const ROW_CACHE_SIZE = 512;
 
-type Problem = NonNullable<BatchJob['problem']>;
 
 export class BatchJobs {
   readonly length: number;

@@ -7,7 +7,8 @@ import { inputClasses, labelClasses } from '../../../components/ui/field.tsx';
 import { ApiError } from '../../../lib/api-client.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes } from '../../../lib/format.ts';
-import { sourceFormatOf, targetsFor, useConversions } from '../api/get-conversions.ts';
+import { sourceFormatOf } from '../../../../contract/file-format.ts';
+import { targetsFor, useConversions } from '../api/get-conversions.ts';
 import { batchKeys } from '../api/query-keys.ts';
 import { submitFile } from '../api/submit-file.ts';
 
