@@ -144,6 +144,28 @@ describe('fault 3: memory bombs', () => {
     expect((await finished(small)).status).toBe('Succeeded');
   });
 
+  it.skipIf(!has('image.bmp-to-png') || !has('image.svg-to-png'))(
+    'a BMP or SVG that claims 16,000 × 16,000 px is refused from its header, before anything decodes it',
+    async () => {
+      api = await startApi({ converters, workers: 2 });
+      const bmp = Buffer.alloc(54 + 1024);
+      bmp.write('BM', 0, 'latin1');
+      bmp.writeUInt32LE(bmp.length, 2);
+      bmp.writeUInt32LE(54, 10); // pixel data offset
+      bmp.writeUInt32LE(40, 14); // BITMAPINFOHEADER
+      bmp.writeInt32LE(16_000, 18);
+      bmp.writeInt32LE(-16_000, 22); // top-down
+      bmp.writeUInt16LE(1, 26);
+      bmp.writeUInt16LE(24, 28);
+      const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="16000" height="16000"><rect width="10" height="10"/></svg>');
+      const ids = [await submitFile('claims.bmp', bmp, 'png'), await submitFile('claims.svg', svg, 'png')];
+      const details = await Promise.all(ids.map(async (id) => (await finished(id)).error?.detail));
+      expect(details).toEqual(['BMP', 'SVG'].map(
+        (format) => `The ${format} image is too large: 16000 × 16000 pixels (256 megapixels); this server converts images of at most 100 megapixels.`,
+      ));
+    },
+  );
+
   it.skipIf(!has('document.pdf-to-jpg'))(
     'a conversion tool over its memory limit fails its job with a plain sentence, and the next job runs',
     async () => {
