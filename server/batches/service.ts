@@ -17,6 +17,7 @@ import { registerDemoRoute } from './demo.ts';
 import { registerBatchRoutes } from './routes.ts';
 import { openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
+import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -132,7 +133,9 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     store,
     tracker,
     plugin: async (app) => {
+      app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+        if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
