@@ -20,6 +20,7 @@ import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
 import { openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
+import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -169,7 +170,9 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     tracker,
     live: ctx.live,
     plugin: async (app) => {
+      app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+        if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
