@@ -12,7 +12,9 @@ import { normalizeJobId } from '../../contract/job-id.ts';
 import { MAX_VIEW_IDS } from '../../contract/live.ts';
 import { sendError } from '../batches/context.ts';
 import type { BatchRow, BatchStore } from '../batches/store.ts';
-import { isBatchId, isPlainObject } from '../batches/validate.ts';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { BatchParams } from '../batches/validate.ts';
 import type { LiveFeed } from './feed.ts';
 import type { LiveHub } from './hub.ts';
 
@@ -22,7 +24,6 @@ export interface LiveContext {
   hub: LiveHub;
 }
 
-type BatchParams = { batchId: string };
 
 /** A revision as sent in `?since=` or `Last-Event-ID`: a non-negative integer. */
 function parseRevision(value: unknown): number | null {
@@ -35,16 +36,26 @@ function gzipAccepted(request: FastifyRequest): boolean {
   return typeof accept === 'string' && negotiate(accept, ['gzip']) === 'gzip';
 }
 
-export function registerLiveRoutes(app: FastifyInstance, live: LiveContext): void {
+const EventsQuery = Type.Object({ since: Type.Optional(Type.String()) });
+const ViewBody = Type.Object(
+  {
+    tab: Type.String({ minLength: 1, maxLength: 64 }),
+    ids: Type.Array(Type.Unknown(), { maxItems: MAX_VIEW_IDS, description: `At most ${MAX_VIEW_IDS} ids per view.` }),
+  },
+  { description: 'Expected a JSON object {"tab": "<tab id>", "ids": ["<job id>", …]}.' },
+);
+
+export function registerLiveRoutes(fastify: FastifyInstance, live: LiveContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { store, hub } = live;
 
   function batchOr404(batchId: string, reply: FastifyReply): BatchRow | undefined {
-    const batch = isBatchId(batchId) ? store.getBatch(batchId) : undefined;
+    const batch = store.getBatch(batchId);
     if (!batch) sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
     return batch;
   }
 
-  app.get<{ Params: BatchParams; Querystring: { since?: string } }>('/api/batches/:batchId/events', (request, reply) => {
+  app.get('/api/batches/:batchId/events', { schema: { params: BatchParams, querystring: EventsQuery } }, (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     // EventSource resends the last `id:` it saw on reconnection: that wins over the URL it first opened.
@@ -83,14 +94,10 @@ export function registerLiveRoutes(app: FastifyInstance, live: LiveContext): voi
     return reply;
   });
 
-  app.post<{ Params: BatchParams }>('/api/batches/:batchId/view', (request, reply) => {
+  app.post('/api/batches/:batchId/view', { schema: { params: BatchParams, body: ViewBody } }, (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     const body = request.body;
-    if (!isPlainObject(body) || typeof body.tab !== 'string' || body.tab.length === 0 || body.tab.length > 64 || !Array.isArray(body.ids)) {
-      return sendError(reply, 400, ErrorCode.invalidBody, 'Expected a JSON object {"tab": "<tab id>", "ids": ["<job id>", …]}.');
-    }
-    if (body.ids.length > MAX_VIEW_IDS) return sendError(reply, 400, ErrorCode.invalidBody, `At most ${MAX_VIEW_IDS} ids per view.`);
     const ids: string[] = [];
     for (const raw of body.ids) {
       const id = typeof raw === 'string' ? normalizeJobId(raw) : null;
