@@ -8,6 +8,9 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
+/** An error body together with the HTTP status it came with: what the dashboard stores and shows of a failure. */
+export type Problem = ErrorBody & { status: number };
+
 /** Codes named by CONTRACT.md and DESIGN.md. Upstream has more; clients must cope with any string. */
 export const ErrorCode = {
   // Convert API

@@ -8,7 +8,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import type { JobAcceptedResponse } from '../../contract/job.ts';
 import { ApiError } from '../api-error.ts';
 import type { Converter } from '../converters/types.ts';
-import { canonicalFormat, parseFileName } from '../formats.ts';
+import { canonicalFormat, parseFileName } from '../../contract/file-format.ts';
 import { newJobId } from '../job-ids.ts';
 import type { JobService } from '../service.ts';
 

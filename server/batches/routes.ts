@@ -15,6 +15,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { extractJobIds, normalizeJobId } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { iso } from './expiry.ts';
+import { answerLiveSnapshot } from '../live/routes.ts';
 import { createSnapshotCache } from './snapshot.ts';
 import { checkName, isBatchId, isPlainObject } from './validate.ts';
 import { createSummaryCache, summaryFromRow, toBatchJob } from './views.ts';
@@ -72,10 +73,12 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
     return reply.code(201).send(answer);
   });
 
-  app.get<{ Params: BatchParams }>('/api/batches/:batchId', async (request, reply) => {
+  app.get<{ Params: BatchParams; Querystring: { since?: string; rows?: string } }>('/api/batches/:batchId', async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     ctx.markViewed(batch.id);
+    const live = answerLiveSnapshot(ctx.live, request, reply, batch);
+    if (live) return live;
     const now = clock.now();
     reply.header('x-server-time', iso(now));
     // Revalidate every time: the body changes whenever the tracker records something.

@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import type { SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
+import { upstreamFailure } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { checkFileName, checkTargetFormat, isBatchId, isPlainObject } from './validate.ts';
 import { toBatchJob } from './views.ts';
@@ -73,10 +74,8 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
         });
       } catch (err) {
         if (abort.signal.aborted) return reply;
-        const timeout = (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
-        return timeout
-          ? sendError(reply, 504, ErrorCode.upstreamTimeout, 'The Convert API did not answer in time.')
-          : sendError(reply, 502, ErrorCode.upstreamUnreachable, 'The Convert API could not be reached.');
+        const failure = upstreamFailure(err);
+        return sendError(reply, failure.status, failure.code, failure.detail);
       }
       const text = await ctx.upstream.text(response);
 
