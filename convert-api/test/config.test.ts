@@ -19,7 +19,7 @@ describe('configuration from the environment', () => {
     expect(config.port).toBe(8790);
     expect(config.options).toMatchObject({
       dataDir: dir, outputTtlSeconds: 3600, minJobMs: 0, maxFileMb: 50, maxActivePerAccount: 18,
-      maxRunningPerAccount: 6, pollRatePerSecond: 1, pollBurst: 30, maxPixels: 100_000_000, childMemoryMb: 2048,
+      maxRunningPerAccount: 6, pollRatePerSecond: 1, pollBurst: 30, maxPixels: 100_000_000, childMemoryMb: 4096,
     });
     expect(config.options.workers).toBeGreaterThanOrEqual(1);
   });
