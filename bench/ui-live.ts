@@ -83,7 +83,8 @@ async function openTab(page: Page, url: string): Promise<Tab> {
   let bytes = 0;
   cdp.on('Network.dataReceived', (e) => (bytes += e.encodedDataLength));
   await page.addInitScript(LONG_TASK_PROBE);
-  await page.goto(url);
+  // Twenty tabs of the old page parse 5 MB each on a busy machine: the load event may take minutes.
+  await page.goto(url, { waitUntil: 'commit', timeout: 180_000 });
   return {
     page,
     bytes: () => bytes,

@@ -142,6 +142,8 @@ describe('changes applied to compact rows', () => {
     const added = makeJob({ id: id(3), state: 'Unknown' });
     const after = before.withChanges([changed, added]);
     expect(after).not.toBe(before);
+    // An unchanged row is the same object as before: its table row does not re-render.
+    expect(after.job(0)).toBe(before.job(0));
     expect(before.state(1)).toBe('Running');
     expect(after.length).toBe(3);
     expect([after.state(0), after.state(1), after.state(2)]).toEqual(['Queued', 'Succeeded', 'Unknown']);

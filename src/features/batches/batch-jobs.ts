@@ -57,7 +57,7 @@ export class BatchJobs {
   /** Fields of `problem` beyond `{error, detail, status}` (the envelope allows extras); rare, so kept sparse. */
   private readonly problemExtras: Map<number, Record<string, unknown>> | null;
   private idIndex: Int32Array | null = null;
-  private rowCache = new Map<number, BatchJob>();
+  private readonly rowCache = new Map<number, BatchJob>();
   /** Rows held in the columns; rows from here on exist only as patches (jobs added since). */
   private readonly baseLength: number;
   /**
@@ -139,8 +139,10 @@ export class BatchJobs {
     if (patches.size > Math.max(2_048, length / 2)) {
       return new BatchJobs(Array.from({ length }, (_, row) => patches.get(row) ?? this.materialize(row)));
     }
+    // The row cache is shared: it holds rows of the columns, which do not change, and patches come first in
+    // `job()`. So an unchanged row keeps its object and does not re-render for a change elsewhere.
     const next = Object.create(BatchJobs.prototype) as BatchJobs;
-    Object.assign(next, this, { length, patches, addedRows, rowCache: new Map() });
+    Object.assign(next, this, { length, patches, addedRows });
     return next;
   }
 
