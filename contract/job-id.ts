@@ -16,7 +16,7 @@ export function normalizeJobId(value: string): string | null {
   return value.replaceAll('-', '').toLowerCase();
 }
 
-export type RejectReason = 'not_an_id' | 'wrong_length' | 'not_hex' | 'malformed_hyphenation';
+export type RejectReason = 'wrong_length' | 'not_hex' | 'malformed_hyphenation';
 
 export interface ExtractedIds {
   /** Canonical ids in first-seen order, without duplicates. */
@@ -76,7 +76,6 @@ export function extractJobIds(text: string): ExtractedIds {
 }
 
 export const REJECT_REASON_TEXT: Record<RejectReason, string> = {
-  not_an_id: 'not a job id',
   wrong_length: 'a job id has exactly 32 hex characters',
   not_hex: 'contains characters that are not hex (0-9, a-f)',
   malformed_hyphenation: 'hyphens must split the id 8-4-4-4-12',

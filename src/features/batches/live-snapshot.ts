@@ -15,6 +15,8 @@ export interface SnapshotData {
   serverOffsetMs: number;
   /** Rows still arriving in the first load (0 once complete). */
   loadingRows?: number;
+  /** The plain snapshot's ETag (`?live=off`), so the next poll can be a conditional GET (304 → the same data). */
+  etag?: string | null;
 }
 
 function offsetOf(serverTime: string): number {
