@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    webhookUrls: config.webhookUrls,
+    publicUrl: config.publicUrl,
   });
 
   const nonce = randomBytes(16).toString('base64url');

@@ -7,6 +7,9 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { createHistory, type History } from '../history/recorder.ts';
+import { registerInsightRoutes } from '../history/routes.ts';
+import { createNotifier, type Notifier } from '../notify/notifier.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
@@ -32,6 +35,12 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** Incoming webhooks for batch events (server/notify). */
+  webhookUrls?: readonly string[];
+  /** For links to the batch in notifications. */
+  publicUrl?: string | null;
+  /** Where webhook delivery failures are reported. */
+  log?: (message: string) => void;
 }
 
 export interface JobObservation {
@@ -52,6 +61,8 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  readonly history: History;
+  readonly notifier: Notifier;
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -69,6 +80,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     sink: {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
+        history.jobObserved(jobId, receivedAt);
         scheduleExpiryCheck(jobId);
       },
       gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
@@ -79,6 +91,15 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
       },
     },
+  });
+
+  const notifier = createNotifier({ urls: opts.webhookUrls ?? [], publicUrl: opts.publicUrl ?? null, clock, log: opts.log });
+  const history = createHistory({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => tracker.health(),
+    onEvent: (event) => notifier.notify(event),
   });
 
   /**
@@ -130,6 +151,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    history,
+    notifier,
     plugin: async (app) => {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
@@ -154,6 +177,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       await registerBatchRoutes(app, ctx);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
+      await registerInsightRoutes(app, ctx, history);
     },
     observe(event) {
       if (closed) return;
@@ -182,6 +206,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 200 && isStatusBody(event.body)) {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
+            history.jobObserved(jobId, now);
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
@@ -196,6 +221,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     start() {
       if (started) return;
       started = true;
+      history.start();
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
@@ -203,6 +229,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     async close() {
       if (closed) return;
       closed = true;
+      history.stop();
+      notifier.close();
       await tracker.close();
       store.close();
     },
