@@ -68,6 +68,8 @@ export interface BatchInsight {
   /** The queue has not moved for a long time while the upstream is healthy (null: it is moving, or nothing waits). */
   queueStalled: { sinceMs: number; reason: string } | null;
   failureGroups: FailureGroup[];
+  /** Outputs of this batch whose earliest expiry is within 10 minutes, neither downloaded nor kept. */
+  expiringSoon: number;
   /** The rules' numbers, for the explanations in the UI. */
   rules: { stallDefaultMs: number; stallFactor: number; stallMinMs: number; queueStallMs: number };
   upstream: UpstreamHealth['state'];

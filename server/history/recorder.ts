@@ -302,6 +302,9 @@ export function createHistory(opts: HistoryOptions) {
           upstreamHealthy: health === 'ok',
         }),
         failureGroups: failureGroups(failed),
+        expiringSoon: q.expiringSoon
+          .all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })
+          .filter((r) => r.batch_id === batchId && opts.isKept?.(r.job_id) !== true).length,
         rules: {
           stallDefaultMs: INSIGHT_RULES.stallDefaultMs,
           stallFactor: INSIGHT_RULES.stallFactor,

@@ -1,0 +1,6 @@
+/** One key factory for the insight feature. */
+export const insightKeys = {
+  all: ['insight'] as const,
+  batch: (batchId: string) => [...insightKeys.all, 'batch', batchId] as const,
+  totals: () => [...insightKeys.all, 'totals'] as const,
+};
