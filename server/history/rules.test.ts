@@ -62,6 +62,11 @@ describe('ETA', () => {
     expect(currentRate(points, T0 + 2 * MIN)).toBeCloseTo(0.5);
   });
 
+  it('does not extrapolate the rate of a batch younger than a minute', () => {
+    const points: FinishedPoint[] = [{ at: T0, finished: 0 }, { at: T0 + 4_000, finished: 3 }];
+    expect(currentRate(points, T0 + 4_000)).toBe(3);
+  });
+
   it('counts completions per whole minute', () => {
     const points: FinishedPoint[] = [{ at: T0, finished: 0 }, { at: T0 + 10_000, finished: 2 }, { at: T0 + 70_000, finished: 5 }];
     expect(completionsPerMinute(points, T0 + 150_000)).toEqual({ t: [T0, T0 + MIN, T0 + 2 * MIN], count: [2, 3, 0] });

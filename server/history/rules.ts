@@ -97,8 +97,8 @@ export function estimateEta(
 export function currentRate(points: readonly FinishedPoint[], now: number, rules: InsightRules = INSIGHT_RULES): number {
   if (points.length === 0) return 0;
   const start = Math.max(now - rules.rateWindowMs, points[0].at);
-  const windowMs = now - start;
-  if (windowMs <= 0) return 0;
+  // A batch younger than a minute is divided by a whole minute: 3 jobs in 4 s are not "45 per minute".
+  const windowMs = Math.max(60_000, now - start);
   const k = completions(points).filter((c) => c.at > start).reduce((sum, c) => sum + c.count, 0);
   return (k / windowMs) * 60_000;
 }

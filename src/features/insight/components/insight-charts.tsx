@@ -87,7 +87,7 @@ function UPlotChart(props: { options: Omit<uPlot.Options, 'width'>; optionsKey: 
 function statesOptions(states: readonly TrackedState[], dark: boolean): Omit<uPlot.Options, 'width'> {
   const theme = dark ? 1 : 0;
   return {
-    height: 180,
+    height: 150,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true } },
@@ -101,6 +101,8 @@ function statesOptions(states: readonly TrackedState[], dark: boolean): Omit<uPl
         fill: STATE_COLORS[s][theme],
         width: 1,
         points: { show: false },
+        // Counts hold until the next change: steps, not slopes.
+        paths: uPlot.paths.stepped!({ align: 1 }),
         // The data are cumulative: a band's own count is its top minus the top of the band below it.
         value: (u: uPlot, _v: number | null, si: number, idx: number | null) => {
           if (idx === null) return '—';
@@ -115,10 +117,14 @@ function statesOptions(states: readonly TrackedState[], dark: boolean): Omit<uPl
 
 function rateOptions(dark: boolean): Omit<uPlot.Options, 'width'> {
   return {
-    height: 180,
+    height: 150,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+    // A young batch has one or two minutes: without a range uPlot would spread them over years.
+    scales: {
+      x: { time: true, range: (_u, min, max) => [min - 60, Math.max(max, min + 9 * 60) + 60] },
+      y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+    },
     axes: axes(dark, 'per minute'),
     series: [
       {},
