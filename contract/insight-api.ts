@@ -3,6 +3,7 @@
  *   GET /api/batches/:batchId/insight        → BatchInsight (history for the charts, ETA, timings, stalls, failure groups)
  *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status` and `q` as on the batch page)
  *   GET /api/batches/:batchId/export.json    → JSON array of ExportRow (same filter)
+ *   GET /api/batches/:batchId/jobs/:jobId/insight → ExportRow (one job: its observed wait and run times)
  *   GET /api/insight/totals                  → InsightTotals (across batches)
  */
 import type { IsoTime, TrackedState, UpstreamHealth } from './dashboard-api.ts';

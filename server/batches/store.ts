@@ -140,7 +140,8 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE TABLE job_observed (
       job_id TEXT PRIMARY KEY,
       first_running_at INTEGER,
-      progress_key TEXT,
+      -- a hash of percent and phase while running, null once finished
+      progress_key INTEGER,
       progress_changed_at INTEGER
     ) WITHOUT ROWID;
     `,

@@ -125,6 +125,9 @@ describe('history recorded by the server', () => {
     const byQuery = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?q=${b.slice(-8)}` });
     expect(byQuery.json<ExportRow[]>().map((r) => r.id)).toEqual([b]);
 
+    const one = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/jobs/${b}/insight` });
+    expect(one.json<ExportRow>()).toMatchObject({ id: b, state: 'Failed', errorCode: 'convert.failed' });
+
     const bad = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv?status=Done` });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'request.invalid_parameter' });

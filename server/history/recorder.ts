@@ -5,7 +5,8 @@
  * - Per job (`jobObserved`, called where a status is recorded): when it was first seen running, and when its
  *   percent or phase last changed.
  * - Per batch (a 1 s tick): the counts by state, written as a point when they differ from the last point;
- *   old points are thinned out once a minute (downsample.ts). Batches whose revision did not move are skipped.
+ *   old points are thinned out once a minute (downsample.ts). Batches whose revision did not move are skipped,
+ *   and a batch so big that counting it takes a while is counted less often (at most 2 % of a core).
  * The same tick derives the batch events (finished, first failure) and, every 30 s, outputs about to expire.
  */
 import type { TrackedState, UpstreamHealth } from '../../contract/dashboard-api.ts';
@@ -68,10 +69,10 @@ export function createHistory(opts: HistoryOptions) {
   const db = store.db;
   const retentionMs = opts.retentionSeconds * 1000;
   const q = {
-    observed: db.prepare<[string], { first_running_at: number | null; progress_key: string | null }>(
+    observed: db.prepare<[string], { first_running_at: number | null; progress_key: number | null }>(
       'SELECT first_running_at, progress_key FROM job_observed WHERE job_id = ?',
     ),
-    upsertObserved: db.prepare<[string, number | null, string, number]>(
+    upsertObserved: db.prepare<[string, number | null, number | null, number | null]>(
       `INSERT INTO job_observed (job_id, first_running_at, progress_key, progress_changed_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (job_id) DO UPDATE SET first_running_at = coalesce(first_running_at, excluded.first_running_at),
          progress_key = excluded.progress_key, progress_changed_at = excluded.progress_changed_at`,
@@ -95,6 +96,11 @@ export function createHistory(opts: HistoryOptions) {
       `SELECT bj.rowid AS link_rowid, bj.added_at AS link_added_at, j.*, o.first_running_at
        FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id LEFT JOIN job_observed o ON o.job_id = j.id
        WHERE bj.batch_id = ? AND bj.rowid > ? ORDER BY bj.rowid LIMIT ?`,
+    ),
+    exportOne: db.prepare<[string, string], JobRow & { link_rowid: number; link_added_at: number; first_running_at: number | null }>(
+      `SELECT bj.rowid AS link_rowid, bj.added_at AS link_added_at, j.*, o.first_running_at
+       FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id LEFT JOIN job_observed o ON o.job_id = j.id
+       WHERE bj.batch_id = ? AND bj.job_id = ?`,
     ),
     // Earliest possible deletion, as expiry.ts computes it; for a window of unknown start, the latest (else
     // every id pasted after it finished would be "expiring" all the time).
@@ -124,6 +130,7 @@ export function createHistory(opts: HistoryOptions) {
   const lastRevision = new Map<string, number>();
   const lastCounts = new Map<string, Counts>();
   const lastCompactedAt = new Map<string, number>();
+  const notBefore = new Map<string, number>();
   const expiryNotified = new Set<string>();
   let lastExpiryScan = 0;
   let timer: unknown = null;
@@ -146,8 +153,12 @@ export function createHistory(opts: HistoryOptions) {
     const now = clock.now();
     for (const batch of store.listBatches()) {
       if (lastRevision.get(batch.id) === batch.revision) continue;
+      if (now < (notBefore.get(batch.id) ?? 0)) continue;
       lastRevision.set(batch.id, batch.revision);
+      const started = performance.now();
       const counts = countsNow(batch.id);
+      // Counting a big batch costs milliseconds: its points come at most every 50× that cost (≤ 2 % of a core).
+      notBefore.set(batch.id, now + Math.max(0, (performance.now() - started) * 50 - TICK_MS));
       const before = previousCounts(batch.id);
       if (before && sameCounts(before, counts)) continue;
       q.insertPoint.run(batch.id, now, JSON.stringify(counts));
@@ -223,16 +234,20 @@ export function createHistory(opts: HistoryOptions) {
     });
   }
 
-  return {
+  const insightCache = new Map<string, { value: BatchInsight; until: number }>();
+
+  const methods = {
     /** Called after the store recorded an observation of `jobId` (tracker poll, or a status seen by the proxy). */
     jobObserved(jobId: string, at: number): void {
       const job = store.getJob(jobId);
       if (!job) return;
       const last = job.last_json === null ? null : (JSON.parse(job.last_json) as { progress?: { phase?: string | null } | null });
-      const key = `${job.state}|${job.percent}|${last?.progress?.phase ?? ''}`;
+      // Only a running job's progress matters (stall rule); a finished job keeps its first running time only, and
+      // the key is a 32-bit hash: 10,000 jobs' rows then stay a few hundred KB.
+      const key = job.state === 'Running' ? progressHash(`${job.percent}|${last?.progress?.phase ?? ''}`) : null;
       const seen = q.observed.get(jobId);
       const running = job.state === 'Running' ? at : null;
-      if (!seen || seen.progress_key !== key) q.upsertObserved.run(jobId, running, key, at);
+      if (!seen || seen.progress_key !== key) q.upsertObserved.run(jobId, running, key, key === null ? null : at);
       else if (running !== null && seen.first_running_at === null) q.setFirstRunning.run(running, jobId);
     },
     start(): void {
@@ -248,72 +263,90 @@ export function createHistory(opts: HistoryOptions) {
     /** Writes pending points now (tests, and before reading a batch's insight). */
     flush,
 
+    /**
+     * A big batch's insight reads every job (~1 s for 10,000 on a busy machine): it is reused for 10× what it cost
+     * (at least 2 s), so that several open tabs polling every 5 s cost it once.
+     */
     insight(batchId: string): BatchInsight {
-      flush();
       const now = clock.now();
-      const points = finishedPoints(batchId);
-      const current = countsNow(batchId);
-      const remaining = remainingOf(current);
-      const rows = q.insightRows.all(batchId);
-      const waits: number[] = [];
-      const runs: number[] = [];
-      const runTimesByConversion = new Map<string, number[]>();
-      const running: RunningJob[] = [];
-      const failed: FailedJob[] = [];
-      for (const r of rows) {
-        const conversion = conversionOf(r.file_name, r.target_format);
-        if (r.submitted_at !== null && r.first_running_at !== null) waits.push(Math.max(0, r.first_running_at - r.submitted_at));
-        if ((r.state === 'Succeeded' || r.state === 'Failed') && r.first_running_at !== null && r.first_seen_terminal_at !== null) {
-          const run = Math.max(0, r.first_seen_terminal_at - r.first_running_at);
-          runs.push(run);
-          const list = runTimesByConversion.get(conversion);
-          if (list) list.push(run);
-          else runTimesByConversion.set(conversion, [run]);
-        }
-        if (r.state === 'Running' && r.progress_changed_at !== null) running.push({ jobId: r.id, conversion, progressChangedAt: r.progress_changed_at });
-        if (r.state === 'Failed') {
-          const error = r.last_json ? (JSON.parse(r.last_json) as { error?: { code?: string; detail?: string | null } | null }).error : null;
-          failed.push({ jobId: r.id, code: error?.code ?? 'unknown', detail: error?.detail ?? null });
-        }
-      }
-      const chartIndexes = pickForChart(points.map((p) => p.at), CHART_MAX_POINTS);
-      const chartPoints = chartIndexes.map((i) => points[i]);
-      // The chart runs to now: the counts held since the last change.
-      chartPoints.push({ at: now, counts: current, finished: finishedOf(current) });
-      const states = new Set<TrackedState>();
-      for (const p of chartPoints) for (const s of Object.keys(p.counts) as TrackedState[]) states.add(s);
-      const series: BatchInsight['series'] = { t: chartPoints.map((p) => p.at), counts: {} };
-      for (const s of states) series.counts[s] = chartPoints.map((p) => p.counts[s] ?? 0);
-      const finished: FinishedPoint[] = points.map((p) => ({ at: p.at, finished: p.finished }));
-      const health = opts.health().state;
-      return {
-        serverTime: iso(now),
-        series,
-        completionsPerMinute: completionsPerMinute(finished, now),
-        currentRatePerMinute: currentRate(finished, now),
-        eta: estimateEta({ now, remaining, points: finished }),
-        wait: timingStats(waits),
-        run: timingStats(runs),
-        stalled: stalledJobs({ now, running, runTimesByConversion }),
-        queueStalled: queueStall({
-          now,
-          remaining,
-          lastChangeAt: points.length > 0 ? points[points.length - 1].at : null,
-          upstreamHealthy: health === 'ok',
-        }),
-        failureGroups: failureGroups(failed),
-        expiringSoon: q.expiringSoon
-          .all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })
-          .filter((r) => r.batch_id === batchId && opts.isKept?.(r.job_id) !== true).length,
-        rules: {
-          stallDefaultMs: INSIGHT_RULES.stallDefaultMs,
-          stallFactor: INSIGHT_RULES.stallFactor,
-          stallMinMs: INSIGHT_RULES.stallMinMs,
-          queueStallMs: INSIGHT_RULES.queueStallMs,
-        },
-        upstream: health,
-      };
+      const cached = insightCache.get(batchId);
+      if (cached && now < cached.until) return cached.value;
+      const started = performance.now();
+      const value = computeInsight(batchId);
+      insightCache.set(batchId, { value, until: now + Math.max(2_000, (performance.now() - started) * 10) });
+      return value;
     },
+  };
+
+  function computeInsight(batchId: string): BatchInsight {
+    flush();
+    const now = clock.now();
+    const points = finishedPoints(batchId);
+    const current = countsNow(batchId);
+    const remaining = remainingOf(current);
+    const rows = q.insightRows.all(batchId);
+    const waits: number[] = [];
+    const runs: number[] = [];
+    const runTimesByConversion = new Map<string, number[]>();
+    const running: RunningJob[] = [];
+    const failed: FailedJob[] = [];
+    for (const r of rows) {
+      const conversion = conversionOf(r.file_name, r.target_format);
+      if (r.submitted_at !== null && r.first_running_at !== null) waits.push(Math.max(0, r.first_running_at - r.submitted_at));
+      if ((r.state === 'Succeeded' || r.state === 'Failed') && r.first_running_at !== null && r.first_seen_terminal_at !== null) {
+        const run = Math.max(0, r.first_seen_terminal_at - r.first_running_at);
+        runs.push(run);
+        const list = runTimesByConversion.get(conversion);
+        if (list) list.push(run);
+        else runTimesByConversion.set(conversion, [run]);
+      }
+      if (r.state === 'Running' && r.progress_changed_at !== null) running.push({ jobId: r.id, conversion, progressChangedAt: r.progress_changed_at });
+      if (r.state === 'Failed') {
+        const error = r.last_json ? (JSON.parse(r.last_json) as { error?: { code?: string; detail?: string | null } | null }).error : null;
+        failed.push({ jobId: r.id, code: error?.code ?? 'unknown', detail: error?.detail ?? null });
+      }
+    }
+    const chartIndexes = pickForChart(points.map((p) => p.at), CHART_MAX_POINTS);
+    const chartPoints = chartIndexes.map((i) => points[i]);
+    // The chart runs to now: the counts held since the last change.
+    chartPoints.push({ at: now, counts: current, finished: finishedOf(current) });
+    const states = new Set<TrackedState>();
+    for (const p of chartPoints) for (const s of Object.keys(p.counts) as TrackedState[]) states.add(s);
+    const series: BatchInsight['series'] = { t: chartPoints.map((p) => p.at), counts: {} };
+    for (const s of states) series.counts[s] = chartPoints.map((p) => p.counts[s] ?? 0);
+    const finished: FinishedPoint[] = points.map((p) => ({ at: p.at, finished: p.finished }));
+    const health = opts.health().state;
+    return {
+      serverTime: iso(now),
+      series,
+      completionsPerMinute: completionsPerMinute(finished, now),
+      currentRatePerMinute: currentRate(finished, now),
+      eta: estimateEta({ now, remaining, points: finished }),
+      wait: timingStats(waits),
+      run: timingStats(runs),
+      stalled: stalledJobs({ now, running, runTimesByConversion }),
+      queueStalled: queueStall({
+        now,
+        remaining,
+        lastChangeAt: points.length > 0 ? points[points.length - 1].at : null,
+        upstreamHealthy: health === 'ok',
+      }),
+      failureGroups: failureGroups(failed),
+      expiringSoon: q.expiringSoon
+        .all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })
+        .filter((r) => r.batch_id === batchId && opts.isKept?.(r.job_id) !== true).length,
+      rules: {
+        stallDefaultMs: INSIGHT_RULES.stallDefaultMs,
+        stallFactor: INSIGHT_RULES.stallFactor,
+        stallMinMs: INSIGHT_RULES.stallMinMs,
+        queueStallMs: INSIGHT_RULES.queueStallMs,
+      },
+      upstream: health,
+    };
+  }
+
+  const api = {
+    ...methods,
 
     /** The batch's jobs as export rows, a page at a time (never one long-running statement: the db stays free). */
     *exportRows(batchId: string, filter: { status: TrackedState | null; query: string }): Generator<ExportRow> {
@@ -327,6 +360,12 @@ export function createHistory(opts: HistoryOptions) {
           yield toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null);
         }
       }
+    },
+
+    /** One job as its export row (the job page's wait and run times). */
+    jobRow(batchId: string, jobId: string): ExportRow | null {
+      const r = q.exportOne.get(batchId, jobId);
+      return r ? toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null) : null;
     },
 
     totals(): InsightTotals {
@@ -365,6 +404,7 @@ export function createHistory(opts: HistoryOptions) {
       };
     },
   };
+  return api;
 }
 
 function toExportRow(
@@ -401,6 +441,13 @@ function toExportRow(
     downloadedAt: isoOrNull(r.downloaded_at),
     kept,
   };
+}
+
+/** FNV-1a, 32 bits: enough to tell whether a job's percent or phase moved since the last poll. */
+function progressHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
 
 function isoOrNull(ms: number | null): string | null {

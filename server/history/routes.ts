@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { TRACKED_STATES, type TrackedState } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { EXPORT_COLUMNS, type ExportRow } from '../../contract/insight-api.ts';
+import { normalizeJobId } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
 import { isBatchId } from '../batches/validate.ts';
 import type { History } from './recorder.ts';
@@ -26,6 +27,17 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
     if (!batch) return reply;
     reply.header('cache-control', 'no-store');
     return history.insight(batch.id);
+  });
+
+  app.get<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/insight', async (request, reply) => {
+    const batch = batchOr404(request.params.batchId, reply);
+    if (!batch) return reply;
+    const jobId = normalizeJobId(request.params.jobId);
+    if (!jobId) return sendError(reply, 400, ErrorCode.invalidJobId, 'Not a job id (32 hex characters, or 8-4-4-4-12).');
+    const row = history.jobRow(batch.id, jobId);
+    if (!row) return sendError(reply, 404, ErrorCode.jobNotInBatch, `Job ${jobId} is not in this batch.`);
+    reply.header('cache-control', 'no-store');
+    return row;
   });
 
   app.get('/api/insight/totals', async (_request, reply) => {

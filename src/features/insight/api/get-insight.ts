@@ -1,5 +1,5 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import type { BatchInsight, InsightTotals } from '../../../../contract/insight-api.ts';
+import type { BatchInsight, ExportRow, InsightTotals } from '../../../../contract/insight-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { insightKeys } from './query-keys.ts';
 
@@ -41,4 +41,17 @@ export function insightTotalsQueryOptions() {
 
 export function useInsightTotals() {
   return useQuery(insightTotalsQueryOptions());
+}
+
+export function getJobInsight(batchId: string, jobId: string, signal?: AbortSignal): Promise<ExportRow> {
+  return requestJson<ExportRow>(`/api/batches/${encodeURIComponent(batchId)}/jobs/${encodeURIComponent(jobId)}/insight`, { signal });
+}
+
+export function useJobInsight(batchId: string, jobId: string) {
+  return useQuery({
+    queryKey: insightKeys.job(batchId, jobId),
+    queryFn: ({ signal }) => getJobInsight(batchId, jobId, signal),
+    retry: false,
+    refetchInterval: (query) => (query.state.data?.firstSeenFinishedAt ? false : 5_000),
+  });
 }
