@@ -120,11 +120,7 @@ function rateOptions(dark: boolean): Omit<uPlot.Options, 'width'> {
     height: 150,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    // A young batch has one or two minutes: without a range uPlot would spread them over years.
-    scales: {
-      x: { time: true, range: (_u, min, max) => [min - 60, Math.max(max, min + 9 * 60) + 60] },
-      y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
-    },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
     axes: axes(dark, 'per minute'),
     series: [
       {},
@@ -137,6 +133,21 @@ function rateOptions(dark: boolean): Omit<uPlot.Options, 'width'> {
       },
     ],
   };
+}
+
+/**
+ * At least the last 10 minutes, zeros before the batch began: a young batch's one or two minutes would otherwise
+ * be spread by uPlot over a scale of years.
+ */
+function paddedMinutes({ t, count }: BatchInsight['completionsPerMinute']): uPlot.AlignedData {
+  const minutes = t.map((ms) => ms / 1000);
+  const counts = [...count];
+  const last = minutes.length > 0 ? minutes[minutes.length - 1] : Math.floor(Date.now() / 60_000) * 60;
+  while (minutes.length < 10) {
+    minutes.unshift((minutes[0] ?? last + 60) - 60);
+    counts.unshift(0);
+  }
+  return [minutes, counts];
 }
 
 export default function InsightCharts({ insight }: { insight: BatchInsight }) {
@@ -153,7 +164,7 @@ export default function InsightCharts({ insight }: { insight: BatchInsight }) {
     stacked.push(sum);
   }
   const statesData: uPlot.AlignedData = [insight.series.t.map((t) => t / 1000), ...stacked.reverse()];
-  const rateData: uPlot.AlignedData = [insight.completionsPerMinute.t.map((t) => t / 1000), insight.completionsPerMinute.count];
+  const rateData = paddedMinutes(insight.completionsPerMinute);
 
   return (
     <div className="grid gap-4 lg:grid-cols-2">
