@@ -47,15 +47,15 @@ describe('batch store migrations', () => {
     db.close();
   });
 
-  it('opens a data folder at version 1 with empty history tables, and a deleted batch takes its history along', async () => {
+  it('opens a data folder at version 2 with empty history tables, and a deleted batch takes its history along', async () => {
     const dir = await dataDir();
     const db = new Database(join(dir, 'dashboard.sqlite'));
-    migrate(db, MIGRATIONS.slice(0, 1), 'dashboard');
-    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 1 batch', 1000)").run();
+    migrate(db, MIGRATIONS.slice(0, 2), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 2 batch', 1000)").run();
     db.close();
     const store = openBatchStore(dir);
     try {
-      expect(store.getBatch('b1')).toMatchObject({ name: 'Version 1 batch' });
+      expect(store.getBatch('b1')).toMatchObject({ name: 'Version 2 batch' });
       store.db.prepare("INSERT INTO batch_history (batch_id, at, counts) VALUES ('b1', 2000, '{}')").run();
       store.db.prepare("INSERT INTO job_observed (job_id, first_running_at) VALUES ('job-1', 1500)").run();
       store.deleteBatch('b1');
@@ -71,5 +71,23 @@ describe('batch store migrations', () => {
     const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
     db.close();
+  });
+
+  it('opens a data folder at version 1 and answers deltas from then on, sending a tab of before a fresh base', async () => {
+    const dir = await dataDir();
+    writeUnversionedFolder(dir);
+    const v1 = new Database(join(dir, 'dashboard.sqlite'));
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = openBatchStore(dir);
+    try {
+      // Changes of before cannot be told as a delta: a tab at any revision of before loads afresh.
+      expect(store.liveRevision('b1')).toEqual({ revision: 4, base_rev: 4 });
+      store.addJobs('b1', ['job-2'], 2000);
+      expect(store.liveRevision('b1')).toEqual({ revision: 5, base_rev: 4 });
+      expect(store.changedJobs('b1', 4).map((j) => j.id)).toEqual(['job-2']);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -13,7 +13,8 @@ import type { TrackedState, UpstreamHealth } from '../../contract/dashboard-api.
 import type { BatchInsight, BatchTotals, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
 import { jobMatchesFilter } from '../../contract/insight-api.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
-import { FINAL_STATES, type BatchStore, type JobRow } from '../batches/store.ts';
+import { FINAL_STATES } from '../../contract/tracked-state.ts';
+import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
 import { pickForChart, pointsToDrop } from './downsample.ts';
 import type { BatchEvent } from './events.ts';

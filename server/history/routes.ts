@@ -6,7 +6,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { EXPORT_COLUMNS, type ExportRow } from '../../contract/insight-api.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
-import { isBatchId } from '../batches/validate.ts';
+import { BatchJobParams, BatchParams as BatchParamsSchema } from '../batches/validate.ts';
 import type { History } from './recorder.ts';
 
 type BatchParams = { batchId: string };
@@ -17,19 +17,19 @@ const ROWS_PER_CHUNK = 200;
 
 export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchContext, history: History): Promise<void> {
   function batchOr404(batchId: string, reply: FastifyReply) {
-    const batch = isBatchId(batchId) ? ctx.store.getBatch(batchId) : undefined;
+    const batch = ctx.store.getBatch(batchId);
     if (!batch) sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
     return batch;
   }
 
-  app.get<{ Params: BatchParams }>('/api/batches/:batchId/insight', async (request, reply) => {
+  app.get<{ Params: BatchParams }>('/api/batches/:batchId/insight', { schema: { params: BatchParamsSchema } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     reply.header('cache-control', 'no-store');
     return history.insight(batch.id);
   });
 
-  app.get<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/insight', async (request, reply) => {
+  app.get<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/insight', { schema: { params: BatchJobParams } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     const jobId = normalizeJobId(request.params.jobId);
@@ -46,7 +46,7 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
   });
 
   for (const format of ['csv', 'json'] as const) {
-    app.get<{ Params: BatchParams; Querystring: ExportQuery }>(`/api/batches/:batchId/export.${format}`, async (request, reply) => {
+    app.get<{ Params: BatchParams; Querystring: ExportQuery }>(`/api/batches/:batchId/export.${format}`, { schema: { params: BatchParamsSchema } }, async (request, reply) => {
       const batch = batchOr404(request.params.batchId, reply);
       if (!batch) return reply;
       const { status, q } = request.query;
