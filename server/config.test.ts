@@ -16,7 +16,17 @@ describe('loadConfig', () => {
       allowedHosts: [],
       trustProxy: [],
       trackerMaxRps: 20,
+      webhookUrls: [],
+      publicUrl: null,
     });
+  });
+
+  it('reads the webhooks as a comma list and refuses one that is not an http(s) URL', () => {
+    const config = loadConfig({ NOTIFY_WEBHOOK_URL: 'https://hooks.example.test/a, http://127.0.0.1:9/b ,', PUBLIC_URL: 'https://dash.example.test/' });
+    expect(config.webhookUrls).toEqual(['https://hooks.example.test/a', 'http://127.0.0.1:9/b']);
+    expect(config.publicUrl).toBe('https://dash.example.test');
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'ftp://x' })).toThrow(/NOTIFY_WEBHOOK_URL must list http/);
+    expect(() => loadConfig({ PUBLIC_URL: 'dash' })).toThrow(/PUBLIC_URL must be an http/);
   });
 
   it('reads every setting, accepting port 0 and a comma list of allowed hosts', () => {
@@ -43,6 +53,8 @@ describe('loadConfig', () => {
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
       trackerMaxRps: 5,
+      webhookUrls: [],
+      publicUrl: null,
     });
   });
 

@@ -26,6 +26,10 @@ export interface DashboardConfig {
   trustProxy: string[];
   /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
   trackerMaxRps: number;
+  /** Incoming webhooks that receive batch events (server/notify); empty: none. */
+  webhookUrls: string[];
+  /** The dashboard's address as operators reach it, for links in notifications; null: no links. */
+  publicUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +112,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     }
   }
 
+  const webhookUrls = (env.NOTIFY_WEBHOOK_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const url of webhookUrls) {
+    if (!isHttpUrl(url)) {
+      throw new ConfigError('NOTIFY_WEBHOOK_URL must list http:// or https:// URLs, separated by commas (one of them is not).');
+    }
+  }
+  const publicUrl = env.PUBLIC_URL?.trim() || null;
+  if (publicUrl !== null && !isHttpUrl(publicUrl)) {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, e.g. https://dashboard.example.com (got "${publicUrl}").`);
+  }
+
   return {
     apiBase,
     apiKey: apiBase ? apiKey : null,
@@ -119,7 +137,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     allowedHosts,
     trustProxy,
     trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
+    webhookUrls,
+    publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),
   };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 function isProxyAddress(entry: string): boolean {

@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
     trackerOptions: { maxRps: config.trackerMaxRps },
+    webhookUrls: config.webhookUrls,
+    publicUrl: config.publicUrl,
   });
 
   const nonce = randomBytes(16).toString('base64url');

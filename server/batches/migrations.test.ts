@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { latestVersion } from '../../contract/sqlite-migrations.ts';
+import { latestVersion, migrate } from '../../contract/sqlite-migrations.ts';
 import { MIGRATIONS, openBatchStore } from './store.ts';
 
 const dirs: string[] = [];
@@ -45,6 +45,24 @@ describe('batch store migrations', () => {
     const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
     db.close();
+  });
+
+  it('opens a data folder at version 2 with empty history tables, and a deleted batch takes its history along', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 2), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 2 batch', 1000)").run();
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      expect(store.getBatch('b1')).toMatchObject({ name: 'Version 2 batch' });
+      store.db.prepare("INSERT INTO batch_history (batch_id, at, counts) VALUES ('b1', 2000, '{}')").run();
+      store.db.prepare("INSERT INTO job_observed (job_id, first_running_at) VALUES ('job-1', 1500)").run();
+      store.deleteBatch('b1');
+      expect(store.db.prepare('SELECT count(*) FROM batch_history').pluck().get()).toBe(0);
+    } finally {
+      store.close();
+    }
   });
 
   it('creates a new data folder at the newest version', async () => {

@@ -8,6 +8,9 @@ import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
 import { isFinalState } from '../../contract/tracked-state.ts';
+import { createHistory, type History } from '../history/recorder.ts';
+import { registerInsightRoutes } from '../history/routes.ts';
+import { createNotifier, type Notifier } from '../notify/notifier.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
@@ -37,6 +40,12 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** Incoming webhooks for batch events (server/notify). */
+  webhookUrls?: readonly string[];
+  /** For links to the batch in notifications. */
+  publicUrl?: string | null;
+  /** Where webhook delivery failures are reported. */
+  log?: (message: string) => void;
 }
 
 export interface JobObservation {
@@ -58,6 +67,8 @@ export interface BatchService {
   readonly store: BatchStore;
   readonly tracker: Tracker;
   readonly live: BatchContext['live'];
+  readonly history: History;
+  readonly notifier: Notifier;
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -96,6 +107,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
         noteChecked(jobId, receivedAt);
+        history.jobObserved(jobId, receivedAt);
         scheduleExpiryCheck(jobId);
       },
       gone: (jobId, problem, at) => {
@@ -116,6 +128,15 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
       },
     },
+  });
+
+  const notifier = createNotifier({ urls: opts.webhookUrls ?? [], publicUrl: opts.publicUrl ?? null, clock, log: opts.log });
+  const history = createHistory({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => tracker.health(),
+    onEvent: (event) => notifier.notify(event),
   });
 
   /**
@@ -169,6 +190,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     store,
     tracker,
     live: ctx.live,
+    history,
+    notifier,
     plugin: async (app) => {
       app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -196,6 +219,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
+      await registerInsightRoutes(app, ctx, history);
     },
     observe(event) {
       if (closed) return;
@@ -224,6 +248,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 200 && isStatusBody(event.body)) {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
+            history.jobObserved(jobId, now);
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
@@ -238,6 +263,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     start() {
       if (started) return;
       started = true;
+      history.start();
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
@@ -246,6 +272,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       if (closed) return;
       closed = true;
       hub.close();
+      history.stop();
+      notifier.close();
       await tracker.close();
       store.close();
     },

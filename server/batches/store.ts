@@ -134,6 +134,29 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX batch_jobs_changed ON batch_jobs(batch_id, changed_rev);
     `,
   },
+  {
+    version: 3,
+    name: 'history: counts by state over time per batch, observed times per job (server/history)',
+    up: `
+    -- One point whenever a batch's counts change; server/history/downsample.ts thins old points out.
+    CREATE TABLE batch_history (
+      batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+      at INTEGER NOT NULL,
+      -- JSON object of the non-zero counts by state: states added later need no new column
+      counts TEXT NOT NULL,
+      PRIMARY KEY (batch_id, at)
+    ) WITHOUT ROWID;
+    -- What the status answers do not say and only observation can: when a job started running, when its
+    -- progress last moved (stall rule).
+    CREATE TABLE job_observed (
+      job_id TEXT PRIMARY KEY,
+      first_running_at INTEGER,
+      -- a hash of percent and phase while running, null once finished
+      progress_key INTEGER,
+      progress_changed_at INTEGER
+    ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 const SUMMARY_SELECT = `
@@ -444,6 +467,8 @@ export function openBatchStore(dataDir: string) {
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
     close: () => db.close(),
+    /** For modules that own tables of their own (server/history); everything else goes through the functions above. */
+    db,
   };
 }
 

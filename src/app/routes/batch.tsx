@@ -16,6 +16,9 @@ import { BatchHeader } from '../../features/batches/components/batch-header.tsx'
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
 import { UploadFilesDialog } from '../../features/batches/components/upload-files-dialog.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
+import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
+import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
+import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
 import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
@@ -82,6 +85,9 @@ export function BatchRoute() {
     [rows, snapshot],
   );
 
+  const summaryOfTab = batch.data?.snapshot.batch;
+  useTabProgress(summaryOfTab?.progressPercent ?? 0, (summaryOfTab?.counts.Failed ?? 0) > 0);
+
   if (!batch.data) {
     if (batch.error) {
       const notFound = batch.error instanceof ApiError && batch.error.status === 404;
@@ -105,7 +111,7 @@ export function BatchRoute() {
   const done = countIn(summary.counts, DONE_STATES);
   return (
     <div className="flex min-h-0 flex-1 flex-col gap-3">
-      <title>{`${done}/${summary.jobCount} done · ${summary.name}`}</title>
+      <title>{`${summary.counts.Failed > 0 ? '✕ ' : ''}${done}/${summary.jobCount} done · ${summary.name}`}</title>
       <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
@@ -122,6 +128,7 @@ export function BatchRoute() {
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
       />
+      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
       <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
         <Button onClick={() => setDialog('ids')}>Add job ids</Button>
         <Button onClick={() => setDialog('files')}>Upload files</Button>
@@ -153,6 +160,11 @@ export function BatchRoute() {
         </div>
       </div>
       <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
+      {selected.size > 0 && (
+        <div className="-mt-1 flex items-center gap-2">
+          <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
+        </div>
+      )}
       <JobTable
         label={`Jobs of ${summary.name}`}
         jobs={jobs}

@@ -1,4 +1,5 @@
 import { Link, useParams } from 'react-router-dom';
+import { JobTimes } from '../../features/insight/components/job-times.tsx';
 import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts';
 import { normalizeJobId } from '../../../contract/job-id.ts';
 import { ErrorCode } from '../../../contract/errors.ts';
@@ -152,6 +153,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           </dl>
         </section>
       )}
+      {tracked && batchId && <JobTimes batchId={batchId} jobId={jobId} />}
       <section aria-label="Actions">
         <JobActions
           jobId={jobId}

@@ -31,8 +31,10 @@ export interface JobRowProps {
 /** What a row says under the name: the failure, or why the dashboard cannot see the job. */
 function rowNote(job: BatchJob): { text: string; title: string } | null {
   if (job.state === 'Failed' && job.last?.error) {
+    // The plain sentence, not the machine code (the code and detail stay in the tooltip and on the job page).
     const { code, detail } = job.last.error;
-    return { text: `${code}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(code, detail).message };
+    const { message } = describeErrorCode(code, detail);
+    return { text: detail && !message.includes(detail) ? `${message} (${detail})` : message, title: `${code}${detail ? `: ${detail}` : ''}` };
   }
   if (job.state === 'Gone' || job.state === 'Forbidden') {
     const code = job.problem?.error ?? (job.state === 'Gone' ? 'jobs.not_found' : 'jobs.forbidden');
