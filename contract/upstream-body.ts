@@ -10,10 +10,11 @@ import Type, { type Static, type TSchema } from 'typebox';
 import Compile from 'typebox/compile';
 import { JOB_STATUSES } from './status.ts';
 
-const Count = Type.Number({ minimum: 0 });
+// Ranges are not checked (the store clamps percent): a number where a number belongs is enough.
+const Count = Type.Number();
 
 export const JobProgressSchema = Type.Object({
-  percent: Type.Number({ minimum: 0, maximum: 100 }),
+  percent: Type.Number(),
   phase: Type.Union([Type.String(), Type.Null()]),
 });
 
@@ -54,6 +55,7 @@ export const LastStatusSchema = Type.Object({
 });
 
 export type ParsedStatus = Static<typeof JobStatusResponseSchema>;
+export type LastStatus = Static<typeof LastStatusSchema>;
 
 export type UpstreamBody<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -93,4 +95,20 @@ export function parseUpstreamBody<S extends TSchema>(schema: S, body: string | B
   if (value === undefined) return { ok: false, reason: 'The Convert API answered with a body that is not JSON.' };
   if (!matches(schema, value)) return { ok: false, reason: 'The Convert API answered with JSON that is not the shape the contract describes.' };
   return { ok: true, value };
+}
+
+/**
+ * A stored `last` as the contract's shape, whatever was stored: rows written before bodies were checked (e.g.
+ * `progress: null`) keep what can be read, and the rest falls back to empty values, so one bad row never
+ * breaks a batch's snapshot.
+ */
+export function toLastStatus(value: unknown, percent = 0): LastStatus {
+  if (matches(LastStatusSchema, value)) return value;
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  return {
+    progress: matches(JobProgressSchema, v.progress) ? v.progress : { percent, phase: null },
+    metrics: matches(JobMetricsSchema, v.metrics) ? v.metrics : { inputBytes: 0, outputBytes: 0, creditCost: 0 },
+    error: matches(JobErrorSchema, v.error) ? v.error : null,
+    output: matches(JobOutputSchema, v.output) ? v.output : null,
+  };
 }

@@ -15,6 +15,9 @@ describe('loadConfig', () => {
       password: null,
       allowedHosts: [],
       trustProxy: [],
+      upstreamIdleMs: 30_000,
+      uploadIdleMs: 10_000,
+      uploadsPerClient: 8,
     });
   });
 
@@ -29,6 +32,9 @@ describe('loadConfig', () => {
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
+      UPSTREAM_IDLE_SECONDS: '5',
+      UPLOAD_IDLE_SECONDS: '3',
+      UPLOADS_PER_CLIENT: '2',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -40,6 +46,9 @@ describe('loadConfig', () => {
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
+      upstreamIdleMs: 5000,
+      uploadIdleMs: 3000,
+      uploadsPerClient: 2,
     });
   });
 
