@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       upstreamIdleMs: 30_000,
       uploadIdleMs: 10_000,
       uploadsPerClient: 8,
+      trackerMaxRps: 20,
     });
   });
 
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       UPSTREAM_IDLE_SECONDS: '5',
       UPLOAD_IDLE_SECONDS: '3',
       UPLOADS_PER_CLIENT: '2',
+      TRACKER_MAX_RPS: '5',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -49,6 +51,7 @@ describe('loadConfig', () => {
       upstreamIdleMs: 5000,
       uploadIdleMs: 3000,
       uploadsPerClient: 2,
+      trackerMaxRps: 5,
     });
   });
 

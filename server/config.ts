@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { DEFAULT_UPLOADS_PER_CLIENT, DEFAULT_UPLOAD_IDLE_MS, DEFAULT_UPSTREAM_IDLE_MS } from './upstream.ts';
+import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
   /** Upstream Convert API base; null means "start the bundled convert-api". */
@@ -30,6 +31,8 @@ export interface DashboardConfig {
   uploadIdleMs: number;
   /** Uploads one client may have running at once (UPLOADS_PER_CLIENT). */
   uploadsPerClient: number;
+  /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
+  trackerMaxRps: number;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     upstreamIdleMs: integer(env, 'UPSTREAM_IDLE_SECONDS', DEFAULT_UPSTREAM_IDLE_MS / 1000, 1, 3600) * 1000,
     uploadIdleMs: integer(env, 'UPLOAD_IDLE_SECONDS', DEFAULT_UPLOAD_IDLE_MS / 1000, 1, 3600) * 1000,
     uploadsPerClient: integer(env, 'UPLOADS_PER_CLIENT', DEFAULT_UPLOADS_PER_CLIENT, 1, 1000),
+    trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
   };
 }
 

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    trackerOptions: { maxRps: config.trackerMaxRps },
   });
 
   const nonce = randomBytes(16).toString('base64url');

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compactSnapshot } from '../src/features/batches/batch-jobs.ts';
 import type { BatchSnapshot } from '../contract/dashboard-api.ts';
+import type { Problem } from '../contract/errors.ts';
 import type { JobStatusResponse } from '../contract/job.ts';
 import type { JobActionEvent } from './proxy.ts';
 import { startServiceHarness, json, type ServiceHarness } from './batches/test-harness.ts';
@@ -15,7 +16,7 @@ import { answers, startFakeUpstream, type FakeUpstream } from './testing/fake-up
 import { startHarness, TEST_KEY, type Harness, type HarnessOptions } from './testing/proxy-harness.ts';
 import { rawRequest } from './testing/raw-request.ts';
 import { FakeClock } from './tracker/fake-clock.ts';
-import { createTracker, type Problem } from './tracker/tracker.ts';
+import { createTracker } from './tracker/tracker.ts';
 import { jobId, statusBody } from './tracker/test-fixtures.ts';
 import { createRedactor, createUpstreamClient, type UpstreamClient } from './upstream.ts';
 

@@ -3,18 +3,17 @@
  * records the job in the batch before answering, so no job is ever created untracked. Never retried: a
  * submission is not idempotent. Upstream errors (400, 413, 429 + Retry-After …) pass through unchanged.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import { JobAcceptedResponseSchema, parseJson, parseUpstreamBody } from '../../contract/upstream-body.ts';
+import { upstreamFailure, type LocalAnswer } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
-import { checkFileName, checkTargetFormat, isBatchId, isPlainObject } from './validate.ts';
+import { BatchParams, SubmitFileQuery, isPlainObject } from './validate.ts';
 import { toBatchJob } from './views.ts';
-import type { LocalAnswer } from '../upstream.ts';
-
-type Query = { targetFormat?: string; fileName?: string; options?: string };
 
 const PASSED_HEADERS = ['content-type', 'content-length', 'retry-after'] as const;
 
@@ -24,14 +23,13 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-    child.post<{ Params: { batchId: string }; Querystring: Query }>('/api/batches/:batchId/files', async (request, reply) => {
+    const schema = { params: BatchParams, querystring: SubmitFileQuery };
+    child.withTypeProvider<TypeBoxTypeProvider>().post('/api/batches/:batchId/files', { schema }, async (request, reply) => {
       const { batchId } = request.params;
-      const batch = isBatchId(batchId) ? ctx.store.getBatch(batchId) : undefined;
-      if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
-      const targetFormat = checkTargetFormat(request.query.targetFormat);
-      if (!targetFormat.ok) return sendError(reply, 400, ErrorCode.invalidParameter, targetFormat.detail);
-      const fileName = checkFileName(request.query.fileName);
-      if (!fileName.ok) return sendError(reply, 400, ErrorCode.invalidParameter, fileName.detail);
+      const batch = ctx.store.getBatch(batchId);
+      if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
+      const targetFormat = request.query.targetFormat.toLowerCase();
+      const fileName = request.query.fileName.trim();
       const contentType = request.headers['content-type'] ?? '';
       const boundary = multipartBoundary(contentType);
       if (!boundary) {
@@ -78,7 +76,7 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
       try {
         response = await ctx.upstream.request({
           method: 'POST',
-          path: `/convert?targetFormat=${encodeURIComponent(targetFormat.value)}`,
+          path: `/convert?targetFormat=${encodeURIComponent(targetFormat)}`,
           headers,
           body,
           signal: abort.signal,
@@ -110,8 +108,8 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
         }
         const at = ctx.clock.now();
         ctx.store.recordSubmission(batch.id, jobId, {
-          fileName: fileName.value,
-          targetFormat: targetFormat.value,
+          fileName,
+          targetFormat,
           at,
           creditCost: accepted?.creditCost ?? 0,
         });
@@ -132,10 +130,8 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
 }
 
 function upstreamFailed(reply: FastifyReply, err: unknown): FastifyReply {
-  const code = (err as { code?: string }).code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return sendError(reply, 504, ErrorCode.upstreamTimeout, 'The Convert API did not answer in time.');
-  if (code === 'UND_ERR_BODY_TIMEOUT') return sendError(reply, 504, ErrorCode.upstreamTimeout, 'The Convert API stopped sending its answer.');
-  return sendError(reply, 502, ErrorCode.upstreamUnreachable, 'The Convert API could not be reached.');
+  const failure = upstreamFailure(err);
+  return sendError(reply, failure.status, failure.code, failure.detail);
 }
 
 function sendLocal(reply: FastifyReply, answer: LocalAnswer): FastifyReply {
