@@ -50,6 +50,8 @@ export const ErrorCode = {
   batchNotFound: 'batches.not_found',
   jobNotInBatch: 'batches.job_not_found',
   payloadTooLarge: 'request.too_large',
+  uploadStalled: 'request.upload_stalled',
+  tooManyUploads: 'request.too_many_uploads',
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
   // Client side (thrown by the browser's fetchers)

@@ -138,7 +138,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   if (vite) guardUpgrades(app.server, checkRaw);
 
   registerSecurity(app, guard);
-  const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction });
+  const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction, clientAddress });
   app.register(async (scope) => {
     // Bodies stay unread streams (POST /convert pipes the request upstream): no parsing here.
     scope.removeAllContentTypeParsers();

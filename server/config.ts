@@ -3,6 +3,7 @@
  * Errors are thrown as ConfigError with a message an operator can act on; the API key never appears in one.
  */
 import { isIP } from 'node:net';
+import { DEFAULT_UPLOADS_PER_CLIENT, DEFAULT_UPLOAD_IDLE_MS, DEFAULT_UPSTREAM_IDLE_MS } from './upstream.ts';
 import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
@@ -24,6 +25,12 @@ export interface DashboardConfig {
    * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
    */
   trustProxy: string[];
+  /** An upstream answer's body that stalls or dribbles this long is cut off (UPSTREAM_IDLE_SECONDS). */
+  upstreamIdleMs: number;
+  /** An upload body that stalls this long is answered 408 (UPLOAD_IDLE_SECONDS). */
+  uploadIdleMs: number;
+  /** Uploads one client may have running at once (UPLOADS_PER_CLIENT). */
+  uploadsPerClient: number;
   /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
   trackerMaxRps: number;
   /** Incoming webhooks that receive batch events (server/notify); empty: none. */
@@ -136,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     password,
     allowedHosts,
     trustProxy,
+    upstreamIdleMs: integer(env, 'UPSTREAM_IDLE_SECONDS', DEFAULT_UPSTREAM_IDLE_MS / 1000, 1, 3600) * 1000,
+    uploadIdleMs: integer(env, 'UPLOAD_IDLE_SECONDS', DEFAULT_UPLOAD_IDLE_MS / 1000, 1, 3600) * 1000,
+    uploadsPerClient: integer(env, 'UPLOADS_PER_CLIENT', DEFAULT_UPLOADS_PER_CLIENT, 1, 1000),
     trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
     webhookUrls,
     publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),

@@ -53,7 +53,13 @@ async function main(): Promise<void> {
     base = bundled.url;
     apiKey = bundled.apiKey;
   }
-  const upstream = createUpstreamClient({ base, apiKey });
+  const upstream = createUpstreamClient({
+    base,
+    apiKey,
+    bodyIdleMs: config.upstreamIdleMs,
+    uploadIdleMs: config.uploadIdleMs,
+    uploadsPerClient: config.uploadsPerClient,
+  });
   const batches = createBatchService({
     dataDir,
     store,

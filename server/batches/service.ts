@@ -5,12 +5,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
-import type { JobStatusResponse } from '../../contract/job.ts';
-import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isTerminal } from '../../contract/status.ts';
 import { isFinalState } from '../../contract/tracked-state.ts';
 import { createHistory, type History } from '../history/recorder.ts';
 import { registerInsightRoutes } from '../history/routes.ts';
 import { createNotifier, type Notifier } from '../notify/notifier.ts';
+import { JobStatusResponseSchema, matches } from '../../contract/upstream-body.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
@@ -245,7 +245,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           else if (event.statusCode === 200) store.markDownloaded(jobId, now);
           break;
         case 'status':
-          if (event.statusCode === 200 && isStatusBody(event.body)) {
+          if (event.statusCode === 200 && matches(JobStatusResponseSchema, event.body)) {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
             history.jobObserved(jobId, now);
@@ -278,8 +278,4 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       store.close();
     },
   };
-}
-
-function isStatusBody(value: unknown): value is JobStatusResponse {
-  return typeof value === 'object' && value !== null && isJobStatus((value as { status?: unknown }).status);
 }

@@ -4,12 +4,13 @@
  * submission is not idempotent. Upstream errors (400, 413, 429 + Retry-After …) pass through unchanged.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
-import { upstreamFailure } from '../upstream.ts';
+import { JobAcceptedResponseSchema, parseJson, parseUpstreamBody } from '../../contract/upstream-body.ts';
+import { upstreamFailure, type LocalAnswer } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { BatchParams, SubmitFileQuery, isPlainObject } from './validate.ts';
 import { toBatchJob } from './views.ts';
@@ -48,6 +49,10 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
       const length = request.headers['content-length'];
       if (length !== undefined && /^\d+$/.test(length)) headers['content-length'] = String(Number(length) + (prefix?.length ?? 0));
 
+      const release = ctx.upstream.uploads.begin(request.ip);
+      if (!release) return sendLocal(reply, ctx.upstream.uploads.busy);
+      reply.raw.once('close', release);
+
       const abort = new AbortController();
       // A browser that goes away mid-upload aborts the upstream request at once.
       const onClose = () => {
@@ -60,6 +65,12 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
       body.on('error', () => {});
       if (prefix) body.write(prefix);
       request.raw.pipe(body);
+      let stalled = false;
+      const stopWatching = ctx.upstream.uploads.watch(request.raw, body, () => {
+        stalled = true;
+        abort.abort();
+      });
+      reply.raw.once('close', stopWatching);
 
       let response;
       try {
@@ -69,17 +80,28 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
           headers,
           body,
           signal: abort.signal,
+          upload: true,
         });
       } catch (err) {
+        if (stalled) {
+          request.raw.unpipe(body);
+          return sendLocal(reply, ctx.upstream.uploads.stalled);
+        }
         if (abort.signal.aborted) return reply;
-        const failure = upstreamFailure(err);
-        return sendError(reply, failure.status, failure.code, failure.detail);
+        return upstreamFailed(reply, err);
       }
-      const text = await ctx.upstream.text(response);
+      let text: string;
+      try {
+        text = await ctx.upstream.text(response);
+      } catch (err) {
+        if (abort.signal.aborted) return reply;
+        return upstreamFailed(reply, err);
+      }
 
       if (response.statusCode === 202) {
-        const accepted = parseJson(text) as { id?: unknown; creditCost?: unknown } | null;
-        const jobId = typeof accepted?.id === 'string' ? normalizeJobId(accepted.id) : null;
+        const parsed = parseUpstreamBody(JobAcceptedResponseSchema, text);
+        const accepted = parsed.ok ? parsed.value : null;
+        const jobId = accepted ? normalizeJobId(accepted.id) : null;
         if (!jobId) {
           request.log.error({ status: 202 }, 'upstream accepted a submission without a usable job id');
           return sendError(reply, 502, ErrorCode.upstreamBadResponse, 'The Convert API accepted the file but answered without a job id.');
@@ -89,7 +111,7 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
           fileName,
           targetFormat,
           at,
-          creditCost: typeof accepted?.creditCost === 'number' ? accepted.creditCost : 0,
+          creditCost: accepted?.creditCost ?? 0,
         });
         ctx.tracker.track(jobId, at);
         const row = ctx.store.getBatchJob(batch.id, jobId) ?? { ...ctx.store.getJob(jobId)!, link_added_at: at };
@@ -107,16 +129,18 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
   });
 }
 
+function upstreamFailed(reply: FastifyReply, err: unknown): FastifyReply {
+  const failure = upstreamFailure(err);
+  return sendError(reply, failure.status, failure.code, failure.detail);
+}
+
+function sendLocal(reply: FastifyReply, answer: LocalAnswer): FastifyReply {
+  for (let i = 0; i < answer.headers.length; i += 2) reply.header(answer.headers[i], answer.headers[i + 1]);
+  return sendError(reply, answer.status, answer.code, answer.detail);
+}
+
 function multipartBoundary(contentType: string): string | null {
   if (!/^multipart\/form-data\s*;/i.test(contentType)) return null;
   const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType);
   return match ? (match[1] ?? match[2]) : null;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

@@ -1,6 +1,7 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
 import type { BatchJob, BatchSummary } from '../../contract/dashboard-api.ts';
 import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
+import { parseJson, toLastStatus } from '../../contract/upstream-body.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
@@ -14,14 +15,14 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     targetFormat: row.target_format,
     addedAt: iso(row.link_added_at),
     submittedAt: isoOrNull(row.submitted_at),
-    last: row.last_json === null ? null : (JSON.parse(row.last_json) as BatchJob['last']),
+    last: row.last_json === null ? null : toLastStatus(parseJson(row.last_json), row.percent),
     lastCheckedAt: isoOrNull(row.last_checked_at),
     lastSeenActiveAt: isoOrNull(row.last_seen_active_at),
     firstSeenTerminalAt: isoOrNull(row.first_seen_terminal_at),
     downloadedAt: isoOrNull(row.downloaded_at),
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
-    problem: row.problem_json === null ? null : (JSON.parse(row.problem_json) as BatchJob['problem']),
+    problem: row.problem_json === null ? null : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null),
   };
 }
 

@@ -3,9 +3,10 @@
  * sink (the batch store). One process-wide schedule, so the upstream's per-job limit, its `Retry-After`s and a
  * cap on requests in flight are honoured in one place, however many browsers watch.
  */
-import { isErrorBody, type Problem } from '../../contract/errors.ts';
+import { ErrorCode, type Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
-import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isTerminal } from '../../contract/status.ts';
+import { ErrorEnvelopeSchema, JobStatusResponseSchema, matches, parseJson, parseUpstreamBody } from '../../contract/upstream-body.ts';
 import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import type { UpstreamClient } from '../upstream.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -289,12 +290,17 @@ export function createTracker(opts: {
     sentAt: number,
   ): void {
     const now = clock.now();
-    const body = parseJson(text);
-    const problem: Problem = isErrorBody(body)
-      ? { ...body, detail: body.detail ?? null, status }
-      : { error: `http_${status}`, detail: text.slice(0, 200) || null, status };
+    const parsed = status === 200 ? parseUpstreamBody(JobStatusResponseSchema, text) : null;
+    const envelope = parsed ? undefined : parseJson(text);
+    // A 200 that is not a status is this job's problem (noted, polled again later), never the batch's.
+    const problem: Problem = parsed
+      ? { error: ErrorCode.upstreamBadResponse, detail: parsed.ok ? null : parsed.reason, status }
+      : matches(ErrorEnvelopeSchema, envelope)
+        ? { ...envelope, detail: envelope.detail ?? null, status }
+        : { error: `http_${status}`, detail: text.slice(0, 200) || null, status };
 
-    if (status === 200 && isStatusBody(body)) {
+    if (parsed?.ok) {
+      const body = parsed.value;
       upstreamAnswered();
       setHealth('ok', null);
       entry.failures = 0;
@@ -507,17 +513,4 @@ export function createTracker(opts: {
       return n;
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function isStatusBody(value: unknown): value is JobStatusResponse {
-  const v = value as Partial<JobStatusResponse> | null;
-  return typeof v === 'object' && v !== null && isJobStatus(v.status);
 }

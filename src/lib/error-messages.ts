@@ -137,6 +137,14 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'The request is too large for the dashboard server.',
     next: 'Send fewer ids at once, or split the file.',
   },
+  [ErrorCode.uploadStalled]: {
+    message: 'The upload stopped arriving at the dashboard server, so it was given up.',
+    next: 'Check the network connection and upload the file again.',
+  },
+  [ErrorCode.tooManyUploads]: {
+    message: 'This browser already has as many uploads running as the dashboard server allows.',
+    next: 'Wait for one to finish; the next upload can then start.',
+  },
   [ErrorCode.demoUnavailable]: {
     message: 'The demo batch cannot be created: the Convert API offers none of the sample conversions.',
     next: 'Create a batch from your own files or job ids instead.',

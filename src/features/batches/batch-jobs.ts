@@ -74,6 +74,8 @@ export class BatchJobs {
     this.baseLength = n;
     this.ids = jobIdColumn(n, (r) => jobs[r].id);
     this.shape = new Uint8Array(n);
+    // `?.` on `progress` and `metrics` below although the types say they are there: a snapshot of a server from
+    // before upstream bodies were checked may carry `progress: null`, and one such job must not break the page.
     let extras: Map<number, Record<string, unknown>> | null = null;
     for (let r = 0; r < n; r++) {
       const job = jobs[r];
@@ -103,11 +105,11 @@ export class BatchJobs {
     this.lastSeenActiveAt = timeColumn(n, (r) => jobs[r].lastSeenActiveAt);
     this.firstSeenTerminalAt = timeColumn(n, (r) => jobs[r].firstSeenTerminalAt);
     this.downloadedAt = timeColumn(n, (r) => jobs[r].downloadedAt);
-    this.percent = numberColumn(n, (r) => jobs[r].last?.progress.percent ?? null);
-    this.phase = stringColumn(n, (r) => jobs[r].last?.progress.phase ?? null, interned);
-    this.inputBytes = numberColumn(n, (r) => jobs[r].last?.metrics.inputBytes ?? null);
-    this.outputBytes = numberColumn(n, (r) => jobs[r].last?.metrics.outputBytes ?? null);
-    this.creditCost = numberColumn(n, (r) => jobs[r].last?.metrics.creditCost ?? null);
+    this.percent = numberColumn(n, (r) => jobs[r].last?.progress?.percent ?? null);
+    this.phase = stringColumn(n, (r) => jobs[r].last?.progress?.phase ?? null, interned);
+    this.inputBytes = numberColumn(n, (r) => jobs[r].last?.metrics?.inputBytes ?? null);
+    this.outputBytes = numberColumn(n, (r) => jobs[r].last?.metrics?.outputBytes ?? null);
+    this.creditCost = numberColumn(n, (r) => jobs[r].last?.metrics?.creditCost ?? null);
     this.errorCode = stringColumn(n, (r) => jobs[r].last?.error?.code ?? null, interned);
     this.errorDetail = stringColumn(n, (r) => jobs[r].last?.error?.detail ?? null, interned);
     this.outputFileName = stringColumn(n, (r) => jobs[r].last?.output?.fileName ?? null);
