@@ -35,6 +35,8 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
+  /** 507: the server's disk (or its database) is full. (ours: the code is not documented upstream) */
+  storageFull: 'storage.full',
   // Dashboard server (local answers)
   invalidJobId: 'request.invalid_job_id',
   misdirected: 'request.misdirected',

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       password: null,
       allowedHosts: [],
       trustProxy: [],
+      trackerMaxRps: 20,
     });
   });
 
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
+      TRACKER_MAX_RPS: '5',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -40,6 +42,7 @@ describe('loadConfig', () => {
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
+      trackerMaxRps: 5,
     });
   });
 

@@ -3,6 +3,7 @@
  * Errors are thrown as ConfigError with a message an operator can act on; the API key never appears in one.
  */
 import { isIP } from 'node:net';
+import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
   /** Upstream Convert API base; null means "start the bundled convert-api". */
@@ -23,6 +24,8 @@ export interface DashboardConfig {
    * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
    */
   trustProxy: string[];
+  /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
+  trackerMaxRps: number;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     password,
     allowedHosts,
     trustProxy,
+    trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
   };
 }
 

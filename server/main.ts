@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    trackerOptions: { maxRps: config.trackerMaxRps },
   });
 
   const nonce = randomBytes(16).toString('base64url');

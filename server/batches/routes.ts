@@ -4,6 +4,7 @@
  */
 import negotiate from '@fastify/accept-negotiator';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {
   AddIdsResponse,
@@ -16,6 +17,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { extractJobIds, normalizeJobId } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { iso } from './expiry.ts';
+import { answerLiveSnapshot } from '../live/routes.ts';
 import { createSnapshotCache } from './snapshot.ts';
 import { AddIdsBody, BatchJobParams, BatchParams, CreateBatchBody, RemoveIdsBody, RenameBatchBody } from './validate.ts';
 import { createSummaryCache, summaryFromRow, toBatchJob } from './views.ts';
@@ -65,10 +67,13 @@ export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchCo
     return reply.code(201).send(answer);
   });
 
-  app.get('/api/batches/:batchId', { schema: { params: BatchParams } }, async (request, reply) => {
+  const snapshotQuery = Type.Object({ since: Type.Optional(Type.String()), rows: Type.Optional(Type.String()) });
+  app.get('/api/batches/:batchId', { schema: { params: BatchParams, querystring: snapshotQuery } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     ctx.markViewed(batch.id);
+    const live = answerLiveSnapshot(ctx.live, request, reply, batch);
+    if (live) return live;
     const now = clock.now();
     reply.header('x-server-time', iso(now));
     // Revalidate every time: the body changes whenever the tracker records something.

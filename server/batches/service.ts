@@ -14,6 +14,9 @@ import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tra
 import type { UpstreamClient } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
+import { createLiveFeed } from '../live/feed.ts';
+import { createLiveHub } from '../live/hub.ts';
+import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
 import { openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
@@ -54,6 +57,7 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  readonly live: BatchContext['live'];
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -62,6 +66,26 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   const store = opts.store ?? openBatchStore(opts.dataDir);
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
+  // "Checked N s ago" is a fact of the batch: the tracker's latest answer about any of its jobs. A poll that saw
+  // nothing new changes only this, never the batch's revision.
+  const checkedAt = new Map<string, number>();
+  const noteChecked = (jobId: string, at: number) => {
+    for (const batchId of store.batchIdsOfJob(jobId)) checkedAt.set(batchId, at);
+  };
+  const feed = createLiveFeed({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => tracker.health(),
+    checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
+  });
+  const hub = createLiveHub({
+    feed,
+    clock,
+    markViewed: (batchId) => ctx.markViewed(batchId),
+    show: (ids) => tracker.show(ids),
+    shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
+  });
 
   const tracker = createTracker({
     upstream: opts.upstream,
@@ -71,11 +95,22 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     sink: {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
+        noteChecked(jobId, receivedAt);
         scheduleExpiryCheck(jobId);
       },
-      gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
-      forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
-      problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
+      gone: (jobId, problem, at) => {
+        store.recordGone(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      forbidden: (jobId, problem, at) => {
+        store.recordForbidden(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      problem: (jobId, problem, at) => {
+        store.recordProblem(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      isShown: (jobId) => hub.isShown(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
@@ -124,6 +159,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     jobsUnlisted(ids) {
       for (const id of ids) tracker.untrack(id);
     },
+    live: { store, feed, hub },
   };
 
   let started = false;
@@ -132,6 +168,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    live: ctx.live,
     plugin: async (app) => {
       app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -156,6 +193,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         return jsonParser(request, body.toString(), done);
       });
       await registerBatchRoutes(app, ctx);
+      registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
     },
@@ -207,6 +245,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     async close() {
       if (closed) return;
       closed = true;
+      hub.close();
       await tracker.close();
       store.close();
     },

@@ -3,7 +3,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot } from '../../../../contract/dashboard-api.ts';
 import { batchQueryOptions } from './get-batch.ts';
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  window.history.replaceState(null, '', '/');
+});
 
 const body: BatchSnapshot = {
   batch: {
@@ -18,7 +21,8 @@ const body: BatchSnapshot = {
 };
 
 describe('the batch snapshot query', () => {
-  it('revalidates with the ETag kept in its own data and keeps the same data on a 304', async () => {
+  it('revalidates with the ETag kept in its own data and keeps the same data on a 304 (plain polling, ?live=off)', async () => {
+    window.history.replaceState(null, '', '/batches/b1?live=off');
     const fetchMock = vi.fn(async (_path: string, init?: RequestInit) =>
       new Headers(init?.headers).get('If-None-Match') === 'W/"r1"'
         ? new Response(null, { status: 304, headers: { ETag: 'W/"r1"', 'X-Server-Time': new Date().toISOString() } })
