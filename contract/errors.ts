@@ -45,6 +45,10 @@ export const ErrorCode = {
   batchNotFound: 'batches.not_found',
   jobNotInBatch: 'batches.job_not_found',
   payloadTooLarge: 'request.too_large',
+  tooManyJobs: 'batches.too_many_jobs',
+  storageFull: 'storage.full',
+  storageUnavailable: 'storage.unavailable',
+  upstreamRestarting: 'upstream.restarting',
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
   // Client side (thrown by the browser's fetchers)

@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       password: null,
       allowedHosts: [],
       trustProxy: [],
+      maxJobsPerBatch: 100_000,
+      maxJobsTotal: 1_000_000,
     });
   });
 
@@ -29,6 +31,8 @@ describe('loadConfig', () => {
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
+      MAX_JOBS_PER_BATCH: '500',
+      MAX_JOBS_TOTAL: '2000',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -40,6 +44,8 @@ describe('loadConfig', () => {
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
+      maxJobsPerBatch: 500,
+      maxJobsTotal: 2000,
     });
   });
 

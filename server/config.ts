@@ -23,6 +23,10 @@ export interface DashboardConfig {
    * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
    */
   trustProxy: string[];
+  /** MAX_JOBS_PER_BATCH: jobs one batch may list. */
+  maxJobsPerBatch: number;
+  /** MAX_JOBS_TOTAL: distinct jobs all batches together may list (each is tracked). */
+  maxJobsTotal: number;
 }
 
 export class ConfigError extends Error {
@@ -30,6 +34,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PORT = 8787;
+export const DEFAULT_MAX_JOBS_PER_BATCH = 100_000;
+export const DEFAULT_MAX_JOBS_TOTAL = 1_000_000;
 
 /** 127.0.0.0/8, ::1 (any spelling) and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
@@ -115,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     password,
     allowedHosts,
     trustProxy,
+    maxJobsPerBatch: integer(env, 'MAX_JOBS_PER_BATCH', DEFAULT_MAX_JOBS_PER_BATCH, 1, 10_000_000),
+    maxJobsTotal: integer(env, 'MAX_JOBS_TOTAL', DEFAULT_MAX_JOBS_TOTAL, 1, 100_000_000),
   };
 }
 

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    limits: { perBatch: config.maxJobsPerBatch, total: config.maxJobsTotal },
   });
 
   const nonce = randomBytes(16).toString('base64url');

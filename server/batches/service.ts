@@ -14,7 +14,8 @@ import type { UpstreamClient } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
+import { FINAL_STATES, openBatchStore, type BatchStore, type JobLimits } from './store.ts';
+import { DEFAULT_MAX_JOBS_PER_BATCH, DEFAULT_MAX_JOBS_TOTAL } from '../config.ts';
 import { registerSubmitRoute } from './submit.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
@@ -32,6 +33,8 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** MAX_JOBS_PER_BATCH and MAX_JOBS_TOTAL. */
+  limits?: Partial<JobLimits>;
 }
 
 export interface JobObservation {
@@ -103,6 +106,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     retentionSeconds: opts.retentionSeconds,
     samplesDir: opts.samplesDir,
     upstreamLabel: opts.upstreamLabel ?? opts.upstream.origin,
+    limits: { perBatch: DEFAULT_MAX_JOBS_PER_BATCH, total: DEFAULT_MAX_JOBS_TOTAL, ...opts.limits },
     health: () => tracker.health(),
     markViewed(batchId) {
       const now = clock.now();
@@ -112,11 +116,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap.
       tracker.expedite(store.activeJobIdsOfBatch(batchId));
     },
-    jobsListed(ids) {
+    jobsListed(ids, spreadOver = ids.length) {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
+        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(spreadOver, random()));
       }
     },
     jobsUnlisted(ids) {
@@ -133,6 +137,10 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     plugin: async (app) => {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+        if (error.code === 'SQLITE_FULL') {
+          request.log.error({ err: error }, 'the batch store is full');
+          return sendError(reply, 507, ErrorCode.storageFull, "The dashboard server's disk is full, so nothing was saved. Free some space on the disk that holds the data folder, then try again.");
+        }
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
           return sendError(reply, 500, 'internal', 'Internal server error.');

@@ -14,6 +14,7 @@ import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import type { TrackedState } from '../../contract/dashboard-api.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
+import type { Slicer } from './slicer.ts';
 
 export type Problem = { error: string; detail: string | null; status: number; [extra: string]: unknown };
 
@@ -152,6 +153,31 @@ export function newBatchId(): string {
 
 export type BatchStore = ReturnType<typeof openBatchStore>;
 
+/** Caps on how many jobs the dashboard lists (MAX_JOBS_PER_BATCH, MAX_JOBS_TOTAL). */
+export interface JobLimits {
+  perBatch: number;
+  /** Distinct jobs listed in any batch. */
+  total: number;
+}
+
+/** An import would list more jobs than `JobLimits` allow; nothing was written. */
+export class JobCapError extends Error {
+  constructor(
+    readonly scope: 'batch' | 'total',
+    readonly limit: number,
+    readonly wouldBe: number,
+  ) {
+    super(
+      scope === 'batch'
+        ? `A batch lists at most ${limit.toLocaleString('en')} jobs; this would make ${wouldBe.toLocaleString('en')}. Split the ids over several batches.`
+        : `The dashboard lists at most ${limit.toLocaleString('en')} jobs in all its batches; this would make ${wouldBe.toLocaleString('en')}. Delete batches you no longer need, or split the ids.`,
+    );
+  }
+}
+
+/** The batch an import was for was deleted meanwhile; nothing was written. */
+export class BatchGoneError extends Error {}
+
 /** The data folder's database is held by another running dashboard. */
 export class DataDirInUseError extends Error {}
 
@@ -250,6 +276,8 @@ export function openBatchStore(dataDir: string) {
   };
 
   const bumpOfJob = (jobId: string) => q.bumpBatchesOfJob.run(jobId);
+  const countInBatch = db.prepare<[string], number>('SELECT count(*) FROM batch_jobs WHERE batch_id = ?').pluck();
+  const isInBatch = db.prepare<[string, string], number>('SELECT 1 FROM batch_jobs WHERE batch_id = ? AND job_id = ?').pluck();
 
   const addJobs = db.transaction((batchId: string, ids: readonly string[], now: number) => {
     const added: string[] = [];
@@ -341,7 +369,70 @@ export function openBatchStore(dataDir: string) {
     for (const id of ids) listed.delete(id);
   };
 
+  /**
+   * A paste of 150,000 ids costs seconds of inserts: they run in slices (the caller's `Slicer` yields to the
+   * event loop between them) inside ONE transaction, so a failure (a full disk) leaves nothing behind, not an
+   * empty or half-filled batch. The caps are checked before anything is written. Imports run one at a time.
+   * The connection is shared: what the tracker records between two slices joins this transaction (SQLite
+   * nests it as a savepoint) and is committed with it.
+   */
+  async function importJobs(
+    target: { batchId: string } | { name: string },
+    ids: readonly string[],
+    now: number,
+    limits: JobLimits,
+    slicer: Slicer,
+  ): Promise<{ batch: BatchRow; added: string[] }> {
+    const existing = 'batchId' in target ? target.batchId : null;
+    if (ids.length > limits.perBatch) throw new JobCapError('batch', limits.perBatch, ids.length);
+    let alreadyInBatch = 0;
+    let unlisted = 0;
+    for (const id of ids) {
+      if (existing !== null && isInBatch.get(existing, id)) alreadyInBatch++;
+      if (!listed.has(id)) unlisted++;
+      await slicer.tick();
+    }
+    const inBatch = (existing === null ? 0 : countInBatch.get(existing)!) + ids.length - alreadyInBatch;
+    if (inBatch > limits.perBatch) throw new JobCapError('batch', limits.perBatch, inBatch);
+    if (listed.size + unlisted > limits.total) throw new JobCapError('total', limits.total, listed.size + unlisted);
+
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      let batchId: string;
+      if (existing === null) {
+        batchId = newBatchId();
+        q.insertBatch.run(batchId, (target as { name: string }).name, now);
+      } else {
+        if (!q.getBatch.get(existing)) throw new BatchGoneError(`No batch with id "${existing}".`);
+        batchId = existing;
+      }
+      const added: string[] = [];
+      for (const id of ids) {
+        q.insertJob.run(id, now);
+        if (q.insertLink.run(batchId, id, now).changes > 0) added.push(id);
+        await slicer.tick();
+      }
+      if (added.length > 0 && existing !== null) q.bumpBatch.run(batchId);
+      db.exec('COMMIT');
+      for (const id of added) listed.add(id);
+      return { batch: q.getBatch.get(batchId)!, added };
+    } catch (error) {
+      // SQLite may have rolled back already (SQLITE_FULL can do that).
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  let importing: Promise<unknown> = Promise.resolve();
+
   return {
+    /** Tests only: the connection (e.g. to cap its size and provoke SQLITE_FULL). */
+    db,
+    /** See `importJobs` above: creates the batch (`{name}`) or adds to it (`{batchId}`), in one transaction. */
+    importJobs(...args: Parameters<typeof importJobs>): Promise<{ batch: BatchRow; added: string[] }> {
+      const run = importing.then(() => importJobs(...args));
+      importing = run.catch(() => {});
+      return run;
+    },
     createBatch(name: string, now: number): BatchRow {
       const id = newBatchId();
       q.insertBatch.run(id, name, now);
