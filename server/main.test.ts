@@ -12,6 +12,7 @@ import readline from 'node:readline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { answers, startFakeUpstream } from './testing/fake-upstream.ts';
 import { rawRequest } from './testing/raw-request.ts';
+import type { BatchListResponse } from '../contract/dashboard-api.ts';
 
 const processes: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -223,3 +224,40 @@ describe('npm start / npm run dev', () => {
     expect((await rawRequest(url, '/convert/conversions')).status).toBe(200);
   }, 60_000);
 });
+
+describe('fault 2: a crash of the bundled Convert service does not stop the dashboard', () => {
+  it('restarts it after kill -9, reports "restarting" as the upstream\'s health meanwhile, and serves from the new one', async () => {
+    const started = await startMain({});
+    const [, url] = await started.waitFor(/Dashboard: (http:\/\/\S+)/);
+    const [, bundledUrl, pid] = await started.waitFor(/Upstream: bundled Convert service at (http:\/\/\S+) \(process (\d+)\)/);
+    expect((await rawRequest(url, '/convert/conversions')).status).toBe(200);
+
+    process.kill(Number(pid), 'SIGKILL');
+    await vi.waitFor(
+      async () => {
+        const list = await rawRequest(url, '/api/batches');
+        expect(list.json<BatchListResponse>().upstream).toMatchObject({
+          state: 'restarting',
+          error: { error: 'upstream.restarting', detail: 'The bundled Convert service is restarting.' },
+        });
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    const [, newUrl] = await started.waitFor(/The bundled Convert service is running again at (http:\/\/\S+)\./);
+    expect(newUrl).not.toBe(bundledUrl);
+    expect(started.child.exitCode).toBeNull();
+
+    // The proxy follows the new child (its port; the key stays the dashboard's), and the health clears.
+    const conversions = await rawRequest(url, '/convert/conversions');
+    expect(conversions.status).toBe(200);
+    expect(conversions.json<{ conversions: unknown[] }>().conversions.length).toBeGreaterThan(0);
+    expect((await rawRequest(url, '/api/batches')).json<BatchListResponse>().upstream.state).not.toBe('restarting');
+    // The batch routes' upstream client follows too: a demo batch submits to the new child.
+    const demo = await rawRequest(url, '/api/batches/demo', { method: 'POST', headers: { origin: url, 'x-requested-with': 'fetch' } });
+    expect(demo.status).toBe(201);
+
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+  }, 90_000);
+});
+

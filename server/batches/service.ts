@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
+import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
@@ -33,6 +34,8 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** What the upstream's health is when not what the tracker saw (e.g. the bundled service restarting); null: the tracker's. */
+  upstreamHealth?: () => UpstreamHealth | null;
   /** MAX_JOBS_PER_BATCH and MAX_JOBS_TOTAL. */
   limits?: Partial<JobLimits>;
 }
@@ -107,7 +110,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     samplesDir: opts.samplesDir,
     upstreamLabel: opts.upstreamLabel ?? opts.upstream.origin,
     limits: { perBatch: DEFAULT_MAX_JOBS_PER_BATCH, total: DEFAULT_MAX_JOBS_TOTAL, ...opts.limits },
-    health: () => tracker.health(),
+    health: () => opts.upstreamHealth?.() ?? tracker.health(),
     markViewed(batchId) {
       const now = clock.now();
       const before = viewedAt.get(batchId);
