@@ -4,6 +4,7 @@
  * rebuild dist/ under other tests' feet; the proxy, /api and security code are the same in both modes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -258,6 +259,55 @@ describe('fault 2: a crash of the bundled Convert service does not stop the dash
 
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
+  }, 90_000);
+});
+
+describe('fault 9: the data folder stays held, and a vanished database is noticed', () => {
+  it('refuses writes with a 503 sentence once dashboard.sqlite is deleted, reports it, and still keeps a second dashboard out', async () => {
+    const fake = await startFakeUpstream();
+    try {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dash-main-'));
+      dirs.push(dataDir);
+      const env = { FAST_API_BASE: fake.url, FAST_API_KEY: 'k-9', DATA_DIR: dataDir };
+      const first = await startMain(env);
+      const [, url] = await first.waitFor(/Dashboard: (http:\/\/\S+)/);
+      const write = (name: string) =>
+        rawRequest(url, '/api/batches', {
+          method: 'POST',
+          headers: { origin: url, 'x-requested-with': 'fetch', 'content-type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
+      expect((await write('before')).status).toBe(201);
+      expect((await rawRequest(url, '/api/health')).status).toBe(200);
+
+      await rm(path.join(dataDir, 'dashboard.sqlite'));
+      await vi.waitFor(
+        async () => {
+          const health = await rawRequest(url, '/api/health');
+          expect(health.status).toBe(503);
+          expect(health.json()).toMatchObject({ error: 'storage.unavailable', detail: expect.stringMatching(/dashboard\.sqlite was removed/) });
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      const refused = await write('after');
+      expect(refused.status).toBe(503);
+      expect(refused.json()).toMatchObject({ error: 'storage.unavailable', detail: expect.stringMatching(/nothing more can be saved.*Restart the dashboard/) });
+      expect(first.lines.join('\n')).toMatch(/dashboard\.sqlite was removed/);
+
+      const second = await startMain(env);
+      expect(await second.exited).toBe(1);
+      expect(second.lines.join('\n')).toContain(`Another dashboard is using the data folder ${dataDir}`);
+
+      // Deleting the lock file too: the first dashboard takes the new file's lock at its next check.
+      await rm(path.join(dataDir, 'dashboard.lock'));
+      await vi.waitFor(() => expect(existsSync(path.join(dataDir, 'dashboard.lock'))).toBe(true), { timeout: 20_000, interval: 100 });
+      const third = await startMain(env);
+      expect(await third.exited).toBe(1);
+      expect(third.lines.join('\n')).toContain('Another dashboard is using the data folder');
+      expect(first.child.exitCode).toBeNull();
+    } finally {
+      await fake.close();
+    }
   }, 90_000);
 });
 

@@ -83,7 +83,14 @@ async function main(): Promise<void> {
     password: config.password,
     trustProxy: config.trustProxy,
     api: batches.plugin,
-    onJobAction: (event) => batches.observe(event),
+    onJobAction: (event) => {
+      // A store that cannot save (disk full, database removed) must not break the proxied answer.
+      try {
+        batches.observe(event);
+      } catch (error) {
+        console.error(`A job's observed state could not be saved: ${(error as Error).message}`);
+      }
+    },
     logger: {
       level: process.env.LOG_LEVEL ?? 'warn',
       redact: ['req.headers["x-fast-api-key"]', 'req.headers.authorization', 'req.headers.cookie'],

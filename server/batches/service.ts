@@ -67,19 +67,35 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
 
+  /**
+   * What the tracker and the proxy's observations write: a store that cannot save (disk full, database file
+   * removed) must not take the process down from a poll; the routes report it (507, 503, /api/health).
+   */
+  let lastUnsaved: string | null = null;
+  const unsaved = (write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'error';
+      if (code !== lastUnsaved) console.error(`An observation could not be saved: ${(error as Error).message}`);
+      lastUnsaved = code;
+    }
+  };
+
   const tracker = createTracker({
     upstream: opts.upstream,
     clock,
     random,
     options: opts.trackerOptions,
     sink: {
-      status: (jobId, body, sentAt, receivedAt) => {
-        store.recordStatus(jobId, body, sentAt, receivedAt);
-        scheduleExpiryCheck(jobId);
-      },
-      gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
-      forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
-      problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
+      status: (jobId, body, sentAt, receivedAt) =>
+        unsaved(() => {
+          store.recordStatus(jobId, body, sentAt, receivedAt);
+          scheduleExpiryCheck(jobId);
+        }),
+      gone: (jobId, problem, at) => unsaved(() => store.recordGone(jobId, problem, at)),
+      forbidden: (jobId, problem, at) => unsaved(() => store.recordForbidden(jobId, problem, at)),
+      problem: (jobId, problem, at) => unsaved(() => store.recordProblem(jobId, problem, at)),
       isViewed: (jobId) => {
         const now = clock.now();
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
@@ -140,6 +156,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     plugin: async (app) => {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+        if (error.code === 'STORE_LOST') return sendError(reply, 503, ErrorCode.storageUnavailable, error.message);
         if (error.code === 'SQLITE_FULL') {
           request.log.error({ err: error }, 'the batch store is full');
           return sendError(reply, 507, ErrorCode.storageFull, "The dashboard server's disk is full, so nothing was saved. Free some space on the disk that holds the data folder, then try again.");
@@ -161,6 +178,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
         if (body === '') return done(null, undefined);
         return jsonParser(request, body.toString(), done);
+      });
+      // The data folder's state: 503 with the sentence once the database file vanished (writes are refused).
+      app.get('/api/health', async (_request, reply) => {
+        const lost = store.lostReason();
+        return lost ? sendError(reply, 503, ErrorCode.storageUnavailable, lost) : { ok: true };
       });
       await registerBatchRoutes(app, ctx);
       await registerDemoRoute(app, ctx);

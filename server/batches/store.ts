@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
@@ -181,10 +181,76 @@ export class BatchGoneError extends Error {}
 /** The data folder's database is held by another running dashboard. */
 export class DataDirInUseError extends Error {}
 
+/** The database file vanished (or another dashboard took the folder) while this one ran: nothing can be saved. */
+export class StoreLostError extends Error {
+  readonly code = 'STORE_LOST';
+}
+
+/** How often the data folder is checked for a vanished database or lock file. */
+export const FOLDER_CHECK_MS = 1000;
+
+function inUse(dataDir: string): DataDirInUseError {
+  return new DataDirInUseError(
+    `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
+      'own folder with DATA_DIR.',
+  );
+}
+
+/**
+ * One dashboard per data folder, held by an exclusive lock on `dashboard.lock` (a tiny SQLite database: its
+ * lock is the OS's, so it goes when its holder dies, even by kill -9). A file apart from the batch database, so
+ * that deleting `dashboard.sqlite` does not free the folder. Deleting the lock file itself would (a new file,
+ * a new lock): the holder notices within FOLDER_CHECK_MS and takes the new file's lock again.
+ */
+function lockFolder(dataDir: string): Database.Database {
+  const lock = new Database(join(dataDir, 'dashboard.lock'), { timeout: 200 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock, and EXCLUSIVE mode keeps it until the connection closes.
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+    lock.prepare('DELETE FROM holder').run();
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw inUse(dataDir);
+    throw error;
+  }
+}
+
+function fileId(path: string): string | null {
+  try {
+    const info = statSync(path);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every statement's `run` (each write goes through one, whoever prepared it) first asks `check`, which throws
+ * once the store is lost: a write is refused with a sentence instead of landing in a deleted file.
+ */
+function guardWrites(db: Database.Database, check: () => void): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    const run = statement.run.bind(statement);
+    statement.run = ((...params: unknown[]) => {
+      check();
+      return run(...params);
+    });
+    return statement;
+  }) as never;
+}
+
 export function openBatchStore(dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
+  let lock = lockFolder(dataDir);
+  const dbPath = join(dataDir, 'dashboard.sqlite');
+  const lockPath = join(dataDir, 'dashboard.lock');
   // A short wait: only another process ever holds this database (see below), and then it holds it for good.
-  const db = new Database(join(dataDir, 'dashboard.sqlite'), { timeout: 1000 });
+  const db = new Database(dbPath, { timeout: 1000 });
   try {
     // One dashboard per data folder: a second one would track the same jobs again and start a second bundled
     // service on the same folder. The lock is the database's own, so the OS drops it when its holder dies.
@@ -193,15 +259,43 @@ export function openBatchStore(dataDir: string) {
     db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (error) {
     db.close();
+    lock.close();
     if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
-    throw new DataDirInUseError(
-      `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
-        'own folder with DATA_DIR.',
-    );
+    throw inUse(dataDir);
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS, 'dashboard');
+
+  let lost: string | null = null;
+  const dbId = fileId(dbPath);
+  let lockId = fileId(lockPath);
+  const checkFolder = () => {
+    const before = lost;
+    if (!lost && fileId(dbPath) !== dbId) {
+      lost =
+        `The database file ${dbPath} was removed or replaced while the dashboard ran, so nothing more can be saved. ` +
+        'Restart the dashboard (it opens the file at that path again, or starts an empty one).';
+    }
+    // The folder stays held while this process runs, lost database or not (its bundled service uses it too).
+    if (lockId !== null && fileId(lockPath) !== lockId) {
+      try {
+        const next = lockFolder(dataDir);
+        lock.close();
+        lock = next;
+        lockId = fileId(lockPath);
+      } catch {
+        lockId = null;
+        lost ??= `Another dashboard took the data folder ${dataDir} while this one ran, so nothing more can be saved here. Stop one of them.`;
+      }
+    }
+    if (lost && lost !== before) console.error(lost);
+  };
+  const folderTimer = setInterval(checkFolder, FOLDER_CHECK_MS);
+  folderTimer.unref();
+  guardWrites(db, () => {
+    if (lost) throw new StoreLostError(lost);
+  });
 
   const q = {
     insertBatch: db.prepare<[string, string, number]>('INSERT INTO batches (id, name, created_at) VALUES (?, ?, ?)'),
@@ -427,6 +521,11 @@ export function openBatchStore(dataDir: string) {
   return {
     /** Tests only: the connection (e.g. to cap its size and provoke SQLITE_FULL). */
     db,
+    /** Null while the database file is there and the folder ours; else the sentence saying what happened. */
+    lostReason: (): string | null => {
+      checkFolder();
+      return lost;
+    },
     /** See `importJobs` above: creates the batch (`{name}`) or adds to it (`{batchId}`), in one transaction. */
     importJobs(...args: Parameters<typeof importJobs>): Promise<{ batch: BatchRow; added: string[] }> {
       const run = importing.then(() => importJobs(...args));
@@ -485,7 +584,11 @@ export function openBatchStore(dataDir: string) {
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
-    close: () => db.close(),
+    close: () => {
+      clearInterval(folderTimer);
+      db.close();
+      lock.close();
+    },
   };
 }
 
