@@ -25,21 +25,13 @@
  *                                               Retry-After …) pass through unchanged; never retried
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
  */
-import type { JobStatus } from './status.ts';
-import type { ErrorBody } from './errors.ts';
+import type { Problem } from './errors.ts';
 import type { JobStatusResponse } from './job.ts';
 import type { RejectReason } from './job-id.ts';
+import type { StatusCounts, TrackedState } from './tracked-state.ts';
 
-/**
- * What the dashboard knows of a job's state. The five upstream statuses, plus:
- * - `Unknown`: added but not yet seen upstream;
- * - `Gone`: upstream answered 404 (deleted, or never existed for this key);
- * - `Forbidden`: upstream answered 403 (belongs to another account).
- */
-export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden';
-export const TRACKED_STATES: readonly TrackedState[] = [
-  'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
-];
+// The states and what each means live in one table (tracked-state.ts); these names stay importable from here.
+export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-state.ts';
 
 /** ISO-8601 timestamps as strings, in the server's clock. */
 export type IsoTime = string;
@@ -84,18 +76,7 @@ export interface BatchJob {
    */
   expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
   /** The last error the tracker got for this job (403, 404, 429 …), if any. */
-  problem: (ErrorBody & { status: number }) | null;
-}
-
-export interface StatusCounts {
-  Queued: number;
-  Running: number;
-  Succeeded: number;
-  Failed: number;
-  Canceled: number;
-  Unknown: number;
-  Gone: number;
-  Forbidden: number;
+  problem: Problem | null;
 }
 
 export interface BatchSummary {
@@ -118,7 +99,7 @@ export interface UpstreamHealth {
   /** `restarting`: the bundled Convert service died and is being started again (the dashboard stays up). */
   state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'restarting' | 'unknown';
   /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
   since: IsoTime | null;
 }
 
@@ -168,7 +149,7 @@ export interface DemoSubmission {
   targetFormat: string;
   jobId: string | null;
   /** Why it was not submitted (`demo.unsupported_pair` when the upstream does not offer the pair). */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
 }
 
 export interface RenameBatchRequest {

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       trustProxy: [],
       maxJobsPerBatch: 100_000,
       maxJobsTotal: 1_000_000,
+      trackerMaxRps: 20,
     });
   });
 
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
       MAX_JOBS_PER_BATCH: '500',
       MAX_JOBS_TOTAL: '2000',
+      TRACKER_MAX_RPS: '5',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
       maxJobsPerBatch: 500,
       maxJobsTotal: 2000,
+      trackerMaxRps: 5,
     });
   });
 

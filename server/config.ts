@@ -3,6 +3,7 @@
  * Errors are thrown as ConfigError with a message an operator can act on; the API key never appears in one.
  */
 import { isIP } from 'node:net';
+import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
   /** Upstream Convert API base; null means "start the bundled convert-api". */
@@ -27,6 +28,8 @@ export interface DashboardConfig {
   maxJobsPerBatch: number;
   /** MAX_JOBS_TOTAL: distinct jobs all batches together may list (each is tracked). */
   maxJobsTotal: number;
+  /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
+  trackerMaxRps: number;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     trustProxy,
     maxJobsPerBatch: integer(env, 'MAX_JOBS_PER_BATCH', DEFAULT_MAX_JOBS_PER_BATCH, 1, 10_000_000),
     maxJobsTotal: integer(env, 'MAX_JOBS_TOTAL', DEFAULT_MAX_JOBS_TOTAL, 1, 100_000_000),
+    trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
   };
 }
 

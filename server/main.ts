@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
     limits: { perBatch: config.maxJobsPerBatch, total: config.maxJobsTotal },
     upstreamHealth: restarting,
+    trackerOptions: { maxRps: config.trackerMaxRps },
   });
 
   const nonce = randomBytes(16).toString('base64url');

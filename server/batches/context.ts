@@ -6,6 +6,7 @@ import type { Clock } from '../tracker/clock.ts';
 import type { Tracker } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
 import type { BatchStore, JobLimits } from './store.ts';
+import type { LiveContext } from '../live/routes.ts';
 
 export interface BatchContext {
   store: BatchStore;
@@ -26,6 +27,8 @@ export interface BatchContext {
   jobsListed(ids: readonly string[], spreadOver?: number): void;
   /** Ids no longer listed in any batch: stop tracking them. */
   jobsUnlisted(ids: readonly string[]): void;
+  /** Deltas, event streams and what tabs show (server/live). */
+  live: LiveContext;
 }
 
 /** Sends the `{error, detail}` envelope. */

@@ -54,4 +54,22 @@ describe('batch store migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
     db.close();
   });
+
+  it('opens a data folder at version 1 and answers deltas from then on, sending a tab of before a fresh base', async () => {
+    const dir = await dataDir();
+    writeUnversionedFolder(dir);
+    const v1 = new Database(join(dir, 'dashboard.sqlite'));
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = openBatchStore(dir);
+    try {
+      // Changes of before cannot be told as a delta: a tab at any revision of before loads afresh.
+      expect(store.liveRevision('b1')).toEqual({ revision: 4, base_rev: 4 });
+      store.addJobs('b1', ['job-2'], 2000);
+      expect(store.liveRevision('b1')).toEqual({ revision: 5, base_rev: 4 });
+      expect(store.changedJobs('b1', 4).map((j) => j.id)).toEqual(['job-2']);
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -8,16 +8,21 @@ import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isFinalState } from '../../contract/tracked-state.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
+import { createLiveFeed } from '../live/feed.ts';
+import { createLiveHub } from '../live/hub.ts';
+import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { FINAL_STATES, openBatchStore, type BatchStore, type JobLimits } from './store.ts';
+import { openBatchStore, type BatchStore, type JobLimits } from './store.ts';
 import { DEFAULT_MAX_JOBS_PER_BATCH, DEFAULT_MAX_JOBS_TOTAL } from '../config.ts';
 import { registerSubmitRoute } from './submit.ts';
+import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -58,6 +63,7 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  readonly live: BatchContext['live'];
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -66,6 +72,26 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   const store = opts.store ?? openBatchStore(opts.dataDir);
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
+  // "Checked N s ago" is a fact of the batch: the tracker's latest answer about any of its jobs. A poll that saw
+  // nothing new changes only this, never the batch's revision.
+  const checkedAt = new Map<string, number>();
+  const noteChecked = (jobId: string, at: number) => {
+    for (const batchId of store.batchIdsOfJob(jobId)) checkedAt.set(batchId, at);
+  };
+  const feed = createLiveFeed({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => opts.upstreamHealth?.() ?? tracker.health(),
+    checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
+  });
+  const hub = createLiveHub({
+    feed,
+    clock,
+    markViewed: (batchId) => ctx.markViewed(batchId),
+    show: (ids) => tracker.show(ids),
+    shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
+  });
 
   /**
    * What the tracker and the proxy's observations write: a store that cannot save (disk full, database file
@@ -91,11 +117,25 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       status: (jobId, body, sentAt, receivedAt) =>
         unsaved(() => {
           store.recordStatus(jobId, body, sentAt, receivedAt);
+          noteChecked(jobId, receivedAt);
           scheduleExpiryCheck(jobId);
         }),
-      gone: (jobId, problem, at) => unsaved(() => store.recordGone(jobId, problem, at)),
-      forbidden: (jobId, problem, at) => unsaved(() => store.recordForbidden(jobId, problem, at)),
-      problem: (jobId, problem, at) => unsaved(() => store.recordProblem(jobId, problem, at)),
+      gone: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordGone(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
+      forbidden: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordForbidden(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
+      problem: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordProblem(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
+      isShown: (jobId) => hub.isShown(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
@@ -139,12 +179,13 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(spreadOver, random()));
+        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(spreadOver, random()));
       }
     },
     jobsUnlisted(ids) {
       for (const id of ids) tracker.untrack(id);
     },
+    live: { store, feed, hub },
   };
 
   let started = false;
@@ -153,8 +194,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    live: ctx.live,
     plugin: async (app) => {
+      app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+        if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
         if (error.code === 'STORE_LOST') return sendError(reply, 503, ErrorCode.storageUnavailable, error.message);
         if (error.code === 'SQLITE_FULL') {
@@ -185,6 +229,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         return lost ? sendError(reply, 503, ErrorCode.storageUnavailable, lost) : { ok: true };
       });
       await registerBatchRoutes(app, ctx);
+      registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
     },
@@ -236,6 +281,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     async close() {
       if (closed) return;
       closed = true;
+      hub.close();
       await tracker.close();
       store.close();
     },

@@ -1,5 +1,6 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
-import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashboard-api.ts';
+import type { BatchJob, BatchSummary } from '../../contract/dashboard-api.ts';
+import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
@@ -30,10 +31,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
     name: row.name,
     createdAt: iso(row.created_at),
     jobCount: row.job_count,
-    counts: {
-      Queued: row.queued, Running: row.running, Succeeded: row.succeeded, Failed: row.failed,
-      Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden,
-    },
+    counts: Object.fromEntries(TRACKED_STATES.map((state) => [state, row[`count_${state}`]])) as BatchSummary['counts'],
     outputsReady: row.outputs_ready,
     progressPercent: percentOf(row.percent_sum, row.measured),
     inputBytes: row.input_bytes,
@@ -44,7 +42,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
 export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
-  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
+  const counts = emptyCounts();
   let outputsReady = 0;
   let percentSum = 0;
   let measured = 0;
@@ -74,14 +72,6 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
     outputBytes,
     credits,
   };
-}
-
-/**
- * Gone (deleted, or unknown to the upstream) and Forbidden (another account's) jobs are no work of this batch:
- * a batch of ids that never existed is not "100% done". The SQL aggregate in store.ts applies the same rule.
- */
-function countsTowardsProgress(state: SummaryFields['state']): boolean {
-  return state !== 'Gone' && state !== 'Forbidden';
 }
 
 function percentOf(sum: number, count: number): number {

@@ -1,6 +1,7 @@
 import { useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { TrackedState } from '../../../contract/dashboard-api.ts';
+import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
@@ -9,6 +10,7 @@ import { ApiError } from '../../lib/api-client.ts';
 import { describeError } from '../../lib/error-messages.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
+import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
@@ -21,6 +23,7 @@ import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.t
 export function BatchRoute() {
   const { batchId = '' } = useParams();
   const batch = useBatch(batchId);
+  useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
   const [params, setParams] = useSearchParams();
   const view = parseJobView(params);
   const query = useDeferredValue(view.query);
@@ -95,15 +98,15 @@ export function BatchRoute() {
         </div>
       );
     }
-    return <p className="text-sm text-slate-500">Loading batch…</p>;
+    return <p className="text-sm text-slate-500 dark:text-slate-400">Loading batch…</p>;
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
-  const done = summary.counts.Succeeded + summary.counts.Failed + summary.counts.Canceled;
+  const done = countIn(summary.counts, DONE_STATES);
   return (
     <div className="flex min-h-0 flex-1 flex-col gap-3">
       <title>{`${done}/${summary.jobCount} done · ${summary.name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
         </Link>{' '}
@@ -113,7 +116,8 @@ export function BatchRoute() {
       <BatchHeader
         batch={summary}
         freshness={{
-          updatedAt: batch.dataUpdatedAt,
+          // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
+          updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
           failing: batch.isError,
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
