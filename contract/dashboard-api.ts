@@ -96,7 +96,8 @@ export interface BatchSummary {
 
 /** A problem with the upstream as a whole (not one job): shown once, as a banner. */
 export interface UpstreamHealth {
-  state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'unknown';
+  /** `restarting`: the bundled Convert service died and is being started again (the dashboard stays up). */
+  state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'restarting' | 'unknown';
   /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
   error: Problem | null;
   since: IsoTime | null;

@@ -52,6 +52,9 @@ export const ErrorCode = {
   payloadTooLarge: 'request.too_large',
   uploadStalled: 'request.upload_stalled',
   tooManyUploads: 'request.too_many_uploads',
+  tooManyJobs: 'batches.too_many_jobs',
+  storageUnavailable: 'storage.unavailable',
+  upstreamRestarting: 'upstream.restarting',
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
   // Client side (thrown by the browser's fetchers)

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       upstreamIdleMs: 30_000,
       uploadIdleMs: 10_000,
       uploadsPerClient: 8,
+      maxJobsPerBatch: 100_000,
+      maxJobsTotal: 1_000_000,
       trackerMaxRps: 20,
       webhookUrls: [],
       publicUrl: null,
@@ -46,6 +48,8 @@ describe('loadConfig', () => {
       UPSTREAM_IDLE_SECONDS: '5',
       UPLOAD_IDLE_SECONDS: '3',
       UPLOADS_PER_CLIENT: '2',
+      MAX_JOBS_PER_BATCH: '500',
+      MAX_JOBS_TOTAL: '2000',
       TRACKER_MAX_RPS: '5',
     });
     expect(config).toEqual({
@@ -61,6 +65,8 @@ describe('loadConfig', () => {
       upstreamIdleMs: 5000,
       uploadIdleMs: 3000,
       uploadsPerClient: 2,
+      maxJobsPerBatch: 500,
+      maxJobsTotal: 2000,
       trackerMaxRps: 5,
       webhookUrls: [],
       publicUrl: null,

@@ -5,8 +5,8 @@ import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import type { Clock } from '../tracker/clock.ts';
 import type { Tracker } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
+import type { BatchStore, JobLimits } from './store.ts';
 import type { LiveContext } from '../live/routes.ts';
-import type { BatchStore } from './store.ts';
 
 export interface BatchContext {
   store: BatchStore;
@@ -16,11 +16,15 @@ export interface BatchContext {
   retentionSeconds: number;
   samplesDir: string;
   upstreamLabel: string;
+  limits: JobLimits;
   health(): UpstreamHealth;
   /** A snapshot of the batch was read: its jobs get the shorter "viewed" poll cap. */
   markViewed(batchId: string): void;
-  /** Ids newly listed in a batch: start tracking those not yet final. */
-  jobsListed(ids: readonly string[]): void;
+  /**
+   * Ids newly listed in a batch: start tracking those not yet final. `spreadOver` (default: `ids.length`)
+   * is the size of the whole paste when it is handed over in parts.
+   */
+  jobsListed(ids: readonly string[], spreadOver?: number): void;
   /** Ids no longer listed in any batch: stop tracking them. */
   jobsUnlisted(ids: readonly string[]): void;
   /** Deltas, event streams and what tabs show (server/live). */

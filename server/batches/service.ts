@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
+import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { isFinalState } from '../../contract/tracked-state.ts';
 import { createHistory, type History } from '../history/recorder.ts';
@@ -21,7 +22,8 @@ import { createLiveFeed } from '../live/feed.ts';
 import { createLiveHub } from '../live/hub.ts';
 import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { openBatchStore, type BatchStore } from './store.ts';
+import { openBatchStore, type BatchStore, type JobLimits } from './store.ts';
+import { DEFAULT_MAX_JOBS_PER_BATCH, DEFAULT_MAX_JOBS_TOTAL } from '../config.ts';
 import { registerSubmitRoute } from './submit.ts';
 import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
@@ -46,6 +48,10 @@ export interface BatchServiceOptions {
   publicUrl?: string | null;
   /** Where webhook delivery failures are reported. */
   log?: (message: string) => void;
+  /** What the upstream's health is when not what the tracker saw (e.g. the bundled service restarting); null: the tracker's. */
+  upstreamHealth?: () => UpstreamHealth | null;
+  /** MAX_JOBS_PER_BATCH and MAX_JOBS_TOTAL. */
+  limits?: Partial<JobLimits>;
 }
 
 export interface JobObservation {
@@ -87,7 +93,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     store,
     clock,
     retentionSeconds: opts.retentionSeconds,
-    health: () => tracker.health(),
+    health: () => opts.upstreamHealth?.() ?? tracker.health(),
     checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
   });
   const hub = createLiveHub({
@@ -98,30 +104,49 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
   });
 
+  /**
+   * What the tracker and the proxy's observations write: a store that cannot save (disk full, database file
+   * removed) must not take the process down from a poll; the routes report it (507, 503, /api/health).
+   */
+  let lastUnsaved: string | null = null;
+  const unsaved = (write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'error';
+      if (code !== lastUnsaved) console.error(`An observation could not be saved: ${(error as Error).message}`);
+      lastUnsaved = code;
+    }
+  };
+
   const tracker = createTracker({
     upstream: opts.upstream,
     clock,
     random,
     options: opts.trackerOptions,
     sink: {
-      status: (jobId, body, sentAt, receivedAt) => {
-        store.recordStatus(jobId, body, sentAt, receivedAt);
-        noteChecked(jobId, receivedAt);
-        history.jobObserved(jobId, receivedAt);
-        scheduleExpiryCheck(jobId);
-      },
-      gone: (jobId, problem, at) => {
-        store.recordGone(jobId, problem, at);
-        noteChecked(jobId, at);
-      },
-      forbidden: (jobId, problem, at) => {
-        store.recordForbidden(jobId, problem, at);
-        noteChecked(jobId, at);
-      },
-      problem: (jobId, problem, at) => {
-        store.recordProblem(jobId, problem, at);
-        noteChecked(jobId, at);
-      },
+      status: (jobId, body, sentAt, receivedAt) =>
+        unsaved(() => {
+          store.recordStatus(jobId, body, sentAt, receivedAt);
+          noteChecked(jobId, receivedAt);
+          history.jobObserved(jobId, receivedAt);
+          scheduleExpiryCheck(jobId);
+        }),
+      gone: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordGone(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
+      forbidden: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordForbidden(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
+      problem: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordProblem(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
       isShown: (jobId) => hub.isShown(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
@@ -161,7 +186,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     retentionSeconds: opts.retentionSeconds,
     samplesDir: opts.samplesDir,
     upstreamLabel: opts.upstreamLabel ?? opts.upstream.origin,
-    health: () => tracker.health(),
+    limits: { perBatch: DEFAULT_MAX_JOBS_PER_BATCH, total: DEFAULT_MAX_JOBS_TOTAL, ...opts.limits },
+    health: () => opts.upstreamHealth?.() ?? tracker.health(),
     markViewed(batchId) {
       const now = clock.now();
       const before = viewedAt.get(batchId);
@@ -170,11 +196,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap.
       tracker.expedite(store.activeJobIdsOfBatch(batchId));
     },
-    jobsListed(ids) {
+    jobsListed(ids, spreadOver = ids.length) {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
+        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(spreadOver, random()));
       }
     },
     jobsUnlisted(ids) {
@@ -197,6 +223,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+        if (error.code === 'STORE_LOST') return sendError(reply, 503, ErrorCode.storageUnavailable, error.message);
+        if (error.code === 'SQLITE_FULL') {
+          request.log.error({ err: error }, 'the batch store is full');
+          return sendError(reply, 507, ErrorCode.storageFull, "The dashboard server's disk is full, so nothing was saved. Free some space on the disk that holds the data folder, then try again.");
+        }
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
           return sendError(reply, 500, 'internal', 'Internal server error.');
@@ -214,6 +245,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
         if (body === '') return done(null, undefined);
         return jsonParser(request, body.toString(), done);
+      });
+      // The data folder's state: 503 with the sentence once the database file vanished (writes are refused).
+      app.get('/api/health', async (_request, reply) => {
+        const lost = store.lostReason();
+        return lost ? sendError(reply, 503, ErrorCode.storageUnavailable, lost) : { ok: true };
       });
       await registerBatchRoutes(app, ctx);
       registerLiveRoutes(app, ctx.live);

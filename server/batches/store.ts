@@ -8,13 +8,14 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
+import type { Slicer } from './slicer.ts';
 
 export interface BatchRow {
   id: string;
@@ -178,13 +179,104 @@ export function newBatchId(): string {
 
 export type BatchStore = ReturnType<typeof openBatchStore>;
 
+/** Caps on how many jobs the dashboard lists (MAX_JOBS_PER_BATCH, MAX_JOBS_TOTAL). */
+export interface JobLimits {
+  perBatch: number;
+  /** Distinct jobs listed in any batch. */
+  total: number;
+}
+
+/** An import would list more jobs than `JobLimits` allow; nothing was written. */
+export class JobCapError extends Error {
+  constructor(
+    readonly scope: 'batch' | 'total',
+    readonly limit: number,
+    readonly wouldBe: number,
+  ) {
+    super(
+      scope === 'batch'
+        ? `A batch lists at most ${limit.toLocaleString('en')} jobs; this would make ${wouldBe.toLocaleString('en')}. Split the ids over several batches.`
+        : `The dashboard lists at most ${limit.toLocaleString('en')} jobs in all its batches; this would make ${wouldBe.toLocaleString('en')}. Delete batches you no longer need, or split the ids.`,
+    );
+  }
+}
+
+/** The batch an import was for was deleted meanwhile; nothing was written. */
+export class BatchGoneError extends Error {}
+
 /** The data folder's database is held by another running dashboard. */
 export class DataDirInUseError extends Error {}
 
+/** The database file vanished (or another dashboard took the folder) while this one ran: nothing can be saved. */
+export class StoreLostError extends Error {
+  readonly code = 'STORE_LOST';
+}
+
+/** How often the data folder is checked for a vanished database or lock file. */
+export const FOLDER_CHECK_MS = 1000;
+
+function inUse(dataDir: string): DataDirInUseError {
+  return new DataDirInUseError(
+    `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
+      'own folder with DATA_DIR.',
+  );
+}
+
+/**
+ * One dashboard per data folder, held by an exclusive lock on `dashboard.lock` (a tiny SQLite database: its
+ * lock is the OS's, so it goes when its holder dies, even by kill -9). A file apart from the batch database, so
+ * that deleting `dashboard.sqlite` does not free the folder. Deleting the lock file itself would (a new file,
+ * a new lock): the holder notices within FOLDER_CHECK_MS and takes the new file's lock again.
+ */
+function lockFolder(dataDir: string): Database.Database {
+  const lock = new Database(join(dataDir, 'dashboard.lock'), { timeout: 200 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock, and EXCLUSIVE mode keeps it until the connection closes.
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+    lock.prepare('DELETE FROM holder').run();
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw inUse(dataDir);
+    throw error;
+  }
+}
+
+function fileId(path: string): string | null {
+  try {
+    const info = statSync(path);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every statement's `run` (each write goes through one, whoever prepared it) first asks `check`, which throws
+ * once the store is lost: a write is refused with a sentence instead of landing in a deleted file.
+ */
+function guardWrites(db: Database.Database, check: () => void): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    const run = statement.run.bind(statement);
+    statement.run = ((...params: unknown[]) => {
+      check();
+      return run(...params);
+    });
+    return statement;
+  }) as never;
+}
+
 export function openBatchStore(dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
+  let lock = lockFolder(dataDir);
+  const dbPath = join(dataDir, 'dashboard.sqlite');
+  const lockPath = join(dataDir, 'dashboard.lock');
   // A short wait: only another process ever holds this database (see below), and then it holds it for good.
-  const db = new Database(join(dataDir, 'dashboard.sqlite'), { timeout: 1000 });
+  const db = new Database(dbPath, { timeout: 1000 });
   try {
     // One dashboard per data folder: a second one would track the same jobs again and start a second bundled
     // service on the same folder. The lock is the database's own, so the OS drops it when its holder dies.
@@ -193,15 +285,43 @@ export function openBatchStore(dataDir: string) {
     db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (error) {
     db.close();
+    lock.close();
     if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
-    throw new DataDirInUseError(
-      `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
-        'own folder with DATA_DIR.',
-    );
+    throw inUse(dataDir);
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS, 'dashboard');
+
+  let lost: string | null = null;
+  const dbId = fileId(dbPath);
+  let lockId = fileId(lockPath);
+  const checkFolder = () => {
+    const before = lost;
+    if (!lost && fileId(dbPath) !== dbId) {
+      lost =
+        `The database file ${dbPath} was removed or replaced while the dashboard ran, so nothing more can be saved. ` +
+        'Restart the dashboard (it opens the file at that path again, or starts an empty one).';
+    }
+    // The folder stays held while this process runs, lost database or not (its bundled service uses it too).
+    if (lockId !== null && fileId(lockPath) !== lockId) {
+      try {
+        const next = lockFolder(dataDir);
+        lock.close();
+        lock = next;
+        lockId = fileId(lockPath);
+      } catch {
+        lockId = null;
+        lost ??= `Another dashboard took the data folder ${dataDir} while this one ran, so nothing more can be saved here. Stop one of them.`;
+      }
+    }
+    if (lost && lost !== before) console.error(lost);
+  };
+  const folderTimer = setInterval(checkFolder, FOLDER_CHECK_MS);
+  folderTimer.unref();
+  guardWrites(db, () => {
+    if (lost) throw new StoreLostError(lost);
+  });
 
   const q = {
     insertBatch: db.prepare<[string, string, number]>('INSERT INTO batches (id, name, created_at) VALUES (?, ?, ?)'),
@@ -307,6 +427,8 @@ export function openBatchStore(dataDir: string) {
     q.bumpBatchesOfJob.run(jobId);
     q.stampJob.run(jobId);
   };
+  const countInBatch = db.prepare<[string], number>('SELECT count(*) FROM batch_jobs WHERE batch_id = ?').pluck();
+  const isInBatch = db.prepare<[string, string], number>('SELECT 1 FROM batch_jobs WHERE batch_id = ? AND job_id = ?').pluck();
 
   const addJobs = db.transaction((batchId: string, ids: readonly string[], now: number) => {
     const added: string[] = [];
@@ -407,7 +529,81 @@ export function openBatchStore(dataDir: string) {
     for (const id of ids) listed.delete(id);
   };
 
+  /**
+   * A paste of 150,000 ids costs seconds of inserts: they run in slices (the caller's `Slicer` yields to the
+   * event loop between them) inside ONE transaction, so a failure (a full disk) leaves nothing behind, not an
+   * empty or half-filled batch. The caps are checked before anything is written. Imports run one at a time.
+   * The connection is shared: what the tracker records between two slices joins this transaction (SQLite
+   * nests it as a savepoint) and is committed with it.
+   */
+  async function importJobs(
+    target: { batchId: string } | { name: string },
+    ids: readonly string[],
+    now: number,
+    limits: JobLimits,
+    slicer: Slicer,
+  ): Promise<{ batch: BatchRow; added: string[] }> {
+    const existing = 'batchId' in target ? target.batchId : null;
+    if (ids.length > limits.perBatch) throw new JobCapError('batch', limits.perBatch, ids.length);
+    let alreadyInBatch = 0;
+    let unlisted = 0;
+    for (const id of ids) {
+      if (existing !== null && isInBatch.get(existing, id)) alreadyInBatch++;
+      if (!listed.has(id)) unlisted++;
+      await slicer.tick();
+    }
+    const inBatch = (existing === null ? 0 : countInBatch.get(existing)!) + ids.length - alreadyInBatch;
+    if (inBatch > limits.perBatch) throw new JobCapError('batch', limits.perBatch, inBatch);
+    if (listed.size + unlisted > limits.total) throw new JobCapError('total', limits.total, listed.size + unlisted);
+
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      let batchId: string;
+      if (existing === null) {
+        batchId = newBatchId();
+        q.insertBatch.run(batchId, (target as { name: string }).name, now);
+      } else {
+        if (!q.getBatch.get(existing)) throw new BatchGoneError(`No batch with id "${existing}".`);
+        batchId = existing;
+      }
+      const added: string[] = [];
+      for (const id of ids) {
+        q.insertJob.run(id, now);
+        if (q.insertLink.run(batchId, id, now).changes > 0) added.push(id);
+        await slicer.tick();
+      }
+      if (added.length > 0) {
+        q.bumpBatch.run(batchId);
+        for (const id of added) {
+          q.stampLink.run(batchId, id);
+          await slicer.tick();
+        }
+      }
+      db.exec('COMMIT');
+      for (const id of added) listed.add(id);
+      return { batch: q.getBatch.get(batchId)!, added };
+    } catch (error) {
+      // SQLite may have rolled back already (SQLITE_FULL can do that).
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  let importing: Promise<unknown> = Promise.resolve();
+
   return {
+    /** The connection, for modules that own tables of their own (server/history) and for tests (e.g. provoking SQLITE_FULL); everything else goes through the functions below. */
+    db,
+    /** Null while the database file is there and the folder ours; else the sentence saying what happened. */
+    lostReason: (): string | null => {
+      checkFolder();
+      return lost;
+    },
+    /** See `importJobs` above: creates the batch (`{name}`) or adds to it (`{batchId}`), in one transaction. */
+    importJobs(...args: Parameters<typeof importJobs>): Promise<{ batch: BatchRow; added: string[] }> {
+      const run = importing.then(() => importJobs(...args));
+      importing = run.catch(() => {});
+      return run;
+    },
     createBatch(name: string, now: number): BatchRow {
       const id = newBatchId();
       q.insertBatch.run(id, name, now);
@@ -466,9 +662,11 @@ export function openBatchStore(dataDir: string) {
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
-    close: () => db.close(),
-    /** For modules that own tables of their own (server/history); everything else goes through the functions above. */
-    db,
+    close: () => {
+      clearInterval(folderTimer);
+      db.close();
+      lock.close();
+    },
   };
 }
 

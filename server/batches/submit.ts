@@ -12,7 +12,7 @@ import { normalizeJobId } from '../../contract/job-id.ts';
 import { JobAcceptedResponseSchema, parseJson, parseUpstreamBody } from '../../contract/upstream-body.ts';
 import { upstreamFailure, type LocalAnswer } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
-import { BatchParams, SubmitFileQuery, isPlainObject } from './validate.ts';
+import { BatchParams, SubmitFileQuery, isPlainObject, storedName } from './validate.ts';
 import { toBatchJob } from './views.ts';
 
 const PASSED_HEADERS = ['content-type', 'content-length', 'retry-after'] as const;
@@ -29,7 +29,10 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
       const batch = ctx.store.getBatch(batchId);
       if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
       const targetFormat = request.query.targetFormat.toLowerCase();
-      const fileName = request.query.fileName.trim();
+      const fileName = storedName(request.query.fileName);
+      if (fileName === null) {
+        return sendError(reply, 400, ErrorCode.invalidParameter, 'fileName must contain visible characters (bidirectional controls and zero-width characters are removed).');
+      }
       const contentType = request.headers['content-type'] ?? '';
       const boundary = multipartBoundary(contentType);
       if (!boundary) {
