@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       password: null,
       allowedHosts: [],
       trustProxy: [],
+      keepOutputs: { maxBytes: 20 * 1024 ** 3, keepDays: 7, default: true },
     });
   });
 
@@ -29,6 +30,9 @@ describe('loadConfig', () => {
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
+      KEEP_OUTPUTS_MAX_GB: '0.5',
+      KEEP_OUTPUTS_DAYS: '2',
+      KEEP_OUTPUTS_DEFAULT: 'off',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -40,6 +44,7 @@ describe('loadConfig', () => {
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
+      keepOutputs: { maxBytes: 512 * 1024 ** 2, keepDays: 2, default: false },
     });
   });
 

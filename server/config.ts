@@ -23,6 +23,8 @@ export interface DashboardConfig {
    * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
    */
   trustProxy: string[];
+  /** Kept outputs (server/outputs): the budget for all copies together, how long each stays, new batches' switch. */
+  keepOutputs: { maxBytes: number; keepDays: number; default: boolean };
 }
 
 export class ConfigError extends Error {
@@ -105,7 +107,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     }
   }
 
+  const maxGbRaw = env.KEEP_OUTPUTS_MAX_GB?.trim();
+  const maxGb = maxGbRaw ? Number(maxGbRaw) : 20;
+  if (!Number.isFinite(maxGb) || maxGb < 0) {
+    throw new ConfigError(`KEEP_OUTPUTS_MAX_GB must be a number of gigabytes, 0 or more (got "${maxGbRaw}"); 0 keeps nothing.`);
+  }
+  const keepDefaultRaw = env.KEEP_OUTPUTS_DEFAULT?.trim().toLowerCase() || 'on';
+  if (keepDefaultRaw !== 'on' && keepDefaultRaw !== 'off') {
+    throw new ConfigError(`KEEP_OUTPUTS_DEFAULT must be on or off (got "${env.KEEP_OUTPUTS_DEFAULT}").`);
+  }
+
   return {
+    keepOutputs: {
+      maxBytes: Math.floor(maxGb * 1024 ** 3),
+      keepDays: integer(env, 'KEEP_OUTPUTS_DAYS', 7, 1, 3650),
+      default: keepDefaultRaw === 'on',
+    },
     apiBase,
     apiKey: apiBase ? apiKey : null,
     host,

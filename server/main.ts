@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const store = openBatchStore(dataDir);
+  const store = openBatchStore(dataDir, { keepOutputsDefault: config.keepOutputs.default });
   const distDir = path.join(root, 'dist');
 
   if (!dev && (await buildAppIfStale(root, distDir))) console.log('Built the app into dist/.');
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    keepOutputs: config.keepOutputs,
   });
 
   const nonce = randomBytes(16).toString('base64url');
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     password: config.password,
     trustProxy: config.trustProxy,
     api: batches.plugin,
+    keptOutputs: batches.keeper,
     onJobAction: (event) => batches.observe(event),
     logger: {
       level: process.env.LOG_LEVEL ?? 'warn',

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { latestVersion } from '../../contract/sqlite-migrations.ts';
+import { latestVersion, migrate } from '../../contract/sqlite-migrations.ts';
 import { MIGRATIONS, openBatchStore } from './store.ts';
 
 const dirs: string[] = [];
@@ -45,6 +45,25 @@ describe('batch store migrations', () => {
     const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
     db.close();
+  });
+
+  it('opens a data folder at version 1 with every batch keeping outputs and no job kept yet (migration 2)', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 1), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 1', 1000)").run();
+    db.prepare("INSERT INTO jobs (id, state, added_at, has_output) VALUES ('job-1', 'Succeeded', 1000, 1)").run();
+    db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      expect(store.getBatch('b1')).toMatchObject({ name: 'Version 1', keep_outputs: 1 });
+      expect(store.getJob('job-1')).toMatchObject({ state: 'Succeeded', kept_at: null, keep_problem: null });
+      expect(store.keepCandidates()).toEqual(['job-1']);
+    } finally {
+      store.close();
+    }
   });
 
   it('creates a new data folder at the newest version', async () => {

@@ -16,6 +16,9 @@ import { registerDemoRoute } from './demo.ts';
 import { registerBatchRoutes } from './routes.ts';
 import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
+import { join } from 'node:path';
+import { createKeeper, type Keeper } from '../outputs/keeper.ts';
+import { DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MAX_BYTES, registerOutputRoutes } from '../outputs/routes.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -32,6 +35,10 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** New batches' "Keep outputs" switch, when the store is opened here (main passes its own store). */
+  keepOutputsDefault?: boolean;
+  /** Kept outputs (server/outputs): KEEP_OUTPUTS_MAX_GB in bytes, KEEP_OUTPUTS_DAYS. */
+  keepOutputs?: { maxBytes?: number; keepDays?: number; concurrency?: number };
 }
 
 export interface JobObservation {
@@ -52,14 +59,26 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  /** This server's copies of outputs; the proxy serves them after the upstream's are gone. */
+  readonly keeper: Keeper;
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
-  const store = opts.store ?? openBatchStore(opts.dataDir);
+  const store = opts.store ?? openBatchStore(opts.dataDir, { keepOutputsDefault: opts.keepOutputsDefault });
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
+
+  const keeper = createKeeper({
+    dir: join(opts.dataDir, 'outputs'),
+    store,
+    upstream: opts.upstream,
+    clock,
+    maxBytes: opts.keepOutputs?.maxBytes ?? DEFAULT_KEEP_MAX_BYTES,
+    keepDays: opts.keepOutputs?.keepDays ?? DEFAULT_KEEP_DAYS,
+    concurrency: opts.keepOutputs?.concurrency,
+  });
 
   const tracker = createTracker({
     upstream: opts.upstream,
@@ -70,6 +89,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
         scheduleExpiryCheck(jobId);
+        if (body.status === 'Succeeded') keeper.consider(jobId);
       },
       gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
       forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
@@ -120,8 +140,19 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       }
     },
     jobsUnlisted(ids) {
-      for (const id of ids) tracker.untrack(id);
+      for (const id of ids) {
+        tracker.untrack(id);
+        // Deleting a batch (or removing jobs from it) deletes the copies no other batch lists.
+        void keeper.discard(id);
+      }
     },
+    outputs: (batchId) => ({
+      keep: store.getBatch(batchId)?.keep_outputs === 1,
+      skippedForSpace: store.skippedForSpace(batchId),
+      usedBytes: keeper.usedBytes(),
+      limitBytes: keeper.maxBytes,
+      keepDays: keeper.keepDays,
+    }),
   };
 
   let started = false;
@@ -130,6 +161,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    keeper,
     plugin: async (app) => {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
@@ -154,6 +186,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       await registerBatchRoutes(app, ctx);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
+      await registerOutputRoutes(app, ctx, keeper);
     },
     observe(event) {
       if (closed) return;
@@ -172,6 +205,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 204) {
             store.markDeleted(jobId, now);
             tracker.untrack(jobId);
+            // Deleted on purpose: no copy of it stays here either.
+            void keeper.discard(jobId);
           }
           break;
         case 'download':
@@ -182,6 +217,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 200 && isStatusBody(event.body)) {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
+            if (event.body.status === 'Succeeded') keeper.consider(jobId);
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
@@ -199,10 +235,12 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
+      void keeper.start().catch((error: unknown) => console.error('Kept outputs could not be started:', error));
     },
     async close() {
       if (closed) return;
       closed = true;
+      await keeper.close();
       await tracker.close();
       store.close();
     },

@@ -3,7 +3,7 @@ import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashbo
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
-export type SummaryFields = Pick<JobRow, 'state' | 'has_output' | 'output_expired' | 'percent' | 'input_bytes' | 'output_bytes' | 'credits'>;
+export type SummaryFields = Pick<JobRow, 'state' | 'has_output' | 'output_expired' | 'kept_at' | 'percent' | 'input_bytes' | 'output_bytes' | 'credits'>;
 
 export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob {
   return {
@@ -21,6 +21,8 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
     problem: row.problem_json === null ? null : (JSON.parse(row.problem_json) as BatchJob['problem']),
+    kept: row.kept_at === null ? null : { at: iso(row.kept_at), until: iso(row.kept_until ?? row.kept_at), bytes: row.kept_bytes ?? 0 },
+    keepProblem: row.keep_problem,
   };
 }
 
@@ -32,7 +34,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
     jobCount: row.job_count,
     counts: {
       Queued: row.queued, Running: row.running, Succeeded: row.succeeded, Failed: row.failed,
-      Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden,
+      Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden, Expired: row.expired,
     },
     outputsReady: row.outputs_ready,
     progressPercent: percentOf(row.percent_sum, row.measured),
@@ -44,7 +46,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
 export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
-  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
+  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 };
   let outputsReady = 0;
   let percentSum = 0;
   let measured = 0;
@@ -52,8 +54,9 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
   let outputBytes = 0;
   let credits = 0;
   for (const r of rows) {
-    counts[r.state]++;
-    if (r.state === 'Succeeded' && r.has_output === 1 && r.output_expired === 0) outputsReady++;
+    // The same rules as the SQL aggregate in store.ts: Expired is a Succeeded job whose upstream output is gone.
+    counts[r.state === 'Succeeded' && r.output_expired === 1 ? 'Expired' : r.state]++;
+    if (r.state === 'Succeeded' && ((r.has_output === 1 && r.output_expired === 0) || r.kept_at !== null)) outputsReady++;
     if (countsTowardsProgress(r.state)) {
       percentSum += r.percent;
       measured++;

@@ -26,6 +26,8 @@ const FULL: BatchJob = {
   outputExpired: true,
   expiry: { earliest: '2026-11-29T10:55:00.000Z', latest: '2026-11-29T10:56:00.000Z' },
   problem: { error: 'rate_limited', detail: 'Slow down.', status: 429, isRetryable: true },
+  kept: { at: '2026-11-29T09:58:00.000Z', until: '2026-12-06T09:58:00.000Z', bytes: 80_000 },
+  keepProblem: null,
 };
 
 /** Every nullable field null. */
@@ -44,6 +46,8 @@ const EMPTY: BatchJob = {
   outputExpired: false,
   expiry: null,
   problem: null,
+  kept: null,
+  keepProblem: null,
 };
 
 describe('compact batch jobs', () => {
@@ -56,6 +60,7 @@ describe('compact batch jobs', () => {
       { ...EMPTY, id: id(5), state: 'Succeeded', expiry: { unknown: true, earliest: '2026-11-29T09:10:00.000Z' } },
       { ...EMPTY, id: id(6), state: 'Gone', problem: { error: 'jobs.not_found', detail: null, status: 404 } },
       { ...EMPTY, id: id(7), fileName: '', targetFormat: '' },
+      { ...EMPTY, id: id(8), state: 'Succeeded', keepProblem: 'disk_full' },
     ] satisfies BatchJob[];
     const compact = new BatchJobs(jobs);
     expect(compact.length).toBe(jobs.length);
@@ -81,6 +86,7 @@ describe('compact batch jobs', () => {
   it('holds an empty batch', () => {
     const snapshot = compactSnapshot({
       batch: {} as never,
+      outputs: { keep: true, skippedForSpace: 0, usedBytes: 0, limitBytes: 1, keepDays: 7 },
       jobs: [],
       upstream: { state: 'ok', error: null, since: null },
       serverTime: '2026-11-29T10:00:00.000Z',
