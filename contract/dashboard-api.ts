@@ -81,6 +81,8 @@ export interface KeptOutput {
   /** When the copy is deleted (KEEP_OUTPUTS_DAYS after `at`). */
   until: IsoTime;
   bytes: number;
+  /** The file name the upstream gave it (its Content-Disposition), when it gave one. */
+  fileName: string | null;
 }
 
 /** A batch's "Keep outputs" switch and the disk budget they share (all batches together). */

@@ -21,7 +21,10 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
     problem: row.problem_json === null ? null : (JSON.parse(row.problem_json) as BatchJob['problem']),
-    kept: row.kept_at === null ? null : { at: iso(row.kept_at), until: iso(row.kept_until ?? row.kept_at), bytes: row.kept_bytes ?? 0 },
+    kept:
+      row.kept_at === null
+        ? null
+        : { at: iso(row.kept_at), until: iso(row.kept_until ?? row.kept_at), bytes: row.kept_bytes ?? 0, fileName: dispositionFileName(row.kept_disposition) },
     keepProblem: row.keep_problem,
   };
 }
@@ -89,6 +92,21 @@ function countsTowardsProgress(state: SummaryFields['state']): boolean {
 
 function percentOf(sum: number, count: number): number {
   return count === 0 ? 0 : Math.round((sum / count) * 10) / 10;
+}
+
+/** `attachment; filename*=UTF-8''a%20b.jpg` or `filename="a b.jpg"` → `a b.jpg`. */
+export function dispositionFileName(value: string | null): string | null {
+  if (!value) return null;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(value);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // fall through to the plain parameter
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(value);
+  return plain ? (plain[1] ?? plain[2]).trim() || null : null;
 }
 
 function isoOrNull(ms: number | null): string | null {

@@ -62,6 +62,7 @@ export function createKeeper(opts: KeeperOptions) {
   /** Bytes announced by the fetches under way: counted against the budget before they land. */
   let reserved = 0;
   let cleanupTimer: unknown = null;
+  let starting: Promise<void> | null = null;
   let closed = false;
   /** Nothing is fetched before `start` reconciled the folder (a `.part` of before a crash must go first). */
   let started = false;
@@ -206,7 +207,10 @@ export function createKeeper(opts: KeeperOptions) {
 
   async function cleanup(): Promise<void> {
     const ids = new Set([...store.keptUntilBefore(clock.now()), ...store.keptUnlisted()]);
-    for (const id of ids) await discard(id);
+    for (const id of ids) {
+      if (closed) return;
+      await discard(id);
+    }
   }
 
   function scheduleCleanup(): void {
@@ -219,37 +223,46 @@ export function createKeeper(opts: KeeperOptions) {
     }, CLEANUP_INTERVAL_MS);
   }
 
+  /** Reconciles the folder with the records (after a crash too), then fetches what is missing. */
+  async function reconcile(): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const recorded = new Set(store.keptJobIds());
+    for (const name of await readdir(dir)) {
+      if (closed) return;
+      if (!FINAL_NAME.test(name) || !recorded.has(name)) await rm(join(dir, name), { force: true, recursive: true });
+    }
+    for (const id of recorded) {
+      if (closed) return;
+      const size = await stat(finalPath(id)).then((s) => s.size, () => null);
+      if (closed) return;
+      if (size === null || size !== store.getJob(id)?.kept_bytes) {
+        store.forgetKept(id);
+        await rm(finalPath(id), { force: true });
+      }
+    }
+    if (closed) return;
+    await cleanup();
+    if (closed) return;
+    started = true;
+    for (const id of store.keepCandidates()) consider(id);
+    pump();
+    scheduleCleanup();
+  }
+
   return {
     /** A job's status was recorded: keep its output if it should be and is not yet. */
     consider,
     discard,
-    /** After a batch was deleted or jobs were removed from it: copies no batch lists any more go. */
-    async pruneUnlisted(): Promise<void> {
-      for (const id of store.keptUnlisted()) await discard(id);
-    },
     /** The batch's switch went on: keep what it has that can still be fetched. */
     considerBatch(batchId: string): void {
       for (const id of store.keepCandidates(batchId)) consider(id);
     },
     /** Reconciles the folder with the records (after a crash too), then fetches what is missing. */
-    async start(): Promise<void> {
-      await mkdir(dir, { recursive: true });
-      const recorded = new Set(store.keptJobIds());
-      for (const name of await readdir(dir)) {
-        if (!FINAL_NAME.test(name) || !recorded.has(name)) await rm(join(dir, name), { force: true, recursive: true });
-      }
-      for (const id of recorded) {
-        const size = await stat(finalPath(id)).then((s) => s.size, () => null);
-        if (size === null || size !== store.getJob(id)?.kept_bytes) {
-          store.forgetKept(id);
-          await rm(finalPath(id), { force: true });
-        }
-      }
-      await cleanup();
-      started = true;
-      for (const id of store.keepCandidates()) consider(id);
-      pump();
-      scheduleCleanup();
+    start(): Promise<void> {
+      starting ??= reconcile().catch((error: unknown) => {
+        if (!closed) throw error;
+      });
+      return starting;
     },
     /** The complete kept copy of a job, or null. */
     keptFile(jobId: string): KeptFile | null {
@@ -272,6 +285,7 @@ export function createKeeper(opts: KeeperOptions) {
     settled: (): Promise<void> => idle,
     async close(): Promise<void> {
       closed = true;
+      await starting;
       queue.clear();
       if (cleanupTimer !== null) clock.clearTimeout(cleanupTimer);
       for (const timer of retryTimers) clock.clearTimeout(timer);

@@ -26,7 +26,7 @@ const FULL: BatchJob = {
   outputExpired: true,
   expiry: { earliest: '2026-11-29T10:55:00.000Z', latest: '2026-11-29T10:56:00.000Z' },
   problem: { error: 'rate_limited', detail: 'Slow down.', status: 429, isRetryable: true },
-  kept: { at: '2026-11-29T09:58:00.000Z', until: '2026-12-06T09:58:00.000Z', bytes: 80_000 },
+  kept: { at: '2026-11-29T09:58:00.000Z', until: '2026-12-06T09:58:00.000Z', bytes: 80_000, fileName: 'photo.jpg' },
   keepProblem: null,
 };
 

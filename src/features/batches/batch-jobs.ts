@@ -60,6 +60,7 @@ export class BatchJobs {
   private readonly keptUntil: Column<number>;
   private readonly keptBytes: Column<number>;
   private readonly keepProblems: Column<string>;
+  private readonly keptFileNames: Column<string>;
   /** Fields of `problem` beyond `{error, detail, status}` (the envelope allows extras); rare, so kept sparse. */
   private readonly problemExtras: Map<number, Record<string, unknown>> | null;
   private idIndex: Int32Array | null = null;
@@ -118,6 +119,7 @@ export class BatchJobs {
     this.keptUntil = timeColumn(n, (r) => jobs[r].kept?.until);
     this.keptBytes = numberColumn(n, (r) => jobs[r].kept?.bytes ?? null);
     this.keepProblems = stringColumn(n, (r) => jobs[r].keepProblem, interned);
+    this.keptFileNames = stringColumn(n, (r) => jobs[r].kept?.fileName ?? null);
   }
 
   id(row: number): string {
@@ -139,6 +141,11 @@ export class BatchJobs {
 
   outputExpired(row: number): boolean {
     return (this.shape[row] & OUTPUT_EXPIRED) !== 0;
+  }
+
+  /** Whether this server keeps a copy of the output. */
+  isKept(row: number): boolean {
+    return this.keptAt.get(row) !== null;
   }
 
   /** `Date.parse(addedAt)`: NaN when missing. */
@@ -247,7 +254,7 @@ export class BatchJobs {
   private kept(row: number): BatchJob['kept'] {
     const at = isoOrNull(this.keptAt.get(row));
     if (at === null) return null;
-    return { at, until: isoOrNull(this.keptUntil.get(row)) ?? at, bytes: this.keptBytes.get(row) ?? 0 };
+    return { at, until: isoOrNull(this.keptUntil.get(row)) ?? at, bytes: this.keptBytes.get(row) ?? 0, fileName: this.keptFileNames.get(row) };
   }
 
   /** The facts `contract/outputs.ts` decides a row's view state and receipt from, without materialising it. */
