@@ -241,7 +241,7 @@ describe('kept outputs across a crash', () => {
         const name = await partial();
         expect(name).toBeDefined();
         expect((await stat(join(dir, 'data', 'outputs', name!))).size).toBe(500_000);
-      }, { timeout: 30_000, interval: 100 });
+      }, { timeout: 100_000, interval: 100 });
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     } finally {
@@ -256,7 +256,7 @@ describe('kept outputs across a crash', () => {
     s.outputs.get(id)!.download = 410;
     const res = await fetch(`${s.base}/convert/job/${id}/download`);
     expect(createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
-  });
+  }, 180_000);
 });
 
 describe('download all', () => {

@@ -94,6 +94,11 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
             {shortId(job.id)}
           </code>
           <CopyIdButton id={job.id} name={name} />
+          {receipt && (
+            <span className="truncate" title={receipt}>
+              {receipt}
+            </span>
+          )}
           {note && (
             <span
               title={note.title || undefined}
@@ -118,11 +123,6 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       </div>
       <div role="cell">
         <ExpiryCountdown job={job} serverOffsetMs={serverOffsetMs} />
-        {receipt && (
-          <p className="truncate text-xs text-slate-500 dark:text-slate-400" title={receipt}>
-            {receipt}
-          </p>
-        )}
       </div>
       <div role="cell" className="min-w-0">
         <JobActions
