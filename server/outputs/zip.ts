@@ -65,8 +65,9 @@ function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** The kept copy's name (the status stops naming the output once the upstream deleted it), else the status's. */
 function outputName(job: BatchJob): string {
-  return job.last?.output?.fileName ?? `${job.id}${job.targetFormat ? `.${job.targetFormat}` : ''}`;
+  return job.kept?.fileName ?? job.last?.output?.fileName ?? `${job.id}${job.targetFormat ? `.${job.targetFormat}` : ''}`;
 }
 
 /**
