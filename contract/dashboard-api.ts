@@ -32,21 +32,13 @@
  *                                               copies from disk, the rest from the upstream, plus manifest.csv
  *                                               (OUTPUTS_MANIFEST_COLUMNS; why any job is missing)
  */
-import type { JobStatus } from './status.ts';
-import type { ErrorBody } from './errors.ts';
+import type { Problem } from './errors.ts';
 import type { JobStatusResponse } from './job.ts';
 import type { RejectReason } from './job-id.ts';
+import type { TrackedState } from './tracked-state.ts';
 
-/**
- * What the dashboard knows of a job's state. The five upstream statuses, plus:
- * - `Unknown`: added but not yet seen upstream;
- * - `Gone`: upstream answered 404 (deleted, or never existed for this key);
- * - `Forbidden`: upstream answered 403 (belongs to another account).
- */
-export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden';
-export const TRACKED_STATES: readonly TrackedState[] = [
-  'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
-];
+// The states and what each means live in one table (tracked-state.ts); these names stay importable from here.
+export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-state.ts';
 
 /**
  * What a row shows, and what chips, counts and sorts use: the tracked state, except that a `Succeeded` job whose
@@ -57,6 +49,8 @@ export type ViewState = TrackedState | 'Expired';
 export const VIEW_STATES: readonly ViewState[] = [
   'Queued', 'Running', 'Succeeded', 'Expired', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
 ];
+/** Jobs by the state their rows show: `Expired` apart from `Succeeded`. */
+export type ViewCounts = Record<ViewState, number>;
 
 /**
  * What became of a job's output, as a row's receipt shows it (several can hold: downloaded and kept):
@@ -143,24 +137,11 @@ export interface BatchJob {
    */
   expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
   /** The last error the tracker got for this job (403, 404, 429 …), if any. */
-  problem: (ErrorBody & { status: number }) | null;
+  problem: Problem | null;
   /** This server's copy of the output, served after the upstream's is gone (server/outputs). */
   kept: KeptOutput | null;
   /** Why the output was not kept (budget full, or fetching it failed). */
   keepProblem: KeepProblem | null;
-}
-
-export interface StatusCounts {
-  Queued: number;
-  Running: number;
-  Succeeded: number;
-  Failed: number;
-  Canceled: number;
-  Unknown: number;
-  Gone: number;
-  Forbidden: number;
-  /** Succeeded jobs whose upstream output is known to be gone (not counted in `Succeeded`). */
-  Expired: number;
 }
 
 export interface BatchSummary {
@@ -168,7 +149,8 @@ export interface BatchSummary {
   name: string;
   createdAt: IsoTime;
   jobCount: number;
-  counts: StatusCounts;
+  /** By ViewState: Succeeded jobs whose upstream output is known to be gone count as `Expired`. */
+  counts: ViewCounts;
   /** Succeeded jobs whose output can still be downloaded (upstream, or a kept copy). */
   outputsReady: number;
   /** Mean percent over the batch's jobs (terminal jobs count as 100). */
@@ -182,7 +164,7 @@ export interface BatchSummary {
 export interface UpstreamHealth {
   state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'unknown';
   /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
   since: IsoTime | null;
 }
 
@@ -233,7 +215,7 @@ export interface DemoSubmission {
   targetFormat: string;
   jobId: string | null;
   /** Why it was not submitted (`demo.unsupported_pair` when the upstream does not offer the pair). */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
 }
 
 export interface RenameBatchRequest {

@@ -2,11 +2,12 @@
  * Job ids are GUIDv7, shown as 32 lowercase hex characters; the hyphenated 8-4-4-4-12 form also appears.
  * Only ids matching one of these two shapes may ever be put into a URL path.
  */
-const COMPACT = /^[0-9a-fA-F]{32}$/;
-const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Both shapes as one JSON-schema pattern (the /api route schemas use it). */
+export const JOB_ID_PATTERN = '^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$';
+const JOB_ID = new RegExp(JOB_ID_PATTERN);
 
 export function isValidJobId(value: string): boolean {
-  return COMPACT.test(value) || HYPHENATED.test(value);
+  return JOB_ID.test(value);
 }
 
 /** The canonical form: 32 lowercase hex. Returns null for anything that is not a safe id. */

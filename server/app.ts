@@ -53,7 +53,8 @@ export interface BuildServerOptions {
   trustProxy?: string[];
 }
 
-const HASHED_ASSET = /\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
+/** A Vite asset whose name carries its content hash (optionally one of its precompressed copies). */
+const HASHED_ASSET = /\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+(?:\.(?:br|gz))?$/;
 
 function isServerPath(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?') || url === '/convert' || url.startsWith('/convert/') || url.startsWith('/convert?');
@@ -185,6 +186,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       wildcard: true,
       cacheControl: false,
       dotfiles: 'deny',
+      // dist/ holds .br and .gz copies written at build time (server/precompress.ts).
+      preCompressed: true,
       setHeaders(reply, filePath) {
         reply.header(
           'cache-control',

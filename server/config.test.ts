@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       allowedHosts: [],
       trustProxy: [],
       keepOutputs: { maxBytes: 20 * 1024 ** 3, keepDays: 7, default: true },
+      trackerMaxRps: 20,
     });
   });
 
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
       KEEP_OUTPUTS_MAX_GB: '0.5',
       KEEP_OUTPUTS_DAYS: '2',
       KEEP_OUTPUTS_DEFAULT: 'off',
+      TRACKER_MAX_RPS: '5',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
       keepOutputs: { maxBytes: 512 * 1024 ** 2, keepDays: 2, default: false },
+      trackerMaxRps: 5,
     });
   });
 

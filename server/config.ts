@@ -3,6 +3,7 @@
  * Errors are thrown as ConfigError with a message an operator can act on; the API key never appears in one.
  */
 import { isIP } from 'node:net';
+import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
   /** Upstream Convert API base; null means "start the bundled convert-api". */
@@ -25,6 +26,8 @@ export interface DashboardConfig {
   trustProxy: string[];
   /** Kept outputs (server/outputs): the budget for all copies together, how long each stays, new batches' switch. */
   keepOutputs: { maxBytes: number; keepDays: number; default: boolean };
+  /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
+  trackerMaxRps: number;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     password,
     allowedHosts,
     trustProxy,
+    trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
   };
 }
 

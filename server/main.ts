@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
     keepOutputs: config.keepOutputs,
+    trackerOptions: { maxRps: config.trackerMaxRps },
   });
 
   const nonce = randomBytes(16).toString('base64url');

@@ -15,7 +15,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import { isValidJobId } from '../contract/job-id.ts';
-import type { UpstreamClient, UpstreamRequest } from './upstream.ts';
+import { upstreamFailure, type UpstreamClient, type UpstreamRequest } from './upstream.ts';
 import type { RequestGuard } from './security.ts';
 
 export type JobAction = 'cancel' | 'delete' | 'download' | 'status';
@@ -158,14 +158,6 @@ function methodNotAllowed(allowed: string[]): { status: number; code: string; de
 
 function notFound() {
   return { status: 404, code: ErrorCode.notFound, detail: 'No such Convert API route.' };
-}
-
-function mapUpstreamError(error: unknown): { status: number; code: string; detail: string } {
-  const code = (error as { code?: string } | null)?.code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { status: 504, code: ErrorCode.upstreamTimeout, detail: 'The Convert API did not answer in time.' };
-  }
-  return { status: 502, code: ErrorCode.upstreamUnreachable, detail: 'The Convert API could not be reached.' };
 }
 
 /** Splits a raw path into decoded segments; null when a segment is not valid percent-encoding. */
@@ -348,7 +340,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       res.destroy(error);
       return;
     }
-    const mapped = mapUpstreamError(error);
+    const mapped = upstreamFailure(error);
     this.ctx.log.warn({ err: error, upstreamCode: (error as { code?: string }).code }, 'upstream request failed');
     let extra: string[] | undefined;
     if (this.upload) {

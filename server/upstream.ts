@@ -6,6 +6,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
+import { ErrorCode } from '../contract/errors.ts';
 
 export interface UpstreamRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -101,4 +102,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * A request to the upstream that got no answer, as the dashboard reports it: 504 when it waited too long,
+ * 502 when it could not connect. One mapping for every route that forwards to the upstream.
+ */
+export function upstreamFailure(error: unknown): { status: 504 | 502; code: string; detail: string } {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { status: 504, code: ErrorCode.upstreamTimeout, detail: 'The Convert API did not answer in time.' };
+  }
+  return { status: 502, code: ErrorCode.upstreamUnreachable, detail: 'The Convert API could not be reached.' };
 }

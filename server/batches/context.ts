@@ -5,6 +5,7 @@ import type { BatchOutputs, UpstreamHealth } from '../../contract/dashboard-api.
 import type { Clock } from '../tracker/clock.ts';
 import type { Tracker } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
+import type { LiveContext } from '../live/routes.ts';
 import type { BatchStore } from './store.ts';
 
 export interface BatchContext {
@@ -24,6 +25,8 @@ export interface BatchContext {
   jobsUnlisted(ids: readonly string[]): void;
   /** The batch's "Keep outputs" switch and the kept outputs' disk budget (server/outputs). */
   outputs(batchId: string): BatchOutputs;
+  /** Deltas, event streams and what tabs show (server/live). */
+  live: LiveContext;
 }
 
 /** Sends the `{error, detail}` envelope. */

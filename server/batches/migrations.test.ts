@@ -47,14 +47,14 @@ describe('batch store migrations', () => {
     db.close();
   });
 
-  it('opens a data folder at version 1 with every batch keeping outputs and no job kept yet (migration 2)', async () => {
+  it('opens a data folder at version 2 with every batch keeping outputs and no job kept yet (migration 3)', async () => {
     const dir = await dataDir();
     const db = new Database(join(dir, 'dashboard.sqlite'));
-    migrate(db, MIGRATIONS.slice(0, 1), 'dashboard');
+    migrate(db, MIGRATIONS.slice(0, 2), 'dashboard');
     db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 1', 1000)").run();
     db.prepare("INSERT INTO jobs (id, state, added_at, has_output) VALUES ('job-1', 'Succeeded', 1000, 1)").run();
     db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     db.close();
     const store = openBatchStore(dir);
     try {
@@ -72,5 +72,23 @@ describe('batch store migrations', () => {
     const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
     db.close();
+  });
+
+  it('opens a data folder at version 1 and answers deltas from then on, sending a tab of before a fresh base', async () => {
+    const dir = await dataDir();
+    writeUnversionedFolder(dir);
+    const v1 = new Database(join(dir, 'dashboard.sqlite'));
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = openBatchStore(dir);
+    try {
+      // Changes of before cannot be told as a delta: a tab at any revision of before loads afresh.
+      expect(store.liveRevision('b1')).toEqual({ revision: 4, base_rev: 4 });
+      store.addJobs('b1', ['job-2'], 2000);
+      expect(store.liveRevision('b1')).toEqual({ revision: 5, base_rev: 4 });
+      expect(store.changedJobs('b1', 4).map((j) => j.id)).toEqual(['job-2']);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -7,18 +7,23 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isFinalState } from '../../contract/tracked-state.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
+import { createLiveFeed } from '../live/feed.ts';
+import { createLiveHub } from '../live/hub.ts';
+import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
+import { openBatchStore, type BatchStore } from './store.ts';
 import { registerSubmitRoute } from './submit.ts';
 import { join } from 'node:path';
 import { createKeeper, type Keeper } from '../outputs/keeper.ts';
 import { DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MAX_BYTES, registerOutputRoutes } from '../outputs/routes.ts';
+import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -61,6 +66,7 @@ export interface BatchService {
   readonly tracker: Tracker;
   /** This server's copies of outputs; the proxy serves them after the upstream's are gone. */
   readonly keeper: Keeper;
+  readonly live: BatchContext['live'];
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -69,6 +75,27 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   const store = opts.store ?? openBatchStore(opts.dataDir, { keepOutputsDefault: opts.keepOutputsDefault });
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
+  // "Checked N s ago" is a fact of the batch: the tracker's latest answer about any of its jobs. A poll that saw
+  // nothing new changes only this, never the batch's revision.
+  const checkedAt = new Map<string, number>();
+  const noteChecked = (jobId: string, at: number) => {
+    for (const batchId of store.batchIdsOfJob(jobId)) checkedAt.set(batchId, at);
+  };
+  const feed = createLiveFeed({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => tracker.health(),
+    checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
+    outputs: (batchId) => ctx.outputs(batchId),
+  });
+  const hub = createLiveHub({
+    feed,
+    clock,
+    markViewed: (batchId) => ctx.markViewed(batchId),
+    show: (ids) => tracker.show(ids),
+    shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
+  });
 
   const keeper = createKeeper({
     dir: join(opts.dataDir, 'outputs'),
@@ -88,12 +115,23 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     sink: {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
+        noteChecked(jobId, receivedAt);
         scheduleExpiryCheck(jobId);
         if (body.status === 'Succeeded') keeper.consider(jobId);
       },
-      gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
-      forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
-      problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
+      gone: (jobId, problem, at) => {
+        store.recordGone(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      forbidden: (jobId, problem, at) => {
+        store.recordForbidden(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      problem: (jobId, problem, at) => {
+        store.recordProblem(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      isShown: (jobId) => hub.isShown(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
@@ -136,7 +174,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
+        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
       }
     },
     jobsUnlisted(ids) {
@@ -153,6 +191,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       limitBytes: keeper.maxBytes,
       keepDays: keeper.keepDays,
     }),
+    live: { store, feed, hub },
   };
 
   let started = false;
@@ -162,8 +201,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     store,
     tracker,
     keeper,
+    live: ctx.live,
     plugin: async (app) => {
+      app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+        if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
@@ -184,6 +226,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         return jsonParser(request, body.toString(), done);
       });
       await registerBatchRoutes(app, ctx);
+      registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
       await registerOutputRoutes(app, ctx, keeper);
@@ -241,6 +284,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       if (closed) return;
       closed = true;
       await keeper.close();
+      hub.close();
       await tracker.close();
       store.close();
     },

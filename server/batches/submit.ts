@@ -3,16 +3,16 @@
  * records the job in the batch before answering, so no job is ever created untracked. Never retried: a
  * submission is not idempotent. Upstream errors (400, 413, 429 + Retry-After …) pass through unchanged.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
+import { upstreamFailure } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
-import { checkFileName, checkTargetFormat, isBatchId, isPlainObject } from './validate.ts';
+import { BatchParams, SubmitFileQuery, isPlainObject } from './validate.ts';
 import { toBatchJob } from './views.ts';
-
-type Query = { targetFormat?: string; fileName?: string; options?: string };
 
 const PASSED_HEADERS = ['content-type', 'content-length', 'retry-after'] as const;
 
@@ -22,14 +22,13 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-    child.post<{ Params: { batchId: string }; Querystring: Query }>('/api/batches/:batchId/files', async (request, reply) => {
+    const schema = { params: BatchParams, querystring: SubmitFileQuery };
+    child.withTypeProvider<TypeBoxTypeProvider>().post('/api/batches/:batchId/files', { schema }, async (request, reply) => {
       const { batchId } = request.params;
-      const batch = isBatchId(batchId) ? ctx.store.getBatch(batchId) : undefined;
-      if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
-      const targetFormat = checkTargetFormat(request.query.targetFormat);
-      if (!targetFormat.ok) return sendError(reply, 400, ErrorCode.invalidParameter, targetFormat.detail);
-      const fileName = checkFileName(request.query.fileName);
-      if (!fileName.ok) return sendError(reply, 400, ErrorCode.invalidParameter, fileName.detail);
+      const batch = ctx.store.getBatch(batchId);
+      if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
+      const targetFormat = request.query.targetFormat.toLowerCase();
+      const fileName = request.query.fileName.trim();
       const contentType = request.headers['content-type'] ?? '';
       const boundary = multipartBoundary(contentType);
       if (!boundary) {
@@ -66,17 +65,15 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
       try {
         response = await ctx.upstream.request({
           method: 'POST',
-          path: `/convert?targetFormat=${encodeURIComponent(targetFormat.value)}`,
+          path: `/convert?targetFormat=${encodeURIComponent(targetFormat)}`,
           headers,
           body,
           signal: abort.signal,
         });
       } catch (err) {
         if (abort.signal.aborted) return reply;
-        const timeout = (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
-        return timeout
-          ? sendError(reply, 504, ErrorCode.upstreamTimeout, 'The Convert API did not answer in time.')
-          : sendError(reply, 502, ErrorCode.upstreamUnreachable, 'The Convert API could not be reached.');
+        const failure = upstreamFailure(err);
+        return sendError(reply, failure.status, failure.code, failure.detail);
       }
       const text = await ctx.upstream.text(response);
 
@@ -89,8 +86,8 @@ export async function registerSubmitRoute(app: FastifyInstance, ctx: BatchContex
         }
         const at = ctx.clock.now();
         ctx.store.recordSubmission(batch.id, jobId, {
-          fileName: fileName.value,
-          targetFormat: targetFormat.value,
+          fileName,
+          targetFormat,
           at,
           creditCost: typeof accepted?.creditCost === 'number' ? accepted.creditCost : 0,
         });

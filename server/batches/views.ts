@@ -1,5 +1,6 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
-import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashboard-api.ts';
+import type { BatchJob, BatchSummary, StatusCounts, ViewCounts } from '../../contract/dashboard-api.ts';
+import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
@@ -35,10 +36,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
     name: row.name,
     createdAt: iso(row.created_at),
     jobCount: row.job_count,
-    counts: {
-      Queued: row.queued, Running: row.running, Succeeded: row.succeeded, Failed: row.failed,
-      Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden, Expired: row.expired,
-    },
+    counts: withExpired(Object.fromEntries(TRACKED_STATES.map((state) => [state, row[`count_${state}`]])) as StatusCounts, row.expired),
     outputsReady: row.outputs_ready,
     progressPercent: percentOf(row.percent_sum, row.measured),
     inputBytes: row.input_bytes,
@@ -49,7 +47,8 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
 export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
-  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 };
+  const counts = emptyCounts();
+  let expired = 0;
   let outputsReady = 0;
   let percentSum = 0;
   let measured = 0;
@@ -58,7 +57,8 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
   let credits = 0;
   for (const r of rows) {
     // The same rules as the SQL aggregate in store.ts: Expired is a Succeeded job whose upstream output is gone.
-    counts[r.state === 'Succeeded' && r.output_expired === 1 ? 'Expired' : r.state]++;
+    counts[r.state]++;
+    if (r.state === 'Succeeded' && r.output_expired === 1) expired++;
     if (r.state === 'Succeeded' && ((r.has_output === 1 && r.output_expired === 0) || r.kept_at !== null)) outputsReady++;
     if (countsTowardsProgress(r.state)) {
       percentSum += r.percent;
@@ -73,21 +73,13 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
     name: batch.name,
     createdAt: iso(batch.created_at),
     jobCount: rows.length,
-    counts,
+    counts: withExpired(counts, expired),
     outputsReady,
     progressPercent: percentOf(percentSum, measured),
     inputBytes,
     outputBytes,
     credits,
   };
-}
-
-/**
- * Gone (deleted, or unknown to the upstream) and Forbidden (another account's) jobs are no work of this batch:
- * a batch of ids that never existed is not "100% done". The SQL aggregate in store.ts applies the same rule.
- */
-function countsTowardsProgress(state: SummaryFields['state']): boolean {
-  return state !== 'Gone' && state !== 'Forbidden';
 }
 
 function percentOf(sum: number, count: number): number {
@@ -107,6 +99,11 @@ export function dispositionFileName(value: string | null): string | null {
   }
   const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(value);
   return plain ? (plain[1] ?? plain[2]).trim() || null : null;
+}
+
+/** Succeeded jobs whose upstream output is known to be gone count as Expired, not Succeeded (ViewState). */
+function withExpired(counts: StatusCounts, expired: number): ViewCounts {
+  return { ...counts, Succeeded: counts.Succeeded - expired, Expired: expired };
 }
 
 function isoOrNull(ms: number | null): string | null {

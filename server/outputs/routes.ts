@@ -18,7 +18,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import { matchesReceipt, viewState } from '../../contract/outputs.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
-import { isBatchId, isPlainObject } from '../batches/validate.ts';
+import { BatchParams as BatchParamsSchema, isPlainObject } from '../batches/validate.ts';
 import { toBatchJob } from '../batches/views.ts';
 import { DOWNLOAD_CSP } from '../security.ts';
 import type { Keeper } from './keeper.ts';
@@ -43,9 +43,9 @@ function matchesQuery(job: BatchJob, query: string): boolean {
 export async function registerOutputRoutes(app: FastifyInstance, ctx: BatchContext, keeper: Keeper): Promise<void> {
   const { store, clock } = ctx;
 
-  app.put<{ Params: BatchParams }>('/api/batches/:batchId/keep-outputs', async (request, reply) => {
+  app.put<{ Params: BatchParams }>('/api/batches/:batchId/keep-outputs', { schema: { params: BatchParamsSchema } }, async (request, reply) => {
     const { batchId } = request.params;
-    const batch = isBatchId(batchId) ? store.getBatch(batchId) : undefined;
+    const batch = store.getBatch(batchId);
     if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
     const body = request.body;
     if (!isPlainObject(body) || typeof body.keep !== 'boolean') {
@@ -57,9 +57,9 @@ export async function registerOutputRoutes(app: FastifyInstance, ctx: BatchConte
     return answer;
   });
 
-  app.get<{ Params: BatchParams; Querystring: ZipQuery }>('/api/batches/:batchId/outputs.zip', async (request, reply) => {
+  app.get<{ Params: BatchParams; Querystring: ZipQuery }>('/api/batches/:batchId/outputs.zip', { schema: { params: BatchParamsSchema } }, async (request, reply) => {
     const { batchId } = request.params;
-    const batch = isBatchId(batchId) ? store.getBatch(batchId) : undefined;
+    const batch = store.getBatch(batchId);
     if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
     const { ids: idsParam, status, q, receipt } = request.query;
     if (status !== undefined && !(VIEW_STATES as readonly string[]).includes(status)) {

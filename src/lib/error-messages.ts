@@ -85,6 +85,10 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'The server does not allow this action on that address.',
     next: 'Reload the page; the dashboard may be newer than this tab.',
   },
+  [ErrorCode.storageFull]: {
+    message: 'The server has run out of disk space, so it could not store the request.',
+    next: 'Free disk space on the server (or raise its quota), then try again.',
+  },
   [ErrorCode.invalidJobId]: {
     message: 'That is not a valid job id (32 hex characters, or the hyphenated 8-4-4-4-12 form).',
     next: 'Check the id and try again.',

@@ -1,6 +1,7 @@
 import { useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { ReceiptFilter, ViewState } from '../../../contract/dashboard-api.ts';
+import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
@@ -9,6 +10,7 @@ import { ApiError } from '../../lib/api-client.ts';
 import { describeError } from '../../lib/error-messages.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
+import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
@@ -23,6 +25,7 @@ import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.t
 export function BatchRoute() {
   const { batchId = '' } = useParams();
   const batch = useBatch(batchId);
+  useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
   const [params, setParams] = useSearchParams();
   const view = parseJobView(params);
   const query = useDeferredValue(view.query);
@@ -98,16 +101,16 @@ export function BatchRoute() {
         </div>
       );
     }
-    return <p className="text-sm text-slate-500">Loading batch…</p>;
+    return <p className="text-sm text-slate-500 dark:text-slate-400">Loading batch…</p>;
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
   const counts = outputSummary?.counts ?? summary.counts;
-  const done = counts.Succeeded + counts.Expired + counts.Failed + counts.Canceled;
+  const done = countIn(counts, DONE_STATES) + counts.Expired;
   return (
     <div className="flex min-h-0 flex-1 flex-col gap-3">
       <title>{`${done}/${summary.jobCount} done · ${summary.name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
         </Link>{' '}
@@ -119,7 +122,8 @@ export function BatchRoute() {
         counts={counts}
         outputsReady={outputSummary?.ready}
         freshness={{
-          updatedAt: batch.dataUpdatedAt,
+          // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
+          updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
           failing: batch.isError,
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}

@@ -34,7 +34,7 @@ export function BatchesRoute() {
       </Banner>
     );
   } else {
-    body = <p className="text-sm text-slate-500">Loading batches…</p>;
+    body = <p className="text-sm text-slate-500 dark:text-slate-400">Loading batches…</p>;
   }
 
   return (

@@ -3,7 +3,7 @@ import {
   VIEW_STATES,
   type BatchJob,
   type ReceiptFilter,
-  type StatusCounts,
+  type ViewCounts,
   type ViewState,
 } from '../../../contract/dashboard-api.ts';
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
@@ -99,7 +99,7 @@ export function viewStateOf(jobs: BatchJobs, row: number, serverNow: number): Vi
 
 export interface OutputSummary {
   /** Jobs by the state their rows show (Expired apart from Succeeded). */
-  counts: StatusCounts;
+  counts: ViewCounts;
   /** Outputs that can still be downloaded (upstream before its countdown ends, or kept): "N of M ready". */
   ready: number;
   receipts: Record<ReceiptFilter, number>;
@@ -112,7 +112,7 @@ export interface OutputSummary {
  * they agree with the rows at every moment; recomputed when the snapshot changes or `nextChangeMs` comes.
  */
 export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary {
-  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 };
+  const counts: ViewCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 };
   const receipts: Record<ReceiptFilter, number> = { notDownloaded: 0, expiringSoon: 0, kept: 0, lost: 0 };
   const targets: number[] = [];
   let ready = 0;

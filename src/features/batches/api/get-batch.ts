@@ -1,20 +1,21 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query';
 import type { BatchSnapshot } from '../../../../contract/dashboard-api.ts';
 import { request } from '../../../lib/api-client.ts';
 import { snapshotPollInterval } from '../../../lib/polling.ts';
-import { compactSnapshot, type CompactSnapshot } from '../batch-jobs.ts';
+import { compactSnapshot } from '../batch-jobs.ts';
+import { getBatchChanges, loadBatchRows, type SnapshotData } from '../live-snapshot.ts';
 import { batchKeys } from './query-keys.ts';
+import { isStreaming, liveEnabled, takeFreshBase } from './batch-stream.ts';
 
-export interface SnapshotData {
-  /** Jobs in compact form: the parsed JSON is dropped right here, so the cache holds no per-job objects. */
-  snapshot: CompactSnapshot;
-  /** serverTime − local time when the snapshot arrived: added to Date.now() to count down in the server's clock. */
-  serverOffsetMs: number;
-}
+export type { SnapshotData } from '../live-snapshot.ts';
 
 // The last snapshot and its ETag per batch, so a poll can be a cheap conditional GET (304 → same data).
 const lastByBatch = new Map<string, { etag: string; data: SnapshotData }>();
 
+/**
+ * The whole snapshot as JSON, revalidated by ETag: the path before live updates, kept for `?live=off` (the
+ * benchmark's baseline) and for clients that cannot stream.
+ */
 export async function getBatchSnapshot(batchId: string, signal?: AbortSignal): Promise<SnapshotData> {
   const cached = lastByBatch.get(batchId);
   const headers: HeadersInit = cached ? { 'If-None-Match': cached.etag } : {};
@@ -39,13 +40,29 @@ export async function getBatchSnapshot(batchId: string, signal?: AbortSignal): P
   return data;
 }
 
+/**
+ * Live: the first load streams compact rows (the first of them drawn at once); after that a fetch asks only
+ * what changed since the revision held (`?since=`), unless the server or the stream said to load afresh.
+ */
+export async function getBatch(batchId: string, client: QueryClient, signal?: AbortSignal): Promise<SnapshotData> {
+  if (!liveEnabled()) return getBatchSnapshot(batchId, signal);
+  const key = batchKeys.detail(batchId);
+  const current = client.getQueryData<SnapshotData>(key);
+  if (current?.snapshot.revision !== undefined && !current.loadingRows && !takeFreshBase(batchId)) {
+    const next = await getBatchChanges(batchId, current, signal);
+    if (next) return next;
+  }
+  return loadBatchRows(batchId, signal, (partial) => client.setQueryData(key, partial));
+}
+
 export function batchQueryOptions(batchId: string) {
   return queryOptions({
     queryKey: batchKeys.detail(batchId),
-    queryFn: ({ signal }) => getBatchSnapshot(batchId, signal),
+    queryFn: ({ signal, client }) => getBatch(batchId, client, signal),
     // Polled: the next poll is the retry.
     retry: false,
-    refetchInterval: (query) => snapshotPollInterval(query.state.data?.snapshot, query.state.error),
+    // While the event stream is open it brings every change; polling `?since=` is the fallback without one.
+    refetchInterval: (query) => (isStreaming(batchId) ? false : snapshotPollInterval(query.state.data?.snapshot, query.state.error)),
     refetchIntervalInBackground: false,
     refetchOnWindowFocus: true,
   });

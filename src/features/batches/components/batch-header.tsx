@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
+import { DONE_STATES, countIn } from '../../../../contract/tracked-state.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
 import { Freshness, type FreshnessProps } from './freshness.tsx';
@@ -32,7 +33,7 @@ export function BatchHeader({
   outputsReady?: number;
 }) {
   const [renaming, setRenaming] = useState(false);
-  const done = counts.Succeeded + counts.Expired + counts.Failed + counts.Canceled;
+  const done = countIn(counts, DONE_STATES) + counts.Expired;
   const progress = batchProgress(batch);
   return (
     <header className="flex flex-col gap-3">

@@ -1,9 +1,9 @@
-import { VIEW_STATES, type StatusCounts, type ViewState } from '../../../../contract/dashboard-api.ts';
+import { VIEW_STATES, type ViewCounts, type ViewState } from '../../../../contract/dashboard-api.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { STATE_STYLES } from '../../jobs/status-style.ts';
 
 export interface StatusFilterProps {
-  counts: StatusCounts;
+  counts: ViewCounts;
   total: number;
   value: ViewState | null;
   onChange: (value: ViewState | null) => void;

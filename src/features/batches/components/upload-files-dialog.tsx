@@ -7,7 +7,8 @@ import { inputClasses, labelClasses } from '../../../components/ui/field.tsx';
 import { ApiError } from '../../../lib/api-client.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes } from '../../../lib/format.ts';
-import { sourceFormatOf, targetsFor, useConversions } from '../api/get-conversions.ts';
+import { sourceFormatOf } from '../../../../contract/file-format.ts';
+import { targetsFor, useConversions } from '../api/get-conversions.ts';
 import { batchKeys } from '../api/query-keys.ts';
 import { submitFile } from '../api/submit-file.ts';
 
@@ -161,7 +162,7 @@ function UploadForm({ batchId, onClose, onBusyChange }: { batchId: string; onClo
               </select>
             )}
             {freeText && (
-              <p className="mt-1 text-xs text-slate-500">The list of conversions is not available from this upstream; type the target format.</p>
+              <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">The list of conversions is not available from this upstream; type the target format.</p>
             )}
             {!freeText && files.length > 0 && targets.length === 0 && (
               <p className="mt-1 text-xs text-amber-700 dark:text-amber-400">
@@ -178,7 +179,7 @@ function UploadForm({ batchId, onClose, onBusyChange }: { batchId: string; onClo
             <li key={`${item.file.name}-${i}`} aria-label={item.file.name} className="flex flex-col gap-0.5 px-3 py-1.5">
               <div className="flex items-center justify-between gap-2">
                 <span className="truncate font-medium">{item.file.name}</span>
-                <span className="shrink-0 text-xs text-slate-500">{formatBytes(item.file.size)}</span>
+                <span className="shrink-0 text-xs text-slate-500 dark:text-slate-400">{formatBytes(item.file.size)}</span>
                 <span
                   className={`shrink-0 text-xs font-medium ${item.state === 'failed' ? 'text-red-700 dark:text-red-400' : item.state === 'accepted' ? 'text-emerald-700 dark:text-emerald-400' : 'text-slate-600 dark:text-slate-400'}`}
                 >

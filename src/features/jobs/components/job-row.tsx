@@ -77,14 +77,14 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
         <div className="flex min-w-0 items-center gap-1">
           <Link
             to={paths.batchJob.getHref(batchId, job.id)}
-            className={`truncate rounded font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
+            className={`truncate rounded py-0.5 font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
             title={fileName}
             aria-label={name}
           >
             {fileName}
           </Link>
           {job.targetFormat && (
-            <span aria-hidden="true" className="shrink-0 text-xs text-slate-500">
+            <span aria-hidden="true" className="shrink-0 text-xs text-slate-500 dark:text-slate-400">
               → {job.targetFormat}
             </span>
           )}
