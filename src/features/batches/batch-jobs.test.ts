@@ -163,3 +163,15 @@ describe('changes applied to compact rows', () => {
     expect(again.state(2)).toBe('Running');
   });
 });
+
+describe('compact batch jobs with changes applied', () => {
+  it('gives the output facts of a changed row from its change, not from the columns of before', () => {
+    const before = new BatchJobs([makeJob({ id: id(1), state: 'Running' })]);
+    const at = '2026-11-29T10:10:00.000Z';
+    const kept = { at, until: '2026-12-06T10:10:00.000Z', bytes: 5, fileName: 'photo.jpg' };
+    const after = before.withChanges([makeJob({ id: id(1), state: 'Succeeded', expiry: { earliest: at, latest: at }, kept })]);
+    expect(after.outputFacts(0)).toMatchObject({ state: 'Succeeded', expiry: { earliest: at }, kept });
+    expect(after.isKept(0)).toBe(true);
+    expect(before.isKept(0)).toBe(false);
+  });
+});

@@ -181,7 +181,8 @@ export class BatchJobs {
 
   /** Whether this server keeps a copy of the output. */
   isKept(row: number): boolean {
-    return this.keptAt.get(row) !== null;
+    const patch = this.patches?.get(row);
+    return patch ? patch.kept !== null : this.keptAt.get(row) !== null;
   }
 
   /** `Date.parse(addedAt)`: NaN when missing. */
@@ -312,6 +313,8 @@ export class BatchJobs {
 
   /** The facts `contract/outputs.ts` decides a row's view state and receipt from, without materialising it. */
   outputFacts(row: number): OutputFacts {
+    const patch = this.patches?.get(row);
+    if (patch) return { state: patch.state, expiry: patch.expiry, outputExpired: patch.outputExpired, downloadedAt: patch.downloadedAt, kept: patch.kept };
     const bits = this.shape[row];
     return {
       state: this.state(row),

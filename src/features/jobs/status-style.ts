@@ -34,7 +34,7 @@ export const STATE_STYLES: Record<ViewState, StateStyle> = {
   },
   Expired: {
     label: 'Expired',
-    icon: '⧖',
+    icon: '◌',
     badge: 'bg-stone-100 text-stone-700 ring-stone-300 dark:bg-stone-800 dark:text-stone-200 dark:ring-stone-600',
     bar: 'bg-emerald-200 dark:bg-emerald-900',
     description: 'Done, but the Convert API deleted the output (one hour after completion); a kept copy may remain on this server.',
