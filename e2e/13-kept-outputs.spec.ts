@@ -81,6 +81,8 @@ test('an output the dashboard did not keep is counted lost and expired, not read
   await expect(page.getByRole('button', { name: 'Lost (1)' })).toBeVisible();
   await expect(page.getByRole('button', { name: /^Not downloaded yet/ })).toHaveCount(0);
 
+  // The countdown ends at the earliest possible deletion; once the upstream has really deleted it, the ZIP says so.
+  await expect.poll(async () => (await api.jobStatus(id)).body?.output ?? null, { timeout: 30_000 }).toBeNull();
   const [zipDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download all as ZIP' }).click()]);
   const entries = await unzip(await readFile(await zipDownload.path()));
   expect([...entries.keys()]).toEqual(['manifest.csv']);
