@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       uploadsPerClient: 8,
       maxJobsPerBatch: 100_000,
       maxJobsTotal: 1_000_000,
+      keepOutputs: { maxBytes: 20 * 1024 ** 3, keepDays: 7, default: true },
       trackerMaxRps: 20,
       webhookUrls: [],
       publicUrl: null,
@@ -50,6 +51,9 @@ describe('loadConfig', () => {
       UPLOADS_PER_CLIENT: '2',
       MAX_JOBS_PER_BATCH: '500',
       MAX_JOBS_TOTAL: '2000',
+      KEEP_OUTPUTS_MAX_GB: '0.5',
+      KEEP_OUTPUTS_DAYS: '2',
+      KEEP_OUTPUTS_DEFAULT: 'off',
       TRACKER_MAX_RPS: '5',
     });
     expect(config).toEqual({
@@ -67,6 +71,7 @@ describe('loadConfig', () => {
       uploadsPerClient: 2,
       maxJobsPerBatch: 500,
       maxJobsTotal: 2000,
+      keepOutputs: { maxBytes: 512 * 1024 ** 2, keepDays: 2, default: false },
       trackerMaxRps: 5,
       webhookUrls: [],
       publicUrl: null,

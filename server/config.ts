@@ -35,6 +35,8 @@ export interface DashboardConfig {
   maxJobsPerBatch: number;
   /** MAX_JOBS_TOTAL: distinct jobs all batches together may list (each is tracked). */
   maxJobsTotal: number;
+  /** Kept outputs (server/outputs): the budget for all copies together, how long each stays, new batches' switch. */
+  keepOutputs: { maxBytes: number; keepDays: number; default: boolean };
   /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
   trackerMaxRps: number;
   /** Incoming webhooks that receive batch events (server/notify); empty: none. */
@@ -138,8 +140,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
   if (publicUrl !== null && !isHttpUrl(publicUrl)) {
     throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, e.g. https://dashboard.example.com (got "${publicUrl}").`);
   }
+  const maxGbRaw = env.KEEP_OUTPUTS_MAX_GB?.trim();
+  const maxGb = maxGbRaw ? Number(maxGbRaw) : 20;
+  if (!Number.isFinite(maxGb) || maxGb < 0) {
+    throw new ConfigError(`KEEP_OUTPUTS_MAX_GB must be a number of gigabytes, 0 or more (got "${maxGbRaw}"); 0 keeps nothing.`);
+  }
+  const keepDefaultRaw = env.KEEP_OUTPUTS_DEFAULT?.trim().toLowerCase() || 'on';
+  if (keepDefaultRaw !== 'on' && keepDefaultRaw !== 'off') {
+    throw new ConfigError(`KEEP_OUTPUTS_DEFAULT must be on or off (got "${env.KEEP_OUTPUTS_DEFAULT}").`);
+  }
 
   return {
+    keepOutputs: {
+      maxBytes: Math.floor(maxGb * 1024 ** 3),
+      keepDays: integer(env, 'KEEP_OUTPUTS_DAYS', 7, 1, 3650),
+      default: keepDefaultRaw === 'on',
+    },
     apiBase,
     apiKey: apiBase ? apiKey : null,
     host,

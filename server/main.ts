@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const store = openBatchStore(dataDir);
+  const store = openBatchStore(dataDir, { keepOutputsDefault: config.keepOutputs.default });
   const distDir = path.join(root, 'dist');
 
   if (!dev && (await buildAppIfStale(root, distDir))) console.log('Built the app into dist/.');
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
     limits: { perBatch: config.maxJobsPerBatch, total: config.maxJobsTotal },
     upstreamHealth: restarting,
+    keepOutputs: config.keepOutputs,
     trackerOptions: { maxRps: config.trackerMaxRps },
     webhookUrls: config.webhookUrls,
     publicUrl: config.publicUrl,
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     password: config.password,
     trustProxy: config.trustProxy,
     api: batches.plugin,
+    keptOutputs: batches.keeper,
     onJobAction: (event) => {
       // A store that cannot save (disk full, database removed) must not break the proxied answer.
       try {

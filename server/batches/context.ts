@@ -1,7 +1,7 @@
 /** What the /api route handlers share: built once by service.ts. */
 import type { FastifyReply } from 'fastify';
 import { errorBody } from '../../contract/errors.ts';
-import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
+import type { BatchOutputs, UpstreamHealth } from '../../contract/dashboard-api.ts';
 import type { Clock } from '../tracker/clock.ts';
 import type { Tracker } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
@@ -27,6 +27,8 @@ export interface BatchContext {
   jobsListed(ids: readonly string[], spreadOver?: number): void;
   /** Ids no longer listed in any batch: stop tracking them. */
   jobsUnlisted(ids: readonly string[]): void;
+  /** The batch's "Keep outputs" switch and the kept outputs' disk budget (server/outputs). */
+  outputs(batchId: string): BatchOutputs;
   /** Deltas, event streams and what tabs show (server/live). */
   live: LiveContext;
 }

@@ -25,6 +25,9 @@ import { registerBatchRoutes } from './routes.ts';
 import { openBatchStore, type BatchStore, type JobLimits } from './store.ts';
 import { DEFAULT_MAX_JOBS_PER_BATCH, DEFAULT_MAX_JOBS_TOTAL } from '../config.ts';
 import { registerSubmitRoute } from './submit.ts';
+import { join } from 'node:path';
+import { createKeeper, type Keeper } from '../outputs/keeper.ts';
+import { DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MAX_BYTES, registerOutputRoutes } from '../outputs/routes.ts';
 import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
@@ -52,6 +55,10 @@ export interface BatchServiceOptions {
   upstreamHealth?: () => UpstreamHealth | null;
   /** MAX_JOBS_PER_BATCH and MAX_JOBS_TOTAL. */
   limits?: Partial<JobLimits>;
+  /** New batches' "Keep outputs" switch, when the store is opened here (main passes its own store). */
+  keepOutputsDefault?: boolean;
+  /** Kept outputs (server/outputs): KEEP_OUTPUTS_MAX_GB in bytes, KEEP_OUTPUTS_DAYS. */
+  keepOutputs?: { maxBytes?: number; keepDays?: number; concurrency?: number };
 }
 
 export interface JobObservation {
@@ -72,6 +79,8 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  /** This server's copies of outputs; the proxy serves them after the upstream's are gone. */
+  readonly keeper: Keeper;
   readonly live: BatchContext['live'];
   readonly history: History;
   readonly notifier: Notifier;
@@ -80,7 +89,7 @@ export interface BatchService {
 export function createBatchService(opts: BatchServiceOptions): BatchService {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
-  const store = opts.store ?? openBatchStore(opts.dataDir);
+  const store = opts.store ?? openBatchStore(opts.dataDir, { keepOutputsDefault: opts.keepOutputsDefault });
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
   // "Checked N s ago" is a fact of the batch: the tracker's latest answer about any of its jobs. A poll that saw
@@ -95,6 +104,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     retentionSeconds: opts.retentionSeconds,
     health: () => opts.upstreamHealth?.() ?? tracker.health(),
     checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
+    outputs: (batchId) => ctx.outputs(batchId),
   });
   const hub = createLiveHub({
     feed,
@@ -118,6 +128,15 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       lastUnsaved = code;
     }
   };
+  const keeper = createKeeper({
+    dir: join(opts.dataDir, 'outputs'),
+    store,
+    upstream: opts.upstream,
+    clock,
+    maxBytes: opts.keepOutputs?.maxBytes ?? DEFAULT_KEEP_MAX_BYTES,
+    keepDays: opts.keepOutputs?.keepDays ?? DEFAULT_KEEP_DAYS,
+    concurrency: opts.keepOutputs?.concurrency,
+  });
 
   const tracker = createTracker({
     upstream: opts.upstream,
@@ -131,6 +150,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           noteChecked(jobId, receivedAt);
           history.jobObserved(jobId, receivedAt);
           scheduleExpiryCheck(jobId);
+          if (body.status === 'Succeeded') keeper.consider(jobId);
         }),
       gone: (jobId, problem, at) =>
         unsaved(() => {
@@ -204,8 +224,19 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       }
     },
     jobsUnlisted(ids) {
-      for (const id of ids) tracker.untrack(id);
+      for (const id of ids) {
+        tracker.untrack(id);
+        // Deleting a batch (or removing jobs from it) deletes the copies no other batch lists.
+        void keeper.discard(id);
+      }
     },
+    outputs: (batchId) => ({
+      keep: store.getBatch(batchId)?.keep_outputs === 1,
+      skippedForSpace: store.skippedForSpace(batchId),
+      usedBytes: keeper.usedBytes(),
+      limitBytes: keeper.maxBytes,
+      keepDays: keeper.keepDays,
+    }),
     live: { store, feed, hub },
   };
 
@@ -215,6 +246,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    keeper,
     live: ctx.live,
     history,
     notifier,
@@ -256,6 +288,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       await registerDemoRoute(app, ctx);
       await registerSubmitRoute(app, ctx);
       await registerInsightRoutes(app, ctx, history);
+      await registerOutputRoutes(app, ctx, keeper);
     },
     observe(event) {
       if (closed) return;
@@ -274,6 +307,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 204) {
             store.markDeleted(jobId, now);
             tracker.untrack(jobId);
+            // Deleted on purpose: no copy of it stays here either.
+            void keeper.discard(jobId);
           }
           break;
         case 'download':
@@ -285,6 +320,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
             history.jobObserved(jobId, now);
+            if (event.body.status === 'Succeeded') keeper.consider(jobId);
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
@@ -303,10 +339,12 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
+      void keeper.start().catch((error: unknown) => console.error('Kept outputs could not be started:', error));
     },
     async close() {
       if (closed) return;
       closed = true;
+      await keeper.close();
       hub.close();
       history.stop();
       notifier.close();

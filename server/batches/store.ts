@@ -22,6 +22,8 @@ export interface BatchRow {
   name: string;
   created_at: number;
   revision: number;
+  /** The batch's "Keep outputs" switch (server/outputs). */
+  keep_outputs: 0 | 1;
 }
 
 export interface JobRow {
@@ -45,6 +47,15 @@ export interface JobRow {
   output_bytes: number;
   credits: number;
   version: number;
+  /** A complete copy of the output is in DATA_DIR/outputs (server/outputs); null while there is none. */
+  kept_at: number | null;
+  /** When the copy is deleted (KEEP_OUTPUTS_DAYS after it was kept, as configured then). */
+  kept_until: number | null;
+  kept_bytes: number | null;
+  /** The upstream's Content-Type and Content-Disposition of the kept copy, served with it. */
+  kept_type: string | null;
+  kept_disposition: string | null;
+  keep_problem: 'disk_full' | 'failed' | null;
 }
 
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
@@ -52,6 +63,7 @@ export type BatchJobRow = JobRow & { link_added_at: number };
 
 export type SummaryRow = BatchRow & { [S in TrackedState as `count_${S}`]: number } & {
   job_count: number;
+  expired: number;
   outputs_ready: number;
   percent_sum: number;
   /** Jobs that count towards progress (see STATE_INFO). */
@@ -158,12 +170,27 @@ export const MIGRATIONS: readonly Migration[] = [
     ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'kept outputs: the batch switch and each job\'s kept copy',
+    up: `
+    ALTER TABLE batches ADD COLUMN keep_outputs INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE jobs ADD COLUMN kept_at INTEGER;
+    ALTER TABLE jobs ADD COLUMN kept_until INTEGER;
+    ALTER TABLE jobs ADD COLUMN kept_bytes INTEGER;
+    ALTER TABLE jobs ADD COLUMN kept_type TEXT;
+    ALTER TABLE jobs ADD COLUMN kept_disposition TEXT;
+    ALTER TABLE jobs ADD COLUMN keep_problem TEXT;
+    CREATE INDEX jobs_kept ON jobs(kept_at) WHERE kept_at IS NOT NULL;
+    `,
+  },
 ];
 
 const SUMMARY_SELECT = `
-SELECT b.id, b.name, b.created_at, b.revision,
+SELECT b.id, b.name, b.created_at, b.revision, b.keep_outputs,
   count(j.id) AS job_count,
-${TRACKED_STATES.map((state) => `  coalesce(sum(j.state = ${sqlString(state)}), 0) AS "count_${state}",\n`).join('')}  coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
+${TRACKED_STATES.map((state) => `  coalesce(sum(j.state = ${sqlString(state)}), 0) AS "count_${state}",\n`).join('')}  coalesce(sum(j.state = 'Succeeded' AND j.output_expired = 1), 0) AS expired,
+  coalesce(sum(j.state = 'Succeeded' AND ((j.has_output = 1 AND j.output_expired = 0) OR j.kept_at IS NOT NULL)), 0) AS outputs_ready,
   coalesce(sum(CASE WHEN j.state IN ${sqlStates(MEASURED_STATES)} THEN j.percent ELSE 0 END), 0) AS percent_sum,
   coalesce(sum(j.state IN ${sqlStates(MEASURED_STATES)}), 0) AS measured,
   coalesce(sum(j.input_bytes), 0) AS input_bytes,
@@ -270,7 +297,21 @@ function guardWrites(db: Database.Database, check: () => void): void {
   }) as never;
 }
 
-export function openBatchStore(dataDir: string) {
+export interface KeptCopy {
+  at: number;
+  until: number;
+  bytes: number;
+  type: string | null;
+  disposition: string | null;
+}
+
+export interface BatchStoreOptions {
+  /** The "Keep outputs" switch of new batches (KEEP_OUTPUTS_DEFAULT). */
+  keepOutputsDefault?: boolean;
+}
+
+export function openBatchStore(dataDir: string, options: BatchStoreOptions = {}) {
+  const keepOutputsDefault = (options.keepOutputsDefault ?? true) ? 1 : 0;
   mkdirSync(dataDir, { recursive: true });
   let lock = lockFolder(dataDir);
   const dbPath = join(dataDir, 'dashboard.sqlite');
@@ -324,8 +365,8 @@ export function openBatchStore(dataDir: string) {
   });
 
   const q = {
-    insertBatch: db.prepare<[string, string, number]>('INSERT INTO batches (id, name, created_at) VALUES (?, ?, ?)'),
-    getBatch: db.prepare<[string], BatchRow>('SELECT id, name, created_at, revision FROM batches WHERE id = ?'),
+    insertBatch: db.prepare<[string, string, number, number]>('INSERT INTO batches (id, name, created_at, keep_outputs) VALUES (?, ?, ?, ?)'),
+    getBatch: db.prepare<[string], BatchRow>('SELECT id, name, created_at, revision, keep_outputs FROM batches WHERE id = ?'),
     renameBatch: db.prepare<[string, string]>('UPDATE batches SET name = ?, revision = revision + 1 WHERE id = ?'),
     deleteLinks: db.prepare<[string]>('DELETE FROM batch_jobs WHERE batch_id = ?'),
     deleteBatch: db.prepare<[string]>('DELETE FROM batches WHERE id = ?'),
@@ -403,7 +444,7 @@ export function openBatchStore(dataDir: string) {
     ),
     outputExpired: db.prepare<[string]>('UPDATE jobs SET version = version + 1, output_expired = 1 WHERE id = ? AND output_expired = 0'),
     downloaded: db.prepare<[number, string]>('UPDATE jobs SET version = version + 1, downloaded_at = ? WHERE id = ?'),
-    listBatches: db.prepare<[], BatchRow>('SELECT id, name, created_at, revision FROM batches ORDER BY created_at DESC, rowid DESC'),
+    listBatches: db.prepare<[], BatchRow>('SELECT id, name, created_at, revision, keep_outputs FROM batches ORDER BY created_at DESC, rowid DESC'),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ? GROUP BY b.id`),
     activeJobsOfBatch: db
       .prepare<[string], string>(
@@ -522,6 +563,51 @@ export function openBatchStore(dataDir: string) {
     if (q.downloaded.run(at, jobId).changes > 0) bumpOfJob(jobId);
   });
 
+  // Kept outputs (server/outputs): which jobs to keep, and the record of each kept copy.
+  const WANTS_KEEP = `j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0 AND j.kept_at IS NULL
+    AND j.keep_problem IS NULL AND j.deleted_at IS NULL
+    AND EXISTS (SELECT 1 FROM batch_jobs bj JOIN batches b ON b.id = bj.batch_id WHERE bj.job_id = j.id AND b.keep_outputs = 1)`;
+  const k = {
+    setKeep: db.prepare<[number, string]>('UPDATE batches SET keep_outputs = ?, revision = revision + 1 WHERE id = ?'),
+    candidates: db.prepare<[], string>(`SELECT j.id FROM jobs j WHERE ${WANTS_KEEP}`).pluck(),
+    candidatesOfBatch: db.prepare<[string], string>(
+      `SELECT j.id FROM batch_jobs x JOIN jobs j ON j.id = x.job_id WHERE x.batch_id = ? AND ${WANTS_KEEP}`,
+    ).pluck(),
+    wantsKeep: db.prepare<[string], number>(`SELECT 1 FROM jobs j WHERE j.id = ? AND ${WANTS_KEEP}`).pluck(),
+    kept: db.prepare<[number, number, number, string | null, string | null, string]>(
+      'UPDATE jobs SET version = version + 1, kept_at = ?, kept_until = ?, kept_bytes = ?, kept_type = ?, kept_disposition = ?, keep_problem = NULL WHERE id = ?',
+    ),
+    problem: db.prepare<[string, string]>('UPDATE jobs SET version = version + 1, keep_problem = ? WHERE id = ? AND kept_at IS NULL'),
+    clearProblems: db.prepare<[string]>('UPDATE jobs SET version = version + 1, keep_problem = NULL WHERE keep_problem = ?'),
+    forget: db.prepare<[string]>(
+      'UPDATE jobs SET version = version + 1, kept_at = NULL, kept_until = NULL, kept_bytes = NULL, kept_type = NULL, kept_disposition = NULL WHERE id = ? AND kept_at IS NOT NULL',
+    ),
+    totalBytes: db.prepare<[], number>('SELECT coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL').pluck(),
+    keptIds: db.prepare<[], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL').pluck(),
+    keptUntilBefore: db.prepare<[number], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL AND kept_until <= ?').pluck(),
+    keptUnlisted: db.prepare<[], string>(
+      'SELECT j.id FROM jobs j WHERE j.kept_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)',
+    ).pluck(),
+    skippedOfBatch: db.prepare<[string], number>(
+      "SELECT count(*) FROM batch_jobs x JOIN jobs j ON j.id = x.job_id WHERE x.batch_id = ? AND j.keep_problem = 'disk_full'",
+    ).pluck(),
+  };
+  const recordKept = db.transaction((jobId: string, copy: KeptCopy) => {
+    if (k.kept.run(copy.at, copy.until, copy.bytes, copy.type, copy.disposition, jobId).changes > 0) bumpOfJob(jobId);
+  });
+  const recordKeepProblem = db.transaction((jobId: string, problem: 'disk_full' | 'failed') => {
+    if (k.problem.run(problem, jobId).changes > 0) bumpOfJob(jobId);
+  });
+  const forgetKept = db.transaction((jobId: string) => {
+    if (k.forget.run(jobId).changes > 0) bumpOfJob(jobId);
+  });
+  const clearKeepProblems = db.transaction((problem: 'disk_full' | 'failed') => {
+    const ids = db.prepare<[string], string>('SELECT id FROM jobs WHERE keep_problem = ?').pluck().all(problem);
+    k.clearProblems.run(problem);
+    for (const id of ids) bumpOfJob(id);
+    return ids;
+  });
+
   // Every status GET through the proxy asks whether a batch lists the job; most scripts' jobs are in none.
   // A set answers that without touching SQLite; it changes only where links are made or removed below.
   const listed = new Set<string>(db.prepare<[], string>('SELECT DISTINCT job_id FROM batch_jobs').pluck().all());
@@ -561,7 +647,7 @@ export function openBatchStore(dataDir: string) {
       let batchId: string;
       if (existing === null) {
         batchId = newBatchId();
-        q.insertBatch.run(batchId, (target as { name: string }).name, now);
+        q.insertBatch.run(batchId, (target as { name: string }).name, now, keepOutputsDefault);
       } else {
         if (!q.getBatch.get(existing)) throw new BatchGoneError(`No batch with id "${existing}".`);
         batchId = existing;
@@ -606,7 +692,7 @@ export function openBatchStore(dataDir: string) {
     },
     createBatch(name: string, now: number): BatchRow {
       const id = newBatchId();
-      q.insertBatch.run(id, name, now);
+      q.insertBatch.run(id, name, now, keepOutputsDefault);
       return q.getBatch.get(id)!;
     },
     getBatch: (id: string): BatchRow | undefined => q.getBatch.get(id),
@@ -662,6 +748,24 @@ export function openBatchStore(dataDir: string) {
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
+    /** The batch's "Keep outputs" switch. */
+    setKeepOutputs: (batchId: string, keep: boolean): boolean => k.setKeep.run(keep ? 1 : 0, batchId).changes > 0,
+    /** Jobs whose output should be kept and is not yet: Succeeded, output present, listed in a batch that keeps. */
+    keepCandidates: (batchId?: string): string[] => (batchId === undefined ? k.candidates.all() : k.candidatesOfBatch.all(batchId)),
+    wantsKeep: (jobId: string): boolean => k.wantsKeep.get(jobId) !== undefined,
+    /** Only once the copy is complete and in place: a row with `kept_at` is always a whole file. */
+    recordKept: (jobId: string, copy: KeptCopy) => recordKept(jobId, copy),
+    recordKeepProblem: (jobId: string, problem: 'disk_full' | 'failed') => recordKeepProblem(jobId, problem),
+    /** Clears the problem from every job that has it; returns their ids (to try again). */
+    clearKeepProblems: (problem: 'disk_full' | 'failed'): string[] => clearKeepProblems(problem),
+    forgetKept: (jobId: string) => forgetKept(jobId),
+    keptBytesTotal: (): number => k.totalBytes.get() ?? 0,
+    keptJobIds: (): string[] => k.keptIds.all(),
+    /** Kept copies whose time is up at `at`. */
+    keptUntilBefore: (at: number): string[] => k.keptUntilBefore.all(at),
+    /** Kept copies whose job no batch lists any more. */
+    keptUnlisted: (): string[] => k.keptUnlisted.all(),
+    skippedForSpace: (batchId: string): number => k.skippedOfBatch.get(batchId) ?? 0,
     close: () => {
       clearInterval(folderTimer);
       db.close();
