@@ -126,7 +126,7 @@ describe('kept outputs', () => {
     s.outputs.set(id, { bytes: bytesOf(300_000, 1), download: 'ok' });
     const batchId = await createBatch(s, [id]);
     s.succeed(id);
-    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull());
+    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull(), { timeout: 20_000, interval: 50 });
     expect(await readFile(join(outputsDir(s), id))).toEqual(s.outputs.get(id)!.bytes);
     expect(await readdir(outputsDir(s))).toEqual([id]);
     expect((await kept(s, batchId, id)).kept?.bytes).toBe(300_000);
@@ -142,7 +142,7 @@ describe('kept outputs', () => {
     const upstreamHeaders = Object.fromEntries(before.headers);
     await before.arrayBuffer();
     s.succeed(id);
-    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull());
+    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull(), { timeout: 20_000, interval: 50 });
 
     output.download = 410;
     const res = await fetch(`${s.base}/convert/job/${id}/download`);
@@ -175,9 +175,9 @@ describe('kept outputs', () => {
     s.outputs.set(b, { bytes: bytesOf(100_000, 5), download: 'ok' });
     const batchId = await createBatch(s, [a, b]);
     s.succeed(a);
-    await vi.waitFor(async () => expect((await kept(s, batchId, a)).kept).not.toBeNull());
+    await vi.waitFor(async () => expect((await kept(s, batchId, a)).kept).not.toBeNull(), { timeout: 20_000, interval: 50 });
     s.succeed(b);
-    await vi.waitFor(async () => expect((await kept(s, batchId, b)).keepProblem).toBe('disk_full'));
+    await vi.waitFor(async () => expect((await kept(s, batchId, b)).keepProblem).toBe('disk_full'), { timeout: 20_000, interval: 50 });
     const snap = await s.snapshot(batchId);
     expect(snap.outputs).toMatchObject({ keep: true, skippedForSpace: 1, usedBytes: 100_000, limitBytes: 150_000 });
     expect(await readdir(outputsDir(s))).toEqual([a]);
@@ -192,16 +192,16 @@ describe('kept outputs', () => {
     const second = await createBatch(s, [b], 'Second');
     s.succeed(a);
     s.succeed(b);
-    await vi.waitFor(async () => expect((await readdir(outputsDir(s))).sort()).toEqual([a, b].sort()));
-    await vi.waitFor(async () => expect((await kept(s, second, b)).kept).not.toBeNull());
+    await vi.waitFor(async () => expect((await readdir(outputsDir(s))).sort()).toEqual([a, b].sort()), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect((await kept(s, second, b)).kept).not.toBeNull(), { timeout: 20_000, interval: 50 });
 
     const del = await fetch(`${s.base}/api/batches/${first}`, { method: 'DELETE', headers: { origin: s.base, 'x-requested-with': 'test' } });
     expect(del.status).toBe(204);
-    await vi.waitFor(async () => expect(await readdir(outputsDir(s))).toEqual([b]));
+    await vi.waitFor(async () => expect(await readdir(outputsDir(s))).toEqual([b]), { timeout: 20_000, interval: 50 });
 
     const gone = await fetch(`${s.base}/convert/job/${b}`, { method: 'DELETE', headers: { origin: s.base, 'x-requested-with': 'test' } });
     expect(gone.status).toBe(204);
-    await vi.waitFor(async () => expect(await readdir(outputsDir(s))).toEqual([]));
+    await vi.waitFor(async () => expect(await readdir(outputsDir(s))).toEqual([]), { timeout: 20_000, interval: 50 });
     expect((await kept(s, second, b)).kept).toBeNull();
   });
 
@@ -216,7 +216,7 @@ describe('kept outputs', () => {
     await s.service.keeper.settled();
     expect(await readdir(outputsDir(s))).toEqual([]);
     await fetch(`${s.base}/api/batches/${batchId}/keep-outputs`, { method: 'PUT', headers: { ...write, origin: s.base }, body: '{"keep":true}' });
-    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull());
+    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull(), { timeout: 20_000, interval: 50 });
   });
 });
 
@@ -251,7 +251,7 @@ describe('kept outputs across a crash', () => {
 
     const s = await startStack({ dir, outputs: new Map([[id, { bytes, download: 'ok' }]]) });
     const batchId = (await (await fetch(`${s.base}/api/batches`)).json() as { batches: { id: string }[] }).batches[0].id;
-    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull());
+    await vi.waitFor(async () => expect((await kept(s, batchId, id)).kept).not.toBeNull(), { timeout: 30_000, interval: 100 });
     expect(await readdir(outputsDir(s))).toEqual([id]);
     s.outputs.get(id)!.download = 410;
     const res = await fetch(`${s.base}/convert/job/${id}/download`);
