@@ -88,6 +88,8 @@ async function startStack(options: { maxBytes?: number; dir?: string; outputs?: 
     await build(o.maxBytes);
   };
   stack.close = async () => {
+    // The test is over: connections still open (fetch's keep-alive, a download the keeper has in flight) go too.
+    stack.app.server.closeAllConnections();
     await stack.app.close().catch(() => {});
     await stack.service.close().catch(() => {});
     await upstream.close();
