@@ -17,12 +17,20 @@
  *   POST   /api/batches/:batchId/ids            AddIdsRequest → AddIdsResponse
  *   POST   /api/batches/:batchId/remove         RemoveIdsRequest → RemoveIdsResponse
  *   POST   /api/batches/:batchId/files?targetFormat=jpg&fileName=<name>[&options=<json>]
- *                                               body: multipart/form-data with one part `file` (as the
- *                                               Convert API takes it); the server streams the body unchanged
- *                                               to `POST /convert?targetFormat=…` and records the job (with
- *                                               `fileName` from the query) before answering
- *                                               → 202 SubmitFileResponse; upstream errors (400/413/429 +
- *                                               Retry-After …) pass through unchanged; never retried
+ *                                               body: the file's bytes (any non-multipart Content-Type, e.g.
+ *                                               application/octet-stream), or multipart/form-data with one
+ *                                               part `file`. The server spools it (DATA_DIR/spool: written,
+ *                                               fsynced, then recorded) and answers before any upstream call
+ *                                               → 202 SubmitFileResponse: the batch's new row, state `Waiting`.
+ *                                               From that answer on the file is the server's: its feeder
+ *                                               sends it upstream (server/submissions/README.md).
+ *                                               507 `spool.full` when SPOOL_MAX_GB (or the disk) is full;
+ *                                               400 for a bad query; nothing half-written is kept
+ *   POST   /api/batches/:batchId/retry         RetryRequest → 202 RetryResponse (sends each job's spooled
+ *                                               source again, same target and options; the new job takes
+ *                                               the row's place and the row keeps its history)
+ *   POST   /api/batches/:batchId/dismiss       DismissRequest → DismissResponse (in-doubt or refused rows
+ *                                               that have no upstream job: removed, source deleted)
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
  */
 import type { JobStatus } from './status.ts';
@@ -34,12 +42,24 @@ import type { RejectReason } from './job-id.ts';
  * What the dashboard knows of a job's state. The five upstream statuses, plus:
  * - `Unknown`: added but not yet seen upstream;
  * - `Gone`: upstream answered 404 (deleted, or never existed for this key);
- * - `Forbidden`: upstream answered 403 (belongs to another account).
+ * - `Forbidden`: upstream answered 403 (belongs to another account);
+ * - `Waiting`: a file spooled by the dashboard, not yet sent upstream (its row id is a submission id);
+ * - `Sending`: being sent upstream right now;
+ * - `InDoubt`: the server stopped while sending it: the upstream may or may not have it, so it is never sent
+ *   again by itself ("Send again" or "Dismiss").
  */
-export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden';
+export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden' | SubmissionState;
+export type SubmissionState = 'Waiting' | 'Sending' | 'InDoubt';
 export const TRACKED_STATES: readonly TrackedState[] = [
-  'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
+  'Waiting', 'Sending', 'InDoubt', 'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
 ];
+export const SUBMISSION_STATES: readonly SubmissionState[] = ['Waiting', 'Sending', 'InDoubt'];
+
+/** Row ids of spooled files that have no upstream job yet (never valid job ids: `s` is not hex). */
+export const SUBMISSION_ID = /^sub_[0-9a-f]{24}$/;
+export function isSubmissionId(value: string): boolean {
+  return SUBMISSION_ID.test(value);
+}
 
 /** ISO-8601 timestamps as strings, in the server's clock. */
 export type IsoTime = string;
@@ -52,7 +72,7 @@ export interface ExpiryWindow {
 }
 
 export interface BatchJob {
-  /** Canonical 32-hex id. */
+  /** Canonical 32-hex id; a submission id (`sub_…`, see SUBMISSION_ID) while a spooled file has no job yet. */
   id: string;
   state: TrackedState;
   /** Input file name, when the job was submitted through the dashboard. */
@@ -83,8 +103,52 @@ export interface BatchJob {
    * - Regardless of the window, `outputExpired: true` means the output is known to be gone (410 or `output: null`).
    */
   expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
-  /** The last error the tracker got for this job (403, 404, 429 …), if any. */
+  /**
+   * The last error the tracker got for this job (403, 404, 429 …), if any; for a spooled file the upstream
+   * refused (no job), the refusal.
+   */
   problem: (ErrorBody & { status: number }) | null;
+  /** Present when the row comes from a file uploaded through the dashboard (null for pasted ids). */
+  submission?: RowSubmission | null;
+}
+
+export interface RowSubmission {
+  /** 1 for the first send; each retry adds one. */
+  attempt: number;
+  /** Earlier attempts, oldest first. */
+  history: SubmissionAttempt[];
+  /** Whether the spooled source still exists (it can be sent again). */
+  sourceKept: boolean;
+}
+
+export interface SubmissionAttempt {
+  attempt: number;
+  /** The upstream job of that attempt, if it got one. */
+  jobId: string | null;
+  /** How it ended: `Failed`, `Canceled`, `Succeeded` (output expired), `InDoubt`, or `Refused`. */
+  outcome: string;
+  /** The error code (e.g. `convert.invalid_input`), when there was one. */
+  error: string | null;
+  at: IsoTime;
+}
+
+export interface RetryRequest {
+  /** Job ids of the batch (or submission ids of in-doubt / refused rows). */
+  jobIds: string[];
+}
+
+export interface RetryResponse {
+  /** The ids accepted: their rows are `Waiting` again. */
+  accepted: string[];
+  refused: { jobId: string; reason: string }[];
+}
+
+export interface DismissRequest {
+  ids: string[];
+}
+
+export interface DismissResponse {
+  dismissed: string[];
 }
 
 export interface StatusCounts {
@@ -96,6 +160,9 @@ export interface StatusCounts {
   Unknown: number;
   Gone: number;
   Forbidden: number;
+  Waiting: number;
+  Sending: number;
+  InDoubt: number;
 }
 
 export interface BatchSummary {
@@ -182,6 +249,7 @@ export interface RemoveIdsResponse {
   removed: number;
 }
 
+/** 202 from `POST /api/batches/:id/files`: the file is spooled; `job` is its row (state `Waiting`). */
 export interface SubmitFileResponse {
   job: BatchJob;
 }

@@ -47,6 +47,7 @@ export const ErrorCode = {
   payloadTooLarge: 'request.too_large',
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
+  spoolFull: 'spool.full',
   // Client side (thrown by the browser's fetchers)
   networkError: 'network_error',
 } as const;

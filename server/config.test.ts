@@ -15,6 +15,9 @@ describe('loadConfig', () => {
       password: null,
       allowedHosts: [],
       trustProxy: [],
+      feedMaxActive: 18,
+      spoolMaxBytes: 20 * 1024 ** 3,
+      sourceRetentionHours: 24,
     });
   });
 
@@ -29,6 +32,9 @@ describe('loadConfig', () => {
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
+      FEED_MAX_ACTIVE: '5',
+      SPOOL_MAX_GB: '0.5',
+      SOURCE_RETENTION_HOURS: '0.25',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -40,6 +46,9 @@ describe('loadConfig', () => {
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
+      feedMaxActive: 5,
+      spoolMaxBytes: 512 * 1024 ** 2,
+      sourceRetentionHours: 0.25,
     });
   });
 

@@ -23,6 +23,12 @@ export interface DashboardConfig {
    * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
    */
   trustProxy: string[];
+  /** FEED_MAX_ACTIVE: jobs the feeder keeps queued + running upstream at most (the account's limit). */
+  feedMaxActive: number;
+  /** SPOOL_MAX_GB, in bytes: uploaded files kept at most. */
+  spoolMaxBytes: number;
+  /** SOURCE_RETENTION_HOURS: an uploaded file is kept this long after its job succeeded. */
+  sourceRetentionHours: number;
 }
 
 export class ConfigError extends Error {
@@ -115,7 +121,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     password,
     allowedHosts,
     trustProxy,
+    feedMaxActive: integer(env, 'FEED_MAX_ACTIVE', 18, 1, 10_000),
+    spoolMaxBytes: Math.round(decimal(env, 'SPOOL_MAX_GB', 20, 0.000001, 1_000_000) * 1024 ** 3),
+    sourceRetentionHours: decimal(env, 'SOURCE_RETENTION_HOURS', 24, 0, 24 * 365),
   };
+}
+
+function decimal(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number between ${min} and ${max} (got "${raw}").`);
+  }
+  return value;
 }
 
 function isProxyAddress(entry: string): boolean {

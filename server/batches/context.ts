@@ -22,6 +22,8 @@ export interface BatchContext {
   jobsListed(ids: readonly string[]): void;
   /** Ids no longer listed in any batch: stop tracking them. */
   jobsUnlisted(ids: readonly string[]): void;
+  /** A batch is about to be deleted (server/submissions drops its waiting files and sources). */
+  batchDeleting?(batchId: string): void;
 }
 
 /** Sends the `{error, detail}` envelope. */

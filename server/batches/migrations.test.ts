@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { latestVersion } from '../../contract/sqlite-migrations.ts';
+import { latestVersion, migrate } from '../../contract/sqlite-migrations.ts';
 import { MIGRATIONS, openBatchStore } from './store.ts';
 
 const dirs: string[] = [];
@@ -53,5 +53,25 @@ describe('batch store migrations', () => {
     const db = new Database(join(dir, 'dashboard.sqlite'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion(MIGRATIONS));
     db.close();
+  });
+
+  it('opens a data folder at version 1 (before spooled submissions): its jobs unchanged, the queue empty', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 1), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Version 1', 1000, 2)").run();
+    db.prepare("INSERT INTO jobs (id, state, added_at, percent) VALUES ('job-1', 'Succeeded', 1000, 100)").run();
+    db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      const [job] = store.batchJobs('b1');
+      expect(job).toMatchObject({ id: 'job-1', state: 'Succeeded', submission_id: null, sub_attempt: null });
+      expect(store.db.prepare('SELECT count(*) FROM submissions').pluck().get()).toBe(0);
+      expect(store.summary('b1')).toMatchObject({ succeeded: 1, waiting: 0, in_doubt: 0 });
+    } finally {
+      store.close();
+    }
   });
 });

@@ -111,6 +111,7 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
   app.delete<{ Params: BatchParams }>('/api/batches/:batchId', async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
+    ctx.batchDeleting?.(batch.id);
     const { unlinked } = store.deleteBatch(batch.id);
     snapshots.forget(batch.id);
     ctx.jobsUnlisted(unlinked);

@@ -15,7 +15,7 @@ import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
 import { registerBatchRoutes } from './routes.ts';
 import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
-import { registerSubmitRoute } from './submit.ts';
+import { createSubmissions, type Submissions, type SubmissionsOptions } from '../submissions/index.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -32,6 +32,8 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** Spool and feeder settings (server/submissions); defaults: FEED_MAX_ACTIVE 18, 20 GB, 24 hours. */
+  submissions?: Partial<Omit<SubmissionsOptions, 'dataDir'>>;
 }
 
 export interface JobObservation {
@@ -52,6 +54,7 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  readonly submissions: Submissions;
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -70,9 +73,16 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
         scheduleExpiryCheck(jobId);
+        submissions.jobChanged(jobId);
       },
-      gone: (jobId, problem, at) => store.recordGone(jobId, problem, at),
-      forbidden: (jobId, problem, at) => store.recordForbidden(jobId, problem, at),
+      gone: (jobId, problem, at) => {
+        store.recordGone(jobId, problem, at);
+        submissions.jobChanged(jobId);
+      },
+      forbidden: (jobId, problem, at) => {
+        store.recordForbidden(jobId, problem, at);
+        submissions.jobChanged(jobId);
+      },
       problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
       isViewed: (jobId) => {
         const now = clock.now();
@@ -122,7 +132,16 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     jobsUnlisted(ids) {
       for (const id of ids) tracker.untrack(id);
     },
+    batchDeleting: (batchId) => submissions.batchDeleting(batchId),
   };
+
+  const submissions = createSubmissions(ctx, {
+    dataDir: opts.dataDir,
+    maxActive: 18,
+    spoolMaxBytes: 20 * 1024 ** 3,
+    sourceRetentionMs: 24 * 3_600_000,
+    ...opts.submissions,
+  });
 
   let started = false;
   let closed = false;
@@ -130,6 +149,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    submissions,
     plugin: async (app) => {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
@@ -153,7 +173,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       });
       await registerBatchRoutes(app, ctx);
       await registerDemoRoute(app, ctx);
-      await registerSubmitRoute(app, ctx);
+      await submissions.register(app);
     },
     observe(event) {
       if (closed) return;
@@ -185,6 +205,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
+              submissions.jobChanged(jobId);
             }
           } else if (event.statusCode === 404) {
             store.recordGone(jobId, { error: ErrorCode.jobsNotFound, detail: null, status: 404 }, now);
@@ -199,10 +220,12 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
+      void submissions.start();
     },
     async close() {
       if (closed) return;
       closed = true;
+      await submissions.close();
       await tracker.close();
       store.close();
     },

@@ -45,6 +45,12 @@ export interface JobRow {
   output_bytes: number;
   credits: number;
   version: number;
+  /** The spooled upload this row comes from (server/submissions), or null for pasted ids. */
+  submission_id: string | null;
+  /** Joined from `submissions` (null without one). */
+  sub_attempt: number | null;
+  sub_history: string | null;
+  sub_source: 0 | 1 | null;
 }
 
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
@@ -60,6 +66,9 @@ export interface SummaryRow extends BatchRow {
   unknown: number;
   gone: number;
   forbidden: number;
+  waiting: number;
+  sending: number;
+  in_doubt: number;
   outputs_ready: number;
   percent_sum: number;
   /** Jobs that count towards progress (not Gone or Forbidden). */
@@ -123,7 +132,41 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX IF NOT EXISTS batch_jobs_job ON batch_jobs(job_id);
     `,
   },
+  {
+    version: 2,
+    name: 'spooled submissions (server/submissions): the queue, and rows that have no upstream job yet',
+    up: `
+    -- One spooled upload. While it has no upstream job its batch row is a jobs row whose id is this id
+    -- (state Waiting, Sending or InDoubt); the accepted job then takes that row's place in batch_jobs.
+    CREATE TABLE submissions (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      batch_id TEXT NOT NULL,
+      file_name TEXT NOT NULL,
+      target_format TEXT NOT NULL,
+      options_json TEXT,
+      bytes INTEGER NOT NULL,
+      -- file name under DATA_DIR/spool; null once the source is deleted
+      source_path TEXT,
+      -- waiting | sending | in_doubt | sent | refused
+      state TEXT NOT NULL,
+      job_id TEXT,
+      attempt INTEGER NOT NULL DEFAULT 1,
+      history_json TEXT NOT NULL DEFAULT '[]',
+      created_at INTEGER NOT NULL,
+      -- the feeder sends in this order (a retry goes to the back of the queue)
+      queued_at INTEGER NOT NULL
+    );
+    CREATE INDEX submissions_state ON submissions(state, queued_at, seq);
+    CREATE INDEX submissions_job ON submissions(job_id);
+    CREATE INDEX submissions_batch ON submissions(batch_id);
+    ALTER TABLE jobs ADD COLUMN submission_id TEXT;
+    `,
+  },
 ];
+
+const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_history, (s.source_path IS NOT NULL) AS sub_source';
+const SUBMISSION_JOIN = 'LEFT JOIN submissions s ON s.id = j.submission_id';
 
 const SUMMARY_SELECT = `
 SELECT b.id, b.name, b.created_at, b.revision,
@@ -136,6 +179,9 @@ SELECT b.id, b.name, b.created_at, b.revision,
   coalesce(sum(j.state = 'Unknown'), 0) AS unknown,
   coalesce(sum(j.state = 'Gone'), 0) AS gone,
   coalesce(sum(j.state = 'Forbidden'), 0) AS forbidden,
+  coalesce(sum(j.state = 'Waiting'), 0) AS waiting,
+  coalesce(sum(j.state = 'Sending'), 0) AS sending,
+  coalesce(sum(j.state = 'InDoubt'), 0) AS in_doubt,
   coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
   coalesce(sum(CASE WHEN j.state IN ('Gone', 'Forbidden') THEN 0 ELSE j.percent END), 0) AS percent_sum,
   coalesce(sum(j.state NOT IN ('Gone', 'Forbidden')), 0) AS measured,
@@ -195,9 +241,9 @@ export function openBatchStore(dataDir: string) {
     deleteLink: db.prepare<[string, string]>('DELETE FROM batch_jobs WHERE batch_id = ? AND job_id = ?'),
     isLinked: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM batch_jobs WHERE job_id = ? LIMIT 1'),
     batchIdsOfJob: db.prepare<[string], { batch_id: string }>('SELECT batch_id FROM batch_jobs WHERE job_id = ?'),
-    getJob: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+    getJob: db.prepare<[string], JobRow>(`SELECT j.*, ${SUBMISSION_COLUMNS} FROM jobs j ${SUBMISSION_JOIN} WHERE j.id = ?`),
     getBatchJob: db.prepare<[string, string], BatchJobRow>(
-      'SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? AND bj.job_id = ?',
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} WHERE bj.batch_id = ? AND bj.job_id = ?`,
     ),
     batchJobVersions: db
       .prepare<[string], [string, number, number]>(
@@ -205,7 +251,7 @@ export function openBatchStore(dataDir: string) {
       )
       .raw(true),
     batchJobs: db.prepare<[string], BatchJobRow>(
-      'SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? ORDER BY bj.rowid',
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} WHERE bj.batch_id = ? ORDER BY bj.rowid`,
     ),
     submission: db.prepare<[string, string, number, number, number, number, string]>(
       `UPDATE jobs SET version = version + 1, file_name = ?, target_format = ?, submitted_at = ?, last_seen_active_at = ?, state = 'Queued',
@@ -394,6 +440,13 @@ export function openBatchStore(dataDir: string) {
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
+    /** The database, for server/submissions: its queue changes rows and links in the same transactions. */
+    db,
+    /** server/submissions moved a row to another job id: keeps the proxy's "is it listed" answer true. */
+    relink: (from: string, to: string) => {
+      if (!q.isLinked.get(from)) listed.delete(from);
+      if (q.isLinked.get(to)) listed.add(to);
+    },
     close: () => db.close(),
   };
 }

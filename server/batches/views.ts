@@ -1,5 +1,5 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
-import type { BatchJob, BatchSummary, StatusCounts } from '../../contract/dashboard-api.ts';
+import type { BatchJob, BatchSummary, StatusCounts, SubmissionAttempt } from '../../contract/dashboard-api.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
@@ -21,6 +21,10 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
     problem: row.problem_json === null ? null : (JSON.parse(row.problem_json) as BatchJob['problem']),
+    submission:
+      row.sub_attempt === null || row.sub_attempt === undefined
+        ? null
+        : { attempt: row.sub_attempt, history: JSON.parse(row.sub_history ?? '[]') as SubmissionAttempt[], sourceKept: row.sub_source === 1 },
   };
 }
 
@@ -33,6 +37,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
     counts: {
       Queued: row.queued, Running: row.running, Succeeded: row.succeeded, Failed: row.failed,
       Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden,
+      Waiting: row.waiting, Sending: row.sending, InDoubt: row.in_doubt,
     },
     outputsReady: row.outputs_ready,
     progressPercent: percentOf(row.percent_sum, row.measured),
@@ -44,7 +49,9 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
 export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
-  const counts: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
+  const counts: StatusCounts = {
+    Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Waiting: 0, Sending: 0, InDoubt: 0,
+  };
   let outputsReady = 0;
   let percentSum = 0;
   let measured = 0;

@@ -19,9 +19,9 @@ export const JOB_POLL_MS = 2_000;
 export const ERROR_POLL_MS = 5_000;
 export const MAX_ERROR_POLL_MS = 30_000;
 
-/** States the tracker may still move: the two active statuses and "not seen yet". */
+/** States the tracker (or the feeder) may still move: the two active statuses, "not seen yet", and spooled files. */
 export function isChangingState(state: TrackedState): boolean {
-  return state === 'Queued' || state === 'Running' || state === 'Unknown';
+  return state === 'Queued' || state === 'Running' || state === 'Unknown' || state === 'Waiting' || state === 'Sending';
 }
 
 /** Delay before the next poll after an error, honouring Retry-After. */

@@ -71,6 +71,9 @@ const STATE_ORDER: Record<TrackedState, number> = {
   Unknown: 5,
   Succeeded: 6,
   Canceled: 7,
+  InDoubt: 0.5,
+  Sending: 3.5,
+  Waiting: 4.5,
 };
 
 function expiresAt(jobs: BatchJobs, row: number): number {

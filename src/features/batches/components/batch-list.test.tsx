@@ -4,7 +4,9 @@ import type { BatchSummary, StatusCounts } from '../../../../contract/dashboard-
 import { renderWithProviders } from '../../../testing/render.tsx';
 import { BatchList } from './batch-list.tsx';
 
-const NONE: StatusCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0 };
+const NONE: StatusCounts = {
+  Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Waiting: 0, Sending: 0, InDoubt: 0,
+};
 
 function batch(overrides: Partial<BatchSummary>): BatchSummary {
   return {
