@@ -113,6 +113,8 @@ export interface BatchJob {
 }
 
 export interface RowSubmission {
+  /** The submission's id: the row's id while it had no job, and the same through every attempt. */
+  id: string;
   /** 1 for the first send; each retry adds one. */
   attempt: number;
   /** Earlier attempts, oldest first. */

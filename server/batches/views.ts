@@ -24,7 +24,7 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     submission:
       row.sub_attempt === null || row.sub_attempt === undefined
         ? null
-        : { attempt: row.sub_attempt, history: JSON.parse(row.sub_history ?? '[]') as SubmissionAttempt[], sourceKept: row.sub_source === 1 },
+        : { id: row.submission_id!, attempt: row.sub_attempt, history: JSON.parse(row.sub_history ?? '[]') as SubmissionAttempt[], sourceKept: row.sub_source === 1 },
   };
 }
 

@@ -73,7 +73,7 @@ describe('spooled submissions', () => {
     const { job } = res.json<SubmitFileResponse>();
     expect(job).toMatchObject({ state: expect.stringMatching(/^(Waiting|Sending)$/), fileName: 'holiday.png', targetFormat: 'jpg' });
     expect(job.id).toMatch(/^sub_/);
-    expect(job.submission).toEqual({ attempt: 1, history: [], sourceKept: true });
+    expect(job.submission).toEqual({ id: job.id, attempt: 1, history: [], sourceKept: true });
     expect(await spoolFiles()).toEqual([job.id]);
 
     const sent = await vi.waitFor(() => h.fake.requests[0] ?? Promise.reject(new Error('not sent yet')));

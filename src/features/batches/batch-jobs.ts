@@ -57,6 +57,8 @@ export class BatchJobs {
   private readonly problemStatus: Column<number>;
   /** Fields of `problem` beyond `{error, detail, status}` (the envelope allows extras); rare, so kept sparse. */
   private readonly problemExtras: Map<number, Record<string, unknown>> | null;
+  /** Rows uploaded through the dashboard: their attempts and whether the source is kept (sparse). */
+  private readonly submissions = new Map<number, NonNullable<BatchJob['submission']>>();
   private idIndex: Int32Array | null = null;
   private readonly rowCache = new Map<number, BatchJob>();
 
@@ -81,6 +83,7 @@ export class BatchJobs {
       }
       if (job.expiry) bits |= 'unknown' in job.expiry ? HAS_EXPIRY | EXPIRY_UNKNOWN : HAS_EXPIRY;
       if (job.outputExpired) bits |= OUTPUT_EXPIRED;
+      if (job.submission) this.submissions.set(r, job.submission);
       this.shape[r] = bits;
     }
     this.problemExtras = extras;
@@ -230,6 +233,8 @@ export class BatchJobs {
       outputExpired: (bits & OUTPUT_EXPIRED) !== 0,
       expiry: this.expiry(row, bits),
       problem: (bits & HAS_PROBLEM) === 0 ? null : this.problem(row),
+      // Absent for rows not uploaded here (the wire's null and a missing field mean the same).
+      ...(this.submissions.has(row) ? { submission: this.submissions.get(row) } : {}),
     };
   }
 

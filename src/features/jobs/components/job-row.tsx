@@ -1,6 +1,9 @@
 import { memo } from 'react';
 import { Link } from 'react-router-dom';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
+import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
+import { noSendAgainReason } from '../../batches/api/submit-file.ts';
+import { SubmissionActions, attemptsNote } from '../../batches/components/submission-actions.tsx';
+import { STATE_STYLES } from '../status-style.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';
@@ -30,10 +33,26 @@ export interface JobRowProps {
 
 /** What a row says under the name: the failure, or why the dashboard cannot see the job. */
 function rowNote(job: BatchJob): { text: string; title: string } | null {
+  const attempts = attemptsNote(job);
+  const note = stateNote(job);
+  if (!attempts) return note;
+  return { text: note ? `${attempts} · ${note.text}` : attempts, title: note?.title ?? '' };
+}
+
+function stateNote(job: BatchJob): { text: string; title: string } | null {
+  if (job.state === 'Waiting') return { text: 'Received by the dashboard; sent when the account has room.', title: '' };
+  if (job.state === 'Sending') return { text: 'Being sent to the Convert API.', title: '' };
+  if (job.state === 'InDoubt') return { text: STATE_STYLES.InDoubt.description, title: STATE_STYLES.InDoubt.description };
+  if (job.state === 'Failed' && !job.last && job.problem) {
+    const { error, detail } = job.problem;
+    return { text: `Refused: ${error}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(error, detail).message };
+  }
+  const noRetry = noSendAgainReason(job);
   if (job.state === 'Failed' && job.last?.error) {
     const { code, detail } = job.last.error;
-    return { text: `${code}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(code, detail).message };
+    return { text: `${code}${detail ? `: ${detail}` : ''}${noRetry ? ` · ${noRetry}` : ''}`, title: describeErrorCode(code, detail).message };
   }
+  if (noRetry && job.submission) return { text: noRetry, title: '' };
   if (job.state === 'Gone' || job.state === 'Forbidden') {
     const code = job.problem?.error ?? (job.state === 'Gone' ? 'jobs.not_found' : 'jobs.forbidden');
     const { message, next } = describeErrorCode(code, job.problem?.detail ?? null, job.problem?.status);
@@ -68,14 +87,21 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       </div>
       <div role="cell" className="min-w-0">
         <div className="flex min-w-0 items-center gap-1">
-          <Link
-            to={paths.batchJob.getHref(batchId, job.id)}
-            className={`truncate rounded font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
-            title={fileName}
-            aria-label={name}
-          >
-            {fileName}
-          </Link>
+          {isSubmissionId(job.id) ? (
+            // No upstream job yet: there is no job page to open.
+            <span className="truncate font-medium text-slate-900 dark:text-slate-100" title={fileName}>
+              {fileName}
+            </span>
+          ) : (
+            <Link
+              to={paths.batchJob.getHref(batchId, job.id)}
+              className={`truncate rounded font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
+              title={fileName}
+              aria-label={name}
+            >
+              {fileName}
+            </Link>
+          )}
           {job.targetFormat && (
             <span aria-hidden="true" className="shrink-0 text-xs text-slate-500">
               → {job.targetFormat}
@@ -112,7 +138,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       <div role="cell">
         <ExpiryCountdown job={job} serverOffsetMs={serverOffsetMs} />
       </div>
-      <div role="cell" className="min-w-0">
+      <div role="cell" className="flex min-w-0 flex-wrap items-center gap-1.5">
         <JobActions
           jobId={job.id}
           name={name}
@@ -122,6 +148,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           batchId={batchId}
           expiryTargetLocalMs={countdownTargetLocalMs(job, serverOffsetMs)}
         />
+        <SubmissionActions job={job} name={name} batchId={batchId} />
       </div>
     </div>
   );
