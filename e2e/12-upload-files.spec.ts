@@ -37,7 +37,9 @@ test('30 dropped files are received by the server, survive a reload of the page,
   expect(before.jobs.some((j) => j.state === 'Waiting')).toBe(true);
 
   await page.reload();
-  for (const file of files) await expect(statusCell(jobRow(page, name, `${file.name} → jpg`))).toContainText('Succeeded', { timeout: 150_000 });
+  // The table is virtualised: the header's counts speak for all 30, the first rows for themselves.
+  await expect(page.getByText('30 succeeded', { exact: true })).toBeVisible({ timeout: 150_000 });
+  await expect(statusCell(jobRow(page, name, 'f-29.png → jpg'))).toContainText('Succeeded');
   const after = await api.snapshot(batch.id);
   expect(after.jobs).toHaveLength(30);
   expect(after.batch.counts.Succeeded).toBe(30);
