@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { errorSentence } from '../../../lib/error-messages.ts';
-import { canSendAgain, useDismissRows, useRetryJobs } from '../api/submit-file.ts';
+import { canSendAgain, noSendAgainReason, useDismissRows, useRetryJobs } from '../api/submit-file.ts';
 
 /** "Send again" (or "Convert again" for an expired output) and "Dismiss", for rows uploaded through the dashboard. */
 export function SubmissionActions({ job, name, batchId, size = 'sm' }: { job: BatchJob; name: string; batchId: string; size?: 'sm' | 'md' }) {
@@ -12,7 +12,11 @@ export function SubmissionActions({ job, name, batchId, size = 'sm' }: { job: Ba
   const again = canSendAgain(job);
   // No upstream job: in doubt, or refused by the upstream.
   const dismissable = isSubmissionId(job.id) && (job.state === 'InDoubt' || job.state === 'Failed');
-  if (!again && !dismissable) return null;
+  if (!again && !dismissable) {
+    // Where nothing can be sent again, the row says why (ids added by hand, a deleted source).
+    const why = noSendAgainReason(job);
+    return why ? <span className="text-xs text-slate-500 dark:text-slate-400">{why}</span> : null;
+  }
   const label = job.state === 'Succeeded' ? 'Convert again' : 'Send again';
   return (
     <>

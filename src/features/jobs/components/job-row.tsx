@@ -1,7 +1,6 @@
 import { memo } from 'react';
 import { Link } from 'react-router-dom';
 import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
-import { noSendAgainReason } from '../../batches/api/submit-file.ts';
 import { SubmissionActions, attemptsNote } from '../../batches/components/submission-actions.tsx';
 import { STATE_STYLES } from '../status-style.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
@@ -47,12 +46,10 @@ function stateNote(job: BatchJob): { text: string; title: string } | null {
     const { error, detail } = job.problem;
     return { text: `Refused: ${error}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(error, detail).message };
   }
-  const noRetry = noSendAgainReason(job);
   if (job.state === 'Failed' && job.last?.error) {
     const { code, detail } = job.last.error;
-    return { text: `${code}${detail ? `: ${detail}` : ''}${noRetry ? ` · ${noRetry}` : ''}`, title: describeErrorCode(code, detail).message };
+    return { text: `${code}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(code, detail).message };
   }
-  if (noRetry && job.submission) return { text: noRetry, title: '' };
   if (job.state === 'Gone' || job.state === 'Forbidden') {
     const code = job.problem?.error ?? (job.state === 'Gone' ? 'jobs.not_found' : 'jobs.forbidden');
     const { message, next } = describeErrorCode(code, job.problem?.detail ?? null, job.problem?.status);
