@@ -9,7 +9,7 @@
  * Every data dir is wiped in the command itself, so a run never sees the previous run's batches.
  */
 import { defineConfig, devices } from '@playwright/test';
-import { E2E_DATA_DIR, STACKS, STANDALONE_CONVERT_API } from './e2e/stacks.ts';
+import { E2E_DATA_DIR, STACKS, STANDALONE_CONVERT_API, WEBHOOK_RECEIVER } from './e2e/stacks.ts';
 
 const CI = Boolean(process.env.CI);
 const TSX = './node_modules/.bin/tsx';
@@ -76,6 +76,8 @@ export default defineConfig({
     dashboard('short-retention', STACKS.shortRetention, {
       OUTPUT_RETENTION_SECONDS: '12',
       CONVERT_API_MIN_JOB_MS: '2000',
+      NOTIFY_WEBHOOK_URL: `${WEBHOOK_RECEIVER}/hook`,
+      PUBLIC_URL: STACKS.shortRetention,
     }),
     {
       name: 'standalone-convert-api',

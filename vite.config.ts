@@ -2,11 +2,12 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
+import { precompress } from './server/precompress.ts';
 
 // The app is always served by the dashboard server (server/), in production from dist/ and in development
 // with Vite in middleware mode, so there is no Vite proxy here: one implementation of /convert and /api.
 export default defineConfig({
-  plugins: [react(), tailwindcss()],
+  plugins: [react(), tailwindcss(), precompress()],
   build: { outDir: 'dist', sourcemap: false },
   test: {
     environment: 'jsdom',

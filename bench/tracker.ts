@@ -14,7 +14,7 @@ import { fmt, loadavg, median, percentile, printGoals, writeResults, type Goal }
 import { FakeClock } from '../server/tracker/fake-clock.ts';
 import { createTracker, type TrackerSink } from '../server/tracker/tracker.ts';
 import { POLICY, type Policy } from '../server/tracker/policy.ts';
-import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../server/upstream.ts';
+import { createUploadLimits, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../server/upstream.ts';
 import type { JobStatusResponse } from '../contract/job.ts';
 import type { JobStatus } from '../contract/status.ts';
 
@@ -125,8 +125,16 @@ async function trackerRun(jobs: ScriptedJob[], viewed: boolean, seed: number, po
         body: { text: async () => body },
       } as unknown as UpstreamResponse;
     },
+    // The tracker reads bodies through the client (redacted); the fake has no key to redact.
+    text: (res) => res.body.text(),
+    redact: (body) => body,
+    redactor: () => ({ push: (chunk) => chunk, end: () => Buffer.alloc(0) }),
+    uploads: createUploadLimits(10_000, 8),
+    dispatch() {
+      throw new Error('the tracker does not use the proxy path');
+    },
     async close() {},
-  } as UpstreamClient;
+  };
 
   const sink: TrackerSink = {
     status(jobId, body, _sentAt, receivedAt) {

@@ -33,27 +33,13 @@
  *                                               that have no upstream job: removed, source deleted)
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
  */
-import type { JobStatus } from './status.ts';
-import type { ErrorBody } from './errors.ts';
+import type { Problem } from './errors.ts';
 import type { JobStatusResponse } from './job.ts';
 import type { RejectReason } from './job-id.ts';
+import type { StatusCounts, TrackedState } from './tracked-state.ts';
 
-/**
- * What the dashboard knows of a job's state. The five upstream statuses, plus:
- * - `Unknown`: added but not yet seen upstream;
- * - `Gone`: upstream answered 404 (deleted, or never existed for this key);
- * - `Forbidden`: upstream answered 403 (belongs to another account);
- * - `Waiting`: a file spooled by the dashboard, not yet sent upstream (its row id is a submission id);
- * - `Sending`: being sent upstream right now;
- * - `InDoubt`: the server stopped while sending it: the upstream may or may not have it, so it is never sent
- *   again by itself ("Send again" or "Dismiss").
- */
-export type TrackedState = JobStatus | 'Unknown' | 'Gone' | 'Forbidden' | SubmissionState;
-export type SubmissionState = 'Waiting' | 'Sending' | 'InDoubt';
-export const TRACKED_STATES: readonly TrackedState[] = [
-  'Waiting', 'Sending', 'InDoubt', 'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
-];
-export const SUBMISSION_STATES: readonly SubmissionState[] = ['Waiting', 'Sending', 'InDoubt'];
+// The states and what each means live in one table (tracked-state.ts); these names stay importable from here.
+export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-state.ts';
 
 /** Row ids of spooled files that have no upstream job yet (never valid job ids: `s` is not hex). */
 export const SUBMISSION_ID = /^sub_[0-9a-f]{24}$/;
@@ -107,7 +93,7 @@ export interface BatchJob {
    * The last error the tracker got for this job (403, 404, 429 …), if any; for a spooled file the upstream
    * refused (no job), the refusal.
    */
-  problem: (ErrorBody & { status: number }) | null;
+  problem: Problem | null;
   /** Present when the row comes from a file uploaded through the dashboard (null for pasted ids). */
   submission?: RowSubmission | null;
 }
@@ -153,20 +139,6 @@ export interface DismissResponse {
   dismissed: string[];
 }
 
-export interface StatusCounts {
-  Queued: number;
-  Running: number;
-  Succeeded: number;
-  Failed: number;
-  Canceled: number;
-  Unknown: number;
-  Gone: number;
-  Forbidden: number;
-  Waiting: number;
-  Sending: number;
-  InDoubt: number;
-}
-
 export interface BatchSummary {
   id: string;
   name: string;
@@ -186,7 +158,7 @@ export interface BatchSummary {
 export interface UpstreamHealth {
   state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'unknown';
   /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
   since: IsoTime | null;
 }
 
@@ -236,7 +208,7 @@ export interface DemoSubmission {
   targetFormat: string;
   jobId: string | null;
   /** Why it was not submitted (`demo.unsupported_pair` when the upstream does not offer the pair). */
-  error: (ErrorBody & { status: number }) | null;
+  error: Problem | null;
 }
 
 export interface RenameBatchRequest {

@@ -8,6 +8,9 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
+/** An error body together with the HTTP status it came with: what the dashboard stores and shows of a failure. */
+export type Problem = ErrorBody & { status: number };
+
 /** Codes named by CONTRACT.md and DESIGN.md. Upstream has more; clients must cope with any string. */
 export const ErrorCode = {
   // Convert API
@@ -32,6 +35,8 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
+  /** 507: the server's disk (or its database) is full. (ours: the code is not documented upstream) */
+  storageFull: 'storage.full',
   // Dashboard server (local answers)
   invalidJobId: 'request.invalid_job_id',
   misdirected: 'request.misdirected',
@@ -45,6 +50,8 @@ export const ErrorCode = {
   batchNotFound: 'batches.not_found',
   jobNotInBatch: 'batches.job_not_found',
   payloadTooLarge: 'request.too_large',
+  uploadStalled: 'request.upload_stalled',
+  tooManyUploads: 'request.too_many_uploads',
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
   spoolFull: 'spool.full',

@@ -2,11 +2,12 @@
  * Job ids are GUIDv7, shown as 32 lowercase hex characters; the hyphenated 8-4-4-4-12 form also appears.
  * Only ids matching one of these two shapes may ever be put into a URL path.
  */
-const COMPACT = /^[0-9a-fA-F]{32}$/;
-const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Both shapes as one JSON-schema pattern (the /api route schemas use it). */
+export const JOB_ID_PATTERN = '^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$';
+const JOB_ID = new RegExp(JOB_ID_PATTERN);
 
 export function isValidJobId(value: string): boolean {
-  return COMPACT.test(value) || HYPHENATED.test(value);
+  return JOB_ID.test(value);
 }
 
 /** The canonical form: 32 lowercase hex. Returns null for anything that is not a safe id. */
@@ -15,7 +16,7 @@ export function normalizeJobId(value: string): string | null {
   return value.replaceAll('-', '').toLowerCase();
 }
 
-export type RejectReason = 'not_an_id' | 'wrong_length' | 'not_hex' | 'malformed_hyphenation';
+export type RejectReason = 'wrong_length' | 'not_hex' | 'malformed_hyphenation';
 
 export interface ExtractedIds {
   /** Canonical ids in first-seen order, without duplicates. */
@@ -75,7 +76,6 @@ export function extractJobIds(text: string): ExtractedIds {
 }
 
 export const REJECT_REASON_TEXT: Record<RejectReason, string> = {
-  not_an_id: 'not a job id',
   wrong_length: 'a job id has exactly 32 hex characters',
   not_hex: 'contains characters that are not hex (0-9, a-f)',
   malformed_hyphenation: 'hyphens must split the id 8-4-4-4-12',

@@ -3,7 +3,6 @@ export const JOB_STATUSES = ['Queued', 'Running', 'Succeeded', 'Failed', 'Cancel
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['Queued', 'Running'];
 
 export function isJobStatus(value: unknown): value is JobStatus {
   return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
@@ -11,8 +10,4 @@ export function isJobStatus(value: unknown): value is JobStatus {
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
-}
-
-export function isActive(status: JobStatus): boolean {
-  return ACTIVE_STATUSES.includes(status);
 }

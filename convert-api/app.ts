@@ -1,9 +1,11 @@
 import path from 'node:path';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import { ApiError } from './api-error.ts';
+import { isDiskFull } from './converters/limits.ts';
 import { loadConverters } from './converters/registry.ts';
+import { publicDetail } from './details.ts';
 import { defaultOptions, type ConvertApiOptions } from './options.ts';
 import { conversionRoutes } from './routes/conversions.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -64,17 +66,25 @@ export async function buildConvertApi(partial: Partial<ConvertApiOptions> = {}):
     request.apiKey = key as string;
   });
 
+  // Every detail this service sends passes through here, made free of server paths.
+  const send = (reply: FastifyReply, status: number, code: string, detail: string | null, extra?: Record<string, unknown>) =>
+    reply.code(status).send(errorBody(code, detail === null ? null : publicDetail(detail, options.dataDir), extra));
+
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof ApiError) {
-      return reply.code(error.statusCode).headers(error.headers).send(error.body());
+      return send(reply.headers(error.headers), error.statusCode, error.code, error.detail, error.extra);
     }
     const err = error as { statusCode?: number; code?: string; message?: string };
     const status = err.statusCode ?? 500;
+    // SQLITE_FULL from the store, ENOSPC/EDQUOT from an upload's write: the server's want of space, said plainly.
+    if (isDiskFull(error)) {
+      return send(reply, 507, ErrorCode.storageFull, 'The Convert service has run out of disk space and cannot take the request. Try again later.');
+    }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
-      return reply.code(400).send(errorBody(ErrorCode.invalidContentType, err.message ?? null));
+      return send(reply, 400, ErrorCode.invalidContentType, err.message ?? null);
     }
     if (status >= 400 && status < 500) {
-      return reply.code(status).send(errorBody(ErrorCode.invalidParameter, err.message ?? null));
+      return send(reply, status, ErrorCode.invalidParameter, err.message ?? null);
     }
     // The logger is off (requests are not logged), but a bug must not go unseen.
     console.error('convert-api: unexpected error', error);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CHILD_MEMORY_MB, DEFAULT_MAX_MEGAPIXELS } from './converters/limits.ts';
 import { MAX_TIMER_MS, type ConvertApiOptions } from './options.ts';
 
 export class ConfigError extends Error {}
@@ -101,6 +102,8 @@ export function loadConfig(env: Env = process.env): ConvertApiConfig {
       pollBurst: integer(env, 'CONVERT_API_POLL_BURST', 30, 1),
       workers: integer(env, 'CONVERT_API_WORKERS', os.availableParallelism(), 1),
       jobTimeoutSeconds: integer(env, 'CONVERT_API_JOB_TIMEOUT_SECONDS', 900, 1, MAX_TIMER_SECONDS),
+      maxPixels: integer(env, 'CONVERT_API_MAX_MEGAPIXELS', DEFAULT_MAX_MEGAPIXELS, 1, 10_000) * 1_000_000,
+      childMemoryMb: integer(env, 'CONVERT_API_CHILD_MEMORY_MB', DEFAULT_CHILD_MEMORY_MB, 0, 1024 * 1024),
     },
   };
 }

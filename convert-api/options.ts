@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { DEFAULT_LIMITS } from './converters/limits.ts';
 import type { Converter } from './converters/types.ts';
 
 export interface Clock {
@@ -25,6 +26,10 @@ export interface ConvertApiOptions {
   pollBurst: number;
   /** Conversions running at once, all accounts together. */
   workers: number;
+  /** Decoded pixels one image may have (checked from its header, before decoding). */
+  maxPixels: number;
+  /** Memory limit of each converter tool (ffmpeg, pdftoppm, soffice, pandoc …) in MB; 0: none. */
+  childMemoryMb: number;
   /** A job's conversion is stopped and the job Failed after this long (from its start; pacing not counted). */
   jobTimeoutSeconds: number;
   clock: Clock;
@@ -46,6 +51,8 @@ export function defaultOptions(): Omit<ConvertApiOptions, 'converters' | 'dataDi
     pollBurst: 30,
     workers: os.availableParallelism(),
     jobTimeoutSeconds: 900,
+    maxPixels: DEFAULT_LIMITS.maxPixels,
+    childMemoryMb: DEFAULT_LIMITS.childMemoryMb,
     clock: systemClock,
     recordTtlSeconds: 24 * 3600,
     sweepIntervalMs: 1000,

@@ -2,7 +2,10 @@ import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../contract/errors.ts';
 import type { JobProgress } from '../contract/job.ts';
+import { withChildMemoryLimit } from './converters/child-process.ts';
+import { diskFull, isDiskFull } from './converters/limits.ts';
 import { ProcessGroupLedger } from './converters/process-groups.ts';
+import { publicDetail } from './details.ts';
 import { ConversionError, type Converter } from './converters/types.ts';
 import type { DataFiles } from './files.ts';
 import { conversionName } from './formats.ts';
@@ -57,11 +60,16 @@ export class JobRunner {
   /** Starts as many waiting jobs as the caps allow. Cheap enough to call after every change. */
   kick(): void {
     if (this.closing) return;
-    for (const job of this.store.active()) {
-      if (this.executing.size >= this.options.workers) return;
-      if (this.executing.has(job.id)) continue;
-      if (this.runningFor(job.account) >= this.options.maxRunningPerAccount) continue;
-      this.start(job);
+    try {
+      for (const job of this.store.active()) {
+        if (this.executing.size >= this.options.workers) return;
+        if (this.executing.has(job.id)) continue;
+        if (this.runningFor(job.account) >= this.options.maxRunningPerAccount) continue;
+        this.start(job);
+      }
+    } catch (error) {
+      // A full disk (SQLITE_FULL) must not stop the service: the jobs wait Queued until a later kick can record them.
+      console.error('convert-api: could not start waiting jobs', error);
     }
   }
 
@@ -85,12 +93,18 @@ export class JobRunner {
       timedOut: false,
       done: Promise.resolve(),
     };
-    this.executing.set(job.id, run);
     this.store.markRunning(job.id, startedAt);
-    run.done = this.execute(job, run).finally(() => {
-      this.executing.delete(job.id);
-      this.kick();
-    });
+    this.executing.set(job.id, run);
+    run.done = this.execute(job, run)
+      .catch((error: unknown) => {
+        // Only the store can fail here (its end could not be recorded, e.g. SQLITE_FULL): the job runs again at the
+        // next start, and the service stays up.
+        console.error(`convert-api: the end of job ${job.id} could not be recorded`, error);
+      })
+      .finally(() => {
+        this.executing.delete(job.id);
+        this.kick();
+      });
   }
 
   /** The progress to show for a Running job; also moves its floor so it never goes back. */
@@ -130,7 +144,7 @@ export class JobRunner {
   /** Ends a running job Failed, keeping the progress it reached (progress never goes back). */
   private fail(job: JobRecord, code: string, detail: string): void {
     this.store.saveProgress(job.id, this.lastPercent({ ...job, status: 'Running' }), null);
-    this.store.markFailed(job.id, code, detail, this.options.clock.now());
+    this.store.markFailed(job.id, code, publicDetail(detail, this.files.root), this.options.clock.now());
   }
 
   /**
@@ -143,7 +157,11 @@ export class JobRunner {
       if (run.controller.signal.aborted) return;
       run.timedOut = true;
       const detail = `The conversion took longer than ${seconds} s and was stopped.`;
-      this.fail(job, ErrorCode.conversionFailed, detail);
+      try {
+        this.fail(job, ErrorCode.conversionFailed, detail);
+      } catch (error) {
+        console.error(`convert-api: the time limit of job ${job.id} could not be recorded`, error);
+      }
       run.controller.abort(new JobTimeoutError(detail));
       this.kick();
     }, Math.min(seconds * 1000, MAX_TIMER_MS));
@@ -207,18 +225,20 @@ export class JobRunner {
       if (!converter) throw new ConversionError(ErrorCode.conversionFailed, `The converter ${job.converterId} is not available on this server.`);
       await fs.rm(workDir, { recursive: true, force: true });
       await fs.mkdir(workDir, { recursive: true });
-      const result = await this.bounded(this.toolGroups.run(() => converter.run({
+      const limits = { maxPixels: this.options.maxPixels, childMemoryMb: this.options.childMemoryMb };
+      const result = await this.bounded(withChildMemoryLimit(limits.childMemoryMb, () => this.toolGroups.run(() => converter.run({
         inputPath: upload,
         sourceFormat: job.sourceFormat,
         stem: job.stem,
         outputDir: workDir,
         options: JSON.parse(job.options) as Record<string, unknown>,
         signal,
+        limits,
         onProgress: (percent, phase) => {
           if (Number.isFinite(percent)) run.work = Math.max(run.work, Math.min(100, percent));
           if (phase && /^[a-z][a-z -]{0,30}$/.test(phase)) run.phase = phase;
         },
-      })), signal, leftovers);
+      }))), signal, leftovers);
       signal.throwIfAborted();
       if (result.files.length === 0) throw new Error('The converter produced no output.');
       run.work = 100;
@@ -252,8 +272,11 @@ export class JobRunner {
     } catch (error) {
       if (signal.reason instanceof ShutdownError) return;
       if (!run.canceled && !run.timedOut) {
-        const code = error instanceof ConversionError ? error.code : ErrorCode.conversionFailed;
-        const detail = error instanceof Error && error.message ? error.message : 'The conversion failed.';
+        // A full disk shows through as whatever failed to write (a tool's message, a "damaged image"): it is the
+        // server's failure, whatever the converter made of it.
+        const fault = isDiskFull(error) || (error instanceof ConversionError && isDiskFull(error.detail)) ? diskFull() : error;
+        const code = fault instanceof ConversionError ? fault.code : ErrorCode.conversionFailed;
+        const detail = fault instanceof Error && fault.message ? fault.message : 'The conversion failed.';
         // As for a success: the files go before the job is seen Failed.
         await cleanUp(true);
         this.fail(job, code, detail);

@@ -1,6 +1,7 @@
 import type { JobOutput, JobStatusResponse } from '../contract/job.ts';
 import { isTerminal } from '../contract/status.ts';
 import { reapProcessGroups } from './converters/process-groups.ts';
+import { publicDetail } from './details.ts';
 import { DataFiles } from './files.ts';
 import type { ConvertApiOptions } from './options.ts';
 import { JobRunner } from './runner.ts';
@@ -128,7 +129,10 @@ export class JobService {
         // Credits are refunded when a job fails: its net cost is 0.
         creditCost: job.status === 'Failed' ? 0 : job.creditCost,
       },
-      error: job.status === 'Failed' ? { code: job.errorCode ?? 'convert.failed', detail: job.errorDetail } : null,
+      // Scrubbed again as it leaves: a record written before details were scrubbed may still name a server path.
+      error: job.status === 'Failed'
+        ? { code: job.errorCode ?? 'convert.failed', detail: job.errorDetail === null ? null : publicDetail(job.errorDetail, this.files.root) }
+        : null,
       output: this.output(job),
     };
   }

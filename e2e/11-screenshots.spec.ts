@@ -1,16 +1,27 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { SCREENSHOT_DIR } from './stacks.ts';
 import { jobRow, statusCell } from './job-table.ts';
 
-/** The same view in the light and the dark system theme, as `<name>-light.png` and `<name>-dark.png`. */
-async function screenshotBothThemes(page: Page, name: string): Promise<void> {
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * The same view in the light and the dark system theme, as `<name>-light.png` and `<name>-dark.png`: only of a
+ * page that rendered its heading and shows no error banner, and only counted when the file was really written.
+ */
+async function screenshotBothThemes(page: Page, name: string, heading: string | RegExp): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
-    await expect(page.locator('html')).toBeVisible();
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}-${colorScheme}.png`, animations: 'disabled' });
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    const path = `${SCREENSHOT_DIR}/${name}-${colorScheme}.png`;
+    await rm(path, { force: true });
+    await page.screenshot({ path, animations: 'disabled' });
+    const bytes = await readFile(path);
+    expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE), `${path} is a PNG`).toBe(true);
+    expect(bytes.length).toBeGreaterThan(10_000);
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
@@ -26,7 +37,7 @@ test('the batches, a busy batch and a job page are saved as screenshots in light
   const filters = page.getByRole('group', { name: 'Filter by status' });
   await expect(filters.getByRole('button', { name: /Running \(\d+\)/ })).toBeVisible();
   await expect(filters.getByRole('button', { name: /Queued \(\d+\)/ })).toBeVisible();
-  await screenshotBothThemes(page, 'batch-busy');
+  await screenshotBothThemes(page, 'batch-busy', batchName);
 
   const photo = jobRow(page, batchName, 'photo-harbor.png → jpg');
   await expect(statusCell(photo)).toContainText('Succeeded', { timeout: 45_000 });
@@ -34,12 +45,12 @@ test('the batches, a busy batch and a job page are saved as screenshots in light
   await expect(page.getByRole('heading', { name: 'photo-harbor.png', level: 1 })).toBeVisible();
   await expect(page).toHaveTitle(/^Succeeded/);
   await expect(page.getByRole('link', { name: 'Download photo-harbor.jpg' })).toBeVisible();
-  await screenshotBothThemes(page, 'job');
+  await screenshotBothThemes(page, 'job', 'photo-harbor.png');
 
   await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Batches' }).click();
   // Earlier specs may have made demo batches of the same name.
   await expect(page.getByRole('table', { name: 'Batches' }).getByRole('link', { name: batchName }).first()).toBeVisible();
-  await screenshotBothThemes(page, 'batches');
+  await screenshotBothThemes(page, 'batches', 'Batches');
 
   // Leave the shared service idle for whatever runs next: cancel what is still active.
   await page.goto(batchUrl);

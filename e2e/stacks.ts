@@ -24,6 +24,9 @@ export type StackName = keyof typeof STACKS;
 /** A bundled Convert service on its own (CONVERT_API_KEYS=right=acct), the wrong-key dashboard's upstream. */
 export const STANDALONE_CONVERT_API = origin(2);
 
+/** A webhook receiver the insight spec listens on; the short-retention dashboard notifies it (NOTIFY_WEBHOOK_URL). */
+export const WEBHOOK_RECEIVER = origin(5);
+
 /** Wiped by each server's start command; under test-results/ so it is never committed. */
 export const E2E_DATA_DIR = 'test-results/e2e-data';
 

@@ -51,7 +51,8 @@ export interface BuildServerOptions {
   trustProxy?: string[];
 }
 
-const HASHED_ASSET = /\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
+/** A Vite asset whose name carries its content hash (optionally one of its precompressed copies). */
+const HASHED_ASSET = /\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+(?:\.(?:br|gz))?$/;
 
 function isServerPath(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?') || url === '/convert' || url.startsWith('/convert/') || url.startsWith('/convert?');
@@ -137,7 +138,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   if (vite) guardUpgrades(app.server, checkRaw);
 
   registerSecurity(app, guard);
-  const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction });
+  const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction, clientAddress });
   app.register(async (scope) => {
     // Bodies stay unread streams (POST /convert pipes the request upstream): no parsing here.
     scope.removeAllContentTypeParsers();
@@ -183,6 +184,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       wildcard: true,
       cacheControl: false,
       dotfiles: 'deny',
+      // dist/ holds .br and .gz copies written at build time (server/precompress.ts).
+      preCompressed: true,
       setHeaders(reply, filePath) {
         reply.header(
           'cache-control',

@@ -15,10 +15,24 @@ describe('loadConfig', () => {
       password: null,
       allowedHosts: [],
       trustProxy: [],
+      upstreamIdleMs: 30_000,
+      uploadIdleMs: 10_000,
+      uploadsPerClient: 8,
+      trackerMaxRps: 20,
+      webhookUrls: [],
+      publicUrl: null,
       feedMaxActive: 18,
       spoolMaxBytes: 20 * 1024 ** 3,
       sourceRetentionHours: 24,
     });
+  });
+
+  it('reads the webhooks as a comma list and refuses one that is not an http(s) URL', () => {
+    const config = loadConfig({ NOTIFY_WEBHOOK_URL: 'https://hooks.example.test/a, http://127.0.0.1:9/b ,', PUBLIC_URL: 'https://dash.example.test/' });
+    expect(config.webhookUrls).toEqual(['https://hooks.example.test/a', 'http://127.0.0.1:9/b']);
+    expect(config.publicUrl).toBe('https://dash.example.test');
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'ftp://x' })).toThrow(/NOTIFY_WEBHOOK_URL must list http/);
+    expect(() => loadConfig({ PUBLIC_URL: 'dash' })).toThrow(/PUBLIC_URL must be an http/);
   });
 
   it('reads every setting, accepting port 0 and a comma list of allowed hosts', () => {
@@ -32,6 +46,10 @@ describe('loadConfig', () => {
       DASHBOARD_PASSWORD: 'pw',
       ALLOWED_HOSTS: ' dash.example.test, Other.Test ,,',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8 , loopback,',
+      UPSTREAM_IDLE_SECONDS: '5',
+      UPLOAD_IDLE_SECONDS: '3',
+      UPLOADS_PER_CLIENT: '2',
+      TRACKER_MAX_RPS: '5',
       FEED_MAX_ACTIVE: '5',
       SPOOL_MAX_GB: '0.5',
       SOURCE_RETENTION_HOURS: '0.25',
@@ -46,6 +64,12 @@ describe('loadConfig', () => {
       password: 'pw',
       allowedHosts: ['dash.example.test', 'other.test'],
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback'],
+      upstreamIdleMs: 5000,
+      uploadIdleMs: 3000,
+      uploadsPerClient: 2,
+      trackerMaxRps: 5,
+      webhookUrls: [],
+      publicUrl: null,
       feedMaxActive: 5,
       spoolMaxBytes: 512 * 1024 ** 2,
       sourceRetentionHours: 0.25,

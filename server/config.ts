@@ -3,6 +3,8 @@
  * Errors are thrown as ConfigError with a message an operator can act on; the API key never appears in one.
  */
 import { isIP } from 'node:net';
+import { DEFAULT_UPLOADS_PER_CLIENT, DEFAULT_UPLOAD_IDLE_MS, DEFAULT_UPSTREAM_IDLE_MS } from './upstream.ts';
+import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
   /** Upstream Convert API base; null means "start the bundled convert-api". */
@@ -23,6 +25,18 @@ export interface DashboardConfig {
    * so that the password slow-down counts each client, not the proxy. Empty: the peer's address counts.
    */
   trustProxy: string[];
+  /** An upstream answer's body that stalls or dribbles this long is cut off (UPSTREAM_IDLE_SECONDS). */
+  upstreamIdleMs: number;
+  /** An upload body that stalls this long is answered 408 (UPLOAD_IDLE_SECONDS). */
+  uploadIdleMs: number;
+  /** Uploads one client may have running at once (UPLOADS_PER_CLIENT). */
+  uploadsPerClient: number;
+  /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
+  trackerMaxRps: number;
+  /** Incoming webhooks that receive batch events (server/notify); empty: none. */
+  webhookUrls: string[];
+  /** The dashboard's address as operators reach it, for links in notifications; null: no links. */
+  publicUrl: string | null;
   /** FEED_MAX_ACTIVE: jobs the feeder keeps queued + running upstream at most (the account's limit). */
   feedMaxActive: number;
   /** SPOOL_MAX_GB, in bytes: uploaded files kept at most. */
@@ -111,6 +125,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     }
   }
 
+  const webhookUrls = (env.NOTIFY_WEBHOOK_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const url of webhookUrls) {
+    if (!isHttpUrl(url)) {
+      throw new ConfigError('NOTIFY_WEBHOOK_URL must list http:// or https:// URLs, separated by commas (one of them is not).');
+    }
+  }
+  const publicUrl = env.PUBLIC_URL?.trim() || null;
+  if (publicUrl !== null && !isHttpUrl(publicUrl)) {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, e.g. https://dashboard.example.com (got "${publicUrl}").`);
+  }
+
   return {
     apiBase,
     apiKey: apiBase ? apiKey : null,
@@ -121,10 +149,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     password,
     allowedHosts,
     trustProxy,
+    upstreamIdleMs: integer(env, 'UPSTREAM_IDLE_SECONDS', DEFAULT_UPSTREAM_IDLE_MS / 1000, 1, 3600) * 1000,
+    uploadIdleMs: integer(env, 'UPLOAD_IDLE_SECONDS', DEFAULT_UPLOAD_IDLE_MS / 1000, 1, 3600) * 1000,
+    uploadsPerClient: integer(env, 'UPLOADS_PER_CLIENT', DEFAULT_UPLOADS_PER_CLIENT, 1, 1000),
+    trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
+    webhookUrls,
+    publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),
     feedMaxActive: integer(env, 'FEED_MAX_ACTIVE', 18, 1, 10_000),
     spoolMaxBytes: Math.round(decimal(env, 'SPOOL_MAX_GB', 20, 0.000001, 1_000_000) * 1024 ** 3),
     sourceRetentionHours: decimal(env, 'SOURCE_RETENTION_HOURS', 24, 0, 24 * 365),
   };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 function decimal(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -53,7 +53,13 @@ async function main(): Promise<void> {
     base = bundled.url;
     apiKey = bundled.apiKey;
   }
-  const upstream = createUpstreamClient({ base, apiKey });
+  const upstream = createUpstreamClient({
+    base,
+    apiKey,
+    bodyIdleMs: config.upstreamIdleMs,
+    uploadIdleMs: config.uploadIdleMs,
+    uploadsPerClient: config.uploadsPerClient,
+  });
   const batches = createBatchService({
     dataDir,
     store,
@@ -61,6 +67,9 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    trackerOptions: { maxRps: config.trackerMaxRps },
+    webhookUrls: config.webhookUrls,
+    publicUrl: config.publicUrl,
     submissions: {
       maxActive: config.feedMaxActive,
       spoolMaxBytes: config.spoolMaxBytes,

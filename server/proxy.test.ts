@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answers, startFakeUpstream } from './testing/fake-upstream.ts';
+import { statusBody } from './tracker/test-fixtures.ts';
 import { rawRequest, type RawResponse } from './testing/raw-request.ts';
 import { startHarness, TEST_KEY, type Harness, type HarnessOptions } from './testing/proxy-harness.ts';
 import type { JobActionEvent } from './proxy.ts';
@@ -41,7 +42,7 @@ describe('the six Convert API routes', () => {
 
   it.each(routes)('forwards $method $path with the server key and nothing else secret', async (route) => {
     const h = await start();
-    h.fake.handle(answers.json(200, { ok: true }));
+    h.fake.handle(answers.json(200, statusBody(ID, 'Running', 50)));
     const response = await rawRequest(h.base, route.path, {
       method: route.method,
       headers: {
@@ -400,7 +401,7 @@ describe('job actions reported to the batch store', () => {
   it('reports status bodies, cancel, delete and a 410 download with the canonical id', async () => {
     const events: JobActionEvent[] = [];
     const h = await start({ onJobAction: (event) => events.push(event) });
-    h.fake.handle(answers.json(200, { id: ID, status: 'Running', progress: 0.5 }));
+    h.fake.handle(answers.json(200, statusBody(ID, 'Running', 50)));
     await rawRequest(h.base, `/convert/job/${HYPHEN_ID.toUpperCase()}`);
     h.fake.handle(answers.json(202, undefined, { location: `/convert/job/${ID}` }));
     await rawRequest(h.base, `/convert/job/${ID}/cancel`, { method: 'POST', headers: h.writeHeaders });
@@ -409,10 +410,10 @@ describe('job actions reported to the batch store', () => {
     h.fake.handle(answers.json(410, { error: 'jobs.expired', detail: null }));
     await rawRequest(h.base, `/convert/job/${ID}/download`);
     expect(events).toEqual([
-      { jobId: ID, action: 'status', statusCode: 200, body: { id: ID, status: 'Running', progress: 0.5 } },
+      { jobId: ID, action: 'status', statusCode: 200, body: statusBody(ID, 'Running', 50) },
       { jobId: ID, action: 'cancel', statusCode: 202, body: undefined },
       { jobId: ID, action: 'delete', statusCode: 204, body: undefined },
-      { jobId: ID, action: 'download', statusCode: 410, body: undefined },
+      { jobId: ID, action: 'download', statusCode: 410, body: { error: 'jobs.expired', detail: null } },
     ]);
   });
 });

@@ -15,7 +15,8 @@ import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import { isValidJobId } from '../contract/job-id.ts';
-import type { UpstreamClient, UpstreamRequest } from './upstream.ts';
+import { JobStatusResponseSchema, parseJson, parseUpstreamBody } from '../contract/upstream-body.ts';
+import { upstreamFailure, type Redactor, type UpstreamClient, type UpstreamRequest } from './upstream.ts';
 import type { RequestGuard } from './security.ts';
 
 export type JobAction = 'cancel' | 'delete' | 'download' | 'status';
@@ -24,7 +25,10 @@ export interface JobActionEvent {
   jobId: string;
   action: JobAction;
   statusCode: number;
-  /** Parsed JSON body for `status` and `cancel` answers that had one (parsed when first read). */
+  /**
+   * Parsed JSON body for `status` and `cancel` answers that had one (parsed when first read). A `200` status
+   * body has been checked against the contract's schema already (a malformed one is answered 502, not reported).
+   */
   readonly body?: unknown;
 }
 
@@ -39,6 +43,8 @@ export interface ProxyOptions {
   guard: RequestGuard;
   log: ProxyLog;
   onJobAction?: (event: JobActionEvent) => void;
+  /** The client an upload counts against (the same address Fastify's request.ip gives); default the peer. */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
 }
 
 export interface Proxy {
@@ -102,14 +108,6 @@ function notFound() {
   return { status: 404, code: ErrorCode.notFound, detail: 'No such Convert API route.' };
 }
 
-function mapUpstreamError(error: unknown): { status: number; code: string; detail: string } {
-  const code = (error as { code?: string } | null)?.code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { status: 504, code: ErrorCode.upstreamTimeout, detail: 'The Convert API did not answer in time.' };
-  }
-  return { status: 502, code: ErrorCode.upstreamUnreachable, detail: 'The Convert API could not be reached.' };
-}
-
 /** Splits a raw path into decoded segments; null when a segment is not valid percent-encoding. */
 function segmentsOf(path: string): string[] | null {
   const segments = path.split('/');
@@ -152,6 +150,18 @@ class ClientGoneError extends Error {
 }
 
 /**
+ * How an answer's body travels:
+ * - `raw`: a successful download, the only body passed on unchanged (with its Content-Length);
+ * - `collect`: a small body with a length, and every `200` status body, read whole, redacted (Content-Length
+ *   recomputed) and, for a status, checked against the contract before anything is sent;
+ * - `redact`: any other body (chunked, or over SMALL_BODY) streamed through the key redactor. Its
+ *   Content-Length is dropped: the redacted length is only known at the end, and a length that does not
+ *   match the body would make the browser cut it or wait for ever. Such bodies are error or JSON answers,
+ *   for which a progress bar does not matter; chunked framing says where they end.
+ */
+type BodyMode = 'raw' | 'collect' | 'redact';
+
+/**
  * One proxied request: undici's dispatch handler (legacy callback API, which undici runs without a wrapper)
  * that writes the upstream's answer straight into the browser's response.
  */
@@ -159,10 +169,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abortUpstream: ((error?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private clientGone = false;
+  /** A local answer was sent instead of the upstream's: the rest of the upstream's is dropped. */
   private discard = false;
   private status = 0;
+  private mode: BodyMode = 'raw';
   private pending: string[] | null = null;
   private chunks: Buffer[] | null = null;
+  private collected = 0;
+  private redactor: Redactor | null = null;
   private contentType: string | undefined;
   private onDrain: (() => void) | null = null;
 
@@ -182,14 +196,28 @@ class Exchange implements Dispatcher.DispatchHandler {
     });
   }
 
+  private get baseHeaders(): readonly string[] {
+    return this.action === 'download' ? this.ctx.guard.downloadHeaders : this.ctx.guard.responseHeaders;
+  }
+
+  /** The browser stopped sending its upload: answer 408 (unless the upstream has answered) and drop the request. */
+  uploadStalled(): void {
+    if (this.clientGone || this.discard || this.status !== 0 || this.res.headersSent) return;
+    if (this.upload) this.req.unpipe(this.upload);
+    const answer = this.ctx.upstream.uploads.stalled;
+    sendError(this.res, this.baseHeaders, answer.status, answer.code, answer.detail, answer.headers);
+    this.discard = true;
+    this.abortUpstream?.(new ClientGoneError());
+  }
+
   onConnect(abort: (error?: Error) => void): void {
     this.abortUpstream = abort;
-    if (this.clientGone) abort(new ClientGoneError());
+    if (this.clientGone || this.discard) abort(new ClientGoneError());
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     this.resumeUpstream = resume;
-    if (this.clientGone) return false;
+    if (this.clientGone || this.discard) return false;
     let contentType: string | undefined;
     let contentLength: string | undefined;
     let disposition: string | undefined;
@@ -218,7 +246,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const relativeLocation = location ? safeLocation(location, this.ctx.upstream.base) : null;
     const download = this.action === 'download';
-    const base = download ? this.ctx.guard.downloadHeaders : this.ctx.guard.responseHeaders;
+    const base = this.baseHeaders;
     if (status >= 300 && status < 400 && status !== 304 && !relativeLocation) {
       // Read and drop the redirect's body so the upstream connection stays reusable.
       this.discard = true;
@@ -226,22 +254,30 @@ class Exchange implements Dispatcher.DispatchHandler {
       return true;
     }
 
+    const success = status >= 200 && status < 300;
+    this.mode =
+      download && success
+        ? 'raw'
+        : (this.action === 'status' && status === 200) || (contentLength !== undefined && Number(contentLength) <= SMALL_BODY)
+          ? 'collect'
+          : 'redact';
     const headers = base.slice();
     if (contentType !== undefined) headers.push('content-type', contentType);
-    if (contentLength !== undefined) headers.push('content-length', contentLength);
-    if (download && status >= 200 && status < 300) headers.push('content-disposition', attachmentDisposition(disposition));
+    if (contentLength !== undefined && this.mode !== 'redact') headers.push('content-length', contentLength);
+    if (download && success) headers.push('content-disposition', attachmentDisposition(disposition));
     else if (disposition !== undefined) headers.push('content-disposition', disposition);
     if (retryAfter !== undefined) headers.push('retry-after', retryAfter);
     if (relativeLocation) headers.push('location', relativeLocation);
     headers.push('cache-control', 'no-store');
     this.status = status;
 
-    if (!download && contentLength !== undefined && Number(contentLength) <= SMALL_BODY) {
+    if (this.mode === 'collect') {
       this.pending = headers;
       this.chunks = [];
       this.contentType = contentType;
       return true;
     }
+    if (this.mode === 'redact') this.redactor = this.ctx.upstream.redactor();
     this.res.writeHead(status, headers);
     this.report(undefined);
     return true;
@@ -250,11 +286,18 @@ class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     if (this.discard) return true;
     if (this.chunks) {
+      this.collected += chunk.length;
+      // Only a status answer gets here without a length: one that big is not a status, whatever it is.
+      if (this.collected > SMALL_BODY) {
+        this.chunks = null;
+        this.badResponse('The Convert API answered a job status over 64 KiB.');
+        return true;
+      }
       this.chunks.push(chunk);
       return true;
     }
     const res = this.res;
-    res.write(chunk);
+    res.write(this.redactor ? this.redactor.push(chunk) : chunk);
     // The socket asks to wait past 16 KiB, i.e. after every upstream chunk; pausing the upstream each time costs
     // a round trip per 64 KiB. Up to STREAM_BUFFER is queued instead (bounded memory per download).
     if (res.writableLength < STREAM_BUFFER) return true;
@@ -269,28 +312,35 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (chunks && this.pending) {
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const body = this.ctx.upstream.redact(raw);
+      let parsed: { value: unknown } | undefined;
+      if (this.action === 'status' && this.status === 200) {
+        const status = parseUpstreamBody(JobStatusResponseSchema, body);
+        if (!status.ok) return this.badResponse(status.reason);
+        parsed = { value: status.value };
+      }
       if (body !== raw) {
         const at = this.pending.indexOf('content-length');
         if (at >= 0) this.pending[at + 1] = String(body.length);
       }
+      if (this.pending.indexOf('content-length') < 0) this.pending.push('content-length', String(body.length));
       this.res.writeHead(this.status, this.pending);
       this.res.end(body);
       // After the answer is on its way: the batch store's work does not delay the browser.
-      this.report(body);
+      this.report(body, parsed);
       return;
     }
-    this.res.end();
+    this.res.end(this.redactor?.end());
   }
 
   onError(error: Error): void {
     const res = this.res;
-    if (this.clientGone || res.destroyed) return;
+    if (this.clientGone || this.discard || res.destroyed) return;
     if (res.headersSent) {
       // Mid-stream: the status is out already; cutting the connection tells the browser the body is short.
       res.destroy(error);
       return;
     }
-    const mapped = mapUpstreamError(error);
+    const mapped = upstreamFailure(error);
     this.ctx.log.warn({ err: error, upstreamCode: (error as { code?: string }).code }, 'upstream request failed');
     let extra: string[] | undefined;
     if (this.upload) {
@@ -298,17 +348,23 @@ class Exchange implements Dispatcher.DispatchHandler {
       // The rest of the upload is not wanted: close the connection after the answer instead of reading it.
       extra = ['connection', 'close'];
     }
-    const base = this.action === 'download' ? this.ctx.guard.downloadHeaders : this.ctx.guard.responseHeaders;
-    sendError(res, base, mapped.status, mapped.code, mapped.detail, extra);
+    sendError(res, this.baseHeaders, mapped.status, mapped.code, mapped.detail, extra);
+  }
+
+  /** The upstream's answer is not what the contract says: a 502 of our own, and the rest of it is dropped. */
+  private badResponse(reason: string): void {
+    this.discard = true;
+    this.ctx.log.warn({ action: this.action, upstreamStatus: this.status }, 'upstream answered a malformed body');
+    sendError(this.res, this.baseHeaders, 502, ErrorCode.upstreamBadResponse, reason);
   }
 
   /** Tells the batch store what the upstream said about a job (status and cancel with their JSON body). */
-  private report(raw: Buffer | undefined): void {
+  private report(raw: Buffer | undefined, checked?: { value: unknown }): void {
     const onJobAction = this.ctx.onJobAction;
     const action = this.action;
     if (!onJobAction || !this.jobId || action === 'submit' || action === 'conversions') return;
     const contentType = this.contentType;
-    let parsed: { value: unknown } | undefined;
+    let parsed = checked;
     // Parsed only if the listener reads it: most status GETs are for jobs no batch lists, and the
     // listener decides that before it looks at the body.
     const event: JobActionEvent = {
@@ -330,15 +386,12 @@ class Exchange implements Dispatcher.DispatchHandler {
 
 function parseJsonBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
   if (raw === undefined || raw.length === 0 || contentType === undefined || !/json/i.test(contentType)) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  return parseJson(raw.toString('utf8'));
 }
 
 export function createProxy(options: ProxyOptions): Proxy {
   const { upstream, guard } = options;
+  const clientAddress = options.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress);
 
   function local(res: ServerResponse, answer: { status: number; code: string; detail: string; allow?: string[] }): void {
     sendError(res, guard.responseHeaders, answer.status, answer.code, answer.detail, answer.allow ? ['allow', answer.allow.join(', ')] : undefined);
@@ -349,6 +402,15 @@ export function createProxy(options: ProxyOptions): Proxy {
     const h = req.headers;
     if (typeof h.accept === 'string') headers.push('accept', h.accept);
     let upload: PassThrough | null = null;
+    if (route.action === 'submit') {
+      // Each client gets a few uploads at once: more would only queue for the uploads' connections.
+      const release = upstream.uploads.begin(clientAddress(req) ?? '');
+      if (!release) {
+        const answer = upstream.uploads.busy;
+        return sendError(res, guard.responseHeaders, answer.status, answer.code, answer.detail, answer.headers);
+      }
+      res.once('close', release);
+    }
     if (route.action === 'submit' && (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0'))) {
       if (typeof h['content-type'] === 'string') headers.push('content-type', h['content-type']);
       // undici frames a stream without a length as chunked itself (and refuses a transfer-encoding header).
@@ -358,7 +420,12 @@ export function createProxy(options: ProxyOptions): Proxy {
       upload = new PassThrough({ highWaterMark: 64 * 1024 });
       req.pipe(upload);
     }
-    upstream.dispatch({ method: route.method, path, headers, body: upload }, new Exchange(options, req, res, route.action, jobId, upload));
+    const exchange = new Exchange(options, req, res, route.action, jobId, upload);
+    if (upload) {
+      const stopWatching = upstream.uploads.watch(req, upload, () => exchange.uploadStalled());
+      res.once('close', stopWatching);
+    }
+    upstream.dispatch({ method: route.method, path, headers, body: upload, upload: route.action === 'submit' }, exchange);
   }
 
   function serve(req: IncomingMessage, res: ServerResponse): void {

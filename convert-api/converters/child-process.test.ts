@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive, waitUntilGone } from '../test/processes.ts';
-import { runProcess } from './child-process.ts';
+import { runProcess, withChildMemoryLimit } from './child-process.ts';
 import { ProcessGroupLedger, reapProcessGroups } from './process-groups.ts';
 
 
@@ -26,6 +26,32 @@ function startTree(options: { signal: AbortSignal; timeoutMs?: number }) {
 }
 
 describe('runProcess', () => {
+  it('runs a tool under the memory limit of its conversion, and without one outside it', async () => {
+    const signal = new AbortController().signal;
+    const limited = await withChildMemoryLimit(64, () => runProcess('sh', ['-c', 'ulimit -d'], { signal }));
+    expect(limited.stdout.toString().trim()).toBe(String(64 * 1024));
+    const free = await runProcess('sh', ['-c', 'ulimit -d'], { signal });
+    expect(free.stdout.toString().trim()).toBe('unlimited');
+  });
+
+  it('turns a tool that ran out of memory under its limit into a plain sentence', async () => {
+    const signal = new AbortController().signal;
+    const run = withChildMemoryLimit(32, () => runProcess('sh', ['-c', 'echo "Out of memory" >&2; exit 1'], { signal }));
+    await expect(run).rejects.toMatchObject({
+      code: 'convert.failed',
+      detail: 'The conversion needed more memory than the 32 MB this server allows a conversion tool, and was stopped.',
+    });
+    // A crash on a failed allocation (pandoc: SIGSEGV) reads the same.
+    const crash = withChildMemoryLimit(32, () => runProcess('sh', ['-c', 'kill -SEGV $$'], { signal }));
+    await expect(crash).rejects.toMatchObject({ code: 'convert.failed' });
+  });
+
+  it('turns a tool that found the disk full into the disk-full sentence', async () => {
+    const signal = new AbortController().signal;
+    const run = runProcess('sh', ['-c', 'echo "av_interleaved_write_frame(): No space left on device" >&2; exit 1'], { signal });
+    await expect(run).rejects.toMatchObject({ code: 'convert.failed', detail: expect.stringContaining('ran out of disk space') });
+  });
+
   it('kills the whole process tree when aborted, and rejects with the abort reason it was given', async () => {
     const controller = new AbortController();
     const tree = startTree({ signal: controller.signal });

@@ -1,4 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { diskFull, isDiskFull, outOfMemory } from './limits.ts';
 import { currentLedger } from './process-groups.ts';
 
 export interface RunOptions {
@@ -21,6 +25,67 @@ export interface RunResult {
   stderr: string;
 }
 
+const memoryLimit = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` so that every tool it starts (through runProcess) runs under a memory limit of `megabytes`
+ * (0: none). The runner wraps each conversion in it.
+ */
+export function withChildMemoryLimit<T>(megabytes: number, work: () => Promise<T>): Promise<T> {
+  return memoryLimit.run(megabytes, work);
+}
+
+let prlimitPath: string | null | undefined;
+
+/** util-linux's prlimit (Debian: always installed), looked up once; null when this system lacks it. */
+function prlimit(): string | null {
+  if (prlimitPath !== undefined) return prlimitPath;
+  prlimitPath = null;
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/bin']) {
+    if (!dir) continue;
+    try {
+      accessSync(path.join(dir, 'prlimit'), constants.X_OK);
+      prlimitPath = path.join(dir, 'prlimit');
+      break;
+    } catch {
+      // not here
+    }
+  }
+  if (prlimitPath === null) console.warn('convert-api: prlimit (util-linux) is missing, so conversion tools run without a memory limit.');
+  return prlimitPath;
+}
+
+/**
+ * The command line that starts `command` under a memory limit. Node has no setrlimit, so prlimit sets the limit on
+ * itself and execs the tool (same pid, same process group, and the tool's own children inherit it).
+ *
+ * The limit is RLIMIT_DATA (heap, anonymous mappings, thread stacks), not RLIMIT_AS (`ulimit -v`): measured here,
+ * ffmpeg encoding 720p H.264 with 280 MB resident fails under a 512 MB address-space limit, because every thread
+ * reserves address space it never uses (glibc arenas, stacks), while pandoc, pdftoppm and soffice use a small share
+ * of what they map (libraries, GHC's reservation). RLIMIT_DATA counts what a tool can actually fill.
+ */
+function limitedCommand(command: string, args: string[], megabytes: number): [string, string[]] {
+  const wrapper = megabytes > 0 ? prlimit() : null;
+  if (!wrapper) return [command, args];
+  return [wrapper, [`--data=${megabytes * 1024 * 1024}`, '--', command, ...args]];
+}
+
+/**
+ * How a tool that hit its memory limit ends: it says so (ffmpeg "Cannot allocate memory", poppler "Out of memory",
+ * even with exit code 0 and a blank page), cannot start a thread or load a library, or crashes on a failed
+ * allocation it did not check (pandoc: SIGSEGV; soffice: std::bad_alloc, SIGABRT). A tool that crashes for another
+ * reason while under a limit is counted the same: it cannot be told apart afterwards.
+ */
+const OUT_OF_MEMORY_TEXT = /out of memory|cannot allocate memory|bad_alloc|memory exhausted|failed to allocate|allocation failed|failed to map segment|Resource temporarily unavailable/i;
+const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGABRT', 'SIGBUS']);
+
+function ranOutOfMemory(code: number | null, signal: NodeJS.Signals | null, stderr: string): boolean {
+  if (signal !== null && CRASH_SIGNALS.has(signal)) return true;
+  // The shell convention for a signal death, for a tool started through a wrapper script (soffice).
+  if (code !== null && (code === 128 + 11 || code === 128 + 6 || code === 128 + 7)) return true;
+  return OUT_OF_MEMORY_TEXT.test(stderr) && (code !== 0 || /out of memory/i.test(stderr));
+}
+
 /** The rejection of a run stopped by its AbortSignal: the signal's reason, or an AbortError. */
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The conversion was aborted.', 'AbortError');
@@ -29,13 +94,17 @@ function abortReason(signal: AbortSignal): unknown {
 /**
  * Runs a program without a shell. The child gets its own process group, so that abort kills the whole tree
  * (soffice forks soffice.bin; a plain kill of the wrapper would leave the real worker running).
- * Resolves with the exit code whatever it is; rejects only on abort, timeout or spawn failure.
+ * Inside `withChildMemoryLimit` it runs under that memory limit.
+ * Resolves with the exit code whatever it is; rejects on abort, timeout or spawn failure, and with the
+ * ConversionError of `outOfMemory` or `diskFull` when the tool failed for want of memory or disk space.
  */
 export function runProcess(command: string, args: string[], options: RunOptions): Promise<RunResult> {
   const { signal } = options;
   if (signal.aborted) return Promise.reject(abortReason(signal));
+  const limitMb = memoryLimit.getStore() ?? 0;
+  const [program, programArgs] = limitedCommand(command, args, limitMb);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn(program, programArgs, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,19 +167,21 @@ export function runProcess(command: string, args: string[], options: RunOptions)
       }
     });
 
-    const finish = (err: unknown, code: number) => {
+    const finish = (err: unknown, code: number | null, exitSignal: NodeJS.Signals | null) => {
       if (settled) return;
       settled = true;
       if (ledger && leader !== undefined) ledger.remove(leader);
       signal.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
       if (failure ?? err) reject(failure ?? err);
-      else resolve({ code, stdout: Buffer.concat(stdoutChunks), stderr });
+      else if (limitMb > 0 && prlimitPath && ranOutOfMemory(code, exitSignal, stderr)) reject(outOfMemory(limitMb));
+      else if (code !== 0 && isDiskFull(stderr)) reject(diskFull());
+      else resolve({ code: code ?? -1, stdout: Buffer.concat(stdoutChunks), stderr });
     };
-    child.on('error', (err) => finish(err, -1));
-    child.on('close', (code) => {
+    child.on('error', (err) => finish(err, -1, null));
+    child.on('close', (code, exitSignal) => {
       if (options.onStdoutLine && stdoutRest) options.onStdoutLine(stdoutRest);
-      finish(null, code ?? -1);
+      finish(null, code, exitSignal);
     });
   });
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { lastLine, runProcess } from './child-process.ts';
+import { checkPixels, diskFull, isDiskFull, type ConvertLimits } from './limits.ts';
 import { applyResize, validateResize } from './resize.ts';
 import { invalidInput, label, readHead, startsWith } from './sniff.ts';
 import type { Tools } from './tools.ts';
@@ -39,42 +40,57 @@ export interface ImageInput {
   height: number;
   /** More than one frame (animated GIF/WebP). */
   animated: boolean;
+  /** Frames decoded when the animation is kept (1 when not animated). */
+  frames: number;
 }
 
 /**
  * sharp (libvips) has no BMP loader, so BMP goes through ffmpeg's BMP decoder (all bit depths, RLE, bitfields)
  * into an in-memory PNG.
  */
-async function decodeBmp(inputPath: string, ffmpeg: string, signal: AbortSignal): Promise<Buffer> {
-  const head = await readHead(inputPath, 2);
+async function decodeBmp(inputPath: string, ffmpeg: string, signal: AbortSignal, limits: ConvertLimits): Promise<Buffer> {
+  const head = await readHead(inputPath, 26);
   if (!startsWith(head, 'BM')) throw invalidInput('The file is not a BMP image: it does not start with the BMP signature.');
+  // The size is checked from the header before ffmpeg decodes it into this process's memory (an RLE bitmap of a few
+  // KB can claim any size). A header of 12 bytes (OS/2) has 16-bit sizes; the others 32-bit, the height signed.
+  if (head.length >= 26) {
+    const os2 = head.readUInt32LE(14) === 12;
+    const width = os2 ? head.readUInt16LE(18) : Math.abs(head.readInt32LE(18));
+    const height = os2 ? head.readUInt16LE(20) : Math.abs(head.readInt32LE(22));
+    checkPixels('bmp', width, height, 1, limits);
+  }
   const { code, stdout, stderr } = await runProcess(
     ffmpeg,
     ['-nostdin', '-v', 'error', '-f', 'bmp_pipe', '-i', inputPath, '-frames:v', '1', '-c:v', 'png', '-compression_level', '1', '-f', 'image2pipe', 'pipe:1'],
-    { signal, timeoutMs: 60_000, maxStdoutBytes: 1024 * 1024 * 1024 },
+    // A PNG at compression level 1 is smaller than the raw pixels: 4 bytes a pixel (and a little) is its ceiling.
+    { signal, timeoutMs: 60_000, maxStdoutBytes: Math.min(1024 * 1024 * 1024, limits.maxPixels * 4 + 1024 * 1024) },
   );
   if (code !== 0 || stdout.length === 0) throw invalidInput(`The BMP image could not be decoded (${lastLine(stderr)}).`);
   return stdout;
 }
 
-/** Opens an image of the claimed format, or throws convert.invalid_input saying what is wrong. */
+/**
+ * Opens an image of the claimed format, or throws convert.invalid_input saying what is wrong (too large included:
+ * one frame over the pixel limit is refused here, before any pixel is decoded).
+ */
 export async function loadImageInput(
   inputPath: string,
   format: string,
   tools: Pick<Tools, 'ffmpeg'>,
   signal: AbortSignal,
+  limits: ConvertLimits,
 ): Promise<ImageInput> {
   let input: Buffer | string = inputPath;
   if (format === 'bmp') {
     if (!tools.ffmpeg) throw new Error('BMP decoding needs ffmpeg, which is not installed.');
-    input = await decodeBmp(inputPath, tools.ffmpeg, signal);
+    input = await decodeBmp(inputPath, tools.ffmpeg, signal, limits);
   } else if (format === 'svg') {
     // A buffer has no base location, so librsvg cannot pull in files next to the upload.
     input = await readFile(inputPath);
   }
   let meta: Metadata;
   try {
-    meta = await sharp(input).metadata();
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch {
     throw invalidInput(`The file is not a readable ${label(format)} image.`);
   }
@@ -88,7 +104,16 @@ export async function loadImageInput(
   const animated = (meta.pages ?? 1) > 1 && (format === 'gif' || format === 'webp');
   // For an animated image metadata().height is one frame's height (pageHeight) only when it is set.
   const height = meta.pageHeight ?? meta.height;
-  return { input, width: meta.width, height, animated };
+  checkPixels(format, meta.width, height, 1, limits);
+  return { input, width: meta.width, height, animated, frames: animated ? (meta.pages ?? 1) : 1 };
+}
+
+/**
+ * sharp's options for decoding an input that loadImageInput accepted: its own pixel limit as a second guard
+ * (sharp counts all frames of an animated image together, as the service's limit does).
+ */
+export function sharpInput(limits: ConvertLimits, animated = false): SharpOptions {
+  return { animated, failOn: 'error', limitInputPixels: limits.maxPixels };
 }
 
 /** Encodes a sharp pipeline into the target format with this service's quality settings. */
@@ -114,16 +139,18 @@ export function encode(pipeline: Sharp, target: string): Sharp {
 async function convertImage(ctx: ConvertContext, source: string, target: string, tools: Tools): Promise<string[]> {
   ctx.signal.throwIfAborted();
   ctx.onProgress(5, 'decoding');
-  const image = await loadImageInput(ctx.inputPath, source, tools, ctx.signal);
+  const image = await loadImageInput(ctx.inputPath, source, tools, ctx.signal, ctx.limits);
   ctx.signal.throwIfAborted();
   const keepFrames = image.animated && (target === 'gif' || target === 'webp');
-  let pipeline = sharp(image.input, { animated: keepFrames, failOn: 'error' }).autoOrient();
+  if (keepFrames) checkPixels(source, image.width, image.height, image.frames, ctx.limits);
+  let pipeline = sharp(image.input, sharpInput(ctx.limits, keepFrames)).autoOrient();
   pipeline = applyResize(pipeline, ctx.options, image.width, image.height);
   const outputPath = path.join(ctx.outputDir, `output.${target}`);
   ctx.onProgress(20, 'converting');
   try {
     await encode(pipeline, target).toFile(outputPath);
   } catch (err) {
+    if (isDiskFull(err)) throw diskFull();
     // The header was fine (metadata passed), so a failure here is broken pixel data.
     throw invalidInput(`The ${label(source)} image is damaged and could not be decoded (${(err as Error).message.split('\n')[0]}).`);
   }

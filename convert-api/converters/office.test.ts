@@ -35,7 +35,8 @@ describe('office and text document converters', () => {
       expect(await countPdfPages(out.files[0])).toBeGreaterThanOrEqual(1);
       expect(await listDir(out.outputDir)).toEqual(['output.pdf']);
     }
-  });
+    // Two LibreOffice starts (a cold start makes its profile) took 26 s on a busy 2-core machine.
+  }, 120_000);
 
   it('refuses text renamed to .docx and a ZIP that is not a Word document, before LibreOffice sees them', async () => {
     const text = path.join(dir, 'text.docx');

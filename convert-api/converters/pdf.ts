@@ -4,7 +4,8 @@ import { deflateSync } from 'node:zlib';
 import { PDFDocument, type PDFRef, concatTransformationMatrix, drawObject, popGraphicsState, pushGraphicsState } from 'pdf-lib';
 import sharp from 'sharp';
 import { lastLine, runProcess } from './child-process.ts';
-import { loadImageInput } from './image.ts';
+import { loadImageInput, sharpInput } from './image.ts';
+import { diskFull, isDiskFull } from './limits.ts';
 import { applyResize, validateResize } from './resize.ts';
 import { invalidInput, label, readHead } from './sniff.ts';
 import type { Tools } from './tools.ts';
@@ -14,16 +15,22 @@ import { pairConverter } from './pair.ts';
 /** Rendering a huge document would hold a worker for minutes; bigger PDFs are refused up front. */
 export const MAX_PDF_PAGES = 500;
 
+/** The longest side of a rendered page, in pixels, unless the pixel limit asks for less. */
+const MAX_PAGE_SIDE = 4000;
+
 interface PdfInfo {
   pages: number;
-  /** Largest side of the first page, in points. */
+  /** Largest side of any page (up to MAX_PDF_PAGES), in points. */
   largestSide: number;
 }
 
 async function readPdfInfo(pdfinfo: string, inputPath: string, signal: AbortSignal): Promise<PdfInfo> {
   const head = await readHead(inputPath, 1024);
   if (!head.includes('%PDF-')) throw invalidInput('The file is not a PDF: it has no PDF header.');
-  const { code, stdout, stderr } = await runProcess(pdfinfo, [inputPath], { signal, timeoutMs: 30_000, maxStdoutBytes: 1024 * 1024 });
+  // Every page's size, not only the first's: one poster page among letters would otherwise render at 150 dpi.
+  const { code, stdout, stderr } = await runProcess(pdfinfo, ['-f', '1', '-l', String(MAX_PDF_PAGES), inputPath], {
+    signal, timeoutMs: 30_000, maxStdoutBytes: 1024 * 1024,
+  });
   const text = stdout.toString('utf8');
   if (code !== 0) {
     if (/password/i.test(stderr)) throw invalidInput('The PDF is password-protected.');
@@ -31,8 +38,8 @@ async function readPdfInfo(pdfinfo: string, inputPath: string, signal: AbortSign
   }
   const pages = Number(/^Pages:\s+(\d+)/m.exec(text)?.[1] ?? 0);
   if (!pages) throw invalidInput('The PDF has no pages.');
-  const size = /^Page size:\s+([\d.]+) x ([\d.]+)/m.exec(text);
-  const largestSide = size ? Math.max(Number(size[1]), Number(size[2])) : 842;
+  const sides = [...text.matchAll(/^Page\s+\d*\s*size:\s+([\d.]+) x ([\d.]+)/gm)].flatMap((m) => [Number(m[1]), Number(m[2])]);
+  const largestSide = sides.length > 0 ? Math.max(...sides) : 842;
   return { pages, largestSide };
 }
 
@@ -40,8 +47,10 @@ async function pdfToImages(ctx: ConvertContext, target: 'jpg' | 'png', tools: To
   ctx.onProgress(1, 'reading');
   const info = await readPdfInfo(tools.pdfinfo!, ctx.inputPath, ctx.signal);
   if (info.pages > MAX_PDF_PAGES) throw invalidInput(`The PDF has ${info.pages} pages; at most ${MAX_PDF_PAGES} can be converted.`);
-  // 150 dpi suits ordinary pages; a poster-sized page is capped instead, so one page cannot need gigabytes.
-  const scale = info.largestSide * (150 / 72) > 4000 ? ['-scale-to', '4000'] : ['-r', '150'];
+  // 150 dpi suits ordinary pages; a poster-sized page is capped instead, so one page cannot need gigabytes (and a
+  // square page stays within the pixel limit). The tool's memory limit bounds whatever else a page needs.
+  const maxSide = Math.min(MAX_PAGE_SIDE, Math.floor(Math.sqrt(ctx.limits.maxPixels)));
+  const scale = info.largestSide * (150 / 72) > maxSide ? ['-scale-to', String(maxSide)] : ['-r', '150'];
   const format = target === 'jpg' ? ['-jpeg', '-jpegopt', 'quality=85'] : ['-png'];
   const { code, stderr } = await runProcess(
     tools.pdftoppm!,
@@ -98,8 +107,8 @@ function addRawImagePage(doc: PDFDocument, pixels: Buffer, width: number, height
 /** One image → a one-page PDF the size of the image (at 96 dpi). */
 async function imageToPdf(ctx: ConvertContext, source: string, tools: Tools): Promise<string[]> {
   ctx.onProgress(5, 'decoding');
-  const image = await loadImageInput(ctx.inputPath, source, tools, ctx.signal);
-  const pipeline = applyResize(sharp(image.input, { failOn: 'error' }).autoOrient(), ctx.options, image.width, image.height);
+  const image = await loadImageInput(ctx.inputPath, source, tools, ctx.signal, ctx.limits);
+  const pipeline = applyResize(sharp(image.input, sharpInput(ctx.limits)).autoOrient(), ctx.options, image.width, image.height);
   const doc = await PDFDocument.create();
   try {
     if (source === 'jpg') {
@@ -116,6 +125,7 @@ async function imageToPdf(ctx: ConvertContext, source: string, tools: Tools): Pr
     }
   } catch (err) {
     if (ctx.signal.aborted) throw err;
+    if (isDiskFull(err)) throw diskFull();
     throw invalidInput(`The ${label(source)} image is damaged and could not be decoded (${(err as Error).message.split('\n')[0]}).`);
   }
   ctx.onProgress(60, 'converting');

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS, type ConvertLimits } from './limits.ts';
 import { loadConverters } from './registry.ts';
 import type { Converter, ConverterOptions, ConvertResult } from './types.ts';
 
@@ -38,7 +39,7 @@ export async function runConverter(
   id: string,
   inputPath: string,
   options: ConverterOptions = {},
-  extra: { signal?: AbortSignal; onProgress?: (p: number) => void; outputDir?: string } = {},
+  extra: { signal?: AbortSignal; onProgress?: (p: number) => void; outputDir?: string; limits?: Partial<ConvertLimits> } = {},
 ): Promise<RunOutcome> {
   const c = await converter(id);
   const outputDir = extra.outputDir ?? (await tempDir('conv-out-'));
@@ -50,6 +51,7 @@ export async function runConverter(
     outputDir,
     options,
     signal: extra.signal ?? new AbortController().signal,
+    limits: { ...DEFAULT_LIMITS, ...extra.limits },
     onProgress: (p) => {
       progress.push(p);
       extra.onProgress?.(p);

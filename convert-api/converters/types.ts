@@ -1,3 +1,5 @@
+import type { ConvertLimits } from './limits.ts';
+
 /**
  * The seam between the service core (routes, store, queue) and the converters.
  * The core owns files, job state, progress bookkeeping, cancellation and ZIP packaging of multi-output jobs;
@@ -24,6 +26,8 @@ export interface ConvertContext {
   signal: AbortSignal;
   /** Report progress of the conversion itself, 0–100 (the core maps it and keeps it monotonic). */
   onProgress(percent: number, phase?: string): void;
+  /** The service's pixel and memory caps (see limits.ts). */
+  limits: ConvertLimits;
 }
 
 export interface ConvertResult {

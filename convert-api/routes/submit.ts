@@ -8,7 +8,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import type { JobAcceptedResponse } from '../../contract/job.ts';
 import { ApiError } from '../api-error.ts';
 import type { Converter } from '../converters/types.ts';
-import { canonicalFormat, parseFileName } from '../formats.ts';
+import { canonicalFormat, parseFileName } from '../../contract/file-format.ts';
 import { newJobId } from '../job-ids.ts';
 import type { JobService } from '../service.ts';
 
@@ -171,18 +171,24 @@ export async function submitRoute(app: FastifyInstance, service: JobService): Pr
 
       const id = newJobId(options.clock.now());
       await fs.promises.rename(file.tempPath, service.files.upload(id));
-      service.submit({
-        id,
-        account,
-        converterId: converter.id,
-        sourceFormat,
-        targetFormat,
-        stem: stem || 'file',
-        options: JSON.stringify(converterOptions),
-        inputBytes: file.bytes,
-        creditCost: converter.creditCost,
-        createdAt: options.clock.now(),
-      });
+      try {
+        service.submit({
+          id,
+          account,
+          converterId: converter.id,
+          sourceFormat,
+          targetFormat,
+          stem: stem || 'file',
+          options: JSON.stringify(converterOptions),
+          inputBytes: file.bytes,
+          creditCost: converter.creditCost,
+          createdAt: options.clock.now(),
+        });
+      } catch (error) {
+        // A job the store could not record (SQLITE_FULL: the error handler's 507) leaves no upload behind.
+        await fs.promises.rm(service.files.upload(id), { force: true });
+        throw error;
+      }
       const body: JobAcceptedResponse = { id, status: 'Queued', creditCost: converter.creditCost };
       return reply.code(202).send(body);
     } finally {

@@ -14,8 +14,9 @@ const canRun = media.some((c) => c.id === 'audio.flac-to-mp3');
 
 let api: TestApi;
 beforeAll(async () => {
+  // 5 s: on a busy machine ffprobe alone has taken more than 2 s, and the job then ended before ffmpeg started.
   // One worker, so the next job can only run once the timed-out one has given its worker back.
-  api = await startApi({ converters: [...media, ...fakeConverters()], workers: 1, jobTimeoutSeconds: 2 });
+  api = await startApi({ converters: [...media, ...fakeConverters()], workers: 1, jobTimeoutSeconds: 5 });
 });
 afterAll(async () => {
   await stopApi(api);
@@ -35,13 +36,13 @@ describe('a wedged or too long ffmpeg run', () => {
 
     const upload = path.join(api.dataDir, 'uploads', id);
     // ffprobe comes first; wait for the encoding ffmpeg itself (the one writing -progress).
-    const ffmpeg = await waitFor(async () => (await processesMentioning(upload)).find((p) => p.cmdline.includes('-progress')));
+    const ffmpeg = await waitFor(async () => (await processesMentioning(upload)).find((p) => p.cmdline.includes('-progress')), 20_000);
     expect((await getStatus(api, id)).json().status).toBe('Running');
     expect((await getStatus(api, next)).json().status).toBe('Queued');
 
     const failed = await waitForStatus(api, id, 'Failed');
     expect(failed).toMatchObject({
-      error: { code: 'convert.failed', detail: 'The conversion took longer than 2 s and was stopped.' },
+      error: { code: 'convert.failed', detail: 'The conversion took longer than 5 s and was stopped.' },
       output: null,
       progress: { phase: null },
       metrics: { creditCost: 0 },

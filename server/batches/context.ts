@@ -5,6 +5,7 @@ import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import type { Clock } from '../tracker/clock.ts';
 import type { Tracker } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
+import type { LiveContext } from '../live/routes.ts';
 import type { BatchStore } from './store.ts';
 
 export interface BatchContext {
@@ -22,6 +23,8 @@ export interface BatchContext {
   jobsListed(ids: readonly string[]): void;
   /** Ids no longer listed in any batch: stop tracking them. */
   jobsUnlisted(ids: readonly string[]): void;
+  /** Deltas, event streams and what tabs show (server/live). */
+  live: LiveContext;
   /** A batch is about to be deleted (server/submissions drops its waiting files and sources). */
   batchDeleting?(batchId: string): void;
 }

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type { CreateBatchResponse, DemoSubmission } from '../../contract/dashboard-api.ts';
 import { ErrorCode, isErrorBody } from '../../contract/errors.ts';
+import { sourceFormatOf } from '../../contract/file-format.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import { parseRetryAfter } from '../tracker/policy.ts';
 import { sendError, type BatchContext } from './context.ts';
@@ -37,7 +38,7 @@ export async function registerDemoRoute(app: FastifyInstance, ctx: BatchContext)
     let waitedMs = 0;
 
     for (const item of items) {
-      const source = sourceFormat(item.file);
+      const source = sourceFormatOf(item.file) ?? '(no extension)';
       if (offered && !offered.has(`${source}>${item.targetFormat}`)) {
         submissions.push({
           ...item, jobId: null,
@@ -113,14 +114,6 @@ async function offeredPairs(ctx: BatchContext): Promise<Set<string> | null> {
   } catch {
     return null;
   }
-}
-
-/** The Convert API's rule: the lower-cased extension, with a few aliases. */
-export function sourceFormat(fileName: string): string {
-  const name = fileName.toLowerCase();
-  if (name.endsWith('.tar.gz') || name.endsWith('.tgz')) return 'tar.gz';
-  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : '';
-  return ({ jpeg: 'jpg', tif: 'tiff' } as Record<string, string>)[ext] ?? ext;
 }
 
 type SubmitResult =

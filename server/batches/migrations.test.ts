@@ -47,6 +47,24 @@ describe('batch store migrations', () => {
     db.close();
   });
 
+  it('opens a data folder at version 2 with empty history tables, and a deleted batch takes its history along', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 2), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 2 batch', 1000)").run();
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      expect(store.getBatch('b1')).toMatchObject({ name: 'Version 2 batch' });
+      store.db.prepare("INSERT INTO batch_history (batch_id, at, counts) VALUES ('b1', 2000, '{}')").run();
+      store.db.prepare("INSERT INTO job_observed (job_id, first_running_at) VALUES ('job-1', 1500)").run();
+      store.deleteBatch('b1');
+      expect(store.db.prepare('SELECT count(*) FROM batch_history').pluck().get()).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
   it('creates a new data folder at the newest version', async () => {
     const dir = await dataDir();
     openBatchStore(dir).close();
@@ -55,21 +73,39 @@ describe('batch store migrations', () => {
     db.close();
   });
 
-  it('opens a data folder at version 1 (before spooled submissions): its jobs unchanged, the queue empty', async () => {
+  it('opens a data folder at version 1 and answers deltas from then on, sending a tab of before a fresh base', async () => {
+    const dir = await dataDir();
+    writeUnversionedFolder(dir);
+    const v1 = new Database(join(dir, 'dashboard.sqlite'));
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = openBatchStore(dir);
+    try {
+      // Changes of before cannot be told as a delta: a tab at any revision of before loads afresh.
+      expect(store.liveRevision('b1')).toEqual({ revision: 4, base_rev: 4 });
+      store.addJobs('b1', ['job-2'], 2000);
+      expect(store.liveRevision('b1')).toEqual({ revision: 5, base_rev: 4 });
+      expect(store.changedJobs('b1', 4).map((j) => j.id)).toEqual(['job-2']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('opens a data folder at version 3 (before spooled submissions): its jobs unchanged, the queue empty', async () => {
     const dir = await dataDir();
     const db = new Database(join(dir, 'dashboard.sqlite'));
-    migrate(db, MIGRATIONS.slice(0, 1), 'dashboard');
-    db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Version 1', 1000, 2)").run();
+    migrate(db, MIGRATIONS.slice(0, 3), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Version 3', 1000, 2)").run();
     db.prepare("INSERT INTO jobs (id, state, added_at, percent) VALUES ('job-1', 'Succeeded', 1000, 100)").run();
     db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     db.close();
     const store = openBatchStore(dir);
     try {
       const [job] = store.batchJobs('b1');
       expect(job).toMatchObject({ id: 'job-1', state: 'Succeeded', submission_id: null, sub_attempt: null });
       expect(store.db.prepare('SELECT count(*) FROM submissions').pluck().get()).toBe(0);
-      expect(store.summary('b1')).toMatchObject({ succeeded: 1, waiting: 0, in_doubt: 0 });
+      expect(store.summary('b1')).toMatchObject({ count_Succeeded: 1, count_Waiting: 0, count_InDoubt: 0 });
     } finally {
       store.close();
     }

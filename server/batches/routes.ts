@@ -3,6 +3,8 @@
  * upstream: they read what the tracker recorded.
  */
 import negotiate from '@fastify/accept-negotiator';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {
   AddIdsResponse,
@@ -15,23 +17,22 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { extractJobIds, normalizeJobId } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { iso } from './expiry.ts';
+import { answerLiveSnapshot } from '../live/routes.ts';
 import { createSnapshotCache } from './snapshot.ts';
-import { checkName, isBatchId, isPlainObject } from './validate.ts';
+import { AddIdsBody, BatchJobParams, BatchParams, CreateBatchBody, RemoveIdsBody, RenameBatchBody } from './validate.ts';
 import { createSummaryCache, summaryFromRow, toBatchJob } from './views.ts';
 
 /** 10,000 pasted ids with log-line noise around them fit easily. */
 const IDS_BODY_LIMIT = 5 * 1024 * 1024;
-const MAX_REMOVE_IDS = 100_000;
 
-type BatchParams = { batchId: string };
-
-export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContext): Promise<void> {
+export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchContext): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const { store, clock } = ctx;
   const snapshots = createSnapshotCache(ctx);
   const summaries = createSummaryCache(store);
 
   function batchOr404(batchId: string, reply: FastifyReply) {
-    const batch = isBatchId(batchId) ? store.getBatch(batchId) : undefined;
+    const batch = store.getBatch(batchId);
     if (!batch) sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
     return batch;
   }
@@ -58,24 +59,21 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
     serverTime: iso(clock.now()),
   }));
 
-  app.post('/api/batches', { bodyLimit: IDS_BODY_LIMIT }, async (request, reply) => {
+  app.post('/api/batches', { bodyLimit: IDS_BODY_LIMIT, schema: { body: CreateBatchBody } }, async (request, reply) => {
     const body = request.body;
-    if (!isPlainObject(body)) return sendError(reply, 400, ErrorCode.invalidBody, 'Expected a JSON object {"name": "...", "ids"?: "..."}.');
-    const name = checkName(body.name);
-    if (!name.ok) return sendError(reply, 400, ErrorCode.invalidBody, name.detail);
-    if (body.ids !== undefined && body.ids !== null && typeof body.ids !== 'string') {
-      return sendError(reply, 400, ErrorCode.invalidBody, 'ids must be text (any text containing job ids).');
-    }
-    const batch = store.createBatch(name.value, clock.now());
+    const batch = store.createBatch(body.name.trim(), clock.now());
     const ids = typeof body.ids === 'string' ? addIds(batch.id, body.ids) : null;
     const answer: CreateBatchResponse = { batch: summaryFromRow(store.summary(batch.id)!), ids };
     return reply.code(201).send(answer);
   });
 
-  app.get<{ Params: BatchParams }>('/api/batches/:batchId', async (request, reply) => {
+  const snapshotQuery = Type.Object({ since: Type.Optional(Type.String()), rows: Type.Optional(Type.String()) });
+  app.get('/api/batches/:batchId', { schema: { params: BatchParams, querystring: snapshotQuery } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     ctx.markViewed(batch.id);
+    const live = answerLiveSnapshot(ctx.live, request, reply, batch);
+    if (live) return live;
     const now = clock.now();
     reply.header('x-server-time', iso(now));
     // Revalidate every time: the body changes whenever the tracker records something.
@@ -98,17 +96,14 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
     return reply.send(snapshots.body(batch, now));
   });
 
-  app.patch<{ Params: BatchParams }>('/api/batches/:batchId', async (request, reply) => {
+  app.patch('/api/batches/:batchId', { schema: { params: BatchParams, body: RenameBatchBody } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
-    const body = request.body;
-    const name = checkName(isPlainObject(body) ? body.name : undefined);
-    if (!name.ok) return sendError(reply, 400, ErrorCode.invalidBody, name.detail);
-    store.renameBatch(batch.id, name.value);
+    store.renameBatch(batch.id, request.body.name.trim());
     return summaryFromRow(store.summary(batch.id)!);
   });
 
-  app.delete<{ Params: BatchParams }>('/api/batches/:batchId', async (request, reply) => {
+  app.delete('/api/batches/:batchId', { schema: { params: BatchParams } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     ctx.batchDeleting?.(batch.id);
@@ -118,43 +113,29 @@ export async function registerBatchRoutes(app: FastifyInstance, ctx: BatchContex
     return reply.code(204).send();
   });
 
-  app.post<{ Params: BatchParams }>('/api/batches/:batchId/ids', { bodyLimit: IDS_BODY_LIMIT }, async (request, reply) => {
+  const idsRoute = { bodyLimit: IDS_BODY_LIMIT, schema: { params: BatchParams, body: AddIdsBody } };
+  app.post('/api/batches/:batchId/ids', idsRoute, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
-    const body = request.body;
-    if (!isPlainObject(body) || typeof body.text !== 'string') {
-      return sendError(reply, 400, ErrorCode.invalidBody, 'Expected a JSON object {"text": "<any text containing job ids>"}.');
-    }
-    return addIds(batch.id, body.text);
+    return addIds(batch.id, request.body.text);
   });
 
-  app.post<{ Params: BatchParams }>('/api/batches/:batchId/remove', { bodyLimit: IDS_BODY_LIMIT }, async (request, reply) => {
+  const removeRoute = { bodyLimit: IDS_BODY_LIMIT, schema: { params: BatchParams, body: RemoveIdsBody } };
+  app.post('/api/batches/:batchId/remove', removeRoute, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
-    const body = request.body;
-    if (!isPlainObject(body) || !Array.isArray(body.ids)) {
-      return sendError(reply, 400, ErrorCode.invalidBody, 'Expected a JSON object {"ids": ["<job id>", …]}.');
-    }
-    if (body.ids.length > MAX_REMOVE_IDS) {
-      return sendError(reply, 400, ErrorCode.invalidBody, `At most ${MAX_REMOVE_IDS} ids per request.`);
-    }
-    const ids: string[] = [];
-    for (const [index, raw] of body.ids.entries()) {
-      const id = typeof raw === 'string' ? normalizeJobId(raw) : null;
-      if (!id) return sendError(reply, 400, ErrorCode.invalidJobId, `ids[${index}] is not a job id (32 hex characters, or 8-4-4-4-12).`);
-      ids.push(id);
-    }
+    // The schema let through only ids of a valid shape.
+    const ids = request.body.ids.map((raw) => normalizeJobId(raw)!);
     const { removed, unlinked } = store.removeJobs(batch.id, ids);
     ctx.jobsUnlisted(unlinked);
     const answer: RemoveIdsResponse = { removed };
     return answer;
   });
 
-  app.post<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/refresh', async (request, reply) => {
+  app.post('/api/batches/:batchId/jobs/:jobId/refresh', { schema: { params: BatchJobParams } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
-    const jobId = normalizeJobId(request.params.jobId);
-    if (!jobId) return sendError(reply, 400, ErrorCode.invalidJobId, 'Not a job id (32 hex characters, or 8-4-4-4-12).');
+    const jobId = normalizeJobId(request.params.jobId)!;
     const before = store.getBatchJob(batch.id, jobId);
     if (!before) return sendError(reply, 404, ErrorCode.jobNotInBatch, `Job ${jobId} is not in this batch.`);
     await ctx.tracker.refresh(jobId, before.submitted_at ?? before.added_at);

@@ -5,17 +5,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
-import type { JobStatusResponse } from '../../contract/job.ts';
-import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isTerminal } from '../../contract/status.ts';
+import { isFinalState } from '../../contract/tracked-state.ts';
+import { createHistory, type History } from '../history/recorder.ts';
+import { registerInsightRoutes } from '../history/routes.ts';
+import { createNotifier, type Notifier } from '../notify/notifier.ts';
+import { JobStatusResponseSchema, matches } from '../../contract/upstream-body.ts';
 import { systemClock, type Clock } from '../tracker/clock.ts';
 import { POLICY, isViewed, resumeDelay } from '../tracker/policy.ts';
 import { createTracker, type Tracker, type TrackerOptions } from '../tracker/tracker.ts';
 import type { UpstreamClient } from '../upstream.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { registerDemoRoute } from './demo.ts';
+import { createLiveFeed } from '../live/feed.ts';
+import { createLiveHub } from '../live/hub.ts';
+import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { FINAL_STATES, openBatchStore, type BatchStore } from './store.ts';
+import { openBatchStore, type BatchStore } from './store.ts';
 import { createSubmissions, type Submissions, type SubmissionsOptions } from '../submissions/index.ts';
+import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
@@ -32,6 +40,12 @@ export interface BatchServiceOptions {
   upstreamLabel?: string;
   /** Opened already (main opens it first, so that a data folder in use is reported before anything starts). */
   store?: BatchStore;
+  /** Incoming webhooks for batch events (server/notify). */
+  webhookUrls?: readonly string[];
+  /** For links to the batch in notifications. */
+  publicUrl?: string | null;
+  /** Where webhook delivery failures are reported. */
+  log?: (message: string) => void;
   /** Spool and feeder settings (server/submissions); defaults: FEED_MAX_ACTIVE 18, 20 GB, 24 hours. */
   submissions?: Partial<Omit<SubmissionsOptions, 'dataDir'>>;
 }
@@ -54,6 +68,9 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  readonly live: BatchContext['live'];
+  readonly history: History;
+  readonly notifier: Notifier;
   readonly submissions: Submissions;
 }
 
@@ -63,6 +80,26 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   const store = opts.store ?? openBatchStore(opts.dataDir);
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
+  // "Checked N s ago" is a fact of the batch: the tracker's latest answer about any of its jobs. A poll that saw
+  // nothing new changes only this, never the batch's revision.
+  const checkedAt = new Map<string, number>();
+  const noteChecked = (jobId: string, at: number) => {
+    for (const batchId of store.batchIdsOfJob(jobId)) checkedAt.set(batchId, at);
+  };
+  const feed = createLiveFeed({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => tracker.health(),
+    checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
+  });
+  const hub = createLiveHub({
+    feed,
+    clock,
+    markViewed: (batchId) => ctx.markViewed(batchId),
+    show: (ids) => tracker.show(ids),
+    shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
+  });
 
   const tracker = createTracker({
     upstream: opts.upstream,
@@ -72,23 +109,41 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     sink: {
       status: (jobId, body, sentAt, receivedAt) => {
         store.recordStatus(jobId, body, sentAt, receivedAt);
+        noteChecked(jobId, receivedAt);
+        history.jobObserved(jobId, receivedAt);
         scheduleExpiryCheck(jobId);
+        // A finished job frees a feeder slot at once.
         submissions.jobChanged(jobId);
       },
       gone: (jobId, problem, at) => {
         store.recordGone(jobId, problem, at);
+        noteChecked(jobId, at);
         submissions.jobChanged(jobId);
       },
       forbidden: (jobId, problem, at) => {
         store.recordForbidden(jobId, problem, at);
+        noteChecked(jobId, at);
         submissions.jobChanged(jobId);
       },
-      problem: (jobId, problem, at) => store.recordProblem(jobId, problem, at),
+      problem: (jobId, problem, at) => {
+        store.recordProblem(jobId, problem, at);
+        noteChecked(jobId, at);
+      },
+      isShown: (jobId) => hub.isShown(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));
       },
     },
+  });
+
+  const notifier = createNotifier({ urls: opts.webhookUrls ?? [], publicUrl: opts.publicUrl ?? null, clock, log: opts.log });
+  const history = createHistory({
+    store,
+    clock,
+    retentionSeconds: opts.retentionSeconds,
+    health: () => tracker.health(),
+    onEvent: (event) => notifier.notify(event),
   });
 
   /**
@@ -126,12 +181,13 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !FINAL_STATES.includes(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
+        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
       }
     },
     jobsUnlisted(ids) {
       for (const id of ids) tracker.untrack(id);
     },
+    live: { store, feed, hub },
     batchDeleting: (batchId) => submissions.batchDeleting(batchId),
   };
 
@@ -149,9 +205,14 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    live: ctx.live,
+    history,
+    notifier,
     submissions,
     plugin: async (app) => {
+      app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+        if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
@@ -172,8 +233,10 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         return jsonParser(request, body.toString(), done);
       });
       await registerBatchRoutes(app, ctx);
+      registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
       await submissions.register(app);
+      await registerInsightRoutes(app, ctx, history);
     },
     observe(event) {
       if (closed) return;
@@ -199,9 +262,10 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           else if (event.statusCode === 200) store.markDownloaded(jobId, now);
           break;
         case 'status':
-          if (event.statusCode === 200 && isStatusBody(event.body)) {
+          if (event.statusCode === 200 && matches(JobStatusResponseSchema, event.body)) {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
+            history.jobObserved(jobId, now);
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
@@ -217,6 +281,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     start() {
       if (started) return;
       started = true;
+      history.start();
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
@@ -226,12 +291,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       if (closed) return;
       closed = true;
       await submissions.close();
+      hub.close();
+      history.stop();
+      notifier.close();
       await tracker.close();
       store.close();
     },
   };
-}
-
-function isStatusBody(value: unknown): value is JobStatusResponse {
-  return typeof value === 'object' && value !== null && isJobStatus((value as { status?: unknown }).status);
 }

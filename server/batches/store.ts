@@ -10,12 +10,11 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
-import type { TrackedState } from '../../contract/dashboard-api.ts';
+import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
-
-export type Problem = { error: string; detail: string | null; status: number; [extra: string]: unknown };
 
 export interface BatchRow {
   id: string;
@@ -56,30 +55,25 @@ export interface JobRow {
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
 export type BatchJobRow = JobRow & { link_added_at: number };
 
-export interface SummaryRow extends BatchRow {
+export type SummaryRow = BatchRow & { [S in TrackedState as `count_${S}`]: number } & {
   job_count: number;
-  queued: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  canceled: number;
-  unknown: number;
-  gone: number;
-  forbidden: number;
-  waiting: number;
-  sending: number;
-  in_doubt: number;
   outputs_ready: number;
   percent_sum: number;
-  /** Jobs that count towards progress (not Gone or Forbidden). */
+  /** Jobs that count towards progress (see STATE_INFO). */
   measured: number;
   input_bytes: number;
   output_bytes: number;
   credits: number;
+};
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** States the tracker no longer polls. */
-export const FINAL_STATES: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden'];
+/** `('A', 'B')`: a set of states as an SQL list, from the one table of states rather than spelled out here. */
+export function sqlStates(states: readonly TrackedState[]): string {
+  return `(${states.map(sqlString).join(', ')})`;
+}
 
 /**
  * The schema's history, oldest first (see contract/sqlite-migrations.ts). Append a migration to change it;
@@ -134,6 +128,43 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'revision of each link\'s last change, and of a batch\'s last removal (deltas for live tabs)',
+    // changed_rev: the batch revision at which the job last changed in this batch, so "what changed since N" is
+    // one indexed range. base_rev: the latest revision that removed jobs; a delta cannot express a removal, so a
+    // tab behind it loads afresh. Existing links keep 0, and each batch's base is its current revision: no
+    // change of before can be told as a delta.
+    up: `
+    ALTER TABLE batch_jobs ADD COLUMN changed_rev INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE batches ADD COLUMN base_rev INTEGER NOT NULL DEFAULT 0;
+    UPDATE batches SET base_rev = revision;
+    CREATE INDEX batch_jobs_changed ON batch_jobs(batch_id, changed_rev);
+    `,
+  },
+  {
+    version: 3,
+    name: 'history: counts by state over time per batch, observed times per job (server/history)',
+    up: `
+    -- One point whenever a batch's counts change; server/history/downsample.ts thins old points out.
+    CREATE TABLE batch_history (
+      batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+      at INTEGER NOT NULL,
+      -- JSON object of the non-zero counts by state: states added later need no new column
+      counts TEXT NOT NULL,
+      PRIMARY KEY (batch_id, at)
+    ) WITHOUT ROWID;
+    -- What the status answers do not say and only observation can: when a job started running, when its
+    -- progress last moved (stall rule).
+    CREATE TABLE job_observed (
+      job_id TEXT PRIMARY KEY,
+      first_running_at INTEGER,
+      -- a hash of percent and phase while running, null once finished
+      progress_key INTEGER,
+      progress_changed_at INTEGER
+    ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
     name: 'spooled submissions (server/submissions): the queue, and rows that have no upstream job yet',
     up: `
     -- One spooled upload. While it has no upstream job its batch row is a jobs row whose id is this id
@@ -171,20 +202,9 @@ const SUBMISSION_JOIN = 'LEFT JOIN submissions s ON s.id = j.submission_id';
 const SUMMARY_SELECT = `
 SELECT b.id, b.name, b.created_at, b.revision,
   count(j.id) AS job_count,
-  coalesce(sum(j.state = 'Queued'), 0) AS queued,
-  coalesce(sum(j.state = 'Running'), 0) AS running,
-  coalesce(sum(j.state = 'Succeeded'), 0) AS succeeded,
-  coalesce(sum(j.state = 'Failed'), 0) AS failed,
-  coalesce(sum(j.state = 'Canceled'), 0) AS canceled,
-  coalesce(sum(j.state = 'Unknown'), 0) AS unknown,
-  coalesce(sum(j.state = 'Gone'), 0) AS gone,
-  coalesce(sum(j.state = 'Forbidden'), 0) AS forbidden,
-  coalesce(sum(j.state = 'Waiting'), 0) AS waiting,
-  coalesce(sum(j.state = 'Sending'), 0) AS sending,
-  coalesce(sum(j.state = 'InDoubt'), 0) AS in_doubt,
-  coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
-  coalesce(sum(CASE WHEN j.state IN ('Gone', 'Forbidden') THEN 0 ELSE j.percent END), 0) AS percent_sum,
-  coalesce(sum(j.state NOT IN ('Gone', 'Forbidden')), 0) AS measured,
+${TRACKED_STATES.map((state) => `  coalesce(sum(j.state = ${sqlString(state)}), 0) AS "count_${state}",\n`).join('')}  coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
+  coalesce(sum(CASE WHEN j.state IN ${sqlStates(MEASURED_STATES)} THEN j.percent ELSE 0 END), 0) AS percent_sum,
+  coalesce(sum(j.state IN ${sqlStates(MEASURED_STATES)}), 0) AS measured,
   coalesce(sum(j.input_bytes), 0) AS input_bytes,
   coalesce(sum(j.output_bytes), 0) AS output_bytes,
   coalesce(sum(j.credits), 0) AS credits
@@ -234,6 +254,23 @@ export function openBatchStore(dataDir: string) {
     bumpBatchesOfJob: db.prepare<[string]>(
       'UPDATE batches SET revision = revision + 1 WHERE id IN (SELECT batch_id FROM batch_jobs WHERE job_id = ?)',
     ),
+    stampJob: db.prepare<[string]>(
+      'UPDATE batch_jobs SET changed_rev = (SELECT revision FROM batches b WHERE b.id = batch_jobs.batch_id) WHERE job_id = ?',
+    ),
+    stampLink: db.prepare<[string, string]>(
+      'UPDATE batch_jobs SET changed_rev = (SELECT revision FROM batches b WHERE b.id = batch_jobs.batch_id) WHERE batch_id = ? AND job_id = ?',
+    ),
+    rebase: db.prepare<[string]>('UPDATE batches SET base_rev = revision WHERE id = ?'),
+    liveRevision: db.prepare<[string], { revision: number; base_rev: number }>('SELECT revision, base_rev FROM batches WHERE id = ?'),
+    changedCount: db
+      .prepare<[string, number, number], number>(
+        'SELECT count(*) FROM (SELECT 1 FROM batch_jobs WHERE batch_id = ? AND changed_rev > ? LIMIT ?)',
+      )
+      .pluck(),
+    changedJobs: db.prepare<[string, number], BatchJobRow>(
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN}
+       WHERE bj.batch_id = ? AND bj.changed_rev > ? ORDER BY bj.rowid`,
+    ),
     insertJob: db.prepare<[string, number]>('INSERT OR IGNORE INTO jobs (id, added_at) VALUES (?, ?)'),
     insertLink: db.prepare<[string, string, number]>(
       'INSERT OR IGNORE INTO batch_jobs (batch_id, job_id, added_at) VALUES (?, ?, ?)',
@@ -264,12 +301,23 @@ export function openBatchStore(dataDir: string) {
          output_expired = CASE WHEN @expired THEN 1 ELSE output_expired END,
          has_output = @has_output, problem_json = NULL, percent = @percent,
          input_bytes = @input_bytes, output_bytes = @output_bytes, credits = @credits
+       WHERE id = @id AND (state IS NOT @state OR last_json IS NOT @last_json OR problem_json IS NOT NULL
+         OR (@expired AND output_expired = 0) OR has_output IS NOT @has_output)`,
+    ),
+    // A poll that saw nothing new: its times are kept (the expiry window needs them), but the row's version and
+    // its batches' revisions stay, so no tab has anything to fetch (the batch-level "checked at" says it was seen).
+    quietStatus: db.prepare(
+      `UPDATE jobs SET last_checked_at = @checked,
+         last_seen_active_at = CASE WHEN @active THEN max(coalesce(last_seen_active_at, 0), @sent) ELSE last_seen_active_at END
        WHERE id = @id`,
     ),
     finalProblem: db.prepare<[string, string, number, string]>(
       `UPDATE jobs SET version = version + 1, state = ?, problem_json = ?, last_checked_at = ?, percent = 100, has_output = 0 WHERE id = ?`,
     ),
-    problem: db.prepare<[string, number, string]>('UPDATE jobs SET version = version + 1, problem_json = ?, last_checked_at = ? WHERE id = ?'),
+    problem: db.prepare<[string, number, string, string]>(
+      'UPDATE jobs SET version = version + 1, problem_json = ?, last_checked_at = ? WHERE id = ? AND problem_json IS NOT ?',
+    ),
+    quietProblem: db.prepare<[number, string]>('UPDATE jobs SET last_checked_at = ? WHERE id = ?'),
     deleted: db.prepare<[number, string]>(
       `UPDATE jobs SET version = version + 1, state = 'Gone', deleted_at = ?, has_output = 0, percent = 100, problem_json = NULL WHERE id = ?`,
     ),
@@ -280,7 +328,7 @@ export function openBatchStore(dataDir: string) {
     activeJobsOfBatch: db
       .prepare<[string], string>(
         `SELECT j.id FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id
-         WHERE bj.batch_id = ? AND j.state IN ('Unknown', 'Queued', 'Running')`,
+         WHERE bj.batch_id = ? AND j.state IN ${sqlStates(POLLED_STATES)}`,
       )
       .pluck(),
     outputsAwaitingExpiry: db
@@ -291,11 +339,14 @@ export function openBatchStore(dataDir: string) {
       .pluck(),
     activeJobs: db.prepare<[], { id: string; since: number }>(
       `SELECT j.id, coalesce(j.submitted_at, j.added_at) AS since FROM jobs j
-       WHERE j.state IN ('Unknown', 'Queued', 'Running') AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
+       WHERE j.state IN ${sqlStates(POLLED_STATES)} AND EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)`,
     ),
   };
 
-  const bumpOfJob = (jobId: string) => q.bumpBatchesOfJob.run(jobId);
+  const bumpOfJob = (jobId: string) => {
+    q.bumpBatchesOfJob.run(jobId);
+    q.stampJob.run(jobId);
+  };
 
   const addJobs = db.transaction((batchId: string, ids: readonly string[], now: number) => {
     const added: string[] = [];
@@ -303,7 +354,10 @@ export function openBatchStore(dataDir: string) {
       q.insertJob.run(id, now);
       if (q.insertLink.run(batchId, id, now).changes > 0) added.push(id);
     }
-    if (added.length > 0) q.bumpBatch.run(batchId);
+    if (added.length > 0) {
+      q.bumpBatch.run(batchId);
+      for (const id of added) q.stampLink.run(batchId, id);
+    }
     return added;
   });
 
@@ -316,7 +370,10 @@ export function openBatchStore(dataDir: string) {
         if (!q.isLinked.get(id)) unlinked.push(id);
       }
     }
-    if (removed > 0) q.bumpBatch.run(batchId);
+    if (removed > 0) {
+      q.bumpBatch.run(batchId);
+      q.rebase.run(batchId);
+    }
     return { removed, unlinked };
   });
 
@@ -343,7 +400,7 @@ export function openBatchStore(dataDir: string) {
     const succeeded = body.status === 'Succeeded';
     const last = { progress: body.progress ?? null, metrics: body.metrics ?? null, error: body.error ?? null, output: body.output ?? null };
     const percent = terminal ? 100 : clampPercent(body.progress?.percent);
-    const result = q.status.run({
+    const params = {
       id: jobId,
       state: body.status,
       last_json: JSON.stringify(last),
@@ -360,15 +417,18 @@ export function openBatchStore(dataDir: string) {
       output_bytes: numberOr0(body.metrics?.outputBytes),
       // Credits are refunded when a job fails.
       credits: body.status === 'Failed' ? 0 : numberOr0(body.metrics?.creditCost),
-    });
-    if (result.changes > 0) bumpOfJob(jobId);
+    };
+    q.quietStatus.run({ id: jobId, checked: receivedAt, sent: sentAt, active: params.active });
+    if (q.status.run(params).changes > 0) bumpOfJob(jobId);
   });
 
   const recordFinalProblem = db.transaction((jobId: string, state: 'Gone' | 'Forbidden', problem: Problem, at: number) => {
     if (q.finalProblem.run(state, JSON.stringify(problem), at, jobId).changes > 0) bumpOfJob(jobId);
   });
   const recordProblem = db.transaction((jobId: string, problem: Problem, at: number) => {
-    if (q.problem.run(JSON.stringify(problem), at, jobId).changes > 0) bumpOfJob(jobId);
+    q.quietProblem.run(at, jobId);
+    const text = JSON.stringify(problem);
+    if (q.problem.run(text, at, jobId, text).changes > 0) bumpOfJob(jobId);
   });
   const markDeleted = db.transaction((jobId: string, at: number) => {
     if (q.deleted.run(at, jobId).changes > 0) bumpOfJob(jobId);
@@ -432,6 +492,12 @@ export function openBatchStore(dataDir: string) {
     batchJobs: (batchId: string): BatchJobRow[] => q.batchJobs.all(batchId),
     /** `[jobId, version, linkAddedAt]` of the batch's jobs in order: cheap, to find what changed since last time. */
     batchJobVersions: (batchId: string): [string, number, number][] => q.batchJobVersions.all(batchId),
+    /** The batch's revision, and the latest one that removed jobs (a delta from before it cannot be told). */
+    liveRevision: (batchId: string): { revision: number; base_rev: number } | undefined => q.liveRevision.get(batchId),
+    /** How many of the batch's jobs changed after `revision`, counting no further than `limit`. */
+    changedCount: (batchId: string, revision: number, limit: number): number => q.changedCount.get(batchId, revision, limit)!,
+    /** The batch's jobs that changed after `revision` (added ones included), in the batch's order. */
+    changedJobs: (batchId: string, revision: number): BatchJobRow[] => q.changedJobs.all(batchId, revision),
     /** Newest first. */
     listBatches: (): BatchRow[] => q.listBatches.all(),
     summary: (batchId: string): SummaryRow | undefined => q.summary.get(batchId),
@@ -440,14 +506,17 @@ export function openBatchStore(dataDir: string) {
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
-    /** The database, for server/submissions: its queue changes rows and links in the same transactions. */
+    close: () => db.close(),
+    /**
+     * For modules that own tables of their own (server/history, server/submissions); everything else goes through
+     * the functions above.
+     */
     db,
     /** server/submissions moved a row to another job id: keeps the proxy's "is it listed" answer true. */
     relink: (from: string, to: string) => {
       if (!q.isLinked.get(from)) listed.delete(from);
       if (q.isLinked.get(to)) listed.add(to);
     },
-    close: () => db.close(),
   };
 }
 

@@ -1,47 +1,158 @@
-/** Input rules of the /api routes, each with the sentence a client shows when it is broken. */
-
-const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** Format names are short lowercase words (`jpg`, `tar.gz`, `mp4`); anything else never reaches the upstream. */
-const TARGET_FORMAT = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,31}$/;
-// Control characters have no place in a display name.
-// eslint-disable-next-line no-control-regex -- matching them is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * Input rules of the /api routes as TypeBox schemas, each with the sentence a client shows when it is broken
+ * (`description`) and, where it is not `request.invalid_body`/`request.invalid_parameter`, its own error code.
+ * Fastify checks them before a handler runs (`validatorCompiler` below); handlers get typed values.
+ */
+import type { FastifySchemaCompiler } from 'fastify';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { ErrorCode } from '../../contract/errors.ts';
+import { JOB_ID_PATTERN } from '../../contract/job-id.ts';
 
 export const NAME_MAX = 200;
 export const FILE_NAME_MAX = 255;
+export const MAX_REMOVE_IDS = 100_000;
 
-export function isBatchId(value: string): boolean {
-  return BATCH_ID.test(value);
+/** Format names are short lowercase words (`jpg`, `tar.gz`, `mp4`); anything else never reaches the upstream. */
+const TARGET_FORMAT = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,31}$/;
+const TARGET_FORMAT_RULE =
+  'targetFormat must be a format name such as jpg, pdf or tar.gz (e.g. ?targetFormat=jpg; letters, digits, . + _ -; at most 32).';
+/** Printable text with at least one non-space: control characters have no place in a display name. */
+const DISPLAY_TEXT = '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$';
+
+/** Extra annotations read by the validator compiler when a value fails its schema. */
+interface Failure {
+  /** The error code, when not the default of the request part. */
+  errorCode?: string;
+  errorStatus?: number;
 }
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string };
+const Name = Type.String({
+  minLength: 1,
+  maxLength: NAME_MAX,
+  pattern: DISPLAY_TEXT,
+  description: `{field} must be 1–${NAME_MAX} characters, not only spaces, without control characters.`,
+});
 
-export function checkName(value: unknown, field = 'name'): Checked<string> {
-  if (typeof value !== 'string') return { ok: false, detail: `${field} must be a string.` };
-  const name = value.trim();
-  if (name.length < 1 || name.length > NAME_MAX) {
-    return { ok: false, detail: `${field} must be 1–${NAME_MAX} characters after trimming (got ${name.length}).` };
+const JobId = Type.String({
+  pattern: JOB_ID_PATTERN,
+  description: '{field} is not a job id (32 hex characters, or 8-4-4-4-12).',
+  errorCode: ErrorCode.invalidJobId,
+});
+
+export const BatchParams = Type.Object({
+  batchId: Type.String({
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
+    description: 'No such batch.',
+    errorCode: ErrorCode.batchNotFound,
+    errorStatus: 404,
+  }),
+});
+
+export const BatchJobParams = Type.Object({ batchId: BatchParams.properties.batchId, jobId: JobId });
+
+export const CreateBatchBody = Type.Object(
+  {
+    name: Name,
+    ids: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'ids must be text (any text containing job ids).' })),
+  },
+  { description: 'Expected a JSON object {"name": "...", "ids"?: "..."}.' },
+);
+
+export const RenameBatchBody = Type.Object({ name: Name }, { description: 'Expected a JSON object {"name": "..."}.' });
+
+export const AddIdsBody = Type.Object(
+  { text: Type.String() },
+  { description: 'Expected a JSON object {"text": "<any text containing job ids>"}.' },
+);
+
+export const RemoveIdsBody = Type.Object(
+  { ids: Type.Array(JobId, { maxItems: MAX_REMOVE_IDS, description: `At most ${MAX_REMOVE_IDS} ids per request.` }) },
+  { description: 'Expected a JSON object {"ids": ["<job id>", …]}.' },
+);
+
+export const SubmitFileQuery = Type.Object({
+  targetFormat: Type.String({ pattern: TARGET_FORMAT.source, description: TARGET_FORMAT_RULE }),
+  fileName: Type.String({
+    minLength: 1,
+    maxLength: FILE_NAME_MAX,
+    pattern: DISPLAY_TEXT,
+    description: `fileName must be the name of the file being sent: 1–${FILE_NAME_MAX} characters, without control characters.`,
+  }),
+  options: Type.Optional(Type.String({ description: 'options must be a JSON object.' })),
+});
+export type SubmitFileQuery = Static<typeof SubmitFileQuery>;
+
+/** A request that fails its route's schema: answered with the `{error, detail}` envelope by the error handler. */
+export class InvalidRequestError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  constructor(statusCode: number, code: string, detail: string) {
+    super(detail);
+    this.statusCode = statusCode;
+    this.code = code;
   }
-  if (CONTROL.test(name)) return { ok: false, detail: `${field} must not contain control characters.` };
-  return { ok: true, value: name };
 }
 
-export function checkTargetFormat(value: unknown): Checked<string> {
-  if (typeof value !== 'string' || value === '') return { ok: false, detail: 'targetFormat is required (e.g. ?targetFormat=jpg).' };
-  if (!TARGET_FORMAT.test(value)) {
-    return { ok: false, detail: 'targetFormat must be a format name such as jpg, pdf or tar.gz (letters, digits, . + _ -; at most 32).' };
+const DEFAULT_CODES: Record<string, string> = {
+  body: ErrorCode.invalidBody,
+  querystring: ErrorCode.invalidParameter,
+  params: ErrorCode.invalidParameter,
+  headers: ErrorCode.invalidParameter,
+};
+
+/**
+ * TypeBox's compiler (no type coercion: `{"ids": 42}` is not text), turning the first failure into one sentence
+ * from the failing schema's `description`, with `{field}` replaced by where it failed (`ids[3]`).
+ */
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const check = Compile(schema);
+  return (value) => {
+    if (check.Check(value)) return { value };
+    const [first] = check.Errors(value);
+    let failed = schemaAt(schema, first?.schemaPath ?? '#');
+    let path = first?.instancePath ?? '';
+    // A missing property is reported at its parent: the property's own rule says more.
+    const missing = (first?.params as { requiredProperties?: string[] } | undefined)?.requiredProperties?.[0];
+    const property = missing === undefined ? undefined : (failed as { properties?: Record<string, TSchema & { description?: string }> }).properties?.[missing];
+    if (property?.description) {
+      failed = property;
+      path = `${path}/${missing}`;
+    }
+    const annotations = failed as TSchema & Failure & { description?: string };
+    const field = fieldLabel(path) || httpPart || 'request';
+    const detail = (annotations.description ?? (schema as { description?: string }).description ?? `${field} ${first?.message ?? 'is invalid'}.`)
+      .replaceAll('{field}', field);
+    const code = annotations.errorCode ?? DEFAULT_CODES[httpPart ?? 'body'] ?? ErrorCode.invalidBody;
+    return { error: new InvalidRequestError(annotations.errorStatus ?? 400, code, detail) };
+  };
+};
+
+/** The schema that explains a failure at `schemaPath`: the deepest one on the path with a `description`. */
+function schemaAt(root: TSchema, schemaPath: string): TSchema {
+  let node: unknown = root;
+  let explained = root;
+  for (const key of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    node = (node as Record<string, unknown> | null)?.[key];
+    if (typeof node !== 'object' || node === null) break;
+    if (typeof (node as { description?: unknown }).description === 'string') explained = node;
   }
+  return explained;
+}
+
+/** `/ids/3` → `ids[3]`. */
+function fieldLabel(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join('');
+}
+
+/** For data files read by the server (samples/demo.json), not requests: those go through the schemas above. */
+export function checkTargetFormat(value: unknown): { ok: true; value: string } | { ok: false; detail: string } {
+  if (typeof value !== 'string' || !TARGET_FORMAT.test(value)) return { ok: false, detail: TARGET_FORMAT_RULE };
   return { ok: true, value: value.toLowerCase() };
-}
-
-export function checkFileName(value: unknown): Checked<string> {
-  if (typeof value !== 'string') return { ok: false, detail: 'fileName is required (the name of the file being sent).' };
-  const name = value.trim();
-  if (name.length < 1 || name.length > FILE_NAME_MAX) {
-    return { ok: false, detail: `fileName must be 1–${FILE_NAME_MAX} characters.` };
-  }
-  if (CONTROL.test(name)) return { ok: false, detail: 'fileName must not contain control characters.' };
-  return { ok: true, value: name };
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,7 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
-import type { BatchJob, BatchSummary, StatusCounts, SubmissionAttempt } from '../../contract/dashboard-api.ts';
+import type { BatchJob, BatchSummary, SubmissionAttempt } from '../../contract/dashboard-api.ts';
+import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
+import { parseJson, toLastStatus } from '../../contract/upstream-body.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
@@ -13,18 +15,23 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     targetFormat: row.target_format,
     addedAt: iso(row.link_added_at),
     submittedAt: isoOrNull(row.submitted_at),
-    last: row.last_json === null ? null : (JSON.parse(row.last_json) as BatchJob['last']),
+    last: row.last_json === null ? null : toLastStatus(parseJson(row.last_json), row.percent),
     lastCheckedAt: isoOrNull(row.last_checked_at),
     lastSeenActiveAt: isoOrNull(row.last_seen_active_at),
     firstSeenTerminalAt: isoOrNull(row.first_seen_terminal_at),
     downloadedAt: isoOrNull(row.downloaded_at),
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
-    problem: row.problem_json === null ? null : (JSON.parse(row.problem_json) as BatchJob['problem']),
+    problem: row.problem_json === null ? null : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null),
     submission:
       row.sub_attempt === null || row.sub_attempt === undefined
         ? null
-        : { id: row.submission_id!, attempt: row.sub_attempt, history: JSON.parse(row.sub_history ?? '[]') as SubmissionAttempt[], sourceKept: row.sub_source === 1 },
+        : {
+            id: row.submission_id!,
+            attempt: row.sub_attempt,
+            history: (parseJson(row.sub_history ?? '[]') as SubmissionAttempt[] | undefined) ?? [],
+            sourceKept: row.sub_source === 1,
+          },
   };
 }
 
@@ -34,11 +41,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
     name: row.name,
     createdAt: iso(row.created_at),
     jobCount: row.job_count,
-    counts: {
-      Queued: row.queued, Running: row.running, Succeeded: row.succeeded, Failed: row.failed,
-      Canceled: row.canceled, Unknown: row.unknown, Gone: row.gone, Forbidden: row.forbidden,
-      Waiting: row.waiting, Sending: row.sending, InDoubt: row.in_doubt,
-    },
+    counts: Object.fromEntries(TRACKED_STATES.map((state) => [state, row[`count_${state}`]])) as BatchSummary['counts'],
     outputsReady: row.outputs_ready,
     progressPercent: percentOf(row.percent_sum, row.measured),
     inputBytes: row.input_bytes,
@@ -49,9 +52,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
 export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
-  const counts: StatusCounts = {
-    Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Waiting: 0, Sending: 0, InDoubt: 0,
-  };
+  const counts = emptyCounts();
   let outputsReady = 0;
   let percentSum = 0;
   let measured = 0;
@@ -81,14 +82,6 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
     outputBytes,
     credits,
   };
-}
-
-/**
- * Gone (deleted, or unknown to the upstream) and Forbidden (another account's) jobs are no work of this batch:
- * a batch of ids that never existed is not "100% done". The SQL aggregate in store.ts applies the same rule.
- */
-function countsTowardsProgress(state: SummaryFields['state']): boolean {
-  return state !== 'Gone' && state !== 'Forbidden';
 }
 
 function percentOf(sum: number, count: number): number {

@@ -130,6 +130,7 @@ export function createFeeder(opts: FeederOptions): Feeder {
     try {
       response = await upstream.request({
         signal: abort.signal,
+        upload: true,
         method: 'POST',
         path: `/convert?targetFormat=${encodeURIComponent(sub.target_format)}`,
         headers: {

@@ -6,14 +6,16 @@
  * have no upstream job. service.ts wires the tracker's observations (`jobChanged`) and batch deletion.
  */
 import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { isSubmissionId, type DismissResponse, type RetryResponse, type SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
-import { checkFileName, checkTargetFormat, isBatchId, isPlainObject } from '../batches/validate.ts';
+import { BatchParams, SubmitFileQuery, isPlainObject } from '../batches/validate.ts';
+import type { LocalAnswer } from '../upstream.ts';
 import { toBatchJob } from '../batches/views.ts';
 import { createFeeder, type Feeder } from './feeder.ts';
 import { newSubmissionId, openSubmissionQueue, type SubmissionQueue, type SubmissionRow } from './queue.ts';
@@ -105,14 +107,12 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
     }, RETENTION_SWEEP_MS);
   }
 
-  async function receive(request: FastifyRequest<{ Params: { batchId: string }; Querystring: Record<string, string | undefined> }>, reply: FastifyReply) {
+  async function receive(request: FastifyRequest<{ Params: { batchId: string }; Querystring: SubmitFileQuery }>, reply: FastifyReply) {
     const { batchId } = request.params;
-    const batch = isBatchId(batchId) ? ctx.store.getBatch(batchId) : undefined;
-    if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
-    const targetFormat = checkTargetFormat(request.query.targetFormat);
-    if (!targetFormat.ok) return sendError(reply, 400, ErrorCode.invalidParameter, targetFormat.detail);
-    const fileName = checkFileName(request.query.fileName);
-    if (!fileName.ok) return sendError(reply, 400, ErrorCode.invalidParameter, fileName.detail);
+    const batch = ctx.store.getBatch(batchId);
+    if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
+    const targetFormat = { value: request.query.targetFormat.toLowerCase() };
+    const fileName = { value: request.query.fileName.trim() };
     let optionsJson: string | null = null;
     if (request.query.options !== undefined && request.query.options !== '') {
       const options = parseJson(request.query.options);
@@ -126,6 +126,12 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
       reply.header('connection', 'close');
       return sendError(reply, 507, ErrorCode.spoolFull, fullSentence('limit'), { usedBytes: queue.spoolBytes(), maxBytes: opts.spoolMaxBytes });
     }
+
+    // The same limits as every upload (UPLOADS_PER_CLIENT, UPLOAD_IDLE_SECONDS): a stalled browser cannot hold
+    // the spool's writer forever.
+    const release = ctx.upstream.uploads.begin(request.ip);
+    if (!release) return sendLocal(reply, ctx.upstream.uploads.busy);
+    reply.raw.once('close', release);
 
     let body: Readable;
     if (request.isMultipart()) {
@@ -141,9 +147,21 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
     const id = newSubmissionId();
     reserved.set(id, Number.isFinite(declared) ? declared : 0);
     let bytes: number;
+    let stalled = false;
+    const counted = new PassThrough();
+    body.pipe(counted);
+    body.on('error', (error) => counted.destroy(error));
+    const stopWatching = ctx.upstream.uploads.watch(request.raw, counted, () => {
+      stalled = true;
+      counted.destroy(new Error('upload stalled'));
+    });
     try {
-      bytes = await spool.write(id, body, room);
+      bytes = await spool.write(id, counted, room);
     } catch (error) {
+      if (stalled) {
+        reply.header('connection', 'close');
+        return sendLocal(reply, ctx.upstream.uploads.stalled);
+      }
       if (error instanceof SpoolFullError) {
         reply.header('connection', 'close');
         return sendError(reply, 507, ErrorCode.spoolFull, fullSentence(error.reason), { usedBytes: queue.spoolBytes(), maxBytes: opts.spoolMaxBytes });
@@ -152,6 +170,7 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
       if (request.raw.destroyed || reply.raw.destroyed) return reply;
       throw error;
     } finally {
+      stopWatching();
       reserved.delete(id);
     }
     if (bytes === 0) {
@@ -224,13 +243,16 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
         // Only this route leaves the body unread: it is streamed to the spool as it arrives.
         child.addContentTypeParser('*', (_request, _payload, done) => done(null));
         await child.register(multipart, { limits: { files: 1, fields: 0, fileSize: Number.MAX_SAFE_INTEGER } });
-        child.post('/api/batches/:batchId/files', receive);
+        child
+          .withTypeProvider<TypeBoxTypeProvider>()
+          .post('/api/batches/:batchId/files', { schema: { params: BatchParams, querystring: SubmitFileQuery } }, receive);
       });
 
-      app.post<{ Params: { batchId: string } }>('/api/batches/:batchId/retry', async (request, reply) => {
+      const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+      typed.post('/api/batches/:batchId/retry', { schema: { params: BatchParams } }, async (request, reply) => {
         const { batchId } = request.params;
-        const batch = isBatchId(batchId) ? ctx.store.getBatch(batchId) : undefined;
-        if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
+        const batch = ctx.store.getBatch(batchId);
+        if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
         const body = request.body;
         if (!isPlainObject(body) || !Array.isArray(body.jobIds) || body.jobIds.length > 100_000) {
           return sendError(reply, 400, ErrorCode.invalidBody, 'Expected a JSON object {"jobIds": ["<job id>", …]} (at most 100,000).');
@@ -258,10 +280,10 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
         return reply.code(202).send(answer);
       });
 
-      app.post<{ Params: { batchId: string } }>('/api/batches/:batchId/dismiss', async (request, reply) => {
+      typed.post('/api/batches/:batchId/dismiss', { schema: { params: BatchParams } }, async (request, reply) => {
         const { batchId } = request.params;
-        const batch = isBatchId(batchId) ? ctx.store.getBatch(batchId) : undefined;
-        if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId.slice(0, 80)}".`);
+        const batch = ctx.store.getBatch(batchId);
+        if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
         const body = request.body;
         if (!isPlainObject(body) || !Array.isArray(body.ids)) {
           return sendError(reply, 400, ErrorCode.invalidBody, 'Expected a JSON object {"ids": ["sub_…", …]}.');
@@ -308,6 +330,11 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
       await feeder.close();
     },
   };
+}
+
+function sendLocal(reply: FastifyReply, answer: LocalAnswer): FastifyReply {
+  for (let i = 0; i < answer.headers.length; i += 2) reply.header(answer.headers[i], answer.headers[i + 1]);
+  return sendError(reply, answer.status, answer.code, answer.detail);
 }
 
 function parseJson(text: string): unknown {

@@ -7,7 +7,8 @@
  * transaction that records the job id: there is no moment where the file is in neither form.
  */
 import { randomBytes } from 'node:crypto';
-import type { SubmissionAttempt, TrackedState } from '../../contract/dashboard-api.ts';
+import type { SubmissionAttempt } from '../../contract/dashboard-api.ts';
+import type { TrackedState } from '../../contract/tracked-state.ts';
 import type { BatchStore } from '../batches/store.ts';
 
 export type QueueState = 'waiting' | 'sending' | 'in_doubt' | 'sent' | 'refused';
@@ -93,6 +94,13 @@ export function openSubmissionQueue(store: BatchStore) {
     bumpBatchesOf: db.prepare<[string]>(
       'UPDATE batches SET revision = revision + 1 WHERE id IN (SELECT batch_id FROM batch_jobs WHERE job_id = ?)',
     ),
+    // Live deltas (h10): a link's changed_rev is the revision of its last change; a removal cannot be told as a
+    // delta, so whatever takes a row away (an id swapped in place counts) moves the batch's base_rev.
+    stamp: db.prepare<[string]>(
+      'UPDATE batch_jobs SET changed_rev = (SELECT revision FROM batches b WHERE b.id = batch_jobs.batch_id) WHERE job_id = ?',
+    ),
+    rebaseOf: db.prepare<[string]>('UPDATE batches SET base_rev = revision WHERE id IN (SELECT batch_id FROM batch_jobs WHERE job_id = ?)'),
+    rebase: db.prepare<[string]>('UPDATE batches SET base_rev = revision WHERE id = ?'),
     getJobState: db.prepare<[string], { state: TrackedState; last_json: string | null; output_expired: number; problem_json: string | null }>(
       'SELECT state, last_json, output_expired, problem_json FROM jobs WHERE id = ?',
     ),
@@ -101,7 +109,13 @@ export function openSubmissionQueue(store: BatchStore) {
   /** The row's state changed: its version and its batch's revision move (snapshots and ETags). */
   function rowState(rowId: string, state: TrackedState, problem: string | null): void {
     q.setRowState.run(state, problem, problem, rowId);
+    touched(rowId);
+  }
+
+  /** The row changed: its batches' revisions move and the link is stamped with them. */
+  function touched(rowId: string): void {
     q.bumpBatchesOf.run(rowId);
+    q.stamp.run(rowId);
   }
 
   const add = db.transaction(
@@ -113,6 +127,7 @@ export function openSubmissionQueue(store: BatchStore) {
       q.insertRow.run(s.id, 'Waiting', s.fileName, s.targetFormat, s.at, s.id);
       q.insertLink.run(s.batchId, s.id, s.at);
       q.bumpBatch.run(s.batchId);
+      q.stamp.run(s.id);
     },
   );
 
@@ -144,7 +159,8 @@ export function openSubmissionQueue(store: BatchStore) {
     q.insertJob.run({ id: jobId, file_name: sub.file_name, target_format: sub.target_format, at, credits: creditCost, submission_id: id });
     const moved = q.relink.run(jobId, id).changes > 0;
     q.deleteRowJob.run(id);
-    q.bumpBatchesOf.run(jobId);
+    touched(jobId);
+    q.rebaseOf.run(jobId);
     return moved;
   });
 
@@ -163,7 +179,8 @@ export function openSubmissionQueue(store: BatchStore) {
     } else {
       q.setRowState.run('Waiting', null, null, sub.id);
     }
-    q.bumpBatch.run(sub.batch_id);
+    touched(sub.id);
+    if (rowId !== sub.id) q.rebase.run(sub.batch_id);
   });
 
   /** Removes submissions and their rows (a batch deleted, or rows dismissed); returns their source files. */
@@ -174,10 +191,12 @@ export function openSubmissionQueue(store: BatchStore) {
       // A submission whose upstream job exists keeps its job row (the job may be in use elsewhere).
       if (sub.state !== 'sent') {
         q.bumpBatchesOf.run(sub.id);
+        q.rebaseOf.run(sub.id);
         q.deleteLink.run(sub.id);
         q.deleteRowJob.run(sub.id);
       } else if (sub.job_id) {
         q.bumpRow.run(sub.job_id);
+        touched(sub.job_id);
       }
       q.deleteRow.run(sub.id);
     }
@@ -188,7 +207,7 @@ export function openSubmissionQueue(store: BatchStore) {
     q.dropSource.run(sub.id);
     const rowId = sub.job_id ?? sub.id;
     q.bumpRow.run(rowId);
-    q.bumpBatchesOf.run(rowId);
+    touched(rowId);
   });
 
   return {

@@ -13,10 +13,11 @@
  * handler runs, unless the handler answers first. `rec.closed` resolves when the connection of that
  * request closes (with `rec.aborted` telling whether the response had not finished: the client went away).
  *
- * The default handler answers `200 {"ok":true}`.
+ * The default handler answers `200` with a job status of the contract's shape (so the proxy passes it).
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { jobId, statusBody } from '../tracker/test-fixtures.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -50,7 +51,7 @@ export interface FakeUpstream {
 const TEXT_LIMIT = 64 * 1024;
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
-  let handler: FakeHandler = answers.json(200, { ok: true });
+  let handler: FakeHandler = answers.json(200, statusBody(jobId(0), 'Running', 50));
   const requests: RecordedRequest[] = [];
   const waiters: ((rec: RecordedRequest) => void)[] = [];
   const sockets = new Set<Socket>();

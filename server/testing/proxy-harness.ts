@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type BuildServerOptions } from '../app.ts';
-import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
+import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from '../upstream.ts';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.ts';
 
 export const TEST_KEY = 'fk_test_SECRET_7d1e9a4c0b';
@@ -27,10 +27,12 @@ export interface HarnessOptions extends Partial<Omit<BuildServerOptions, 'upstre
   headersTimeoutMs?: number;
   /** Point the proxy somewhere else than the fake (e.g. a closed port). */
   upstreamBase?: string;
+  /** Limits of the upstream client (idle times, uploads per client, pool sizes). */
+  upstreamOptions?: Partial<UpstreamClientOptions>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const { headersTimeoutMs, upstreamBase, ...serverOptions } = options;
+  const { headersTimeoutMs, upstreamBase, upstreamOptions, ...serverOptions } = options;
   const fake = await startFakeUpstream();
   const logs: string[] = [];
   const stream = new Writable({
@@ -43,6 +45,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     base: upstreamBase ?? fake.url,
     apiKey: TEST_KEY,
     headersTimeoutMs: headersTimeoutMs ?? 10_000,
+    ...upstreamOptions,
   });
   const app = await buildServer({
     upstream,

@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   POLICY,
   authPauseDelay,
+  POLL_CLASS,
   errorBackoffDelay,
+  etaMs,
   isViewed,
+  nextSlotAt,
+  planNextPoll,
   nextPollDelay,
   parseRetryAfter,
   retryAfterDelay,
@@ -81,5 +85,35 @@ describe('the poll policy', () => {
     expect(isViewed(undefined, 1000)).toBe(false);
     expect(isViewed(0, 30_000)).toBe(true);
     expect(isViewed(0, 30_001)).toBe(false);
+  });
+});
+
+describe('poll priorities', () => {
+  const base = { attempt: 6, ageMs: 600_000, viewed: false, random: mid };
+
+  it('puts a shown job first and polls it within the shown cap', () => {
+    expect(planNextPoll({ ...base, shown: true, eta: null })).toEqual({ delayMs: POLICY.shownCapMs, pollClass: POLL_CLASS.shown });
+  });
+
+  it('polls a job expected to finish before its next regular poll just after that, ahead of the rest', () => {
+    const plan = planNextPoll({ ...base, shown: false, eta: 5_000 });
+    expect(plan.pollClass).toBe(POLL_CLASS.soon);
+    expect(plan.delayMs).toBe(5_500);
+  });
+
+  it('leaves a job with no expected finish, or one far off, on its regular schedule', () => {
+    const regular = nextPollDelay(base);
+    expect(planNextPoll({ ...base, shown: false, eta: null })).toEqual({ delayMs: regular, pollClass: POLL_CLASS.rest });
+    expect(planNextPoll({ ...base, shown: false, eta: regular * 2 })).toEqual({ delayMs: regular, pollClass: POLL_CLASS.rest });
+  });
+
+  it('expects a finish from the latest rate of progress, and none without progress', () => {
+    expect(etaMs({ percent: 20, at: 0 }, { percent: 40, at: 10_000 })).toBe(30_000);
+    expect(etaMs({ percent: 40, at: 0 }, { percent: 40, at: 10_000 })).toBeNull();
+    expect(etaMs(null, { percent: 40, at: 10_000 })).toBeNull();
+  });
+
+  it('spaces requests evenly under the total rate cap', () => {
+    expect(nextSlotAt(1_000, 20)).toBe(1_050);
   });
 });

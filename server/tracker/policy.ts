@@ -41,6 +41,17 @@ export const POLICY = {
   /** Consecutive 5xx/network failures (any job) before requests go one at a time and the tracker pauses. */
   outageStreakThreshold: 3,
   maxInFlight: 8,
+  /**
+   * All status requests together, per second (TRACKER_MAX_RPS). The API allows 1/s per job but says nothing
+   * of a total; 20/s (1,200 a minute) is a tenth of what its per-job limit would allow 200 running jobs, so it
+   * keeps a 150,000-job batch from becoming a flood while still polling the ~30 rows a tab shows every 2 s
+   * with room to spare. Requests are spaced evenly (one every 1/maxRps s), never sent in bursts.
+   */
+  maxRps: 20,
+  /** A job shown in a tab (a visible row, an open job page) is polled at least this often. */
+  shownCapMs: 2_000,
+  /** A tab's report of what it shows counts for this long unless renewed. */
+  shownWindowMs: 30_000,
 } as const;
 
 export type Policy = { -readonly [K in keyof typeof POLICY]: number };
@@ -116,4 +127,56 @@ export function isViewed(lastViewedAtMs: number | undefined, nowMs: number, poli
 export function resumeDelay(count: number, random: number, policy: Policy = POLICY): number {
   const spreadMs = Math.min(policy.viewedCapMs, count * 5);
   return policy.firstDelayMs + random * spreadMs;
+}
+
+/**
+ * Who goes first when the rate cap binds: jobs a tab shows, then jobs about to change, then the rest. The lower,
+ * the sooner; within a class, the earlier due.
+ */
+export const POLL_CLASS = { shown: 0, soon: 1, rest: 2 } as const;
+export type PollClass = (typeof POLL_CLASS)[keyof typeof POLL_CLASS];
+
+/** A percent seen at a time (ms). */
+export interface ProgressSample {
+  percent: number;
+  at: number;
+}
+
+/**
+ * When the job should reach 100 %, from the two latest percents seen: null without a rate (no progress yet,
+ * or going backwards). A linear guess; good enough to poll near the moment it is expected to finish.
+ */
+export function etaMs(previous: ProgressSample | null, current: ProgressSample): number | null {
+  if (!previous || current.at <= previous.at || current.percent <= previous.percent) return null;
+  const rate = (current.percent - previous.percent) / (current.at - previous.at);
+  return Math.max(0, (100 - current.percent) / rate);
+}
+
+export interface PlanInput extends NextPollInput {
+  /** A tab shows this job now. */
+  shown: boolean;
+  /** `etaMs` of the job, null when unknown. */
+  eta: number | null;
+}
+
+/**
+ * The next poll of an active job: its delay and its class. A shown job is polled within `shownCapMs`; a job
+ * expected to finish before its next regular poll is polled just after its expected finish, ahead of the rest.
+ */
+export function planNextPoll(input: PlanInput): { delayMs: number; pollClass: PollClass } {
+  const policy = input.policy ?? POLICY;
+  const regular = nextPollDelay(input);
+  if (input.shown) return { delayMs: Math.min(regular, Math.max(policy.minIntervalMs, jittered(policy.shownCapMs, input.random, policy.jitter))), pollClass: POLL_CLASS.shown };
+  if (input.eta !== null && input.eta < regular) {
+    return { delayMs: Math.max(policy.minIntervalMs, input.eta + policy.firstDelayMs / 2), pollClass: POLL_CLASS.soon };
+  }
+  return { delayMs: regular, pollClass: POLL_CLASS.rest };
+}
+
+/**
+ * The earliest start of the request after one that starts at `startAt` under the total rate cap: evenly spaced,
+ * so any one-second window holds at most `maxRps` starts.
+ */
+export function nextSlotAt(startAt: number, maxRps: number): number {
+  return startAt + 1000 / maxRps;
 }

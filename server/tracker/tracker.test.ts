@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
 import { startFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
 import { FakeClock } from './fake-clock.ts';
-import { createTracker, type Problem, type Tracker } from './tracker.ts';
+import type { Problem } from '../../contract/errors.ts';
+import { createTracker, type Tracker } from './tracker.ts';
 import { jobId, statusBody } from './test-fixtures.ts';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'reset';
@@ -29,7 +30,10 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function harness(script: Script, opts: { holdMs?: number; maxInFlight?: number; viewed?: boolean } = {}): Promise<Harness> {
+async function harness(
+  script: Script,
+  opts: { holdMs?: number; maxInFlight?: number; viewed?: boolean; maxRps?: number; shown?: ReadonlySet<string> } = {},
+): Promise<Harness> {
   const clock = new FakeClock();
   const fake = await startFakeUpstream();
   const upstream: UpstreamClient = createUpstreamClient({ base: fake.url, apiKey: 'test-key' });
@@ -62,13 +66,15 @@ async function harness(script: Script, opts: { holdMs?: number; maxInFlight?: nu
     upstream,
     clock,
     random,
-    options: { maxInFlight: opts.maxInFlight ?? 8 },
+    // No total rate cap unless a test is about it: the other tests look at bursts the cap would spread.
+    options: { maxInFlight: opts.maxInFlight ?? 8, maxRps: opts.maxRps ?? Infinity },
     sink: {
       status: (id, body, _sent, at) => statuses.push({ id, status: body.status, at }),
       gone: (id) => finals.push({ id, kind: 'gone' }),
       forbidden: (id) => finals.push({ id, kind: 'forbidden' }),
       problem: (id, problem) => problems.push({ id, problem }),
       isViewed: () => opts.viewed ?? true,
+      isShown: (id) => opts.shown?.has(id) ?? false,
     },
   });
   cleanup.push(async () => {
@@ -253,4 +259,85 @@ describe('the tracker', () => {
     expect(v).toBeGreaterThan(120);
     expect(u).toBeLessThan(45);
   });
+});
+
+/** Request start times (fake clock) of every job, in order. */
+function allTimes(h: Harness): number[] {
+  return [...h.times.values()].flat().sort((a, b) => a - b);
+}
+
+/** The most requests that started within any one-second window. */
+function busiestSecond(times: readonly number[]): number {
+  let most = 0;
+  for (let lo = 0, hi = 0; hi < times.length; hi++) {
+    while (times[hi] - times[lo] >= 1000) lo++;
+    most = Math.max(most, hi - lo + 1);
+  }
+  return most;
+}
+
+describe('tracker priorities', () => {
+  it('polls the jobs a tab shows before the others when the rate cap binds', async () => {
+    const order: string[] = [];
+    const h = await harness(
+      (id) => {
+        order.push(id);
+        return { status: 200, body: statusBody(id, 'Running', 10) };
+      },
+      { maxRps: 4, viewed: false },
+    );
+    for (let i = 0; i < 40; i++) h.tracker.track(jobId(i), h.clock.now(), 0);
+    const shown = [jobId(31), jobId(32), jobId(33)];
+    h.tracker.show(shown);
+    await h.advance(900);
+    // All 40 were due at once; at 4 requests a second the three shown ones go first.
+    expect(order.slice(0, 3).sort()).toEqual(shown);
+    expect(order.length).toBeLessThanOrEqual(4);
+  });
+
+  it('keeps polling a shown job every couple of seconds while unshown ones wait their turn', async () => {
+    const shown = new Set([jobId(1)]);
+    const h = await harness((id) => ({ status: 200, body: statusBody(id, 'Running', 10) }), { viewed: false, shown, maxRps: 20 });
+    h.tracker.track(jobId(1), h.clock.now(), 0);
+    h.tracker.track(jobId(2), h.clock.now(), 0);
+    await h.advance(30_000);
+    // Shown: within the shown cap (2 s ± jitter) every time; not shown: the growing unviewed schedule.
+    const gaps = (id: string) => h.times.get(id)!.slice(1).map((t, i) => t - h.times.get(id)![i]);
+    expect(Math.max(...gaps(jobId(1)))).toBeLessThanOrEqual(2_400);
+    expect(h.times.get(jobId(1))!.length).toBeGreaterThan(2 * h.times.get(jobId(2))!.length);
+  });
+
+  it('polls a job expected to finish soon just after its expected finish, not on its regular schedule', async () => {
+    const start = Date.UTC(2026, 10, 29, 12, 0, 0);
+    // Job 1 climbs steadily and finishes 40 s in; job 2 shows no progress, so nothing can be expected of it.
+    const h = await harness(
+      (id, _n, now) =>
+        id === jobId(1) && now - start >= 40_000
+          ? { status: 200, body: statusBody(id, 'Succeeded') }
+          : { status: 200, body: statusBody(id, 'Running', id === jobId(1) ? (now - start) / 400 : 0) },
+      { viewed: false, maxRps: 20 },
+    );
+    h.tracker.track(jobId(1), start, 0);
+    h.tracker.track(jobId(2), start, 0);
+    await h.advance(120_000);
+    const done = h.statuses.find((s) => s.id === jobId(1) && s.status === 'Succeeded')!;
+    // Its regular schedule (1 s, ×1.5 each time, jittered) would next look about 49 s in.
+    expect(done.at - start).toBeLessThanOrEqual(43_000);
+    expect(h.times.get(jobId(2))!.length).toBeLessThanOrEqual(h.times.get(jobId(1))!.length + 3);
+  });
+});
+
+describe('fault 4: a huge batch does not make the tracker exceed its total request rate', () => {
+  it('keeps a 150,000-job batch under TRACKER_MAX_RPS in every second, spreading the work under it', async () => {
+    const h = await harness((id) => ({ status: 200, body: statusBody(id, 'Running', 5) }), { maxRps: 20, viewed: true });
+    const now = h.clock.now();
+    for (let i = 0; i < 150_000; i++) h.tracker.track(jobId(i), now, 0);
+    await h.advance(15_000);
+    const times = allTimes(h);
+    expect(busiestSecond(times)).toBeLessThanOrEqual(20);
+    // The cap is a ceiling, not a stall: it is used nearly in full while work is waiting.
+    expect(times.length).toBeGreaterThanOrEqual(15 * 20 - 2);
+    // Each request went to a different job (nothing was polled twice while 150,000 were waiting).
+    expect(h.times.size).toBe(times.length);
+  }, 60_000);
 });

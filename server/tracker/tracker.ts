@@ -3,26 +3,30 @@
  * sink (the batch store). One process-wide schedule, so the upstream's per-job limit, its `Retry-After`s and a
  * cap on requests in flight are honoured in one place, however many browsers watch.
  */
-import type { ErrorBody } from '../../contract/errors.ts';
-import { isErrorBody } from '../../contract/errors.ts';
+import { ErrorCode, type Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
-import { isJobStatus, isTerminal } from '../../contract/status.ts';
+import { isTerminal } from '../../contract/status.ts';
+import { ErrorEnvelopeSchema, JobStatusResponseSchema, matches, parseJson, parseUpstreamBody } from '../../contract/upstream-body.ts';
 import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import type { UpstreamClient } from '../upstream.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DueQueue } from './due-queue.ts';
 import {
   POLICY,
+  POLL_CLASS,
   authPauseDelay,
   errorBackoffDelay,
+  etaMs,
   jittered,
-  nextPollDelay,
+  nextSlotAt,
   parseRetryAfter,
+  planNextPoll,
   retryAfterDelay,
   type Policy,
+  type PollClass,
+  type ProgressSample,
 } from './policy.ts';
 
-export type Problem = ErrorBody & { status: number };
 
 /** Where observations go. Called synchronously, in the order they were made. */
 export interface TrackerSink {
@@ -36,10 +40,14 @@ export interface TrackerSink {
   problem(jobId: string, problem: Problem, at: number): void;
   /** Whether someone looks at a batch holding this job (shorter poll cap). */
   isViewed(jobId: string): boolean;
+  /** Whether a tab shows this job right now (a visible row, an open job page): polled first and often. */
+  isShown?(jobId: string): boolean;
 }
 
 export interface TrackerOptions {
   maxInFlight: number;
+  /** All status requests together, per second (TRACKER_MAX_RPS). */
+  maxRps: number;
   /** Give up on one status request after this long (counts as a network failure). */
   requestTimeoutMs: number;
   policy: Partial<Policy>;
@@ -61,6 +69,11 @@ interface Entry {
   due: number;
   /** A job-specific Retry-After: no request before this. */
   notBefore: number;
+  /** Which queue the queued poll waits in: who goes first when the rate cap binds. */
+  pollClass: PollClass;
+  /** The two latest percents seen, for the expected finish. */
+  previousSample: ProgressSample | null;
+  lastSample: ProgressSample | null;
   waiters: (() => void)[];
 }
 
@@ -80,6 +93,8 @@ export interface Tracker {
   checkAt(jobId: string, since: number, at: number): void;
   /** A batch just became viewed: pull its jobs' next polls within the viewed cap. */
   expedite(jobIds: Iterable<string>): void;
+  /** A tab now shows these jobs: their next polls come within the shown cap, ahead of everything else. */
+  show(jobIds: Iterable<string>): void;
   health(): UpstreamHealth;
   /** Resolves when no request is in flight (tests use it to let the fake clock move on). */
   settled(): Promise<void>;
@@ -98,11 +113,15 @@ export function createTracker(opts: {
   const random = opts.random ?? Math.random;
   const policy: Policy = { ...POLICY, ...opts.options?.policy };
   const maxInFlight = opts.options?.maxInFlight ?? policy.maxInFlight;
+  const maxRps = opts.options?.maxRps ?? policy.maxRps;
   const requestTimeoutMs = opts.options?.requestTimeoutMs ?? 30_000;
   const { upstream, sink } = opts;
 
   const entries = new Map<string, Entry>();
-  const queue = new DueQueue();
+  // One queue per poll class (POLL_CLASS order): a due shown job starts before a due job of any other class.
+  const queues = [new DueQueue(), new DueQueue(), new DueQueue()];
+  /** The earliest start of the next request under the total rate cap. */
+  let slotAt = -Infinity;
   const closing = new AbortController();
   let closed = false;
   let inFlight = 0;
@@ -126,22 +145,37 @@ export function createTracker(opts: {
     if (!entry) {
       entry = {
         id: jobId, since, active, attempt: 0, failures: 0, gen: 0, queued: false, inFlight: false,
-        lastStartAt: -Infinity, due: 0, notBefore: 0, waiters: [],
+        lastStartAt: -Infinity, due: 0, notBefore: 0, waiters: [], pollClass: POLL_CLASS.rest,
+        previousSample: null, lastSample: null,
       };
       entries.set(jobId, entry);
     } else if (active) entry.active = true;
     return entry;
   }
 
-  function schedule(entry: Entry, delayMs: number): void {
+  function schedule(entry: Entry, delayMs: number, pollClass: PollClass = entry.pollClass): void {
     const now = clock.now();
     // Never two polls of one job within a second, and never before its own Retry-After.
     const due = Math.max(now + delayMs, entry.lastStartAt + policy.minIntervalMs, entry.notBefore);
     entry.gen++;
     entry.queued = true;
     entry.due = due;
-    queue.push(entry.id, due, entry.gen);
+    entry.pollClass = pollClass;
+    queues[pollClass].push(entry.id, due, entry.gen);
     arm();
+  }
+
+  /** The queued poll to start next: the most urgent class with one due by `now`, else the earliest due of all. */
+  function nextUp(now: number): { queue: DueQueue; due: number } | null {
+    let earliest: { queue: DueQueue; due: number } | null = null;
+    for (const queue of queues) {
+      dropStale(queue);
+      const top = queue.peek();
+      if (!top) continue;
+      if (top.due <= now) return { queue, due: top.due };
+      if (!earliest || top.due < earliest.due) earliest = { queue, due: top.due };
+    }
+    return earliest;
   }
 
   function arm(): void {
@@ -150,10 +184,9 @@ export function createTracker(opts: {
     let at: number;
     if (pausedUntil > now) at = pausedUntil;
     else {
-      dropStale();
-      const top = queue.peek();
+      const top = nextUp(now);
       if (!top || inFlight >= currentCap()) return clearArm();
-      at = top.due;
+      at = Math.max(top.due, slotAt);
     }
     if (at >= timerAt && timer !== null) return;
     clearArm();
@@ -171,7 +204,7 @@ export function createTracker(opts: {
     timerAt = Infinity;
   }
 
-  function dropStale(): void {
+  function dropStale(queue: DueQueue): void {
     for (;;) {
       const top = queue.peek();
       if (!top) return;
@@ -195,13 +228,13 @@ export function createTracker(opts: {
     if (closed) return;
     const now = clock.now();
     if (pausedUntil > now) return arm();
-    while (inFlight < currentCap()) {
-      dropStale();
-      const top = queue.peek();
-      if (!top || top.due > now) break;
-      queue.pop();
+    while (inFlight < currentCap() && now >= slotAt) {
+      const next = nextUp(now);
+      if (!next || next.due > now) break;
+      const top = next.queue.pop()!;
       const entry = entries.get(top.id)!;
       entry.queued = false;
+      slotAt = nextSlotAt(now, maxRps);
       void poll(entry);
     }
     arm();
@@ -257,16 +290,26 @@ export function createTracker(opts: {
     sentAt: number,
   ): void {
     const now = clock.now();
-    const body = parseJson(text);
-    const problem: Problem = isErrorBody(body)
-      ? { ...body, detail: body.detail ?? null, status }
-      : { error: `http_${status}`, detail: text.slice(0, 200) || null, status };
+    const parsed = status === 200 ? parseUpstreamBody(JobStatusResponseSchema, text) : null;
+    const envelope = parsed ? undefined : parseJson(text);
+    // A 200 that is not a status is this job's problem (noted, polled again later), never the batch's.
+    const problem: Problem = parsed
+      ? { error: ErrorCode.upstreamBadResponse, detail: parsed.ok ? null : parsed.reason, status }
+      : matches(ErrorEnvelopeSchema, envelope)
+        ? { ...envelope, detail: envelope.detail ?? null, status }
+        : { error: `http_${status}`, detail: text.slice(0, 200) || null, status };
 
-    if (status === 200 && isStatusBody(body)) {
+    if (parsed?.ok) {
+      const body = parsed.value;
       upstreamAnswered();
       setHealth('ok', null);
       entry.failures = 0;
       entry.attempt++;
+      const percent = body.progress?.percent;
+      if (typeof percent === 'number' && Number.isFinite(percent)) {
+        entry.previousSample = entry.lastSample;
+        entry.lastSample = { percent, at: now };
+      }
       if (isTerminal(body.status)) {
         // Stopped before the sink hears of it, so the sink may schedule a later one-shot check (expiry).
         stop(entry);
@@ -274,7 +317,10 @@ export function createTracker(opts: {
         return;
       }
       sink.status(entry.id, body, sentAt, now);
-      if (entry.active) schedule(entry, nextDelay(entry));
+      if (entry.active) {
+        const plan = nextPlan(entry);
+        schedule(entry, plan.delayMs, plan.pollClass);
+      }
       return;
     }
     if (status === 404) {
@@ -363,11 +409,14 @@ export function createTracker(opts: {
     if (entry.active) schedule(entry, errorBackoffDelay(entry.failures, random(), policy));
   }
 
-  function nextDelay(entry: Entry): number {
-    return nextPollDelay({
+  function nextPlan(entry: Entry): { delayMs: number; pollClass: PollClass } {
+    const shown = sink.isShown?.(entry.id) ?? false;
+    return planNextPoll({
       attempt: entry.attempt,
       ageMs: clock.now() - entry.since,
-      viewed: sink.isViewed(entry.id),
+      viewed: shown || sink.isViewed(entry.id),
+      shown,
+      eta: entry.lastSample ? etaMs(entry.previousSample, entry.lastSample) : null,
       random: random(),
       policy,
     });
@@ -407,7 +456,8 @@ export function createTracker(opts: {
       const entry = entryFor(jobId, since, false);
       return new Promise<void>((resolve) => {
         entry.waiters.push(resolve);
-        schedule(entry, 0);
+        // Someone asked for it: ahead of routine polls.
+        schedule(entry, 0, POLL_CLASS.shown);
         pump();
       });
     },
@@ -421,7 +471,7 @@ export function createTracker(opts: {
       if (closed) return;
       const entry = entryFor(jobId, since, false);
       if (entry.active) return;
-      schedule(entry, Math.max(0, at - clock.now()));
+      schedule(entry, Math.max(0, at - clock.now()), POLL_CLASS.rest);
     },
     expedite(jobIds) {
       if (closed) return;
@@ -433,6 +483,16 @@ export function createTracker(opts: {
         schedule(entry, policy.firstDelayMs + random() * (policy.viewedCapMs - policy.firstDelayMs));
       }
     },
+    show(jobIds) {
+      if (closed) return;
+      const now = clock.now();
+      for (const id of jobIds) {
+        const entry = entries.get(id);
+        if (!entry || !entry.active || !entry.queued) continue;
+        if (entry.pollClass === POLL_CLASS.shown && entry.due - now <= policy.shownCapMs) continue;
+        schedule(entry, Math.min(Math.max(0, entry.due - now), random() * policy.shownCapMs), POLL_CLASS.shown);
+      }
+    },
     health: () => health,
     settled() {
       if (inFlight === 0) return Promise.resolve();
@@ -442,7 +502,7 @@ export function createTracker(opts: {
       closed = true;
       clearArm();
       closing.abort();
-      queue.clear();
+      for (const queue of queues) queue.clear();
       for (const entry of entries.values()) for (const w of entry.waiters) w();
       entries.clear();
       await new Promise<void>((resolve) => (inFlight === 0 ? resolve() : idleWaiters.push(resolve)));
@@ -453,17 +513,4 @@ export function createTracker(opts: {
       return n;
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function isStatusBody(value: unknown): value is JobStatusResponse {
-  const v = value as Partial<JobStatusResponse> | null;
-  return typeof v === 'object' && v !== null && isJobStatus(v.status);
 }

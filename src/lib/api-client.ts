@@ -24,10 +24,6 @@ export class ApiError extends Error {
   }
 }
 
-export function isApiError(value: unknown): value is ApiError {
-  return value instanceof ApiError;
-}
-
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 function parseRetryAfter(value: string | null): number | null {

@@ -85,6 +85,10 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'The server does not allow this action on that address.',
     next: 'Reload the page; the dashboard may be newer than this tab.',
   },
+  [ErrorCode.storageFull]: {
+    message: 'The server has run out of disk space, so it could not store the request.',
+    next: 'Free disk space on the server (or raise its quota), then try again.',
+  },
   [ErrorCode.invalidJobId]: {
     message: 'That is not a valid job id (32 hex characters, or the hyphenated 8-4-4-4-12 form).',
     next: 'Check the id and try again.',
@@ -132,6 +136,14 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
   [ErrorCode.payloadTooLarge]: {
     message: 'The request is too large for the dashboard server.',
     next: 'Send fewer ids at once, or split the file.',
+  },
+  [ErrorCode.uploadStalled]: {
+    message: 'The upload stopped arriving at the dashboard server, so it was given up.',
+    next: 'Check the network connection and upload the file again.',
+  },
+  [ErrorCode.tooManyUploads]: {
+    message: 'This browser already has as many uploads running as the dashboard server allows.',
+    next: 'Wait for one to finish; the next upload can then start.',
   },
   [ErrorCode.demoUnavailable]: {
     message: 'The demo batch cannot be created: the Convert API offers none of the sample conversions.',

@@ -9,7 +9,7 @@
  * - While polling there are no retries: the next poll is the retry. A `Retry-After` is honoured.
  */
 import { isTerminal, type JobStatus } from '../../contract/status.ts';
-import type { TrackedState } from '../../contract/dashboard-api.ts';
+import { isChangingState } from '../../contract/tracked-state.ts';
 import type { CompactSnapshot } from '../features/batches/batch-jobs.ts';
 import { ApiError } from './api-client.ts';
 
@@ -18,11 +18,6 @@ export const SLOW_POLL_MS = 30_000;
 export const JOB_POLL_MS = 2_000;
 export const ERROR_POLL_MS = 5_000;
 export const MAX_ERROR_POLL_MS = 30_000;
-
-/** States the tracker (or the feeder) may still move: the two active statuses, "not seen yet", and spooled files. */
-export function isChangingState(state: TrackedState): boolean {
-  return state === 'Queued' || state === 'Running' || state === 'Unknown' || state === 'Waiting' || state === 'Sending';
-}
 
 /** Delay before the next poll after an error, honouring Retry-After. */
 export function errorPollInterval(error: unknown): number {

@@ -2,6 +2,7 @@ import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react'
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { TrackedState } from '../../../contract/dashboard-api.ts';
+import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
@@ -10,11 +11,15 @@ import { ApiError } from '../../lib/api-client.ts';
 import { describeError } from '../../lib/error-messages.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
+import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
+import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
+import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
+import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
 import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
@@ -22,6 +27,7 @@ import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.t
 export function BatchRoute() {
   const { batchId = '' } = useParams();
   const batch = useBatch(batchId);
+  useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
   const [params, setParams] = useSearchParams();
   const view = parseJobView(params);
   const query = useDeferredValue(view.query);
@@ -84,6 +90,9 @@ export function BatchRoute() {
     [rows, snapshot],
   );
 
+  const summaryOfTab = batch.data?.snapshot.batch;
+  useTabProgress(summaryOfTab?.progressPercent ?? 0, (summaryOfTab?.counts.Failed ?? 0) > 0);
+
   if (!batch.data) {
     if (batch.error) {
       const notFound = batch.error instanceof ApiError && batch.error.status === 404;
@@ -100,11 +109,11 @@ export function BatchRoute() {
         </div>
       );
     }
-    return <p className="text-sm text-slate-500">Loading batch…</p>;
+    return <p className="text-sm text-slate-500 dark:text-slate-400">Loading batch…</p>;
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
-  const done = summary.counts.Succeeded + summary.counts.Failed + summary.counts.Canceled;
+  const done = countIn(summary.counts, DONE_STATES);
   // Files still going up from this tab count too: the title never reads "done" while some are missing.
   const total = summary.jobCount + uploads.pendingCount;
   return (
@@ -127,8 +136,8 @@ export function BatchRoute() {
           Drop files or folders to convert them in this batch
         </div>
       )}
-      <title>{`${done}/${total} done · ${summary.name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+      <title>{`${summary.counts.Failed > 0 ? '✕ ' : ''}${done}/${total} done · ${summary.name}`}</title>
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
         </Link>{' '}
@@ -138,11 +147,13 @@ export function BatchRoute() {
       <BatchHeader
         batch={summary}
         freshness={{
-          updatedAt: batch.dataUpdatedAt,
+          // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
+          updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
           failing: batch.isError,
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
       />
+      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
       <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
         <Button onClick={() => setDialog('ids')}>Add job ids</Button>
         <Button onClick={dropzone.open}>Upload files</Button>
@@ -176,6 +187,11 @@ export function BatchRoute() {
       </div>
       <UploadPanel state={uploads.panel} />
       <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
+      {selected.size > 0 && (
+        <div className="-mt-1 flex items-center gap-2">
+          <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
+        </div>
+      )}
       <JobTable
         label={`Jobs of ${summary.name}`}
         jobs={jobs}

@@ -10,6 +10,7 @@ import { BatchList } from '../../features/batches/components/batch-list.tsx';
 import { CreateBatchDialog } from '../../features/batches/components/create-batch-dialog.tsx';
 import { EmptyState } from '../../features/batches/components/empty-state.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
+import { InsightTotalsBar } from '../../features/insight/components/insight-totals.tsx';
 
 export function BatchesRoute() {
   const batches = useBatches();
@@ -34,7 +35,7 @@ export function BatchesRoute() {
       </Banner>
     );
   } else {
-    body = <p className="text-sm text-slate-500">Loading batches…</p>;
+    body = <p className="text-sm text-slate-500 dark:text-slate-400">Loading batches…</p>;
   }
 
   return (
@@ -62,6 +63,7 @@ export function BatchesRoute() {
           {errorSentence(demo.error)}
         </p>
       )}
+      {batches.data && batches.data.batches.length > 0 && <InsightTotalsBar />}
       {body}
       <CreateBatchDialog open={creating} onClose={() => setCreating(false)} />
     </div>

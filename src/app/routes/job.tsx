@@ -1,4 +1,5 @@
 import { Link, useParams } from 'react-router-dom';
+import { JobTimes } from '../../features/insight/components/job-times.tsx';
 import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts';
 import { normalizeJobId } from '../../../contract/job-id.ts';
 import { ErrorCode } from '../../../contract/errors.ts';
@@ -8,6 +9,7 @@ import { ApiError } from '../../lib/api-client.ts';
 import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
 import { formatBytes, formatDateTime } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
+import { useBatchStream, useReportView } from '../../features/batches/api/batch-stream.ts';
 import { UNAUTHORIZED_TITLE, UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { useJob } from '../../features/jobs/api/get-job.ts';
 import { ExpiryCountdown } from '../../features/jobs/components/expiry-countdown.tsx';
@@ -50,8 +52,12 @@ export function JobRoute() {
 }
 
 function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
-  const job = useJob(jobId);
+  // In a batch, the page reads the server's record through the batch's event stream (the tracker polls the
+  // job first while it is open): three tabs on one job cost the upstream nothing more. Alone, it asks the proxy.
+  const job = useJob(jobId, !batchId);
   const batch = useBatch(batchId);
+  useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
+  useReportView(batchId, [jobId]);
   const snapshot = batchId ? batch.data?.snapshot : undefined;
   const trackedRow = snapshot ? snapshot.jobs.indexOf(jobId) : -1;
   const tracked: BatchJob | undefined = snapshot && trackedRow >= 0 ? snapshot.jobs.job(trackedRow) : undefined;
@@ -71,7 +77,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
   return (
     <div className="flex flex-col gap-4 overflow-auto">
       <title>{`${state}${state === 'Running' ? ` ${percent}%` : ''} · ${name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500">
+      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
         </Link>
@@ -92,7 +98,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         <h1 className="truncate text-xl font-semibold">{name}</h1>
         <StatusBadge state={state} />
       </header>
-      <div className="flex items-center gap-1 text-xs text-slate-500">
+      <div className="flex items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
         <code className="font-mono">{jobId}</code>
         <CopyIdButton id={jobId} name={name} />
       </div>
@@ -102,7 +108,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         </Banner>
       )}
       <section aria-label="Progress" className="max-w-2xl">
-        <ProgressBar percent={percent} phase={status?.progress.phase ?? null} state={state} label={`Progress of ${name}`} wide />
+        <ProgressBar percent={percent} phase={status?.progress.phase ?? tracked?.last?.progress.phase ?? null} state={state} label={`Progress of ${name}`} wide />
       </section>
       <dl className="grid max-w-4xl grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
         <Item label="Input size">{formatBytes(metrics?.inputBytes)}</Item>
@@ -147,6 +153,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           </dl>
         </section>
       )}
+      {tracked && batchId && <JobTimes batchId={batchId} jobId={jobId} />}
       <section aria-label="Actions">
         <JobActions
           jobId={jobId}

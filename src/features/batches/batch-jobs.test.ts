@@ -134,3 +134,28 @@ describe('compact batch jobs', () => {
     expect(compact.materialize(1)).not.toBe(compact.job(1));
   });
 });
+
+describe('changes applied to compact rows', () => {
+  it('patches changed rows and appends new jobs without rebuilding the columns or touching the old object', () => {
+    const before = new BatchJobs([makeJob({ id: id(1), state: 'Queued' }), makeJob({ id: id(2), state: 'Running' })]);
+    const changed = makeJob({ id: id(2), state: 'Succeeded', fileName: 'done.png' });
+    const added = makeJob({ id: id(3), state: 'Unknown' });
+    const after = before.withChanges([changed, added]);
+    expect(after).not.toBe(before);
+    // An unchanged row is the same object as before: its table row does not re-render.
+    expect(after.job(0)).toBe(before.job(0));
+    expect(before.state(1)).toBe('Running');
+    expect(after.length).toBe(3);
+    expect([after.state(0), after.state(1), after.state(2)]).toEqual(['Queued', 'Succeeded', 'Unknown']);
+    expect(after.displayName(1)).toBe('done.png');
+    expect(after.percentDone(1)).toBe(100);
+    expect(after.indexOf(id(3))).toBe(2);
+    expect(after.id(2)).toBe(id(3));
+    expect(after.job(1)).toEqual(changed);
+    expect(Array.from(after.rowsWithIdContaining(id(3)))).toEqual([0, 0, 1]);
+    // A later change of an appended job lands on its row, not a new one.
+    const again = after.withChanges([{ ...added, state: 'Running' }]);
+    expect(again.length).toBe(3);
+    expect(again.state(2)).toBe('Running');
+  });
+});

@@ -1,5 +1,5 @@
 import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
-import type { ErrorBody } from '../../../contract/errors.ts';
+import type { ErrorBody, Problem } from '../../../contract/errors.ts';
 import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from '../../lib/columns.ts';
 import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
@@ -25,7 +25,6 @@ const OUTPUT_EXPIRED = 64;
 /** Materialised rows kept for re-renders (a screenful is ~30); beyond this the cache starts over. */
 const ROW_CACHE_SIZE = 512;
 
-type Problem = NonNullable<BatchJob['problem']>;
 
 export class BatchJobs {
   readonly length: number;
@@ -61,12 +60,24 @@ export class BatchJobs {
   private readonly submissions = new Map<number, NonNullable<BatchJob['submission']>>();
   private idIndex: Int32Array | null = null;
   private readonly rowCache = new Map<number, BatchJob>();
+  /** Rows held in the columns; rows from here on exist only as patches (jobs added since). */
+  private readonly baseLength: number;
+  /**
+   * Rows changed since the columns were built, as the wire's objects: a pushed change costs its own rows, not a
+   * rebuild of 10,000. Folded into new columns once they are a large share of the batch.
+   */
+  private patches: ReadonlyMap<number, BatchJob> | null = null;
+  /** Rows of jobs added since the columns were built, by id. */
+  private addedRows: ReadonlyMap<string, number> | null = null;
 
   constructor(jobs: readonly BatchJob[]) {
     const n = jobs.length;
     this.length = n;
+    this.baseLength = n;
     this.ids = jobIdColumn(n, (r) => jobs[r].id);
     this.shape = new Uint8Array(n);
+    // `?.` on `progress` and `metrics` below although the types say they are there: a snapshot of a server from
+    // before upstream bodies were checked may carry `progress: null`, and one such job must not break the page.
     let extras: Map<number, Record<string, unknown>> | null = null;
     for (let r = 0; r < n; r++) {
       const job = jobs[r];
@@ -97,11 +108,11 @@ export class BatchJobs {
     this.lastSeenActiveAt = timeColumn(n, (r) => jobs[r].lastSeenActiveAt);
     this.firstSeenTerminalAt = timeColumn(n, (r) => jobs[r].firstSeenTerminalAt);
     this.downloadedAt = timeColumn(n, (r) => jobs[r].downloadedAt);
-    this.percent = numberColumn(n, (r) => jobs[r].last?.progress.percent ?? null);
-    this.phase = stringColumn(n, (r) => jobs[r].last?.progress.phase ?? null, interned);
-    this.inputBytes = numberColumn(n, (r) => jobs[r].last?.metrics.inputBytes ?? null);
-    this.outputBytes = numberColumn(n, (r) => jobs[r].last?.metrics.outputBytes ?? null);
-    this.creditCost = numberColumn(n, (r) => jobs[r].last?.metrics.creditCost ?? null);
+    this.percent = numberColumn(n, (r) => jobs[r].last?.progress?.percent ?? null);
+    this.phase = stringColumn(n, (r) => jobs[r].last?.progress?.phase ?? null, interned);
+    this.inputBytes = numberColumn(n, (r) => jobs[r].last?.metrics?.inputBytes ?? null);
+    this.outputBytes = numberColumn(n, (r) => jobs[r].last?.metrics?.outputBytes ?? null);
+    this.creditCost = numberColumn(n, (r) => jobs[r].last?.metrics?.creditCost ?? null);
     this.errorCode = stringColumn(n, (r) => jobs[r].last?.error?.code ?? null, interned);
     this.errorDetail = stringColumn(n, (r) => jobs[r].last?.error?.detail ?? null, interned);
     this.outputFileName = stringColumn(n, (r) => jobs[r].last?.output?.fileName ?? null);
@@ -114,51 +125,93 @@ export class BatchJobs {
     this.problemStatus = numberColumn(n, (r) => jobs[r].problem?.status ?? null);
   }
 
+  /**
+   * These rows with `changes` applied (a job not among them is appended, in order): a new object, as the query
+   * cache wants, sharing the columns. Cost: the changed rows, plus a copy of the patch map.
+   */
+  withChanges(changes: readonly BatchJob[]): BatchJobs {
+    if (changes.length === 0) return this;
+    const patches = new Map(this.patches ?? []);
+    const addedRows = new Map(this.addedRows ?? []);
+    let length = this.length;
+    for (const job of changes) {
+      let row = this.indexOf(job.id);
+      if (row < 0) row = addedRows.get(job.id) ?? -1;
+      if (row < 0) addedRows.set(job.id, (row = length++));
+      patches.set(row, job);
+    }
+    // Past half the rows, patch lookups cost more than columns: fold them in (rare: a batch that changed a lot).
+    if (patches.size > Math.max(2_048, length / 2)) {
+      return new BatchJobs(Array.from({ length }, (_, row) => patches.get(row) ?? this.materialize(row)));
+    }
+    // The row cache is shared: it holds rows of the columns, which do not change, and patches come first in
+    // `job()`. So an unchanged row keeps its object and does not re-render for a change elsewhere.
+    const next = Object.create(BatchJobs.prototype) as BatchJobs;
+    Object.assign(next, this, { length, patches, addedRows });
+    return next;
+  }
+
   id(row: number): string {
-    return this.ids.get(row);
+    return row < this.baseLength ? this.ids.get(row) : this.patches!.get(row)!.id;
   }
 
   state(row: number): TrackedState {
-    return this.states.get(row) as TrackedState;
+    const patch = this.patches?.get(row);
+    return patch ? patch.state : (this.states.get(row) as TrackedState);
   }
 
   fileName(row: number): string | null {
-    return this.fileNames.get(row);
+    const patch = this.patches?.get(row);
+    return patch ? patch.fileName : this.fileNames.get(row);
   }
 
   /** `fileName ?? id`, as `displayName` does for a `BatchJob`. */
   displayName(row: number): string {
-    return this.fileNames.get(row) ?? this.id(row);
+    return this.fileName(row) ?? this.id(row);
   }
 
   outputExpired(row: number): boolean {
-    return (this.shape[row] & OUTPUT_EXPIRED) !== 0;
+    const patch = this.patches?.get(row);
+    return patch ? patch.outputExpired : (this.shape[row] & OUTPUT_EXPIRED) !== 0;
   }
 
   /** `Date.parse(addedAt)`: NaN when missing. */
   addedAtMs(row: number): number {
+    const patch = this.patches?.get(row);
+    if (patch) return Date.parse(patch.addedAt);
     return this.addedAt.get(row) ?? Number.NaN;
   }
 
   /** As `jobPercent`: 100 for a succeeded job, else the last percent seen, else 0. */
   percentDone(row: number): number {
     if (this.state(row) === 'Succeeded') return 100;
+    const patch = this.patches?.get(row);
+    if (patch) return patch.last?.progress.percent ?? 0;
     return (this.shape[row] & HAS_LAST) !== 0 ? (this.percent.get(row) ?? 0) : 0;
   }
 
   /** `Date.parse(expiry.earliest)`, or null without an expiry window. */
   expiryEarliestMs(row: number): number | null {
+    const patch = this.patches?.get(row);
+    if (patch) return patch.expiry ? Date.parse(patch.expiry.earliest) : null;
     return (this.shape[row] & HAS_EXPIRY) !== 0 ? this.expiryEarliest.get(row) : null;
   }
 
   /** One `indexOf` over all ids instead of one string per row; `needle` is compared as is. */
   rowsWithIdContaining(needle: string): Uint8Array {
-    return this.ids.rowsContaining(needle);
+    const base = this.ids.rowsContaining(needle);
+    if (this.length === this.baseLength) return base;
+    const hits = new Uint8Array(this.length);
+    hits.set(base);
+    for (let row = this.baseLength; row < this.length; row++) hits[row] = this.id(row).includes(needle) ? 1 : 0;
+    return hits;
   }
 
   /** The row of a job id, or -1. The hash index behind it is built on first use (job page, selection). */
   indexOf(id: string): number {
-    if (this.length === 0) return -1;
+    const added = this.addedRows?.get(id);
+    if (added !== undefined) return added;
+    if (this.baseLength === 0) return -1;
     const table = (this.idIndex ??= this.buildIdIndex());
     const mask = table.length - 1;
     for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
@@ -171,10 +224,10 @@ export class BatchJobs {
   /** Open addressing, at most two-thirds full; a slot holds row + 1 (0 = empty). */
   private buildIdIndex(): Int32Array {
     let size = 16;
-    while (size < this.length * 1.5) size *= 2;
+    while (size < this.baseLength * 1.5) size *= 2;
     const table = new Int32Array(size);
     const mask = size - 1;
-    for (let row = 0; row < this.length; row++) {
+    for (let row = 0; row < this.baseLength; row++) {
       let slot = this.ids.hash(row) & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = row + 1;
@@ -187,6 +240,8 @@ export class BatchJobs {
    * this snapshot is current, so memoised rows do not re-render for nothing.
    */
   job(row: number): BatchJob {
+    const patch = this.patches?.get(row);
+    if (patch) return patch;
     let job = this.rowCache.get(row);
     if (!job) {
       if (this.rowCache.size >= ROW_CACHE_SIZE) this.rowCache.clear();
@@ -198,6 +253,8 @@ export class BatchJobs {
 
   /** A fresh `BatchJob` for the row, not cached (for one-off uses over many rows, such as bulk actions). */
   materialize(row: number): BatchJob {
+    const patch = this.patches?.get(row);
+    if (patch) return { ...patch };
     const bits = this.shape[row];
     return {
       id: this.id(row),
@@ -252,8 +309,11 @@ export class BatchJobs {
   }
 }
 
-/** What the batch query holds: the snapshot with its jobs in compact form. */
-export type CompactSnapshot = Omit<BatchSnapshot, 'jobs'> & { jobs: BatchJobs };
+/**
+ * What the batch query holds: the snapshot with its jobs in compact form. `revision` (from the live first load)
+ * is what `?since=` and the event stream continue from; `checkedAt` is the tracker's latest look at the batch.
+ */
+export type CompactSnapshot = Omit<BatchSnapshot, 'jobs'> & { jobs: BatchJobs; revision?: number; checkedAt?: string | null };
 
 export function compactSnapshot({ jobs, ...rest }: BatchSnapshot): CompactSnapshot {
   return { ...rest, jobs: new BatchJobs(jobs) };

@@ -1,4 +1,5 @@
 import type { BatchSummary } from '../../../contract/dashboard-api.ts';
+import { MEASURED_STATES, countIn } from '../../../contract/tracked-state.ts';
 
 export interface BatchProgress {
   /** 0–100, rounded. */
@@ -15,7 +16,7 @@ export interface BatchProgress {
  * than a "0%" that reads as "stuck" or a full bar that reads as "done".
  */
 export function batchProgress(batch: Pick<BatchSummary, 'jobCount' | 'counts' | 'progressPercent'>): BatchProgress {
-  const measured = batch.jobCount - batch.counts.Gone - batch.counts.Forbidden;
+  const measured = countIn(batch.counts, MEASURED_STATES);
   if (batch.jobCount === 0) return { percent: 0, text: '—', valueText: 'No jobs yet' };
   if (measured <= 0) return { percent: 0, text: '—', valueText: 'No progress to show: every job is gone or forbidden' };
   const percent = Math.max(0, Math.min(100, Math.round(batch.progressPercent)));

@@ -1,4 +1,5 @@
-import { TRACKED_STATES, type BatchJob, type TrackedState } from '../../../contract/dashboard-api.ts';
+import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts';
+import { isTrackedState } from '../../../contract/tracked-state.ts';
 import type { BatchJobs } from '../batches/batch-jobs.ts';
 
 export const SORTS = {
@@ -20,7 +21,7 @@ export function parseJobView(params: URLSearchParams): JobViewState {
   const status = params.get('status');
   const sort = params.get('sort');
   return {
-    status: status && (TRACKED_STATES as readonly string[]).includes(status) ? (status as TrackedState) : null,
+    status: isTrackedState(status) ? status : null,
     query: params.get('q') ?? '',
     sort: sort && sort in SORTS ? (sort as JobSort) : 'added',
   };

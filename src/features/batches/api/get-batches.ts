@@ -1,5 +1,6 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import type { BatchListResponse } from '../../../../contract/dashboard-api.ts';
+import { CHANGING_STATES, countIn } from '../../../../contract/tracked-state.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { batchListPollInterval } from '../../../lib/polling.ts';
 import { batchKeys } from './query-keys.ts';
@@ -15,7 +16,7 @@ export function batchesQueryOptions() {
     retry: false,
     refetchInterval: (query) => {
       const batches = query.state.data?.batches ?? [];
-      return batchListPollInterval(batches.some((b) => b.counts.Queued + b.counts.Running + b.counts.Unknown > 0));
+      return batchListPollInterval(batches.some((b) => countIn(b.counts, CHANGING_STATES) > 0));
     },
     refetchIntervalInBackground: false,
   });

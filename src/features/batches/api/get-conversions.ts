@@ -34,16 +34,6 @@ export function useConversions() {
   return useQuery(conversionsQueryOptions());
 }
 
-/** Lower-cased extension with the contract's aliases (`jpeg`→`jpg`, `tif`→`tiff`, `.tar.gz`/`.tgz`→`tar.gz`). */
-export function sourceFormatOf(fileName: string): string | null {
-  const lower = fileName.toLowerCase();
-  if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz')) return 'tar.gz';
-  const dot = lower.lastIndexOf('.');
-  if (dot <= 0 || dot === lower.length - 1) return null;
-  const ext = lower.slice(dot + 1);
-  return ext === 'jpeg' ? 'jpg' : ext === 'tif' ? 'tiff' : ext;
-}
-
 /** Target formats offered for every one of the given source formats (the intersection). */
 export function targetsFor(conversions: Conversion[], sources: (string | null)[]): string[] {
   if (sources.length === 0) return [];

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
+import { DONE_STATES, countIn } from '../../../../contract/tracked-state.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
 import { Freshness, type FreshnessProps } from './freshness.tsx';
@@ -18,7 +19,7 @@ function Stat({ label, value }: { label: string; value: string }) {
 
 export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshness: FreshnessProps }) {
   const [renaming, setRenaming] = useState(false);
-  const done = batch.counts.Succeeded + batch.counts.Failed + batch.counts.Canceled;
+  const done = countIn(batch.counts, DONE_STATES);
   const progress = batchProgress(batch);
   return (
     <header className="flex flex-col gap-3">

@@ -53,7 +53,7 @@ function BatchListRow({ batch }: { batch: BatchSummary }) {
       <td className={`${cell} whitespace-nowrap text-slate-600 dark:text-slate-400`}>{formatDateTime(batch.createdAt)}</td>
       <td className={`${cell} whitespace-nowrap tabular-nums`}>
         {batch.jobCount}
-        <span className="ml-1 text-xs text-slate-500">({batch.outputsReady} ready)</span>
+        <span className="ml-1 text-xs text-slate-500 dark:text-slate-400">({batch.outputsReady} ready)</span>
       </td>
       <td className={cell}>
         <StatusBar counts={batch.counts} />

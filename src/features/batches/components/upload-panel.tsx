@@ -8,7 +8,8 @@ import { ApiError } from '../../../lib/api-client.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes, plural } from '../../../lib/format.ts';
 import { useNow } from '../../../lib/ticker.ts';
-import { sourceFormatOf, targetsFor, useConversions } from '../api/get-conversions.ts';
+import { sourceFormatOf } from '../../../../contract/file-format.ts';
+import { targetsFor, useConversions } from '../api/get-conversions.ts';
 import { batchKeys } from '../api/query-keys.ts';
 import { uploadFile } from '../api/submit-file.ts';
 

@@ -19,6 +19,6 @@ export function jobQueryOptions(jobId: string) {
   });
 }
 
-export function useJob(jobId: string) {
-  return useQuery(jobQueryOptions(jobId));
+export function useJob(jobId: string, enabled = true) {
+  return useQuery({ ...jobQueryOptions(jobId), enabled });
 }

@@ -17,7 +17,7 @@ export function CopyIdButton({ id, name }: { id: string; name: string }) {
           setCopied(false);
         }
       }}
-      className={`inline-flex size-5 shrink-0 items-center justify-center rounded text-xs text-slate-500 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-white ${focusRing}`}
+      className={`inline-flex size-6 shrink-0 items-center justify-center rounded text-xs text-slate-500 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-white ${focusRing}`}
     >
       {copied ? (
         <span aria-hidden="true">✓</span>

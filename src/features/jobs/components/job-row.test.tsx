@@ -125,12 +125,13 @@ describe('job row', () => {
     expect(within(row).getByText('Output expired just now')).toBeInTheDocument();
   });
 
-  it('shows a failed job with its error code and detail', () => {
+  it('shows a failed job with the plain sentence of its error and the detail, the code in the tooltip', () => {
     const row = renderRow(
       makeJob({ state: 'Failed', last: { ...makeJob().last!, error: { code: 'convert.invalid_input', detail: 'not a PNG' } } }),
     );
     expect(within(row).getByText('Failed')).toBeInTheDocument();
-    expect(within(row).getByText('convert.invalid_input: not a PNG')).toBeInTheDocument();
+    const note = within(row).getByText('The file could not be read as its format (damaged, or the extension does not match the content). (not a PNG)');
+    expect(note).toHaveAttribute('title', 'convert.invalid_input: not a PNG');
     expect(names(row)).toEqual(['Copy id of photo.png → jpg', 'Delete photo.png → jpg', 'Remove photo.png → jpg from batch']);
   });
 

@@ -47,8 +47,10 @@ function stateNote(job: BatchJob): { text: string; title: string } | null {
     return { text: `Refused: ${error}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(error, detail).message };
   }
   if (job.state === 'Failed' && job.last?.error) {
+    // The plain sentence, not the machine code (the code and detail stay in the tooltip and on the job page).
     const { code, detail } = job.last.error;
-    return { text: `${code}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(code, detail).message };
+    const { message } = describeErrorCode(code, detail);
+    return { text: detail && !message.includes(detail) ? `${message} (${detail})` : message, title: `${code}${detail ? `: ${detail}` : ''}` };
   }
   if (job.state === 'Gone' || job.state === 'Forbidden') {
     const code = job.problem?.error ?? (job.state === 'Gone' ? 'jobs.not_found' : 'jobs.forbidden');
@@ -92,7 +94,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           ) : (
             <Link
               to={paths.batchJob.getHref(batchId, job.id)}
-              className={`truncate rounded font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
+              className={`truncate rounded py-0.5 font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
               title={fileName}
               aria-label={name}
             >
@@ -100,7 +102,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
             </Link>
           )}
           {job.targetFormat && (
-            <span aria-hidden="true" className="shrink-0 text-xs text-slate-500">
+            <span aria-hidden="true" className="shrink-0 text-xs text-slate-500 dark:text-slate-400">
               → {job.targetFormat}
             </span>
           )}

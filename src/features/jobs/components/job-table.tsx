@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BatchJobs } from '../../batches/batch-jobs.ts';
+import { useReportView } from '../../batches/api/batch-stream.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
 import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';
@@ -37,6 +38,8 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
     overscan: 8,
   });
   const allSelected = rows.length > 0 && selectedCount === rows.length;
+  const items = virtualizer.getVirtualItems();
+  useReportView(batchId, items.filter((item) => item.index < rows.length).map((item) => jobs.id(rows[item.index])));
 
   return (
     <div
@@ -76,7 +79,7 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
           <p className="p-8 text-center text-sm text-slate-500 dark:text-slate-400">{emptyMessage}</p>
         ) : (
           <div role="rowgroup" className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
-            {virtualizer.getVirtualItems().map((item) => {
+            {items.map((item) => {
               const job = jobs.job(rows[item.index]);
               return (
                 <div

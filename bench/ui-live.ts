@@ -1,0 +1,209 @@
+/**
+ * Live batches (issue 10): a 10,000-job batch whose jobs change at about 1 % per second, watched by 1 and 20
+ * Chromium tabs, with the live page (compact first load + one event stream per tab) against the snapshot
+ * polling of before (`?live=off`), measured in the same run on the same server.
+ *
+ * Per configuration, over the measured window: bytes per tab per minute (CDP, on the wire), browser CPU per tab
+ * per minute (CDP TaskDuration), main-thread tasks over 50 ms after the first load (PerformanceObserver), the
+ * server's CPU (/proc, the dashboard process) and the upstream's status requests per minute.
+ *
+ * Env: BENCH_QUICK=1 (1 minute per configuration instead of 5), BENCH_MINUTES, BENCH_JOBS (10000),
+ * BENCH_TABS ("1,20"), BENCH_ECHO=1.
+ */
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Page } from '@playwright/test';
+import { onCleanup, runBench } from './lib/cleanup.ts';
+import { cpuSeconds, delay, freePort, startTs, waitForPort } from './lib/proc.ts';
+import { fmt, loadavg, printGoals, writeResults, type Goal } from './lib/report.ts';
+import { tempDir } from './lib/tmp.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const MINUTES = Number(process.env.BENCH_MINUTES ?? (QUICK ? 1 : 5));
+const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
+const TABS = (process.env.BENCH_TABS ?? '1,20').split(',').map(Number);
+const CHANGE_PER_SECOND = 0.01;
+const WARMUP_MS = 20_000;
+
+/** Every job runs forever; each second 1 % of them move their percent on. */
+async function startChangingUpstream(key: string, ids: string[]) {
+  const percent = new Map(ids.map((id) => [id, 1]));
+  let requests = 0;
+  const ticker = setInterval(() => {
+    for (let i = 0; i < ids.length * CHANGE_PER_SECOND; i++) {
+      const id = ids[Math.floor(Math.random() * ids.length)];
+      percent.set(id, ((percent.get(id) ?? 0) % 98) + 1);
+    }
+  }, 1000);
+  const server = http.createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (req.headers['x-fast-api-key'] !== key) return send(401, { error: 'api_key.invalid_or_ip_not_allowed', detail: null });
+    const m = req.url?.match(/^\/convert\/job\/([0-9a-f]{32})$/);
+    if (req.method === 'GET' && m) {
+      requests++;
+      return send(200, {
+        id: m[1], status: 'Running', progress: { percent: percent.get(m[1]) ?? 0, phase: 'converting' },
+        metrics: { inputBytes: 1_000_000, outputBytes: 0, creditCost: 1 }, error: null, output: null,
+      });
+    }
+    send(404, { error: 'not_found', detail: null });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => new Promise<void>((resolve) => {
+    clearInterval(ticker);
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
+}
+
+/** Counts main-thread tasks over 50 ms from when `window.__measure` is set. */
+const LONG_TASK_PROBE = `
+  window.__longTasks = 0; window.__longestTask = 0; window.__measure = false;
+  new PerformanceObserver((list) => { if (!window.__measure) return; for (const e of list.getEntries()) { window.__longTasks++; window.__longestTask = Math.max(window.__longestTask, e.duration); } })
+    .observe({ type: 'longtask', buffered: false });
+`;
+
+interface Tab {
+  page: Page;
+  bytes: () => number;
+  taskSeconds: () => Promise<number>;
+}
+
+async function openTab(page: Page, url: string): Promise<Tab> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Performance.enable');
+  let bytes = 0;
+  cdp.on('Network.dataReceived', (e) => (bytes += e.encodedDataLength));
+  await page.addInitScript(LONG_TASK_PROBE);
+  // Twenty tabs of the old page parse 5 MB each on a busy machine: the load event may take minutes.
+  await page.goto(url, { waitUntil: 'commit', timeout: 180_000 });
+  return {
+    page,
+    bytes: () => bytes,
+    taskSeconds: async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
+    },
+  };
+}
+
+interface Measured {
+  mode: 'live' | 'snapshot polling';
+  tabs: number;
+  bytesPerTabPerMin: number;
+  cpuSecondsPerTabPerMin: number;
+  longTasksPerTab: number;
+  longestTaskMs: number;
+  serverCpuPerMin: number;
+  upstreamPerMin: number;
+}
+
+runBench('ui-live', async () => {
+  const startedAt = new Date().toISOString();
+  const loadavgAtStart = loadavg();
+  const key = randomBytes(16).toString('hex');
+  const ids = Array.from({ length: JOBS }, () => randomBytes(16).toString('hex'));
+  const upstream = await startChangingUpstream(key, ids);
+  const port = await freePort();
+  const server = await startTs(
+    'server/main.ts',
+    { FAST_API_BASE: upstream.base, FAST_API_KEY: key, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: tempDir('ui-live'), NODE_ENV: 'production' },
+    { ready: /Dashboard: (http:\/\/\S+)/, readyTimeoutMs: 240_000, echo: process.env.BENCH_ECHO ? '[server] ' : undefined },
+  );
+  await waitForPort(port, 10_000, server);
+  const origin = `http://127.0.0.1:${port}`;
+  const res = await fetch(`${origin}/api/batches`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin, 'x-requested-with': 'bench' },
+    body: JSON.stringify({ name: `live ${JOBS}`, ids: ids.join('\n') }),
+  });
+  const batchId = ((await res.json()) as { batch: { id: string } }).batch.id;
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  onCleanup(() => browser.close());
+
+  const results: Measured[] = [];
+  for (const tabs of TABS) {
+    for (const mode of ['snapshot polling', 'live'] as const) {
+      const url = `${origin}/batches/${batchId}${mode === 'live' ? '' : '?live=off'}`;
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const open: Tab[] = [];
+      for (let i = 0; i < tabs; i++) open.push(await openTab(await context.newPage(), url));
+      await delay(WARMUP_MS);
+      for (const tab of open) await tab.page.evaluate(() => ((window as unknown as { __measure: boolean }).__measure = true));
+      const bytes0 = open.map((t) => t.bytes());
+      const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
+      const server0 = cpuSeconds(server.pid);
+      const upstream0 = upstream.requests();
+      const t0 = Date.now();
+      await delay(MINUTES * 60_000);
+      const minutes = (Date.now() - t0) / 60_000;
+      const cpu1 = await Promise.all(open.map((t) => t.taskSeconds()));
+      const long = await Promise.all(open.map((t) => t.page.evaluate(() => {
+        const w = window as unknown as { __longTasks: number; __longestTask: number };
+        return { count: w.__longTasks, longest: w.__longestTask };
+      })));
+      const m: Measured = {
+        mode,
+        tabs,
+        bytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / tabs / minutes,
+        cpuSecondsPerTabPerMin: cpu1.reduce((n, c, i) => n + c - cpu0[i], 0) / tabs / minutes,
+        longTasksPerTab: long.reduce((n, l) => n + l.count, 0) / tabs,
+        longestTaskMs: Math.max(...long.map((l) => l.longest)),
+        serverCpuPerMin: (cpuSeconds(server.pid) - server0) / minutes,
+        upstreamPerMin: (upstream.requests() - upstream0) / minutes,
+      };
+      results.push(m);
+      console.log(`${mode}, ${tabs} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
+      await context.close();
+    }
+  }
+
+  const find = (mode: Measured['mode'], tabs: number) => results.find((r) => r.mode === mode && r.tabs === tabs)!;
+  const goals: Goal[] = [];
+  for (const tabs of TABS) {
+    const live = find('live', tabs);
+    const old = find('snapshot polling', tabs);
+    goals.push(
+      { name: `bytes per tab per minute, live / polling, ${tabs} tab(s)`, value: live.bytesPerTabPerMin / old.bytesPerTabPerMin, op: '<=', limit: 0.03, unit: '×' },
+      { name: `browser CPU per tab per minute, live / polling, ${tabs} tab(s)`, value: live.cpuSecondsPerTabPerMin / old.cpuSecondsPerTabPerMin, op: '<=', limit: 0.2, unit: '×' },
+      { name: `main-thread tasks over 50 ms per tab after the first load, live, ${tabs} tab(s)`, value: live.longTasksPerTab, op: '<=', limit: 0 },
+    );
+  }
+  if (TABS.length >= 2) {
+    const [one, many] = [Math.min(...TABS), Math.max(...TABS)];
+    goals.push(
+      { name: `server CPU per minute, live, ${many} / ${one} tab(s)`, value: find('live', many).serverCpuPerMin / find('live', one).serverCpuPerMin, op: '<=', limit: 1.5, unit: '×' },
+      { name: `upstream requests per minute, live, ${many} / ${one} tab(s) (±5 %)`, value: find('live', many).upstreamPerMin / find('live', one).upstreamPerMin, op: '<=', limit: 1.05, unit: '×' },
+    );
+  }
+  printGoals(goals);
+  const notes = [
+    `${JOBS} jobs, all Running; each second ${CHANGE_PER_SECOND * 100} % of them (random) move their percent on at the fake upstream. The tracker runs with its defaults (TRACKER_MAX_RPS 20).`,
+    `${MINUTES} minute(s) measured per configuration${QUICK ? ' (BENCH_QUICK)' : ''}, after ${WARMUP_MS / 1000} s of warm-up (the first load is not in the window). Tabs share one browser context; all are foreground in headless Chromium.`,
+    'bytes: CDP Network.dataReceived encodedDataLength (on the wire, compressed), every request of the tab. Browser CPU: CDP Performance TaskDuration. Long tasks: PerformanceObserver "longtask" entries during the window.',
+    'server CPU: utime+stime of the dashboard process (/proc). Upstream: status GETs the fake upstream answered in the window.',
+    'polling: the page with ?live=off (the whole-snapshot polling of before, ETag-revalidated, every 1.5 s while jobs run).',
+    'Not measured here: change → screen latency, and the 100,000-job first-rows and tracker-rate goals.',
+  ];
+  const table = [
+    '## Per configuration',
+    '',
+    '| mode | tabs | MB / tab / min | browser CPU s / tab / min | long tasks / tab | longest task ms | server CPU s / min | upstream req / min |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.mode} | ${r.tabs} | ${fmt(r.bytesPerTabPerMin / 1e6, 3)} | ${fmt(r.cpuSecondsPerTabPerMin, 2)} | ${fmt(r.longTasksPerTab, 1)} | ${fmt(r.longestTaskMs, 0)} | ${fmt(r.serverCpuPerMin, 2)} | ${fmt(r.upstreamPerMin, 0)} |`),
+    '',
+  ].join('\n');
+  writeResults('ui-live', { startedAt, loadavgAtStart, goals, notes, results }, table);
+});

@@ -1,0 +1,139 @@
+/**
+ * Wire types of the operator-insight routes (server/history, server/notify):
+ *   GET /api/batches/:batchId/insight        → BatchInsight (history for the charts, ETA, timings, stalls, failure groups)
+ *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status` and `q` as on the batch page)
+ *   GET /api/batches/:batchId/export.json    → JSON array of ExportRow (same filter)
+ *   GET /api/batches/:batchId/jobs/:jobId/insight → ExportRow (one job: its observed wait and run times)
+ *   GET /api/insight/totals                  → InsightTotals (across batches)
+ */
+import type { IsoTime, TrackedState, UpstreamHealth } from './dashboard-api.ts';
+
+/** Counts by state over time, as columns: `counts[state][i]` is the count at `t[i]` (ms since the epoch). */
+export interface HistorySeries {
+  t: number[];
+  counts: Partial<Record<TrackedState, number[]>>;
+}
+
+export type Eta =
+  | { kind: 'done' }
+  /** Not enough observed to say anything honest yet. */
+  | { kind: 'unknown'; reason: string }
+  | { kind: 'stalled'; sinceMs: number; reason: string }
+  | {
+      kind: 'estimate';
+      /** Most likely time left, and a 90 % range around it. */
+      remainingMs: number;
+      lowMs: number;
+      highMs: number;
+      /** Completions per minute the estimate rests on. */
+      ratePerMinute: number;
+      reason: string;
+    };
+
+export interface TimingStats {
+  /** How many jobs were observed (the percentiles are null below 1). */
+  count: number;
+  medianMs: number | null;
+  p95Ms: number | null;
+}
+
+export interface StalledJob {
+  jobId: string;
+  /** How long its percent and phase have not changed. */
+  unchangedMs: number;
+  thresholdMs: number;
+  /** The threshold, explained (what it was compared with). */
+  reason: string;
+}
+
+export interface FailureGroup {
+  code: string;
+  /** Set when this group is one repeated detail text within `code`. */
+  detail: string | null;
+  count: number;
+  exampleJobId: string;
+  jobIds: string[];
+}
+
+export interface BatchInsight {
+  serverTime: IsoTime;
+  series: HistorySeries;
+  /** Completions (jobs reaching a final state) per minute over the last minutes, from `series`. */
+  completionsPerMinute: { t: number[]; count: number[] };
+  /** Completions per minute over the last 5 minutes. */
+  currentRatePerMinute: number;
+  eta: Eta;
+  wait: TimingStats;
+  run: TimingStats;
+  stalled: StalledJob[];
+  /** The queue has not moved for a long time while the upstream is healthy (null: it is moving, or nothing waits). */
+  queueStalled: { sinceMs: number; reason: string } | null;
+  failureGroups: FailureGroup[];
+  /** Outputs of this batch whose earliest expiry is within 10 minutes, neither downloaded nor kept. */
+  expiringSoon: number;
+  /** The rules' numbers, for the explanations in the UI. */
+  rules: { stallDefaultMs: number; stallFactor: number; stallMinMs: number; queueStallMs: number };
+  upstream: UpstreamHealth['state'];
+}
+
+/** One job in an export (CSV columns in this order). */
+export interface ExportRow {
+  id: string;
+  file: string | null;
+  target: string | null;
+  state: TrackedState;
+  percent: number;
+  phase: string | null;
+  errorCode: string | null;
+  errorDetail: string | null;
+  inputBytes: number;
+  outputBytes: number;
+  credits: number;
+  addedAt: IsoTime;
+  submittedAt: IsoTime | null;
+  firstSeenRunningAt: IsoTime | null;
+  firstSeenFinishedAt: IsoTime | null;
+  waitMs: number | null;
+  runMs: number | null;
+  expiresEarliest: IsoTime | null;
+  expiresLatest: IsoTime | null;
+  downloadedAt: IsoTime | null;
+  /** Whether the server keeps a copy of the output (null: not known to this server). */
+  kept: boolean | null;
+}
+
+export const EXPORT_COLUMNS: readonly (keyof ExportRow)[] = [
+  'id', 'file', 'target', 'state', 'percent', 'phase', 'errorCode', 'errorDetail', 'inputBytes', 'outputBytes', 'credits',
+  'addedAt', 'submittedAt', 'firstSeenRunningAt', 'firstSeenFinishedAt', 'waitMs', 'runMs', 'expiresEarliest',
+  'expiresLatest', 'downloadedAt', 'kept',
+];
+
+export interface BatchTotals {
+  batchId: string;
+  name: string;
+  active: number;
+  failedLastHour: number;
+  expiringSoon: number;
+}
+
+export interface InsightTotals {
+  serverTime: IsoTime;
+  active: number;
+  failedLastHour: number;
+  /** Outputs whose earliest expiry is within 10 minutes, neither downloaded nor kept. */
+  expiringSoon: number;
+  /** Only batches with something in one of the three. */
+  batches: BatchTotals[];
+}
+
+/** The one filter of a batch's jobs, as the batch page's URL says it (`status`, `q`). */
+export function jobMatchesFilter(
+  job: { id: string; fileName: string | null; state: TrackedState },
+  filter: { status: TrackedState | null; query: string },
+): boolean {
+  if (filter.status && job.state !== filter.status) return false;
+  const text = filter.query.trim().toLowerCase();
+  if (!text) return true;
+  const needle = text.replaceAll('-', '');
+  return (needle !== '' && job.id.includes(needle)) || (job.fileName?.toLowerCase().includes(text) ?? false);
+}

@@ -1,0 +1,158 @@
+// @vitest-environment node
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CreateBatchResponse } from '../../contract/dashboard-api.ts';
+import type { BatchInsight, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
+import type { JobStatusResponse } from '../../contract/job.ts';
+import { json, startServiceHarness, type ServiceHarness } from '../batches/test-harness.ts';
+import type { WebhookMessage } from '../notify/notifier.ts';
+import { answers, startFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.ts';
+import { jobId, statusBody } from '../tracker/test-fixtures.ts';
+
+let h: ServiceHarness | undefined;
+let receiver: FakeUpstream | undefined;
+afterEach(async () => {
+  await h?.close();
+  await receiver?.close();
+  h = undefined;
+  receiver = undefined;
+});
+
+/** The fake upstream answers each job's status from this table. */
+function answerFrom(states: Map<string, JobStatusResponse>) {
+  h!.fake.handle((req, res, rec) => {
+    const id = /\/convert\/job\/([0-9a-f]+)/.exec(req.url ?? '')?.[1] ?? '';
+    const body = states.get(id);
+    return body ? answers.json(200, body)(req, res, rec) : answers.json(404, { error: 'jobs.not_found', detail: null })(req, res, rec);
+  });
+}
+
+async function createBatch(ids: string[]): Promise<string> {
+  const res = await h!.app.inject({ method: 'POST', url: '/api/batches', headers: json, payload: { name: 'Night run', ids: ids.join('\n') } });
+  return res.json<CreateBatchResponse>().batch.id;
+}
+
+async function insight(batchId: string): Promise<BatchInsight> {
+  const res = await h!.app.inject({ method: 'GET', url: `/api/batches/${batchId}/insight` });
+  expect(res.statusCode).toBe(200);
+  return res.json();
+}
+
+describe('history recorded by the server', () => {
+  it('records counts over time, wait and run times, failure groups, and sends a webhook when the batch finishes', async () => {
+    receiver = await startFakeUpstream();
+    h = await startServiceHarness({ webhookUrls: [`${receiver.url}/hook`], publicUrl: 'https://dash.example.test' });
+    const [a, b, c] = [jobId(1), jobId(2), jobId(3)];
+    const states = new Map<string, JobStatusResponse>([
+      [a, statusBody(a, 'Running', 10)],
+      [b, statusBody(b, 'Running', 10)],
+      [c, statusBody(c, 'Queued')],
+    ]);
+    answerFrom(states);
+    const batchId = await createBatch([a, b, c]);
+    await h.advance(15_000);
+
+    states.set(a, statusBody(a, 'Succeeded'));
+    states.set(b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: 'Broken header' } });
+    states.set(c, statusBody(c, 'Running', 50));
+    await h.advance(30_000);
+
+    let view = await insight(batchId);
+    expect(view.series.t.length).toBeGreaterThanOrEqual(3);
+    const last = view.series.t.length - 1;
+    expect(view.series.counts.Succeeded?.[last]).toBe(1);
+    expect(view.series.counts.Failed?.[last]).toBe(1);
+    expect(view.series.counts.Running?.[last]).toBe(1);
+    expect(view.run.count).toBe(2);
+    expect(view.wait.count).toBe(0); // pasted ids: never submitted through the dashboard
+    expect(view.failureGroups).toEqual([{ code: 'convert.failed', detail: null, count: 1, exampleJobId: b, jobIds: [b] }]);
+    expect(view.eta.kind).toBe('unknown');
+
+    // The first failure was announced.
+    await vi.waitFor(() => expect(receiver!.requests.length).toBeGreaterThanOrEqual(1));
+    expect((JSON.parse(receiver.requests[0].bodyText) as WebhookMessage).event.kind).toBe('first_failure');
+
+    states.set(c, statusBody(c, 'Succeeded'));
+    await h.advance(30_000);
+    view = await insight(batchId);
+    expect(view.eta).toEqual({ kind: 'done' });
+    await h.service.notifier.settled();
+    const kinds = receiver.requests.map((r) => (JSON.parse(r.bodyText) as WebhookMessage).event.kind);
+    expect(kinds).toEqual(['first_failure', 'batch_finished']);
+    const message = JSON.parse(receiver.requests[1].bodyText) as WebhookMessage;
+    expect(message.text).toContain(`https://dash.example.test/batches/${batchId}`);
+    expect(receiver.requests[1].bodyText).not.toContain('test-key');
+  });
+
+  it('marks a running job whose progress has not moved for 5 minutes as stalled, with the reason', async () => {
+    h = await startServiceHarness();
+    const a = jobId(7);
+    answerFrom(new Map([[a, { ...statusBody(a, 'Running', 30), progress: { percent: 30, phase: 'converting' } }]]));
+    const batchId = await createBatch([a]);
+    await h.advance(4 * 60_000);
+    expect((await insight(batchId)).stalled).toEqual([]);
+    // Its first poll came within 12 s of the paste.
+    await h.advance(75_000);
+    const view = await insight(batchId);
+    expect(view.stalled).toHaveLength(1);
+    expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 5 * 60_000 });
+    expect(view.stalled[0].reason).toMatch(/default of 5 min/);
+  });
+
+  it('exports every job, or the filtered ones, as CSV and JSON', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(21), jobId(22)];
+    answerFrom(new Map([
+      [a, statusBody(a, 'Succeeded')],
+      [b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: 'Bad, "quoted" text' } }],
+    ]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+
+    const csv = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv` });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['content-disposition']).toBe('attachment; filename="Night-run.csv"');
+    const lines = csv.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('id,file,target,state,percent,phase,errorCode,errorDetail,inputBytes,outputBytes,credits,addedAt,submittedAt,firstSeenRunningAt,firstSeenFinishedAt,waitMs,runMs,expiresEarliest,expiresLatest,downloadedAt,kept');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain(`${b},,,Failed,100,,convert.failed,"Bad, ""quoted"" text"`);
+
+    const filtered = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?status=Succeeded` });
+    const rows = filtered.json<ExportRow[]>();
+    expect(rows.map((r) => [r.id, r.state, r.kept])).toEqual([[a, 'Succeeded', null]]);
+    expect(rows[0].expiresEarliest).not.toBeNull();
+
+    const byQuery = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?q=${b.slice(-8)}` });
+    expect(byQuery.json<ExportRow[]>().map((r) => r.id)).toEqual([b]);
+
+    const one = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/jobs/${b}/insight` });
+    expect(one.json<ExportRow>()).toMatchObject({ id: b, state: 'Failed', errorCode: 'convert.failed' });
+
+    const bad = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv?status=Done` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'request.invalid_parameter' });
+  });
+
+  it('totals active jobs, failures of the last hour and outputs expiring within 10 minutes across batches', async () => {
+    h = await startServiceHarness();
+    const [a, b, c] = [jobId(31), jobId(32), jobId(33)];
+    const states = new Map<string, JobStatusResponse>([
+      [a, statusBody(a, 'Running', 5)],
+      [b, statusBody(b, 'Running', 5)],
+      [c, statusBody(c, 'Running', 5)],
+    ]);
+    answerFrom(states);
+    const batchId = await createBatch([a, b, c]);
+    await h.advance(5_000);
+    states.set(b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: null } });
+    states.set(c, statusBody(c, 'Succeeded'));
+    await h.advance(20_000);
+    let totals = (await h.app.inject({ method: 'GET', url: '/api/insight/totals' })).json<InsightTotals>();
+    expect(totals).toMatchObject({ active: 1, failedLastHour: 1, expiringSoon: 0 });
+    expect(totals.batches).toEqual([{ batchId, name: 'Night run', active: 1, failedLastHour: 1, expiringSoon: 0 }]);
+    // 51 minutes on, c's output (retention 1 h) may be deleted within 10 minutes.
+    await h.advance(51 * 60_000);
+    totals = (await h.app.inject({ method: 'GET', url: '/api/insight/totals' })).json<InsightTotals>();
+    expect(totals).toMatchObject({ failedLastHour: 1, expiringSoon: 1 });
+  });
+});

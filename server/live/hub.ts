@@ -1,0 +1,170 @@
+/**
+ * The tabs watching batches: one event stream each, fed from the store's revisions, and what each tab shows
+ * (for the tracker's priorities).
+ *
+ * Changes are found by looking at the revisions of watched batches a few times a second, not by hooks in every
+ * store write: a burst of 100 job changes costs one delta per batch, shared by every tab at the same revision,
+ * and the store stays one module that knows nothing of tabs (the seam for a shared database's notifications).
+ */
+import type { Clock } from '../tracker/clock.ts';
+import { POLICY } from '../tracker/policy.ts';
+import type { LiveFeed } from './feed.ts';
+
+/** How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). */
+export const TICK_MS = 250;
+/** A comment and the batch's meta this often, so proxies keep the stream open and dead ones are noticed. */
+export const HEARTBEAT_MS = 15_000;
+/** Meta (checked at, upstream health) at most this often between heartbeats, when it changed. */
+export const META_MS = 5_000;
+/**
+ * Bytes a tab may have unread before it is skipped: it has fallen behind (a slow link, a frozen tab). It
+ * gets the delta since its last revision once it has read them, or a fresh base if that is too far.
+ */
+export const MAX_BACKLOG_BYTES = 1024 * 1024;
+
+export interface StreamSink {
+  write(text: string): void;
+  /** Bytes written but not yet taken by the client. */
+  backlog(): number;
+}
+
+interface Subscriber {
+  sink: StreamSink;
+  /** The revision the tab has. */
+  sent: number;
+  lastMeta: string;
+  lastMetaAt: number;
+  lastBeatAt: number;
+}
+
+export interface LiveHubDeps {
+  feed: LiveFeed;
+  clock: Clock;
+  /** The batch has an open stream: it counts as viewed (the tracker's viewed cap). */
+  markViewed(batchId: string): void;
+  /** Jobs a tab started showing: the tracker polls them first. */
+  show(jobIds: readonly string[]): void;
+  shownWindowMs?: number;
+}
+
+export function createLiveHub(deps: LiveHubDeps) {
+  const { feed, clock } = deps;
+  const shownWindowMs = deps.shownWindowMs ?? POLICY.shownWindowMs;
+  const watchers = new Map<string, Set<Subscriber>>();
+  const views = new Map<string, { batchId: string; ids: Set<string>; at: number }>();
+  const viewedMarks = new Map<string, number>();
+  let timer: unknown = null;
+  let closed = false;
+
+  function arm(): void {
+    if (timer !== null || closed || watchers.size === 0) return;
+    timer = clock.setTimeout(() => {
+      timer = null;
+      tick();
+      arm();
+    }, TICK_MS);
+  }
+
+  function push(batchId: string, sub: Subscriber): void {
+    const text = feed.delta(batchId, sub.sent);
+    if (!text || text.to === sub.sent) return;
+    if (text.reset) sub.sink.write(`event: reset\ndata: ${feed.deltaJson(batchId, text)}\n\n`);
+    else sub.sink.write(`event: delta\nid: ${text.to}\ndata: ${feed.deltaJson(batchId, text)}\n\n`);
+    sub.sent = text.to;
+    sub.lastMetaAt = clock.now();
+  }
+
+  function tick(): void {
+    const now = clock.now();
+    for (const [batchId, subs] of watchers) {
+      let metaText: string | null = null;
+      for (const sub of subs) {
+        if (sub.sink.backlog() > MAX_BACKLOG_BYTES) continue;
+        push(batchId, sub);
+        const beat = now - sub.lastBeatAt >= HEARTBEAT_MS;
+        if (beat || now - sub.lastMetaAt >= META_MS) {
+          const meta = feed.meta(batchId, sub.sent);
+          metaText ??= JSON.stringify({ ...meta, serverTime: '' });
+          if (beat || metaText !== sub.lastMeta) {
+            sub.sink.write(`event: meta\ndata: ${JSON.stringify(meta)}\n\n`);
+            sub.lastMeta = metaText;
+            sub.lastMetaAt = now;
+            if (beat) sub.lastBeatAt = now;
+          }
+        }
+      }
+      const marked = viewedMarks.get(batchId) ?? -Infinity;
+      if (now - marked >= HEARTBEAT_MS) {
+        viewedMarks.set(batchId, now);
+        deps.markViewed(batchId);
+      }
+    }
+  }
+
+  function shownIds(batchId: string | null): Set<string> {
+    const now = clock.now();
+    const ids = new Set<string>();
+    for (const [tab, view] of views) {
+      if (now - view.at > shownWindowMs) views.delete(tab);
+      else if (batchId === null || view.batchId === batchId) for (const id of view.ids) ids.add(id);
+    }
+    return ids;
+  }
+
+  return {
+    /**
+     * A tab opened the batch's stream, having revision `since`. It gets what changed since at once, then every
+     * change as it happens. Returns the function that ends the subscription.
+     */
+    subscribe(batchId: string, since: number, sink: StreamSink): () => void {
+      const now = clock.now();
+      const sub: Subscriber = { sink, sent: since, lastMeta: '', lastMetaAt: -Infinity, lastBeatAt: now };
+      let subs = watchers.get(batchId);
+      if (!subs) watchers.set(batchId, (subs = new Set()));
+      subs.add(sub);
+      deps.markViewed(batchId);
+      push(batchId, sub);
+      const meta = feed.meta(batchId, sub.sent);
+      sink.write(`event: meta\ndata: ${JSON.stringify(meta)}\n\n`);
+      sub.lastMeta = JSON.stringify({ ...meta, serverTime: '' });
+      sub.lastMetaAt = now;
+      arm();
+      return () => {
+        subs.delete(sub);
+        if (subs.size === 0 && watchers.get(batchId) === subs) {
+          watchers.delete(batchId);
+          viewedMarks.delete(batchId);
+        }
+      };
+    },
+    /** What one tab shows now (its visible rows, or the job of its job page); replaces its earlier report. */
+    view(batchId: string, tab: string, ids: readonly string[]): void {
+      const before = views.get(tab);
+      const fresh = ids.filter((id) => !(before?.batchId === batchId && before.ids.has(id)));
+      views.set(tab, { batchId, ids: new Set(ids), at: clock.now() });
+      if (views.size > 10_000) views.delete(views.keys().next().value!);
+      deps.show(fresh);
+    },
+    /** Whether some tab shows the job now. */
+    isShown(jobId: string): boolean {
+      const now = clock.now();
+      for (const view of views.values()) if (now - view.at <= shownWindowMs && view.ids.has(jobId)) return true;
+      return false;
+    },
+    shownIds,
+    /** Open streams (all batches). */
+    get streamCount(): number {
+      let n = 0;
+      for (const subs of watchers.values()) n += subs.size;
+      return n;
+    },
+    close(): void {
+      closed = true;
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+      watchers.clear();
+    },
+  };
+}
+
+export type LiveHub = ReturnType<typeof createLiveHub>;

@@ -1,0 +1,91 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { BatchDelta, LiveMeta, ViewRequest } from '../../../../contract/live.ts';
+import { request } from '../../../lib/api-client.ts';
+import { applyDelta, applyMeta, type SnapshotData } from '../live-snapshot.ts';
+import { batchKeys } from './query-keys.ts';
+
+/**
+ * One event stream per tab and batch, writing each pushed change into the batch query's data (TanStack Query
+ * stays the one cache). While it is open the query does not poll; when it cannot stay open, the query's
+ * `?since=` polling takes over. `?live=off` in the page's address keeps the old whole-snapshot polling (the
+ * benchmark's baseline).
+ */
+const streaming = new Set<string>();
+const freshBase = new Set<string>();
+
+export function liveEnabled(): boolean {
+  return typeof window === 'undefined' || new URLSearchParams(window.location.search).get('live') !== 'off';
+}
+
+export function isStreaming(batchId: string): boolean {
+  return streaming.has(batchId);
+}
+
+/** Whether the next fetch must load the batch afresh (the server said a delta cannot tell it); clears the flag. */
+export function takeFreshBase(batchId: string): boolean {
+  return freshBase.delete(batchId);
+}
+
+export function useBatchStream(batchId: string | undefined, ready: boolean): void {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (!batchId || !ready || !liveEnabled() || typeof EventSource === 'undefined') return;
+    const key = batchKeys.detail(batchId);
+    const data = client.getQueryData<SnapshotData>(key);
+    const since = data?.snapshot.revision;
+    if (since === undefined) return;
+    const source = new EventSource(`/api/batches/${encodeURIComponent(batchId)}/events?since=${since}`);
+    const reload = () => {
+      freshBase.add(batchId);
+      void client.invalidateQueries({ queryKey: key });
+    };
+    source.addEventListener('delta', (event) => {
+      const current = client.getQueryData<SnapshotData>(key);
+      if (!current) return;
+      const next = applyDelta(current, JSON.parse((event as MessageEvent<string>).data) as BatchDelta);
+      if (next) client.setQueryData(key, next);
+      else reload();
+    });
+    source.addEventListener('reset', reload);
+    source.addEventListener('meta', (event) => {
+      const current = client.getQueryData<SnapshotData>(key);
+      if (!current) return;
+      const next = applyMeta(current, JSON.parse((event as MessageEvent<string>).data) as LiveMeta);
+      if (next !== current) client.setQueryData(key, next);
+    });
+    source.onopen = () => streaming.add(batchId);
+    source.onerror = () => {
+      // Reconnecting (the browser resends Last-Event-ID) or given up: poll meanwhile.
+      streaming.delete(batchId);
+      void client.invalidateQueries({ queryKey: key });
+    };
+    return () => {
+      source.close();
+      streaming.delete(batchId);
+    };
+  }, [batchId, ready, client]);
+}
+
+const TAB_ID = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+/** A report of what the tab shows lasts 30 s on the server: renewed well before. */
+const VIEW_RENEW_MS = 20_000;
+
+/** Tells the server which jobs this tab shows (visible rows, an open job page), so the tracker polls them first. */
+export function useReportView(batchId: string | undefined, ids: readonly string[]): void {
+  const [renewals, setRenewals] = useState(0);
+  const key = ids.join(',');
+  useEffect(() => {
+    if (!batchId || key === '' || !liveEnabled()) return;
+    const body: ViewRequest = { tab: TAB_ID, ids: key.split(',') };
+    // Settles first: scrolling through 10,000 rows reports where it stopped, not every row on the way.
+    const send = setTimeout(() => {
+      request(`/api/batches/${encodeURIComponent(batchId)}/view`, { method: 'POST', json: body }).catch(() => {});
+    }, 300);
+    const renew = setTimeout(() => setRenewals((n) => n + 1), VIEW_RENEW_MS);
+    return () => {
+      clearTimeout(send);
+      clearTimeout(renew);
+    };
+  }, [batchId, key, renewals]);
+}

@@ -1,0 +1,57 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import type { BatchInsight, ExportRow, InsightTotals } from '../../../../contract/insight-api.ts';
+import { requestJson } from '../../../lib/api-client.ts';
+import { insightKeys } from './query-keys.ts';
+
+/** While jobs remain the charts and the ETA move every few seconds; a finished batch changes no more. */
+const ACTIVE_INTERVAL_MS = 5_000;
+const IDLE_INTERVAL_MS = 60_000;
+
+export function getInsight(batchId: string, signal?: AbortSignal): Promise<BatchInsight> {
+  return requestJson<BatchInsight>(`/api/batches/${encodeURIComponent(batchId)}/insight`, { signal });
+}
+
+export function insightQueryOptions(batchId: string) {
+  return queryOptions({
+    queryKey: insightKeys.batch(batchId),
+    queryFn: ({ signal }) => getInsight(batchId, signal),
+    retry: false,
+    refetchInterval: (query) => (query.state.data?.eta.kind === 'done' ? IDLE_INTERVAL_MS : ACTIVE_INTERVAL_MS),
+    refetchIntervalInBackground: true,
+  });
+}
+
+export function useInsight(batchId: string) {
+  return useQuery(insightQueryOptions(batchId));
+}
+
+export function getInsightTotals(signal?: AbortSignal): Promise<InsightTotals> {
+  return requestJson<InsightTotals>('/api/insight/totals', { signal });
+}
+
+export function insightTotalsQueryOptions() {
+  return queryOptions({
+    queryKey: insightKeys.totals(),
+    queryFn: ({ signal }) => getInsightTotals(signal),
+    retry: false,
+    refetchInterval: 15_000,
+    refetchIntervalInBackground: false,
+  });
+}
+
+export function useInsightTotals() {
+  return useQuery(insightTotalsQueryOptions());
+}
+
+export function getJobInsight(batchId: string, jobId: string, signal?: AbortSignal): Promise<ExportRow> {
+  return requestJson<ExportRow>(`/api/batches/${encodeURIComponent(batchId)}/jobs/${encodeURIComponent(jobId)}/insight`, { signal });
+}
+
+export function useJobInsight(batchId: string, jobId: string) {
+  return useQuery({
+    queryKey: insightKeys.job(batchId, jobId),
+    queryFn: ({ signal }) => getJobInsight(batchId, jobId, signal),
+    retry: false,
+    refetchInterval: (query) => (query.state.data?.firstSeenFinishedAt ? false : 5_000),
+  });
+}

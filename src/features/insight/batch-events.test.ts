@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchInsight } from '../../../contract/insight-api.ts';
+import { batchEvents } from './batch-events.ts';
+
+function insight(failed: number, done: boolean, expiringSoon = 0): BatchInsight {
+  return {
+    serverTime: new Date(0).toISOString(),
+    series: { t: [0], counts: { Failed: [failed] } },
+    completionsPerMinute: { t: [], count: [] },
+    currentRatePerMinute: 0,
+    eta: done ? { kind: 'done' } : { kind: 'unknown', reason: '' },
+    wait: { count: 0, medianMs: null, p95Ms: null },
+    run: { count: 0, medianMs: null, p95Ms: null },
+    stalled: [],
+    queueStalled: null,
+    failureGroups: [],
+    expiringSoon,
+    rules: { stallDefaultMs: 0, stallFactor: 4, stallMinMs: 0, queueStallMs: 0 },
+    upstream: 'ok',
+  };
+}
+
+describe('browser notification events', () => {
+  it('announces nothing on the first look, then the first failure, the finish and outputs about to expire', () => {
+    const first = batchEvents(null, insight(2, true, 3));
+    expect(first.events).toEqual([]);
+    const a = batchEvents({ done: false, failed: 0, expiringSoon: 0 }, insight(1, false));
+    expect(a.events.map((e) => e.kind)).toEqual(['first_failure']);
+    const b = batchEvents(a.marks, insight(1, true, 2));
+    expect(b.events.map((e) => e.kind)).toEqual(['finished', 'expiring']);
+    expect(batchEvents(b.marks, insight(1, true, 2)).events).toEqual([]);
+  });
+});
