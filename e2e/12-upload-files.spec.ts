@@ -68,7 +68,7 @@ test('a failed job is sent again from its spooled source, and the row keeps its 
   await expect(statusCell(good)).toContainText('Succeeded', { timeout: 60_000 });
   const bad = jobRow(page, name, 'broken.png → webp');
   await expect(statusCell(bad)).toContainText('Failed', { timeout: 60_000 });
-  await expect(bad).toContainText('convert.invalid_input');
+  await expect(bad).toContainText('could not be read as its format');
 
   await bad.getByRole('button', { name: 'Send again broken.png → webp', exact: true }).click();
   await expect(bad).toContainText('attempt 2; attempt 1 failed: convert.invalid_input', { timeout: 30_000 });
