@@ -133,35 +133,39 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
     if (!release) return sendLocal(reply, ctx.upstream.uploads.busy);
     reply.raw.once('close', release);
 
+    // Watched from the first byte: a multipart body can stall before its file part even begins.
+    let stalled = false;
+    const counted = new PassThrough();
+    const stopWatching = ctx.upstream.uploads.watch(request.raw, counted, () => {
+      stalled = true;
+      counted.destroy(new Error('upload stalled'));
+      if (!reply.sent) {
+        reply.header('connection', 'close');
+        sendLocal(reply, ctx.upstream.uploads.stalled);
+      }
+    });
     let body: Readable;
     if (request.isMultipart()) {
       const part = await request.file().catch(() => undefined);
+      if (reply.sent) return reply;
       if (!part || part.fieldname !== 'file') {
+        stopWatching();
         return sendError(reply, 400, ErrorCode.invalidContentType, 'Send the file as the body, or as multipart/form-data with one part named "file".');
       }
       body = part.file;
     } else {
       body = request.raw;
     }
+    body.pipe(counted);
+    body.on('error', (error) => counted.destroy(error));
 
     const id = newSubmissionId();
     reserved.set(id, Number.isFinite(declared) ? declared : 0);
     let bytes: number;
-    let stalled = false;
-    const counted = new PassThrough();
-    body.pipe(counted);
-    body.on('error', (error) => counted.destroy(error));
-    const stopWatching = ctx.upstream.uploads.watch(request.raw, counted, () => {
-      stalled = true;
-      counted.destroy(new Error('upload stalled'));
-    });
     try {
       bytes = await spool.write(id, counted, room);
     } catch (error) {
-      if (stalled) {
-        reply.header('connection', 'close');
-        return sendLocal(reply, ctx.upstream.uploads.stalled);
-      }
+      if (stalled) return reply;
       if (error instanceof SpoolFullError) {
         reply.header('connection', 'close');
         return sendError(reply, 507, ErrorCode.spoolFull, fullSentence(error.reason), { usedBytes: queue.spoolBytes(), maxBytes: opts.spoolMaxBytes });
