@@ -32,11 +32,18 @@
  *   POST   /api/batches/:batchId/dismiss       DismissRequest → DismissResponse (in-doubt or refused rows
  *                                               that have no upstream job: removed, source deleted)
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
+ *   PUT    /api/batches/:batchId/keep-outputs  KeepOutputsRequest → BatchOutputs (the batch's "Keep outputs" switch)
+ *   GET    /api/batches/:batchId/outputs.zip[?ids=a,b…][&status=…&q=…&receipt=…]
+ *                                               → 200 application/zip, streamed while it is written: every
+ *                                               available output of the batch (or of the listed ids, or of the
+ *                                               jobs matching the filter, as the batch page filters), kept
+ *                                               copies from disk, the rest from the upstream, plus manifest.csv
+ *                                               (OUTPUTS_MANIFEST_COLUMNS; why any job is missing)
  */
 import type { Problem } from './errors.ts';
 import type { JobStatusResponse } from './job.ts';
 import type { RejectReason } from './job-id.ts';
-import type { StatusCounts, TrackedState } from './tracked-state.ts';
+import type { TrackedState } from './tracked-state.ts';
 
 // The states and what each means live in one table (tracked-state.ts); these names stay importable from here.
 export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-state.ts';
@@ -45,6 +52,60 @@ export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-
 export const SUBMISSION_ID = /^sub_[0-9a-f]{24}$/;
 export function isSubmissionId(value: string): boolean {
   return SUBMISSION_ID.test(value);
+}
+
+/**
+ * What a row shows, and what chips, counts and sorts use: the tracked state, except that a `Succeeded` job whose
+ * output the upstream no longer has (a 410, a status without `output`, or its countdown ended) reads `Expired`.
+ * Derived (src/features/jobs/expiry.ts `viewState`; the server's summary from what it knows), never stored.
+ */
+export type ViewState = TrackedState | 'Expired';
+export const VIEW_STATES: readonly ViewState[] = [
+  'Waiting', 'Sending', 'InDoubt', 'Queued', 'Running', 'Succeeded', 'Expired', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
+];
+/** Jobs by the state their rows show: `Expired` apart from `Succeeded`. */
+export type ViewCounts = Record<ViewState, number>;
+
+/**
+ * What became of a job's output, as a row's receipt shows it (several can hold: downloaded and kept):
+ * - `notDownloaded`: an output exists (upstream or kept) and nobody downloaded it yet;
+ * - `kept`: this server holds a copy (server/outputs) until `kept.until`;
+ * - `lost`: the upstream deleted it before it was kept;
+ * - `expiringSoon`: upstream copy goes within EXPIRING_SOON_MS and it is neither downloaded nor kept.
+ */
+export type ReceiptFilter = 'notDownloaded' | 'kept' | 'lost' | 'expiringSoon';
+export const RECEIPT_FILTERS: readonly ReceiptFilter[] = ['notDownloaded', 'expiringSoon', 'kept', 'lost'];
+export const EXPIRING_SOON_MS = 10 * 60_000;
+
+/** Columns of the `manifest.csv` inside a batch's outputs ZIP, in order. */
+export const OUTPUTS_MANIFEST_COLUMNS = ['job_id', 'source_file', 'target', 'status', 'output_name', 'size', 'missing_reason'] as const;
+
+/** Why a job has no kept copy although its batch keeps outputs. */
+export type KeepProblem = 'disk_full' | 'failed';
+
+export interface KeptOutput {
+  /** When the copy was written. */
+  at: IsoTime;
+  /** When the copy is deleted (KEEP_OUTPUTS_DAYS after `at`). */
+  until: IsoTime;
+  bytes: number;
+  /** The file name the upstream gave it (its Content-Disposition), when it gave one. */
+  fileName: string | null;
+}
+
+/** A batch's "Keep outputs" switch and the disk budget they share (all batches together). */
+export interface BatchOutputs {
+  keep: boolean;
+  /** Jobs of this batch not kept because the budget was full. */
+  skippedForSpace: number;
+  /** Bytes of every kept copy on this server, and the budget (KEEP_OUTPUTS_MAX_GB). */
+  usedBytes: number;
+  limitBytes: number;
+  keepDays: number;
+}
+
+export interface KeepOutputsRequest {
+  keep: boolean;
 }
 
 /** ISO-8601 timestamps as strings, in the server's clock. */
@@ -94,6 +155,10 @@ export interface BatchJob {
    * refused (no job), the refusal.
    */
   problem: Problem | null;
+  /** This server's copy of the output, served after the upstream's is gone (server/outputs). */
+  kept: KeptOutput | null;
+  /** Why the output was not kept (budget full, or fetching it failed). */
+  keepProblem: KeepProblem | null;
   /** Present when the row comes from a file uploaded through the dashboard (null for pasted ids). */
   submission?: RowSubmission | null;
 }
@@ -144,8 +209,9 @@ export interface BatchSummary {
   name: string;
   createdAt: IsoTime;
   jobCount: number;
-  counts: StatusCounts;
-  /** Succeeded jobs whose output still exists. */
+  /** By ViewState: Succeeded jobs whose upstream output is known to be gone count as `Expired`. */
+  counts: ViewCounts;
+  /** Succeeded jobs whose output can still be downloaded (upstream, or a kept copy). */
   outputsReady: number;
   /** Mean percent over the batch's jobs (terminal jobs count as 100). */
   progressPercent: number;
@@ -156,7 +222,8 @@ export interface BatchSummary {
 
 /** A problem with the upstream as a whole (not one job): shown once, as a banner. */
 export interface UpstreamHealth {
-  state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'unknown';
+  /** `restarting`: the bundled Convert service died and is being started again (the dashboard stays up). */
+  state: 'ok' | 'unauthorized' | 'unreachable' | 'rate_limited' | 'restarting' | 'unknown';
   /** The last whole-upstream error, e.g. 401 `api_key.invalid_or_ip_not_allowed`. */
   error: Problem | null;
   since: IsoTime | null;
@@ -164,6 +231,7 @@ export interface UpstreamHealth {
 
 export interface BatchSnapshot {
   batch: BatchSummary;
+  outputs: BatchOutputs;
   jobs: BatchJob[];
   upstream: UpstreamHealth;
   /** The server's clock when the snapshot was made; clients correct their countdowns by it. */

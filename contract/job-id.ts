@@ -54,25 +54,49 @@ function classify(token: string): { id: string } | { reason: RejectReason } | nu
  * `/` separates tokens.
  */
 export function extractJobIds(text: string): ExtractedIds {
+  const extractor = createIdExtractor();
+  extractor.add(text);
+  return extractor.result();
+}
+
+/**
+ * `extractJobIds` fed piece by piece (a server cuts a 5 MB paste into slices so as not to hold its event
+ * loop): `add` each piece of the text in order, then read `result`. Pieces must be cut between tokens
+ * (see `tokenBoundary`); the result is the same as for the whole text at once.
+ */
+export function createIdExtractor(): { add(text: string): void; result(): ExtractedIds } {
   const seen = new Set<string>();
   const ids: string[] = [];
   const rejected: ExtractedIds['rejected'] = [];
   let duplicates = 0;
-  for (const match of text.matchAll(TOKEN)) {
-    const result = classify(match[0]);
-    if (result === null) continue;
-    if ('reason' in result) {
-      rejected.push({ token: match[0], reason: result.reason });
-      continue;
-    }
-    if (seen.has(result.id)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(result.id);
-    ids.push(result.id);
-  }
-  return { ids, duplicates, rejected };
+  return {
+    add(text) {
+      for (const match of text.matchAll(TOKEN)) {
+        const result = classify(match[0]);
+        if (result === null) continue;
+        if ('reason' in result) {
+          rejected.push({ token: match[0], reason: result.reason });
+          continue;
+        }
+        if (seen.has(result.id)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(result.id);
+        ids.push(result.id);
+      }
+    },
+    result: () => ({ ids, duplicates, rejected }),
+  };
+}
+
+const TOKEN_CHAR = /[0-9A-Za-z-]/;
+
+/** The first index at or after `from` where `text` may be cut without cutting a token in two. */
+export function tokenBoundary(text: string, from: number): number {
+  let i = Math.min(from, text.length);
+  while (i < text.length && i > 0 && TOKEN_CHAR.test(text[i - 1]) && TOKEN_CHAR.test(text[i])) i++;
+  return i;
 }
 
 export const REJECT_REASON_TEXT: Record<RejectReason, string> = {

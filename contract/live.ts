@@ -16,7 +16,7 @@
  *                                                  `event: meta` (data = LiveMeta; also as the heartbeat)
  *   POST /api/batches/:batchId/view  ViewRequest → 204: what one tab shows, polled first by the tracker
  */
-import type { BatchJob, BatchSummary, IsoTime, UpstreamHealth } from './dashboard-api.ts';
+import type { BatchJob, BatchOutputs, BatchSummary, IsoTime, UpstreamHealth } from './dashboard-api.ts';
 
 /**
  * The order of a job's fields in a `JobRow`. Adding a field to `BatchJob` means one line here (the type check
@@ -37,6 +37,8 @@ export const JOB_FIELDS = [
   'outputExpired',
   'expiry',
   'problem',
+  'kept',
+  'keepProblem',
   'submission',
 ] as const satisfies readonly (keyof BatchJob)[];
 
@@ -65,6 +67,8 @@ export interface LiveMeta {
   serverTime: IsoTime;
   /** The tracker's latest answer about any job of the batch: "checked N s ago" is a batch-level fact. */
   checkedAt: IsoTime | null;
+  /** The batch's "Keep outputs" switch and the kept outputs' disk budget (server/outputs). */
+  outputs: BatchOutputs;
 }
 
 /** The jobs that changed after revision `from`, as of revision `to` (= LiveMeta.revision). */

@@ -7,6 +7,8 @@ test.use({ stack: 'shortRetention' });
 test('a countdown reaches “expired”, the download is withdrawn then and explained instead of leading to a raw 410', async ({ page, api }) => {
   const name = uniqueName('Expiry');
   const { batch } = await api.createBatch(name);
+  // Not kept: this is what an operator meets without a copy on the dashboard (12-kept-outputs covers the rest).
+  await api.setKeepOutputs(batch.id, false);
   const jobId = await api.submitSample(batch.id, 'photo-harbor.png', 'jpg');
   let downloads = 0;
   page.on('download', () => downloads++);

@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { ViteDevServer } from 'vite';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import type { UpstreamClient } from './upstream.ts';
-import { createProxy, sendError, type JobActionEvent, type Proxy } from './proxy.ts';
+import { createProxy, sendError, type JobActionEvent, type KeptOutputs, type Proxy } from './proxy.ts';
 import { APP_CSP, AuthThrottle, SECURITY_HEADERS, allowedHostSet, createRequestGuard, devCsp, registerSecurity, type Denial } from './security.ts';
 
 export type { JobActionEvent } from './proxy.ts';
@@ -35,6 +35,8 @@ export interface BuildServerOptions {
   password?: string | null;
   /** The batches plugin: registered as is, defines its own `/api/...` routes. */
   api?: FastifyPluginAsync;
+  /** Kept copies of outputs (server/outputs): the download route serves them once the upstream's are gone. */
+  keptOutputs?: KeptOutputs;
   /** Called after the upstream answered a proxied job route, so the batch store can reflect it. */
   onJobAction?: (event: JobActionEvent) => void;
   /**
@@ -138,7 +140,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   if (vite) guardUpgrades(app.server, checkRaw);
 
   registerSecurity(app, guard);
-  const theProxy = createProxy({ upstream: options.upstream, guard, log: app.log, onJobAction: options.onJobAction, clientAddress });
+  const theProxy = createProxy({ upstream: options.upstream, kept: options.keptOutputs, guard, log: app.log, onJobAction: options.onJobAction, clientAddress });
   app.register(async (scope) => {
     // Bodies stay unread streams (POST /convert pipes the request upstream): no parsing here.
     scope.removeAllContentTypeParsers();

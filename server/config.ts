@@ -31,6 +31,12 @@ export interface DashboardConfig {
   uploadIdleMs: number;
   /** Uploads one client may have running at once (UPLOADS_PER_CLIENT). */
   uploadsPerClient: number;
+  /** MAX_JOBS_PER_BATCH: jobs one batch may list. */
+  maxJobsPerBatch: number;
+  /** MAX_JOBS_TOTAL: distinct jobs all batches together may list (each is tracked). */
+  maxJobsTotal: number;
+  /** Kept outputs (server/outputs): the budget for all copies together, how long each stays, new batches' switch. */
+  keepOutputs: { maxBytes: number; keepDays: number; default: boolean };
   /** The tracker's total status requests per second, all jobs together (TRACKER_MAX_RPS). */
   trackerMaxRps: number;
   /** Incoming webhooks that receive batch events (server/notify); empty: none. */
@@ -50,6 +56,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PORT = 8787;
+export const DEFAULT_MAX_JOBS_PER_BATCH = 100_000;
+export const DEFAULT_MAX_JOBS_TOTAL = 1_000_000;
 
 /** 127.0.0.0/8, ::1 (any spelling) and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
@@ -138,8 +146,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
   if (publicUrl !== null && !isHttpUrl(publicUrl)) {
     throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, e.g. https://dashboard.example.com (got "${publicUrl}").`);
   }
+  const maxGbRaw = env.KEEP_OUTPUTS_MAX_GB?.trim();
+  const maxGb = maxGbRaw ? Number(maxGbRaw) : 20;
+  if (!Number.isFinite(maxGb) || maxGb < 0) {
+    throw new ConfigError(`KEEP_OUTPUTS_MAX_GB must be a number of gigabytes, 0 or more (got "${maxGbRaw}"); 0 keeps nothing.`);
+  }
+  const keepDefaultRaw = env.KEEP_OUTPUTS_DEFAULT?.trim().toLowerCase() || 'on';
+  if (keepDefaultRaw !== 'on' && keepDefaultRaw !== 'off') {
+    throw new ConfigError(`KEEP_OUTPUTS_DEFAULT must be on or off (got "${env.KEEP_OUTPUTS_DEFAULT}").`);
+  }
 
   return {
+    keepOutputs: {
+      maxBytes: Math.floor(maxGb * 1024 ** 3),
+      keepDays: integer(env, 'KEEP_OUTPUTS_DAYS', 7, 1, 3650),
+      default: keepDefaultRaw === 'on',
+    },
     apiBase,
     apiKey: apiBase ? apiKey : null,
     host,
@@ -152,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     upstreamIdleMs: integer(env, 'UPSTREAM_IDLE_SECONDS', DEFAULT_UPSTREAM_IDLE_MS / 1000, 1, 3600) * 1000,
     uploadIdleMs: integer(env, 'UPLOAD_IDLE_SECONDS', DEFAULT_UPLOAD_IDLE_MS / 1000, 1, 3600) * 1000,
     uploadsPerClient: integer(env, 'UPLOADS_PER_CLIENT', DEFAULT_UPLOADS_PER_CLIENT, 1, 1000),
+    maxJobsPerBatch: integer(env, 'MAX_JOBS_PER_BATCH', DEFAULT_MAX_JOBS_PER_BATCH, 1, 10_000_000),
+    maxJobsTotal: integer(env, 'MAX_JOBS_TOTAL', DEFAULT_MAX_JOBS_TOTAL, 1, 100_000_000),
     trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
     webhookUrls,
     publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),

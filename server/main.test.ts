@@ -4,6 +4,7 @@
  * rebuild dist/ under other tests' feet; the proxy, /api and security code are the same in both modes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import readline from 'node:readline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { answers, startFakeUpstream } from './testing/fake-upstream.ts';
 import { rawRequest } from './testing/raw-request.ts';
+import type { BatchListResponse } from '../contract/dashboard-api.ts';
 
 const processes: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -223,3 +225,89 @@ describe('npm start / npm run dev', () => {
     expect((await rawRequest(url, '/convert/conversions')).status).toBe(200);
   }, 60_000);
 });
+
+describe('fault 2: a crash of the bundled Convert service does not stop the dashboard', () => {
+  it('restarts it after kill -9, reports "restarting" as the upstream\'s health meanwhile, and serves from the new one', async () => {
+    const started = await startMain({});
+    const [, url] = await started.waitFor(/Dashboard: (http:\/\/\S+)/);
+    const [, bundledUrl, pid] = await started.waitFor(/Upstream: bundled Convert service at (http:\/\/\S+) \(process (\d+)\)/);
+    expect((await rawRequest(url, '/convert/conversions')).status).toBe(200);
+
+    process.kill(Number(pid), 'SIGKILL');
+    await vi.waitFor(
+      async () => {
+        const list = await rawRequest(url, '/api/batches');
+        expect(list.json<BatchListResponse>().upstream).toMatchObject({
+          state: 'restarting',
+          error: { error: 'upstream.restarting', detail: 'The bundled Convert service is restarting.' },
+        });
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    const [, newUrl] = await started.waitFor(/The bundled Convert service is running again at (http:\/\/\S+)\./);
+    expect(newUrl).not.toBe(bundledUrl);
+    expect(started.child.exitCode).toBeNull();
+
+    // The proxy follows the new child (its port; the key stays the dashboard's), and the health clears.
+    const conversions = await rawRequest(url, '/convert/conversions');
+    expect(conversions.status).toBe(200);
+    expect(conversions.json<{ conversions: unknown[] }>().conversions.length).toBeGreaterThan(0);
+    expect((await rawRequest(url, '/api/batches')).json<BatchListResponse>().upstream.state).not.toBe('restarting');
+    // The batch routes' upstream client follows too: a demo batch submits to the new child.
+    const demo = await rawRequest(url, '/api/batches/demo', { method: 'POST', headers: { origin: url, 'x-requested-with': 'fetch' } });
+    expect(demo.status).toBe(201);
+
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+  }, 90_000);
+});
+
+describe('fault 9: the data folder stays held, and a vanished database is noticed', () => {
+  it('refuses writes with a 503 sentence once dashboard.sqlite is deleted, reports it, and still keeps a second dashboard out', async () => {
+    const fake = await startFakeUpstream();
+    try {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dash-main-'));
+      dirs.push(dataDir);
+      const env = { FAST_API_BASE: fake.url, FAST_API_KEY: 'k-9', DATA_DIR: dataDir };
+      const first = await startMain(env);
+      const [, url] = await first.waitFor(/Dashboard: (http:\/\/\S+)/);
+      const write = (name: string) =>
+        rawRequest(url, '/api/batches', {
+          method: 'POST',
+          headers: { origin: url, 'x-requested-with': 'fetch', 'content-type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
+      expect((await write('before')).status).toBe(201);
+      expect((await rawRequest(url, '/api/health')).status).toBe(200);
+
+      await rm(path.join(dataDir, 'dashboard.sqlite'));
+      await vi.waitFor(
+        async () => {
+          const health = await rawRequest(url, '/api/health');
+          expect(health.status).toBe(503);
+          expect(health.json()).toMatchObject({ error: 'storage.unavailable', detail: expect.stringMatching(/dashboard\.sqlite was removed/) });
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      const refused = await write('after');
+      expect(refused.status).toBe(503);
+      expect(refused.json()).toMatchObject({ error: 'storage.unavailable', detail: expect.stringMatching(/nothing more can be saved.*Restart the dashboard/) });
+      expect(first.lines.join('\n')).toMatch(/dashboard\.sqlite was removed/);
+
+      const second = await startMain(env);
+      expect(await second.exited).toBe(1);
+      expect(second.lines.join('\n')).toContain(`Another dashboard is using the data folder ${dataDir}`);
+
+      // Deleting the lock file too: the first dashboard takes the new file's lock at its next check.
+      await rm(path.join(dataDir, 'dashboard.lock'));
+      await vi.waitFor(() => expect(existsSync(path.join(dataDir, 'dashboard.lock'))).toBe(true), { timeout: 20_000, interval: 100 });
+      const third = await startMain(env);
+      expect(await third.exited).toBe(1);
+      expect(third.lines.join('\n')).toContain('Another dashboard is using the data folder');
+      expect(first.child.exitCode).toBeNull();
+    } finally {
+      await fake.close();
+    }
+  }, 90_000);
+});
+

@@ -13,10 +13,12 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.ts';
 import { buildAppIfStale } from './app-build.ts';
-import { startBundledConvertApi, type BundledConvertApi } from './bundled-convert-api.ts';
+import { followingUpstream, superviseBundledConvertApi, type SupervisedConvertApi } from './bundled-convert-api.ts';
 import { createBatchService } from './batches/service.ts';
 import { DataDirInUseError, openBatchStore } from './batches/store.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { ErrorCode } from '../contract/errors.ts';
+import type { UpstreamHealth } from '../contract/dashboard-api.ts';
 import { createUpstreamClient } from './upstream.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,7 +28,7 @@ function displayHost(host: string): string {
 }
 
 /** Set as soon as the child runs, so a failed start does not leave it behind. */
-let bundledChild: BundledConvertApi | null = null;
+let bundledChild: SupervisedConvertApi | null = null;
 
 async function main(): Promise<void> {
   // Node's own .env reader; variables already set in the environment win, as with --env-file.
@@ -36,30 +38,33 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const store = openBatchStore(dataDir);
+  const store = openBatchStore(dataDir, { keepOutputsDefault: config.keepOutputs.default });
   const distDir = path.join(root, 'dist');
 
   if (!dev && (await buildAppIfStale(root, distDir))) console.log('Built the app into dist/.');
 
-  let bundled: BundledConvertApi | null = null;
-  let base: string;
-  let apiKey: string;
+  let bundled: SupervisedConvertApi | null = null;
+  let upstream;
+  const limits = { bodyIdleMs: config.upstreamIdleMs, uploadIdleMs: config.uploadIdleMs, uploadsPerClient: config.uploadsPerClient };
   if (config.apiBase && config.apiKey) {
-    base = config.apiBase;
-    apiKey = config.apiKey;
+    upstream = createUpstreamClient({ base: config.apiBase, apiKey: config.apiKey, ...limits });
   } else {
-    bundled = await startBundledConvertApi({ dataDir, outputRetentionSeconds: config.outputRetentionSeconds, cwd: root });
+    bundled = await superviseBundledConvertApi({ dataDir, outputRetentionSeconds: config.outputRetentionSeconds, cwd: root });
     bundledChild = bundled;
-    base = bundled.url;
-    apiKey = bundled.apiKey;
+    // A restarted service listens on a new port: the proxy, the tracker and the submissions follow it.
+    const following = followingUpstream(createUpstreamClient({ base: bundled.url, apiKey: bundled.apiKey, ...limits }));
+    bundled.onRestarted(({ url, apiKey }) => void following.switchTo(createUpstreamClient({ base: url, apiKey, ...limits })));
+    upstream = following.client;
   }
-  const upstream = createUpstreamClient({
-    base,
-    apiKey,
-    bodyIdleMs: config.upstreamIdleMs,
-    uploadIdleMs: config.uploadIdleMs,
-    uploadsPerClient: config.uploadsPerClient,
-  });
+  const supervised = bundled;
+  const restarting = (): UpstreamHealth | null =>
+    supervised?.state === 'restarting'
+      ? {
+          state: 'restarting',
+          error: { error: ErrorCode.upstreamRestarting, detail: 'The bundled Convert service is restarting.', status: 503 },
+          since: new Date(supervised.since).toISOString(),
+        }
+      : null;
   const batches = createBatchService({
     dataDir,
     store,
@@ -67,6 +72,9 @@ async function main(): Promise<void> {
     retentionSeconds: config.outputRetentionSeconds,
     samplesDir: path.join(root, 'samples'),
     upstreamLabel: bundled ? 'bundled' : upstream.origin,
+    limits: { perBatch: config.maxJobsPerBatch, total: config.maxJobsTotal },
+    upstreamHealth: restarting,
+    keepOutputs: config.keepOutputs,
     trackerOptions: { maxRps: config.trackerMaxRps },
     webhookUrls: config.webhookUrls,
     publicUrl: config.publicUrl,
@@ -86,7 +94,15 @@ async function main(): Promise<void> {
     password: config.password,
     trustProxy: config.trustProxy,
     api: batches.plugin,
-    onJobAction: (event) => batches.observe(event),
+    keptOutputs: batches.keeper,
+    onJobAction: (event) => {
+      // A store that cannot save (disk full, database removed) must not break the proxied answer.
+      try {
+        batches.observe(event);
+      } catch (error) {
+        console.error(`A job's observed state could not be saved: ${(error as Error).message}`);
+      }
+    },
     logger: {
       level: process.env.LOG_LEVEL ?? 'warn',
       redact: ['req.headers["x-fast-api-key"]', 'req.headers.authorization', 'req.headers.cookie'],
@@ -122,17 +138,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  void bundled?.exited.then((code) => {
-    if (stopping) return;
-    console.error(`The bundled Convert service stopped unexpectedly (exit code ${code}); stopping the dashboard.`);
-    void stop(1);
-  });
 
   await app.listen({ host: config.host, port: config.port });
   batches.start();
   const port = (app.server.address() as AddressInfo).port;
   console.log(`Dashboard: http://${displayHost(config.host)}:${port}${dev ? ' (development, Vite hot reload)' : ''}`);
-  console.log(bundled ? `Upstream: bundled Convert service at ${bundled.url}` : `Upstream: ${upstream.base}`);
+  console.log(bundled ? `Upstream: bundled Convert service at ${bundled.url} (process ${bundled.pid})` : `Upstream: ${upstream.base}`);
   if (config.password) console.log('Authentication: HTTP Basic, any user name, the password from DASHBOARD_PASSWORD.');
 }
 

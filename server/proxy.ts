@@ -11,7 +11,7 @@
  * percent-encoded variants (`/%63onvert/…`), which reach the same `serve()`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ErrorCode, errorBody } from '../contract/errors.ts';
 import { isValidJobId } from '../contract/job-id.ts';
@@ -38,8 +38,15 @@ export interface ProxyLog {
   error(object: object, message: string): void;
 }
 
+/** This server's copies of outputs (server/outputs), served when the upstream's copy is gone. */
+export interface KeptOutputs {
+  keptFile(jobId: string): { bytes: number; contentType: string | null; disposition: string | null } | null;
+  openKept(jobId: string): Promise<{ file: { bytes: number; contentType: string | null; disposition: string | null }; stream: Readable } | null>;
+}
+
 export interface ProxyOptions {
   upstream: UpstreamClient;
+  kept?: KeptOutputs;
   guard: RequestGuard;
   log: ProxyLog;
   onJobAction?: (event: JobActionEvent) => void;
@@ -98,6 +105,57 @@ export function attachmentDisposition(value: string | undefined): string {
   if (!value) return 'attachment';
   const semicolon = value.indexOf(';');
   return semicolon < 0 ? 'attachment' : 'attachment' + value.slice(semicolon);
+}
+
+export interface AnswerHeaders {
+  contentType?: string;
+  contentLength?: string;
+  disposition?: string;
+  retryAfter?: string;
+  location?: string | null;
+}
+
+/**
+ * The headers of an answer to the browser: the security base (`downloadHeaders` for downloads), then the
+ * allow-listed upstream headers. A successful download is always an attachment. Kept copies (server/outputs)
+ * are answered through this too, so that they carry exactly the proxy's download headers.
+ */
+export function answerHeaders(base: readonly string[], status: number, download: boolean, h: AnswerHeaders): string[] {
+  const headers = base.slice();
+  if (h.contentType !== undefined) headers.push('content-type', h.contentType);
+  if (h.contentLength !== undefined) headers.push('content-length', h.contentLength);
+  if (download && status >= 200 && status < 300) headers.push('content-disposition', attachmentDisposition(h.disposition));
+  else if (h.disposition !== undefined) headers.push('content-disposition', h.disposition);
+  if (h.retryAfter !== undefined) headers.push('retry-after', h.retryAfter);
+  if (h.location) headers.push('location', h.location);
+  headers.push('cache-control', 'no-store');
+  return headers;
+}
+
+/**
+ * Sends a kept copy as the proxy's download route would send the upstream's. Resolves false (nothing sent) when
+ * there is no complete copy to send.
+ */
+export async function sendKeptOutput(res: ServerResponse, base: readonly string[], kept: KeptOutputs, jobId: string): Promise<boolean> {
+  const opened = await kept.openKept(jobId);
+  if (!opened) return false;
+  if (res.destroyed) {
+    opened.stream.destroy();
+    return true;
+  }
+  const { file, stream } = opened;
+  res.writeHead(
+    200,
+    answerHeaders(base, 200, true, {
+      contentType: file.contentType ?? 'application/octet-stream',
+      contentLength: String(file.bytes),
+      disposition: file.disposition ?? undefined,
+    }),
+  );
+  res.once('close', () => stream.destroy());
+  stream.once('error', () => res.destroy());
+  stream.pipe(res);
+  return true;
 }
 
 function methodNotAllowed(allowed: string[]): { status: number; code: string; detail: string; allow: string[] } {
@@ -254,6 +312,10 @@ class Exchange implements Dispatcher.DispatchHandler {
       return true;
     }
 
+    // The upstream deleted the output (410), forgot the job (404) or answered an error: a kept copy, when this
+    // server has one, is what the operator wanted. The Download link keeps one URL whatever the source; while the
+    // upstream still has the output, it is the source, and the receipt ("downloaded") is recorded the same way.
+    if (download && (status === 410 || status === 404 || status >= 500) && this.serveKept(status)) return true;
     const success = status >= 200 && status < 300;
     this.mode =
       download && success
@@ -261,14 +323,14 @@ class Exchange implements Dispatcher.DispatchHandler {
         : (this.action === 'status' && status === 200) || (contentLength !== undefined && Number(contentLength) <= SMALL_BODY)
           ? 'collect'
           : 'redact';
-    const headers = base.slice();
-    if (contentType !== undefined) headers.push('content-type', contentType);
-    if (contentLength !== undefined && this.mode !== 'redact') headers.push('content-length', contentLength);
-    if (download && success) headers.push('content-disposition', attachmentDisposition(disposition));
-    else if (disposition !== undefined) headers.push('content-disposition', disposition);
-    if (retryAfter !== undefined) headers.push('retry-after', retryAfter);
-    if (relativeLocation) headers.push('location', relativeLocation);
-    headers.push('cache-control', 'no-store');
+    // A redacted stream's length is known only at its end: it goes out without one.
+    const headers = answerHeaders(base, status, download, {
+      contentType,
+      contentLength: this.mode === 'redact' ? undefined : contentLength,
+      disposition,
+      retryAfter,
+      location: relativeLocation,
+    });
     this.status = status;
 
     if (this.mode === 'collect') {
@@ -335,6 +397,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onError(error: Error): void {
     const res = this.res;
     if (this.clientGone || this.discard || res.destroyed) return;
+    if (this.action === 'download' && !res.headersSent && this.serveKept(0)) return;
     if (res.headersSent) {
       // Mid-stream: the status is out already; cutting the connection tells the browser the body is short.
       res.destroy(error);
@@ -356,6 +419,40 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.discard = true;
     this.ctx.log.warn({ action: this.action, upstreamStatus: this.status }, 'upstream answered a malformed body');
     sendError(this.res, this.baseHeaders, 502, ErrorCode.upstreamBadResponse, reason);
+  }
+
+  /**
+   * Answers with this server's kept copy instead of the upstream's answer (read and dropped). False when there is
+   * no complete copy on record. `upstreamStatus` is what the upstream said (0: no answer), reported first.
+   */
+  private serveKept(upstreamStatus: number): boolean {
+    const kept = this.ctx.kept;
+    const jobId = this.jobId;
+    if (!kept || !jobId || !kept.keptFile(jobId)) return false;
+    this.discard = true;
+    if (upstreamStatus !== 0) {
+      this.status = upstreamStatus;
+      this.report(undefined);
+    }
+    const res = this.res;
+    sendKeptOutput(res, this.ctx.guard.downloadHeaders, kept, jobId).then(
+      (sent) => {
+        if (!sent) {
+          sendError(res, this.ctx.guard.downloadHeaders, 410, ErrorCode.jobsExpired, 'The output expired and no copy was kept.');
+          return;
+        }
+        res.once('finish', () => {
+          this.status = 200;
+          this.report(undefined);
+        });
+      },
+      (error: unknown) => {
+        this.ctx.log.error({ err: error }, 'serving a kept output failed');
+        if (!res.headersSent) sendError(res, this.ctx.guard.downloadHeaders, 500, 'internal', 'Internal server error.');
+        else res.destroy();
+      },
+    );
+    return true;
   }
 
   /** Tells the batch store what the upstream said about a job (status and cancel with their JSON body). */

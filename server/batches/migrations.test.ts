@@ -65,6 +65,25 @@ describe('batch store migrations', () => {
     }
   });
 
+  it('opens a data folder at version 3 with every batch keeping outputs and no job kept yet (migration 4)', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 3), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 1', 1000)").run();
+    db.prepare("INSERT INTO jobs (id, state, added_at, has_output) VALUES ('job-1', 'Succeeded', 1000, 1)").run();
+    db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      expect(store.getBatch('b1')).toMatchObject({ name: 'Version 1', keep_outputs: 1 });
+      expect(store.getJob('job-1')).toMatchObject({ state: 'Succeeded', kept_at: null, keep_problem: null });
+      expect(store.keepCandidates()).toEqual(['job-1']);
+    } finally {
+      store.close();
+    }
+  });
+
   it('creates a new data folder at the newest version', async () => {
     const dir = await dataDir();
     openBatchStore(dir).close();
@@ -91,19 +110,19 @@ describe('batch store migrations', () => {
     }
   });
 
-  it('opens a data folder at version 3 (before spooled submissions): its jobs unchanged, the queue empty', async () => {
+  it('opens a data folder at version 4 (before spooled submissions, migration 5): its jobs and kept copies unchanged, the queue empty', async () => {
     const dir = await dataDir();
     const db = new Database(join(dir, 'dashboard.sqlite'));
-    migrate(db, MIGRATIONS.slice(0, 3), 'dashboard');
-    db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Version 3', 1000, 2)").run();
-    db.prepare("INSERT INTO jobs (id, state, added_at, percent) VALUES ('job-1', 'Succeeded', 1000, 100)").run();
+    migrate(db, MIGRATIONS.slice(0, 4), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Version 4', 1000, 2)").run();
+    db.prepare("INSERT INTO jobs (id, state, added_at, percent, kept_at, kept_until, kept_bytes) VALUES ('job-1', 'Succeeded', 1000, 100, 1500, 9000, 42)").run();
     db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
-    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
     db.close();
     const store = openBatchStore(dir);
     try {
       const [job] = store.batchJobs('b1');
-      expect(job).toMatchObject({ id: 'job-1', state: 'Succeeded', submission_id: null, sub_attempt: null });
+      expect(job).toMatchObject({ id: 'job-1', state: 'Succeeded', kept_at: 1500, kept_bytes: 42, submission_id: null, sub_attempt: null });
       expect(store.db.prepare('SELECT count(*) FROM submissions').pluck().get()).toBe(0);
       expect(store.summary('b1')).toMatchObject({ count_Succeeded: 1, count_Waiting: 0, count_InDoubt: 0 });
     } finally {

@@ -14,16 +14,23 @@ import type {
   RemoveIdsResponse,
 } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
-import { extractJobIds, normalizeJobId } from '../../contract/job-id.ts';
+import { createIdExtractor, normalizeJobId, tokenBoundary } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from './context.ts';
 import { iso } from './expiry.ts';
 import { answerLiveSnapshot } from '../live/routes.ts';
+import { Slicer } from './slicer.ts';
 import { createSnapshotCache } from './snapshot.ts';
-import { AddIdsBody, BatchJobParams, BatchParams, CreateBatchBody, RemoveIdsBody, RenameBatchBody } from './validate.ts';
+import { BatchGoneError, JobCapError, type BatchRow } from './store.ts';
+import { AddIdsBody, BatchJobParams, BatchParams, CreateBatchBody, RemoveIdsBody, RenameBatchBody, storedName } from './validate.ts';
 import { createSummaryCache, summaryFromRow, toBatchJob } from './views.ts';
 
-/** 10,000 pasted ids with log-line noise around them fit easily. */
-const IDS_BODY_LIMIT = 5 * 1024 * 1024;
+/** 150,000 pasted ids (5 MB bare) with log-line noise around them fit. */
+const IDS_BODY_LIMIT = 16 * 1024 * 1024;
+/** Characters of pasted text read per step (a few ms each). */
+const TEXT_STEP = 32 * 1024;
+/** Jobs handed to the tracker per step. */
+const LISTED_STEP = 1000;
+const NAME_LEFT_EMPTY = 'name must contain visible characters (bidirectional controls and zero-width characters are removed).';
 
 export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchContext): Promise<void> {
   const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
@@ -37,14 +44,46 @@ export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchCo
     return batch;
   }
 
-  function addIds(batchId: string, text: string): AddIdsResponse {
-    const extracted = extractJobIds(text);
-    const added = store.addJobs(batchId, extracted.ids, clock.now());
-    ctx.jobsListed(added);
+  /**
+   * Extracts the ids of a paste and lists them in a batch (a new one for `{name}`), all in slices so that
+   * other requests never wait long behind a big paste (see Slicer). Null when the answer was sent already.
+   */
+  async function importIds(
+    target: { batchId: string } | { name: string },
+    text: string,
+    reply: FastifyReply,
+  ): Promise<{ batch: BatchRow; ids: AddIdsResponse } | null> {
+    const slicer = new Slicer();
+    const extractor = createIdExtractor();
+    for (let start = 0; start < text.length; ) {
+      const end = tokenBoundary(text, start + TEXT_STEP);
+      extractor.add(text.slice(start, end));
+      start = end;
+      await slicer.tick();
+    }
+    const extracted = extractor.result();
+    let imported;
+    try {
+      imported = await store.importJobs(target, extracted.ids, clock.now(), ctx.limits, slicer);
+    } catch (error) {
+      if (error instanceof JobCapError) {
+        sendError(reply, 413, ErrorCode.tooManyJobs, error.message, { limit: error.limit });
+        return null;
+      }
+      if (error instanceof BatchGoneError) {
+        sendError(reply, 404, ErrorCode.batchNotFound, error.message);
+        return null;
+      }
+      throw error;
+    }
+    const { added } = imported;
+    for (let start = 0; start < added.length; start += LISTED_STEP) {
+      ctx.jobsListed(added.slice(start, start + LISTED_STEP), added.length);
+      await slicer.tick();
+    }
     return {
-      added,
-      duplicates: extracted.duplicates + (extracted.ids.length - added.length),
-      rejected: extracted.rejected,
+      batch: imported.batch,
+      ids: { added, duplicates: extracted.duplicates + (extracted.ids.length - added.length), rejected: extracted.rejected },
     };
   }
 
@@ -61,8 +100,18 @@ export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchCo
 
   app.post('/api/batches', { bodyLimit: IDS_BODY_LIMIT, schema: { body: CreateBatchBody } }, async (request, reply) => {
     const body = request.body;
-    const batch = store.createBatch(body.name.trim(), clock.now());
-    const ids = typeof body.ids === 'string' ? addIds(batch.id, body.ids) : null;
+    const name = storedName(body.name);
+    if (name === null) return sendError(reply, 400, ErrorCode.invalidBody, NAME_LEFT_EMPTY);
+    let batch: BatchRow;
+    let ids: AddIdsResponse | null = null;
+    if (typeof body.ids === 'string') {
+      // The batch and its ids in one transaction: a failure leaves no empty batch behind.
+      const imported = await importIds({ name }, body.ids, reply);
+      if (!imported) return reply;
+      ({ batch, ids } = imported);
+    } else {
+      batch = store.createBatch(name, clock.now());
+    }
     const answer: CreateBatchResponse = { batch: summaryFromRow(store.summary(batch.id)!), ids };
     return reply.code(201).send(answer);
   });
@@ -99,7 +148,9 @@ export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchCo
   app.patch('/api/batches/:batchId', { schema: { params: BatchParams, body: RenameBatchBody } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
-    store.renameBatch(batch.id, request.body.name.trim());
+    const name = storedName(request.body.name);
+    if (name === null) return sendError(reply, 400, ErrorCode.invalidBody, NAME_LEFT_EMPTY);
+    store.renameBatch(batch.id, name);
     return summaryFromRow(store.summary(batch.id)!);
   });
 
@@ -117,7 +168,8 @@ export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchCo
   app.post('/api/batches/:batchId/ids', idsRoute, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
-    return addIds(batch.id, request.body.text);
+    const imported = await importIds({ batchId: batch.id }, request.body.text, reply);
+    return imported ? imported.ids : reply;
   });
 
   const removeRoute = { bodyLimit: IDS_BODY_LIMIT, schema: { params: BatchParams, body: RemoveIdsBody } };

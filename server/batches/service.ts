@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
+import type { UpstreamHealth } from '../../contract/dashboard-api.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { isFinalState } from '../../contract/tracked-state.ts';
 import { createHistory, type History } from '../history/recorder.ts';
@@ -21,7 +22,11 @@ import { createLiveFeed } from '../live/feed.ts';
 import { createLiveHub } from '../live/hub.ts';
 import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
-import { openBatchStore, type BatchStore } from './store.ts';
+import { openBatchStore, type BatchStore, type JobLimits } from './store.ts';
+import { DEFAULT_MAX_JOBS_PER_BATCH, DEFAULT_MAX_JOBS_TOTAL } from '../config.ts';
+import { join } from 'node:path';
+import { createKeeper, type Keeper } from '../outputs/keeper.ts';
+import { DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MAX_BYTES, registerOutputRoutes } from '../outputs/routes.ts';
 import { createSubmissions, type Submissions, type SubmissionsOptions } from '../submissions/index.ts';
 import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
@@ -48,6 +53,14 @@ export interface BatchServiceOptions {
   log?: (message: string) => void;
   /** Spool and feeder settings (server/submissions); defaults: FEED_MAX_ACTIVE 18, 20 GB, 24 hours. */
   submissions?: Partial<Omit<SubmissionsOptions, 'dataDir'>>;
+  /** What the upstream's health is when not what the tracker saw (e.g. the bundled service restarting); null: the tracker's. */
+  upstreamHealth?: () => UpstreamHealth | null;
+  /** MAX_JOBS_PER_BATCH and MAX_JOBS_TOTAL. */
+  limits?: Partial<JobLimits>;
+  /** New batches' "Keep outputs" switch, when the store is opened here (main passes its own store). */
+  keepOutputsDefault?: boolean;
+  /** Kept outputs (server/outputs): KEEP_OUTPUTS_MAX_GB in bytes, KEEP_OUTPUTS_DAYS. */
+  keepOutputs?: { maxBytes?: number; keepDays?: number; concurrency?: number };
 }
 
 export interface JobObservation {
@@ -68,6 +81,8 @@ export interface BatchService {
   /** For tests and diagnostics. */
   readonly store: BatchStore;
   readonly tracker: Tracker;
+  /** This server's copies of outputs; the proxy serves them after the upstream's are gone. */
+  readonly keeper: Keeper;
   readonly live: BatchContext['live'];
   readonly history: History;
   readonly notifier: Notifier;
@@ -77,7 +92,7 @@ export interface BatchService {
 export function createBatchService(opts: BatchServiceOptions): BatchService {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
-  const store = opts.store ?? openBatchStore(opts.dataDir);
+  const store = opts.store ?? openBatchStore(opts.dataDir, { keepOutputsDefault: opts.keepOutputsDefault });
   const viewedAt = new Map<string, number>();
   const viewWindowMs = opts.trackerOptions?.policy?.viewWindowMs ?? POLICY.viewWindowMs;
   // "Checked N s ago" is a fact of the batch: the tracker's latest answer about any of its jobs. A poll that saw
@@ -90,8 +105,9 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     store,
     clock,
     retentionSeconds: opts.retentionSeconds,
-    health: () => tracker.health(),
+    health: () => opts.upstreamHealth?.() ?? tracker.health(),
     checkedAt: (batchId) => checkedAt.get(batchId) ?? null,
+    outputs: (batchId) => ctx.outputs(batchId),
   });
   const hub = createLiveHub({
     feed,
@@ -101,34 +117,63 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
   });
 
+  /**
+   * What the tracker and the proxy's observations write: a store that cannot save (disk full, database file
+   * removed) must not take the process down from a poll; the routes report it (507, 503, /api/health).
+   */
+  let lastUnsaved: string | null = null;
+  const unsaved = (write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'error';
+      if (code !== lastUnsaved) console.error(`An observation could not be saved: ${(error as Error).message}`);
+      lastUnsaved = code;
+    }
+  };
+  const keeper = createKeeper({
+    dir: join(opts.dataDir, 'outputs'),
+    store,
+    upstream: opts.upstream,
+    clock,
+    maxBytes: opts.keepOutputs?.maxBytes ?? DEFAULT_KEEP_MAX_BYTES,
+    keepDays: opts.keepOutputs?.keepDays ?? DEFAULT_KEEP_DAYS,
+    concurrency: opts.keepOutputs?.concurrency,
+  });
+
   const tracker = createTracker({
     upstream: opts.upstream,
     clock,
     random,
     options: opts.trackerOptions,
     sink: {
-      status: (jobId, body, sentAt, receivedAt) => {
-        store.recordStatus(jobId, body, sentAt, receivedAt);
-        noteChecked(jobId, receivedAt);
-        history.jobObserved(jobId, receivedAt);
-        scheduleExpiryCheck(jobId);
-        // A finished job frees a feeder slot at once.
-        submissions.jobChanged(jobId);
-      },
-      gone: (jobId, problem, at) => {
-        store.recordGone(jobId, problem, at);
-        noteChecked(jobId, at);
-        submissions.jobChanged(jobId);
-      },
-      forbidden: (jobId, problem, at) => {
-        store.recordForbidden(jobId, problem, at);
-        noteChecked(jobId, at);
-        submissions.jobChanged(jobId);
-      },
-      problem: (jobId, problem, at) => {
-        store.recordProblem(jobId, problem, at);
-        noteChecked(jobId, at);
-      },
+      status: (jobId, body, sentAt, receivedAt) =>
+        unsaved(() => {
+          store.recordStatus(jobId, body, sentAt, receivedAt);
+          noteChecked(jobId, receivedAt);
+          history.jobObserved(jobId, receivedAt);
+          scheduleExpiryCheck(jobId);
+          if (body.status === 'Succeeded') keeper.consider(jobId);
+          // A finished job frees a feeder slot at once.
+          submissions.jobChanged(jobId);
+        }),
+      gone: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordGone(jobId, problem, at);
+          noteChecked(jobId, at);
+          submissions.jobChanged(jobId);
+        }),
+      forbidden: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordForbidden(jobId, problem, at);
+          noteChecked(jobId, at);
+          submissions.jobChanged(jobId);
+        }),
+      problem: (jobId, problem, at) =>
+        unsaved(() => {
+          store.recordProblem(jobId, problem, at);
+          noteChecked(jobId, at);
+        }),
       isShown: (jobId) => hub.isShown(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
@@ -168,7 +213,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     retentionSeconds: opts.retentionSeconds,
     samplesDir: opts.samplesDir,
     upstreamLabel: opts.upstreamLabel ?? opts.upstream.origin,
-    health: () => tracker.health(),
+    limits: { perBatch: DEFAULT_MAX_JOBS_PER_BATCH, total: DEFAULT_MAX_JOBS_TOTAL, ...opts.limits },
+    health: () => opts.upstreamHealth?.() ?? tracker.health(),
     markViewed(batchId) {
       const now = clock.now();
       const before = viewedAt.get(batchId);
@@ -177,16 +223,27 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap.
       tracker.expedite(store.activeJobIdsOfBatch(batchId));
     },
-    jobsListed(ids) {
+    jobsListed(ids, spreadOver = ids.length) {
       for (const id of ids) {
         const job = store.getJob(id);
         // A big paste is spread over a few seconds rather than polled all at once.
-        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(ids.length, random()));
+        if (job && !isFinalState(job.state)) tracker.track(id, job.submitted_at ?? job.added_at, resumeDelay(spreadOver, random()));
       }
     },
     jobsUnlisted(ids) {
-      for (const id of ids) tracker.untrack(id);
+      for (const id of ids) {
+        tracker.untrack(id);
+        // Deleting a batch (or removing jobs from it) deletes the copies no other batch lists.
+        void keeper.discard(id);
+      }
     },
+    outputs: (batchId) => ({
+      keep: store.getBatch(batchId)?.keep_outputs === 1,
+      skippedForSpace: store.skippedForSpace(batchId),
+      usedBytes: keeper.usedBytes(),
+      limitBytes: keeper.maxBytes,
+      keepDays: keeper.keepDays,
+    }),
     live: { store, feed, hub },
     batchDeleting: (batchId) => submissions.batchDeleting(batchId),
   };
@@ -205,6 +262,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
   return {
     store,
     tracker,
+    keeper,
     live: ctx.live,
     history,
     notifier,
@@ -214,6 +272,11 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
         if (error instanceof InvalidRequestError) return sendError(reply, error.statusCode, error.code, error.message);
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+        if (error.code === 'STORE_LOST') return sendError(reply, 503, ErrorCode.storageUnavailable, error.message);
+        if (error.code === 'SQLITE_FULL') {
+          request.log.error({ err: error }, 'the batch store is full');
+          return sendError(reply, 507, ErrorCode.storageFull, "The dashboard server's disk is full, so nothing was saved. Free some space on the disk that holds the data folder, then try again.");
+        }
         if (status >= 500) {
           request.log.error({ err: error }, 'batch route failed');
           return sendError(reply, 500, 'internal', 'Internal server error.');
@@ -232,11 +295,17 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
         if (body === '') return done(null, undefined);
         return jsonParser(request, body.toString(), done);
       });
+      // The data folder's state: 503 with the sentence once the database file vanished (writes are refused).
+      app.get('/api/health', async (_request, reply) => {
+        const lost = store.lostReason();
+        return lost ? sendError(reply, 503, ErrorCode.storageUnavailable, lost) : { ok: true };
+      });
       await registerBatchRoutes(app, ctx);
       registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
       await submissions.register(app);
       await registerInsightRoutes(app, ctx, history);
+      await registerOutputRoutes(app, ctx, keeper);
     },
     observe(event) {
       if (closed) return;
@@ -255,6 +324,8 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           if (event.statusCode === 204) {
             store.markDeleted(jobId, now);
             tracker.untrack(jobId);
+            // Deleted on purpose: no copy of it stays here either.
+            void keeper.discard(jobId);
           }
           break;
         case 'download':
@@ -266,6 +337,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
             // The proxy saw the answer just now; its send time is unknown, so `now` serves for both.
             store.recordStatus(jobId, event.body, now, now);
             history.jobObserved(jobId, now);
+            if (event.body.status === 'Succeeded') keeper.consider(jobId);
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
@@ -286,11 +358,13 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
       void submissions.start();
+      void keeper.start().catch((error: unknown) => console.error('Kept outputs could not be started:', error));
     },
     async close() {
       if (closed) return;
       closed = true;
       await submissions.close();
+      await keeper.close();
       hub.close();
       history.stop();
       notifier.close();

@@ -37,7 +37,7 @@ interface Fragment extends SummaryFields {
   json: string;
 }
 
-export function createSnapshotCache(ctx: Pick<BatchContext, 'store' | 'health' | 'retentionSeconds'>) {
+export function createSnapshotCache(ctx: Pick<BatchContext, 'store' | 'health' | 'retentionSeconds' | 'outputs'>) {
   const batches = new Map<string, CachedBatch>();
   const fragments = new Map<string, Fragment>();
   const gzipped = new Map<string, { etag: string; bytes: Promise<Buffer> }>();
@@ -53,6 +53,7 @@ export function createSnapshotCache(ctx: Pick<BatchContext, 'store' | 'health' |
       state: row.state,
       has_output: row.has_output,
       output_expired: row.output_expired,
+      kept_at: row.kept_at,
       percent: row.percent,
       input_bytes: row.input_bytes,
       output_bytes: row.output_bytes,
@@ -72,7 +73,9 @@ export function createSnapshotCache(ctx: Pick<BatchContext, 'store' | 'health' |
     let jobs = '[';
     for (let i = 0; i < parts.length; i++) jobs += (i === 0 ? '' : ',') + parts[i].json;
     jobs += ']';
-    const text = `"batch":${JSON.stringify(summaryFromJobs(batch, parts))},"jobs":${jobs}`;
+    // `outputs.usedBytes` is all batches' together, as of this batch's last change (it is shown next to the count
+    // of outputs not kept for lack of space, and that count changing is such a change).
+    const text = `"batch":${JSON.stringify(summaryFromJobs(batch, parts))},"outputs":${JSON.stringify(ctx.outputs(batch.id))},"jobs":${jobs}`;
     batches.delete(batch.id);
     batches.set(batch.id, { revision: batch.revision, name: batch.name, core: text });
     if (batches.size > MAX_CACHED_BATCHES) batches.delete(batches.keys().next().value!);

@@ -8,19 +8,22 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Problem } from '../../contract/errors.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
+import type { Slicer } from './slicer.ts';
 
 export interface BatchRow {
   id: string;
   name: string;
   created_at: number;
   revision: number;
+  /** The batch's "Keep outputs" switch (server/outputs). */
+  keep_outputs: 0 | 1;
 }
 
 export interface JobRow {
@@ -50,6 +53,15 @@ export interface JobRow {
   sub_attempt: number | null;
   sub_history: string | null;
   sub_source: 0 | 1 | null;
+  /** A complete copy of the output is in DATA_DIR/outputs (server/outputs); null while there is none. */
+  kept_at: number | null;
+  /** When the copy is deleted (KEEP_OUTPUTS_DAYS after it was kept, as configured then). */
+  kept_until: number | null;
+  kept_bytes: number | null;
+  /** The upstream's Content-Type and Content-Disposition of the kept copy, served with it. */
+  kept_type: string | null;
+  kept_disposition: string | null;
+  keep_problem: 'disk_full' | 'failed' | null;
 }
 
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
@@ -57,6 +69,7 @@ export type BatchJobRow = JobRow & { link_added_at: number };
 
 export type SummaryRow = BatchRow & { [S in TrackedState as `count_${S}`]: number } & {
   job_count: number;
+  expired: number;
   outputs_ready: number;
   percent_sum: number;
   /** Jobs that count towards progress (see STATE_INFO). */
@@ -165,6 +178,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: 'kept outputs: the batch switch and each job\'s kept copy',
+    up: `
+    ALTER TABLE batches ADD COLUMN keep_outputs INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE jobs ADD COLUMN kept_at INTEGER;
+    ALTER TABLE jobs ADD COLUMN kept_until INTEGER;
+    ALTER TABLE jobs ADD COLUMN kept_bytes INTEGER;
+    ALTER TABLE jobs ADD COLUMN kept_type TEXT;
+    ALTER TABLE jobs ADD COLUMN kept_disposition TEXT;
+    ALTER TABLE jobs ADD COLUMN keep_problem TEXT;
+    CREATE INDEX jobs_kept ON jobs(kept_at) WHERE kept_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 5,
     name: 'spooled submissions (server/submissions): the queue, and rows that have no upstream job yet',
     up: `
     -- One spooled upload. While it has no upstream job its batch row is a jobs row whose id is this id
@@ -200,9 +227,10 @@ const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_hist
 const SUBMISSION_JOIN = 'LEFT JOIN submissions s ON s.id = j.submission_id';
 
 const SUMMARY_SELECT = `
-SELECT b.id, b.name, b.created_at, b.revision,
+SELECT b.id, b.name, b.created_at, b.revision, b.keep_outputs,
   count(j.id) AS job_count,
-${TRACKED_STATES.map((state) => `  coalesce(sum(j.state = ${sqlString(state)}), 0) AS "count_${state}",\n`).join('')}  coalesce(sum(j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0), 0) AS outputs_ready,
+${TRACKED_STATES.map((state) => `  coalesce(sum(j.state = ${sqlString(state)}), 0) AS "count_${state}",\n`).join('')}  coalesce(sum(j.state = 'Succeeded' AND j.output_expired = 1), 0) AS expired,
+  coalesce(sum(j.state = 'Succeeded' AND ((j.has_output = 1 AND j.output_expired = 0) OR j.kept_at IS NOT NULL)), 0) AS outputs_ready,
   coalesce(sum(CASE WHEN j.state IN ${sqlStates(MEASURED_STATES)} THEN j.percent ELSE 0 END), 0) AS percent_sum,
   coalesce(sum(j.state IN ${sqlStates(MEASURED_STATES)}), 0) AS measured,
   coalesce(sum(j.input_bytes), 0) AS input_bytes,
@@ -218,13 +246,118 @@ export function newBatchId(): string {
 
 export type BatchStore = ReturnType<typeof openBatchStore>;
 
+/** Caps on how many jobs the dashboard lists (MAX_JOBS_PER_BATCH, MAX_JOBS_TOTAL). */
+export interface JobLimits {
+  perBatch: number;
+  /** Distinct jobs listed in any batch. */
+  total: number;
+}
+
+/** An import would list more jobs than `JobLimits` allow; nothing was written. */
+export class JobCapError extends Error {
+  constructor(
+    readonly scope: 'batch' | 'total',
+    readonly limit: number,
+    readonly wouldBe: number,
+  ) {
+    super(
+      scope === 'batch'
+        ? `A batch lists at most ${limit.toLocaleString('en')} jobs; this would make ${wouldBe.toLocaleString('en')}. Split the ids over several batches.`
+        : `The dashboard lists at most ${limit.toLocaleString('en')} jobs in all its batches; this would make ${wouldBe.toLocaleString('en')}. Delete batches you no longer need, or split the ids.`,
+    );
+  }
+}
+
+/** The batch an import was for was deleted meanwhile; nothing was written. */
+export class BatchGoneError extends Error {}
+
 /** The data folder's database is held by another running dashboard. */
 export class DataDirInUseError extends Error {}
 
-export function openBatchStore(dataDir: string) {
+/** The database file vanished (or another dashboard took the folder) while this one ran: nothing can be saved. */
+export class StoreLostError extends Error {
+  readonly code = 'STORE_LOST';
+}
+
+/** How often the data folder is checked for a vanished database or lock file. */
+export const FOLDER_CHECK_MS = 1000;
+
+function inUse(dataDir: string): DataDirInUseError {
+  return new DataDirInUseError(
+    `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
+      'own folder with DATA_DIR.',
+  );
+}
+
+/**
+ * One dashboard per data folder, held by an exclusive lock on `dashboard.lock` (a tiny SQLite database: its
+ * lock is the OS's, so it goes when its holder dies, even by kill -9). A file apart from the batch database, so
+ * that deleting `dashboard.sqlite` does not free the folder. Deleting the lock file itself would (a new file,
+ * a new lock): the holder notices within FOLDER_CHECK_MS and takes the new file's lock again.
+ */
+function lockFolder(dataDir: string): Database.Database {
+  const lock = new Database(join(dataDir, 'dashboard.lock'), { timeout: 200 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock, and EXCLUSIVE mode keeps it until the connection closes.
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+    lock.prepare('DELETE FROM holder').run();
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw inUse(dataDir);
+    throw error;
+  }
+}
+
+function fileId(path: string): string | null {
+  try {
+    const info = statSync(path);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every statement's `run` (each write goes through one, whoever prepared it) first asks `check`, which throws
+ * once the store is lost: a write is refused with a sentence instead of landing in a deleted file.
+ */
+function guardWrites(db: Database.Database, check: () => void): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    const run = statement.run.bind(statement);
+    statement.run = ((...params: unknown[]) => {
+      check();
+      return run(...params);
+    });
+    return statement;
+  }) as never;
+}
+
+export interface KeptCopy {
+  at: number;
+  until: number;
+  bytes: number;
+  type: string | null;
+  disposition: string | null;
+}
+
+export interface BatchStoreOptions {
+  /** The "Keep outputs" switch of new batches (KEEP_OUTPUTS_DEFAULT). */
+  keepOutputsDefault?: boolean;
+}
+
+export function openBatchStore(dataDir: string, options: BatchStoreOptions = {}) {
+  const keepOutputsDefault = (options.keepOutputsDefault ?? true) ? 1 : 0;
   mkdirSync(dataDir, { recursive: true });
+  let lock = lockFolder(dataDir);
+  const dbPath = join(dataDir, 'dashboard.sqlite');
+  const lockPath = join(dataDir, 'dashboard.lock');
   // A short wait: only another process ever holds this database (see below), and then it holds it for good.
-  const db = new Database(join(dataDir, 'dashboard.sqlite'), { timeout: 1000 });
+  const db = new Database(dbPath, { timeout: 1000 });
   try {
     // One dashboard per data folder: a second one would track the same jobs again and start a second bundled
     // service on the same folder. The lock is the database's own, so the OS drops it when its holder dies.
@@ -233,19 +366,47 @@ export function openBatchStore(dataDir: string) {
     db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (error) {
     db.close();
+    lock.close();
     if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
-    throw new DataDirInUseError(
-      `Another dashboard is using the data folder ${dataDir}. Stop it (Ctrl-C where it runs), or give this one its ` +
-        'own folder with DATA_DIR.',
-    );
+    throw inUse(dataDir);
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS, 'dashboard');
 
+  let lost: string | null = null;
+  const dbId = fileId(dbPath);
+  let lockId = fileId(lockPath);
+  const checkFolder = () => {
+    const before = lost;
+    if (!lost && fileId(dbPath) !== dbId) {
+      lost =
+        `The database file ${dbPath} was removed or replaced while the dashboard ran, so nothing more can be saved. ` +
+        'Restart the dashboard (it opens the file at that path again, or starts an empty one).';
+    }
+    // The folder stays held while this process runs, lost database or not (its bundled service uses it too).
+    if (lockId !== null && fileId(lockPath) !== lockId) {
+      try {
+        const next = lockFolder(dataDir);
+        lock.close();
+        lock = next;
+        lockId = fileId(lockPath);
+      } catch {
+        lockId = null;
+        lost ??= `Another dashboard took the data folder ${dataDir} while this one ran, so nothing more can be saved here. Stop one of them.`;
+      }
+    }
+    if (lost && lost !== before) console.error(lost);
+  };
+  const folderTimer = setInterval(checkFolder, FOLDER_CHECK_MS);
+  folderTimer.unref();
+  guardWrites(db, () => {
+    if (lost) throw new StoreLostError(lost);
+  });
+
   const q = {
-    insertBatch: db.prepare<[string, string, number]>('INSERT INTO batches (id, name, created_at) VALUES (?, ?, ?)'),
-    getBatch: db.prepare<[string], BatchRow>('SELECT id, name, created_at, revision FROM batches WHERE id = ?'),
+    insertBatch: db.prepare<[string, string, number, number]>('INSERT INTO batches (id, name, created_at, keep_outputs) VALUES (?, ?, ?, ?)'),
+    getBatch: db.prepare<[string], BatchRow>('SELECT id, name, created_at, revision, keep_outputs FROM batches WHERE id = ?'),
     renameBatch: db.prepare<[string, string]>('UPDATE batches SET name = ?, revision = revision + 1 WHERE id = ?'),
     deleteLinks: db.prepare<[string]>('DELETE FROM batch_jobs WHERE batch_id = ?'),
     deleteBatch: db.prepare<[string]>('DELETE FROM batches WHERE id = ?'),
@@ -323,7 +484,7 @@ export function openBatchStore(dataDir: string) {
     ),
     outputExpired: db.prepare<[string]>('UPDATE jobs SET version = version + 1, output_expired = 1 WHERE id = ? AND output_expired = 0'),
     downloaded: db.prepare<[number, string]>('UPDATE jobs SET version = version + 1, downloaded_at = ? WHERE id = ?'),
-    listBatches: db.prepare<[], BatchRow>('SELECT id, name, created_at, revision FROM batches ORDER BY created_at DESC, rowid DESC'),
+    listBatches: db.prepare<[], BatchRow>('SELECT id, name, created_at, revision, keep_outputs FROM batches ORDER BY created_at DESC, rowid DESC'),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ? GROUP BY b.id`),
     activeJobsOfBatch: db
       .prepare<[string], string>(
@@ -347,6 +508,8 @@ export function openBatchStore(dataDir: string) {
     q.bumpBatchesOfJob.run(jobId);
     q.stampJob.run(jobId);
   };
+  const countInBatch = db.prepare<[string], number>('SELECT count(*) FROM batch_jobs WHERE batch_id = ?').pluck();
+  const isInBatch = db.prepare<[string, string], number>('SELECT 1 FROM batch_jobs WHERE batch_id = ? AND job_id = ?').pluck();
 
   const addJobs = db.transaction((batchId: string, ids: readonly string[], now: number) => {
     const added: string[] = [];
@@ -440,6 +603,51 @@ export function openBatchStore(dataDir: string) {
     if (q.downloaded.run(at, jobId).changes > 0) bumpOfJob(jobId);
   });
 
+  // Kept outputs (server/outputs): which jobs to keep, and the record of each kept copy.
+  const WANTS_KEEP = `j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0 AND j.kept_at IS NULL
+    AND j.keep_problem IS NULL AND j.deleted_at IS NULL
+    AND EXISTS (SELECT 1 FROM batch_jobs bj JOIN batches b ON b.id = bj.batch_id WHERE bj.job_id = j.id AND b.keep_outputs = 1)`;
+  const k = {
+    setKeep: db.prepare<[number, string]>('UPDATE batches SET keep_outputs = ?, revision = revision + 1 WHERE id = ?'),
+    candidates: db.prepare<[], string>(`SELECT j.id FROM jobs j WHERE ${WANTS_KEEP}`).pluck(),
+    candidatesOfBatch: db.prepare<[string], string>(
+      `SELECT j.id FROM batch_jobs x JOIN jobs j ON j.id = x.job_id WHERE x.batch_id = ? AND ${WANTS_KEEP}`,
+    ).pluck(),
+    wantsKeep: db.prepare<[string], number>(`SELECT 1 FROM jobs j WHERE j.id = ? AND ${WANTS_KEEP}`).pluck(),
+    kept: db.prepare<[number, number, number, string | null, string | null, string]>(
+      'UPDATE jobs SET version = version + 1, kept_at = ?, kept_until = ?, kept_bytes = ?, kept_type = ?, kept_disposition = ?, keep_problem = NULL WHERE id = ?',
+    ),
+    problem: db.prepare<[string, string]>('UPDATE jobs SET version = version + 1, keep_problem = ? WHERE id = ? AND kept_at IS NULL'),
+    clearProblems: db.prepare<[string]>('UPDATE jobs SET version = version + 1, keep_problem = NULL WHERE keep_problem = ?'),
+    forget: db.prepare<[string]>(
+      'UPDATE jobs SET version = version + 1, kept_at = NULL, kept_until = NULL, kept_bytes = NULL, kept_type = NULL, kept_disposition = NULL WHERE id = ? AND kept_at IS NOT NULL',
+    ),
+    totalBytes: db.prepare<[], number>('SELECT coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL').pluck(),
+    keptIds: db.prepare<[], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL').pluck(),
+    keptUntilBefore: db.prepare<[number], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL AND kept_until <= ?').pluck(),
+    keptUnlisted: db.prepare<[], string>(
+      'SELECT j.id FROM jobs j WHERE j.kept_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.job_id = j.id)',
+    ).pluck(),
+    skippedOfBatch: db.prepare<[string], number>(
+      "SELECT count(*) FROM batch_jobs x JOIN jobs j ON j.id = x.job_id WHERE x.batch_id = ? AND j.keep_problem = 'disk_full'",
+    ).pluck(),
+  };
+  const recordKept = db.transaction((jobId: string, copy: KeptCopy) => {
+    if (k.kept.run(copy.at, copy.until, copy.bytes, copy.type, copy.disposition, jobId).changes > 0) bumpOfJob(jobId);
+  });
+  const recordKeepProblem = db.transaction((jobId: string, problem: 'disk_full' | 'failed') => {
+    if (k.problem.run(problem, jobId).changes > 0) bumpOfJob(jobId);
+  });
+  const forgetKept = db.transaction((jobId: string) => {
+    if (k.forget.run(jobId).changes > 0) bumpOfJob(jobId);
+  });
+  const clearKeepProblems = db.transaction((problem: 'disk_full' | 'failed') => {
+    const ids = db.prepare<[string], string>('SELECT id FROM jobs WHERE keep_problem = ?').pluck().all(problem);
+    k.clearProblems.run(problem);
+    for (const id of ids) bumpOfJob(id);
+    return ids;
+  });
+
   // Every status GET through the proxy asks whether a batch lists the job; most scripts' jobs are in none.
   // A set answers that without touching SQLite; it changes only where links are made or removed below.
   const listed = new Set<string>(db.prepare<[], string>('SELECT DISTINCT job_id FROM batch_jobs').pluck().all());
@@ -447,10 +655,84 @@ export function openBatchStore(dataDir: string) {
     for (const id of ids) listed.delete(id);
   };
 
+  /**
+   * A paste of 150,000 ids costs seconds of inserts: they run in slices (the caller's `Slicer` yields to the
+   * event loop between them) inside ONE transaction, so a failure (a full disk) leaves nothing behind, not an
+   * empty or half-filled batch. The caps are checked before anything is written. Imports run one at a time.
+   * The connection is shared: what the tracker records between two slices joins this transaction (SQLite
+   * nests it as a savepoint) and is committed with it.
+   */
+  async function importJobs(
+    target: { batchId: string } | { name: string },
+    ids: readonly string[],
+    now: number,
+    limits: JobLimits,
+    slicer: Slicer,
+  ): Promise<{ batch: BatchRow; added: string[] }> {
+    const existing = 'batchId' in target ? target.batchId : null;
+    if (ids.length > limits.perBatch) throw new JobCapError('batch', limits.perBatch, ids.length);
+    let alreadyInBatch = 0;
+    let unlisted = 0;
+    for (const id of ids) {
+      if (existing !== null && isInBatch.get(existing, id)) alreadyInBatch++;
+      if (!listed.has(id)) unlisted++;
+      await slicer.tick();
+    }
+    const inBatch = (existing === null ? 0 : countInBatch.get(existing)!) + ids.length - alreadyInBatch;
+    if (inBatch > limits.perBatch) throw new JobCapError('batch', limits.perBatch, inBatch);
+    if (listed.size + unlisted > limits.total) throw new JobCapError('total', limits.total, listed.size + unlisted);
+
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      let batchId: string;
+      if (existing === null) {
+        batchId = newBatchId();
+        q.insertBatch.run(batchId, (target as { name: string }).name, now, keepOutputsDefault);
+      } else {
+        if (!q.getBatch.get(existing)) throw new BatchGoneError(`No batch with id "${existing}".`);
+        batchId = existing;
+      }
+      const added: string[] = [];
+      for (const id of ids) {
+        q.insertJob.run(id, now);
+        if (q.insertLink.run(batchId, id, now).changes > 0) added.push(id);
+        await slicer.tick();
+      }
+      if (added.length > 0) {
+        q.bumpBatch.run(batchId);
+        for (const id of added) {
+          q.stampLink.run(batchId, id);
+          await slicer.tick();
+        }
+      }
+      db.exec('COMMIT');
+      for (const id of added) listed.add(id);
+      return { batch: q.getBatch.get(batchId)!, added };
+    } catch (error) {
+      // SQLite may have rolled back already (SQLITE_FULL can do that).
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  let importing: Promise<unknown> = Promise.resolve();
+
   return {
+    /** The connection, for modules that own tables of their own (server/history, server/submissions) and for tests (e.g. provoking SQLITE_FULL); everything else goes through the functions below. */
+    db,
+    /** Null while the database file is there and the folder ours; else the sentence saying what happened. */
+    lostReason: (): string | null => {
+      checkFolder();
+      return lost;
+    },
+    /** See `importJobs` above: creates the batch (`{name}`) or adds to it (`{batchId}`), in one transaction. */
+    importJobs(...args: Parameters<typeof importJobs>): Promise<{ batch: BatchRow; added: string[] }> {
+      const run = importing.then(() => importJobs(...args));
+      importing = run.catch(() => {});
+      return run;
+    },
     createBatch(name: string, now: number): BatchRow {
       const id = newBatchId();
-      q.insertBatch.run(id, name, now);
+      q.insertBatch.run(id, name, now, keepOutputsDefault);
       return q.getBatch.get(id)!;
     },
     getBatch: (id: string): BatchRow | undefined => q.getBatch.get(id),
@@ -506,12 +788,29 @@ export function openBatchStore(dataDir: string) {
     activeJobs: (): { id: string; since: number }[] => q.activeJobs.all(),
     /** Succeeded jobs, listed somewhere, whose output was last seen present. */
     outputsAwaitingExpiry: (): string[] => q.outputsAwaitingExpiry.all(),
-    close: () => db.close(),
-    /**
-     * For modules that own tables of their own (server/history, server/submissions); everything else goes through
-     * the functions above.
-     */
-    db,
+    /** The batch's "Keep outputs" switch. */
+    setKeepOutputs: (batchId: string, keep: boolean): boolean => k.setKeep.run(keep ? 1 : 0, batchId).changes > 0,
+    /** Jobs whose output should be kept and is not yet: Succeeded, output present, listed in a batch that keeps. */
+    keepCandidates: (batchId?: string): string[] => (batchId === undefined ? k.candidates.all() : k.candidatesOfBatch.all(batchId)),
+    wantsKeep: (jobId: string): boolean => k.wantsKeep.get(jobId) !== undefined,
+    /** Only once the copy is complete and in place: a row with `kept_at` is always a whole file. */
+    recordKept: (jobId: string, copy: KeptCopy) => recordKept(jobId, copy),
+    recordKeepProblem: (jobId: string, problem: 'disk_full' | 'failed') => recordKeepProblem(jobId, problem),
+    /** Clears the problem from every job that has it; returns their ids (to try again). */
+    clearKeepProblems: (problem: 'disk_full' | 'failed'): string[] => clearKeepProblems(problem),
+    forgetKept: (jobId: string) => forgetKept(jobId),
+    keptBytesTotal: (): number => k.totalBytes.get() ?? 0,
+    keptJobIds: (): string[] => k.keptIds.all(),
+    /** Kept copies whose time is up at `at`. */
+    keptUntilBefore: (at: number): string[] => k.keptUntilBefore.all(at),
+    /** Kept copies whose job no batch lists any more. */
+    keptUnlisted: (): string[] => k.keptUnlisted.all(),
+    skippedForSpace: (batchId: string): number => k.skippedOfBatch.get(batchId) ?? 0,
+    close: () => {
+      clearInterval(folderTimer);
+      db.close();
+      lock.close();
+    },
     /** server/submissions moved a row to another job id: keeps the proxy's "is it listed" answer true. */
     relink: (from: string, to: string) => {
       if (!q.isLinked.get(from)) listed.delete(from);

@@ -40,6 +40,8 @@ export async function startServiceHarness(options: Partial<BatchServiceOptions> 
       samplesDir: join(dir, 'samples'),
       clock,
       random,
+      // Tests of the outputs keeper turn it on; elsewhere its downloads would be noise in the fake's requests.
+      keepOutputsDefault: false,
       ...options,
     });
     const app = Fastify();

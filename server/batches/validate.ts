@@ -9,6 +9,27 @@ import { Compile } from 'typebox/compile';
 import { ErrorCode } from '../../contract/errors.ts';
 import { JOB_ID_PATTERN } from '../../contract/job-id.ts';
 
+/**
+ * Characters that make a name look other than it is (Trojan-source style): bidirectional embeddings,
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and zero-width characters (U+200B–U+200D,
+ * U+2060, U+FEFF). A zero-width joiner between two pictographs stays: it is how emoji such as 👩‍💻 are spelled.
+ */
+const DECEPTIVE = /[\u202A-\u202E\u2066-\u2069\u200B\u200C\u2060\uFEFF]|(?<!\p{Extended_Pictographic}(?:[\u{1F3FB}-\u{1F3FF}]|\uFE0F)?)\u200D|\u200D(?!\p{Extended_Pictographic})/gu;
+
+/** A name as it may be stored and shown: the deceptive characters above removed, everything else kept. */
+export function cleanName(value: string): string {
+  return value.replace(DECEPTIVE, '');
+}
+
+/**
+ * Every name that enters (batch create and rename, file names of uploads) after its schema: cleaned and
+ * trimmed; null when nothing is left (a name made only of such characters), which the route refuses.
+ */
+export function storedName(value: string): string | null {
+  const name = cleanName(value).trim();
+  return name === '' ? null : name;
+}
+
 export const NAME_MAX = 200;
 export const FILE_NAME_MAX = 255;
 export const MAX_REMOVE_IDS = 100_000;

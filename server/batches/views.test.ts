@@ -29,7 +29,7 @@ describe('the batch summary derived from the table of states', () => {
     dir = await mkdtemp(join(tmpdir(), 'batch-views-'));
     store = openBatchStore(dir);
     const batch = store.createBatch('every state', 1_000);
-    const ids = Array.from({ length: 8 }, (_, n) => id(n + 1));
+    const ids = Array.from({ length: 9 }, (_, n) => id(n + 1));
     store.addJobs(batch.id, ids, 1_000);
     store.recordStatus(ids[0], status(ids[0], 'Queued', 0), 1_000, 1_001);
     store.recordStatus(ids[1], status(ids[1], 'Running', 40), 1_000, 1_001);
@@ -38,14 +38,17 @@ describe('the batch summary derived from the table of states', () => {
     store.recordStatus(ids[4], status(ids[4], 'Canceled', 100), 1_000, 1_001);
     store.recordGone(ids[5], { error: 'jobs.not_found', detail: null, status: 404 }, 1_001);
     store.recordForbidden(ids[6], { error: 'jobs.forbidden', detail: null, status: 403 }, 1_001);
-    // ids[7] stays Unknown.
+    // ids[7] stays Unknown; ids[8] succeeded, then its output was deleted upstream.
+    store.recordStatus(ids[8], status(ids[8], 'Succeeded', 100), 1_000, 1_001);
+    store.markOutputExpired(ids[8]);
 
     const fromSql = summaryFromRow(store.summary(batch.id)!);
     const fromRows = summaryFromJobs(batch, store.batchJobs(batch.id));
     expect(fromSql).toEqual(fromRows);
-    expect(fromSql.counts).toEqual({ Waiting: 0, Sending: 0, InDoubt: 0,  Queued: 1, Running: 1, Succeeded: 1, Failed: 1, Canceled: 1, Unknown: 1, Gone: 1, Forbidden: 1 });
-    // Six measured jobs (Gone and Forbidden are left out): (0 + 40 + 100 + 100 + 100 + 0) / 6.
-    expect(fromSql.progressPercent).toBe(56.7);
+    expect(fromSql.counts).toEqual({ Waiting: 0, Sending: 0, InDoubt: 0, Queued: 1, Running: 1, Succeeded: 1, Failed: 1, Canceled: 1, Unknown: 1, Gone: 1, Forbidden: 1, Expired: 1 });
+    expect(fromSql.outputsReady).toBe(1);
+    // Seven measured jobs (Gone and Forbidden are left out): (0 + 40 + 100 + 100 + 100 + 0 + 100) / 7.
+    expect(fromSql.progressPercent).toBe(62.9);
     expect(store.activeJobIdsOfBatch(batch.id).sort()).toEqual([ids[0], ids[1], ids[7]].sort());
   });
 });

@@ -1,11 +1,11 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
-import type { BatchJob, BatchSummary, SubmissionAttempt } from '../../contract/dashboard-api.ts';
+import type { BatchJob, BatchSummary, StatusCounts, SubmissionAttempt, ViewCounts } from '../../contract/dashboard-api.ts';
 import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
 import { parseJson, toLastStatus } from '../../contract/upstream-body.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
-export type SummaryFields = Pick<JobRow, 'state' | 'has_output' | 'output_expired' | 'percent' | 'input_bytes' | 'output_bytes' | 'credits'>;
+export type SummaryFields = Pick<JobRow, 'state' | 'has_output' | 'output_expired' | 'kept_at' | 'percent' | 'input_bytes' | 'output_bytes' | 'credits'>;
 
 export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob {
   return {
@@ -32,6 +32,11 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
             history: (parseJson(row.sub_history ?? '[]') as SubmissionAttempt[] | undefined) ?? [],
             sourceKept: row.sub_source === 1,
           },
+    kept:
+      row.kept_at === null
+        ? null
+        : { at: iso(row.kept_at), until: iso(row.kept_until ?? row.kept_at), bytes: row.kept_bytes ?? 0, fileName: dispositionFileName(row.kept_disposition) },
+    keepProblem: row.keep_problem,
   };
 }
 
@@ -41,7 +46,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
     name: row.name,
     createdAt: iso(row.created_at),
     jobCount: row.job_count,
-    counts: Object.fromEntries(TRACKED_STATES.map((state) => [state, row[`count_${state}`]])) as BatchSummary['counts'],
+    counts: withExpired(Object.fromEntries(TRACKED_STATES.map((state) => [state, row[`count_${state}`]])) as StatusCounts, row.expired),
     outputsReady: row.outputs_ready,
     progressPercent: percentOf(row.percent_sum, row.measured),
     inputBytes: row.input_bytes,
@@ -53,6 +58,7 @@ export function summaryFromRow(row: SummaryRow): BatchSummary {
 /** The same numbers as the list's SQL aggregate, computed in the snapshot's single pass over its rows. */
 export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[]): BatchSummary {
   const counts = emptyCounts();
+  let expired = 0;
   let outputsReady = 0;
   let percentSum = 0;
   let measured = 0;
@@ -60,8 +66,10 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
   let outputBytes = 0;
   let credits = 0;
   for (const r of rows) {
+    // The same rules as the SQL aggregate in store.ts: Expired is a Succeeded job whose upstream output is gone.
     counts[r.state]++;
-    if (r.state === 'Succeeded' && r.has_output === 1 && r.output_expired === 0) outputsReady++;
+    if (r.state === 'Succeeded' && r.output_expired === 1) expired++;
+    if (r.state === 'Succeeded' && ((r.has_output === 1 && r.output_expired === 0) || r.kept_at !== null)) outputsReady++;
     if (countsTowardsProgress(r.state)) {
       percentSum += r.percent;
       measured++;
@@ -75,7 +83,7 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
     name: batch.name,
     createdAt: iso(batch.created_at),
     jobCount: rows.length,
-    counts,
+    counts: withExpired(counts, expired),
     outputsReady,
     progressPercent: percentOf(percentSum, measured),
     inputBytes,
@@ -86,6 +94,26 @@ export function summaryFromJobs(batch: BatchRow, rows: readonly SummaryFields[])
 
 function percentOf(sum: number, count: number): number {
   return count === 0 ? 0 : Math.round((sum / count) * 10) / 10;
+}
+
+/** `attachment; filename*=UTF-8''a%20b.jpg` or `filename="a b.jpg"` → `a b.jpg`. */
+export function dispositionFileName(value: string | null): string | null {
+  if (!value) return null;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(value);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // fall through to the plain parameter
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(value);
+  return plain ? (plain[1] ?? plain[2]).trim() || null : null;
+}
+
+/** Succeeded jobs whose upstream output is known to be gone count as Expired, not Succeeded (ViewState). */
+function withExpired(counts: StatusCounts, expired: number): ViewCounts {
+  return { ...counts, Succeeded: counts.Succeeded - expired, Expired: expired };
 }
 
 function isoOrNull(ms: number | null): string | null {

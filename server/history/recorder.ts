@@ -218,11 +218,19 @@ export function createHistory(opts: HistoryOptions) {
     }
   }
 
+  let lastFlushError: string | null = null;
+
   function tick(): void {
     timer = null;
     if (stopped) return;
     try {
       flush();
+    } catch (error) {
+      // A store that cannot be written (disk full, its file removed) is reported by the store and the health
+      // route; the history must not take the process down from a timer, which would also free the data folder.
+      const code = (error as { code?: string }).code ?? 'error';
+      if (code !== lastFlushError) console.error(`The batch history could not be saved: ${(error as Error).message}`);
+      lastFlushError = code;
     } finally {
       if (!stopped) timer = clock.setTimeout(tick, TICK_MS);
     }

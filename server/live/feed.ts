@@ -28,6 +28,8 @@ export interface FeedDeps {
   health(): UpstreamHealth;
   /** The tracker's latest answer about any job of the batch (ms), if any. */
   checkedAt(batchId: string): number | null;
+  /** The batch's "Keep outputs" switch and the disk budget (server/outputs). */
+  outputs(batchId: string): LiveMeta['outputs'];
 }
 
 /** A delta as JSON text without its closing brace, so the per-send meta (health, clock) can be spliced in. */
@@ -50,13 +52,19 @@ export function createLiveFeed(deps: FeedDeps) {
 
   function meta(batchId: string, revision: number): LiveMeta {
     const checked = deps.checkedAt(batchId);
-    return { revision, upstream: deps.health(), serverTime: iso(deps.clock.now()), checkedAt: checked === null ? null : iso(checked) };
+    return {
+      revision,
+      upstream: deps.health(),
+      serverTime: iso(deps.clock.now()),
+      checkedAt: checked === null ? null : iso(checked),
+      outputs: deps.outputs(batchId),
+    };
   }
 
   /** `{…meta}` members as JSON text, to close a cached delta. */
   function metaText(batchId: string, revision: number): string {
     const m = meta(batchId, revision);
-    return `"revision":${revision},"upstream":${JSON.stringify(m.upstream)},"serverTime":"${m.serverTime}","checkedAt":${JSON.stringify(m.checkedAt)}`;
+    return `"revision":${revision},"upstream":${JSON.stringify(m.upstream)},"serverTime":"${m.serverTime}","checkedAt":${JSON.stringify(m.checkedAt)},"outputs":${JSON.stringify(m.outputs)}`;
   }
 
   function encodedRow(row: Parameters<typeof toBatchJob>[0]): string {

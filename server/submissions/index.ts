@@ -14,7 +14,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
-import { BatchParams, SubmitFileQuery, isPlainObject } from '../batches/validate.ts';
+import { BatchParams, SubmitFileQuery, isPlainObject, storedName } from '../batches/validate.ts';
 import type { LocalAnswer } from '../upstream.ts';
 import { toBatchJob } from '../batches/views.ts';
 import { createFeeder, type Feeder } from './feeder.ts';
@@ -112,7 +112,11 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
     const batch = ctx.store.getBatch(batchId);
     if (!batch) return sendError(reply, 404, ErrorCode.batchNotFound, `No batch with id "${batchId}".`);
     const targetFormat = { value: request.query.targetFormat.toLowerCase() };
-    const fileName = { value: request.query.fileName.trim() };
+    const cleaned = storedName(request.query.fileName);
+    if (cleaned === null) {
+      return sendError(reply, 400, ErrorCode.invalidParameter, 'fileName must contain visible characters (bidirectional controls and zero-width characters are removed).');
+    }
+    const fileName = { value: cleaned };
     let optionsJson: string | null = null;
     if (request.query.options !== undefined && request.query.options !== '') {
       const options = parseJson(request.query.options);

@@ -145,6 +145,18 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'This browser already has as many uploads running as the dashboard server allows.',
     next: 'Wait for one to finish; the next upload can then start.',
   },
+  [ErrorCode.tooManyJobs]: {
+    message: 'That would list more jobs than the dashboard allows (MAX_JOBS_PER_BATCH per batch, MAX_JOBS_TOTAL in all).',
+    next: 'Split the ids over several batches, or delete batches you no longer need.',
+  },
+  [ErrorCode.storageUnavailable]: {
+    message: "The dashboard server's database file was removed while it ran: nothing can be saved.",
+    next: 'Restart the dashboard server (it starts with an empty database if the file is gone).',
+  },
+  [ErrorCode.upstreamRestarting]: {
+    message: 'The bundled Convert service stopped unexpectedly and is restarting.',
+    next: 'Wait a few seconds; the dashboard goes on by itself.',
+  },
   [ErrorCode.demoUnavailable]: {
     message: 'The demo batch cannot be created: the Convert API offers none of the sample conversions.',
     next: 'Create a batch from your own files or job ids instead.',

@@ -8,6 +8,7 @@ import { compactSnapshot, type CompactSnapshot } from '../features/batches/batch
 function snapshot(states: TrackedState[], extra: Partial<BatchSnapshot> = {}): CompactSnapshot {
   return compactSnapshot({
     batch: {} as BatchSnapshot['batch'],
+    outputs: { keep: false, skippedForSpace: 0, usedBytes: 0, limitBytes: 1, keepDays: 7 },
     jobs: states.map((state, i) => makeJob({ id: String(i).padStart(32, '0'), state })),
     upstream: { state: 'ok', error: null, since: null },
     serverTime: '2026-11-29T10:00:00Z',

@@ -27,7 +27,10 @@ export function errorPollInterval(error: unknown): number {
   return ERROR_POLL_MS;
 }
 
-export function snapshotPollInterval(snapshot: Pick<CompactSnapshot, 'jobs' | 'upstream'> | undefined, error: unknown = null): number | false {
+export function snapshotPollInterval(
+  snapshot: Pick<CompactSnapshot, 'jobs' | 'upstream'> & { outputs?: CompactSnapshot['outputs'] } | undefined,
+  error: unknown = null,
+): number | false {
   if (error) return errorPollInterval(error);
   if (!snapshot) return FAST_POLL_MS;
   const { jobs } = snapshot;
@@ -35,7 +38,11 @@ export function snapshotPollInterval(snapshot: Pick<CompactSnapshot, 'jobs' | 'u
   for (let row = 0; row < jobs.length; row++) {
     const state = jobs.state(row);
     if (isChangingState(state)) return FAST_POLL_MS;
-    if (state === 'Succeeded' && !jobs.outputExpired(row)) waitingOutputs = true;
+    if (state === 'Succeeded' && !jobs.outputExpired(row)) {
+      waitingOutputs = true;
+      // The server is keeping this output (server/outputs): its receipt changes within seconds.
+      if (snapshot.outputs?.keep && !jobs.isKept(row) && !jobs.job(row).keepProblem) return FAST_POLL_MS;
+    }
   }
   // Outputs still waiting to expire: their state changes once, slowly; the countdown ticks locally meanwhile.
   if (waitingOutputs) return SLOW_POLL_MS;

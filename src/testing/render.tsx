@@ -38,6 +38,8 @@ export function makeJob(overrides: Partial<BatchJob> = {}): BatchJob {
     outputExpired: false,
     expiry: null,
     problem: null,
+    kept: null,
+    keepProblem: null,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
-import type { TrackedState } from '../../../contract/dashboard-api.ts';
+import type { ReceiptFilter, ViewState } from '../../../contract/dashboard-api.ts';
 import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses } from '../../components/ui/button.tsx';
@@ -14,7 +14,9 @@ import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
+import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
+import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
@@ -54,9 +56,10 @@ export function BatchRoute() {
   );
 
   const snapshot = batch.data?.snapshot;
+  const { summary: outputSummary, serverNow } = useOutputSummary(snapshot?.jobs, batch.data?.serverOffsetMs ?? 0);
   const rows = useMemo(
-    () => (snapshot ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort }) : new Uint32Array(0)),
-    [snapshot, view.status, query, view.sort],
+    () => (snapshot ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt }, serverNow) : new Uint32Array(0)),
+    [snapshot, view.status, query, view.sort, view.receipt, serverNow],
   );
   // The selection is held as ids (they outlive a snapshot); here they become rows of the current one.
   const selectedRows = useMemo(() => {
@@ -113,7 +116,8 @@ export function BatchRoute() {
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
-  const done = countIn(summary.counts, DONE_STATES);
+  const counts = outputSummary?.counts ?? summary.counts;
+  const done = countIn(counts, DONE_STATES) + counts.Expired;
   // Files still going up from this tab count too: the title never reads "done" while some are missing.
   const total = summary.jobCount + uploads.pendingCount;
   return (
@@ -146,6 +150,8 @@ export function BatchRoute() {
       <UpstreamBanner upstream={upstream} />
       <BatchHeader
         batch={summary}
+        counts={counts}
+        outputsReady={outputSummary?.ready}
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
@@ -153,13 +159,26 @@ export function BatchRoute() {
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
       />
-      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
+      {/* Export and failure groups filter by stored state: Expired (derived from the clock) narrows to Succeeded there. */}
+      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status === 'Expired' ? 'Succeeded' : view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
+      {outputSummary && (
+        <OutputsBar
+          batchId={summary.id}
+          outputs={batch.data.snapshot.outputs}
+          summary={outputSummary}
+          filter={{ status: view.status, q: query, receipt: view.receipt }}
+          filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
+        />
+      )}
       <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
         <Button onClick={() => setDialog('ids')}>Add job ids</Button>
         <Button onClick={dropzone.open}>Upload files</Button>
         <Button onClick={() => folderInput.current?.click()}>Upload a folder</Button>
         <span className="mx-1 h-5 w-px bg-slate-200 dark:bg-slate-700" aria-hidden="true" />
-        <StatusFilter counts={summary.counts} total={jobs.length} value={view.status} onChange={(s: TrackedState | null) => setParam('status', s)} />
+        <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
+        {outputSummary && (
+          <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
+        )}
         <div className="ml-auto flex items-center gap-2">
           <input
             type="search"

@@ -161,6 +161,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           state={state}
           output={output}
           outputExpired={outputExpired}
+          kept={tracked?.kept ?? null}
           batchId={tracked ? batchId : undefined}
           expiryTargetLocalMs={expiryTarget}
           size="md"

@@ -26,6 +26,8 @@ const FULL: BatchJob = {
   outputExpired: true,
   expiry: { earliest: '2026-11-29T10:55:00.000Z', latest: '2026-11-29T10:56:00.000Z' },
   problem: { error: 'rate_limited', detail: 'Slow down.', status: 429, isRetryable: true },
+  kept: { at: '2026-11-29T09:58:00.000Z', until: '2026-12-06T09:58:00.000Z', bytes: 80_000, fileName: 'photo.jpg' },
+  keepProblem: null,
 };
 
 /** Every nullable field null. */
@@ -44,6 +46,8 @@ const EMPTY: BatchJob = {
   outputExpired: false,
   expiry: null,
   problem: null,
+  kept: null,
+  keepProblem: null,
 };
 
 describe('compact batch jobs', () => {
@@ -56,6 +60,7 @@ describe('compact batch jobs', () => {
       { ...EMPTY, id: id(5), state: 'Succeeded', expiry: { unknown: true, earliest: '2026-11-29T09:10:00.000Z' } },
       { ...EMPTY, id: id(6), state: 'Gone', problem: { error: 'jobs.not_found', detail: null, status: 404 } },
       { ...EMPTY, id: id(7), fileName: '', targetFormat: '' },
+      { ...EMPTY, id: id(8), state: 'Succeeded', keepProblem: 'disk_full' },
     ] satisfies BatchJob[];
     const compact = new BatchJobs(jobs);
     expect(compact.length).toBe(jobs.length);
@@ -81,6 +86,7 @@ describe('compact batch jobs', () => {
   it('holds an empty batch', () => {
     const snapshot = compactSnapshot({
       batch: {} as never,
+      outputs: { keep: true, skippedForSpace: 0, usedBytes: 0, limitBytes: 1, keepDays: 7 },
       jobs: [],
       upstream: { state: 'ok', error: null, since: null },
       serverTime: '2026-11-29T10:00:00.000Z',
@@ -157,5 +163,17 @@ describe('changes applied to compact rows', () => {
     const again = after.withChanges([{ ...added, state: 'Running' }]);
     expect(again.length).toBe(3);
     expect(again.state(2)).toBe('Running');
+  });
+});
+
+describe('compact batch jobs with changes applied', () => {
+  it('gives the output facts of a changed row from its change, not from the columns of before', () => {
+    const before = new BatchJobs([makeJob({ id: id(1), state: 'Running' })]);
+    const at = '2026-11-29T10:10:00.000Z';
+    const kept = { at, until: '2026-12-06T10:10:00.000Z', bytes: 5, fileName: 'photo.jpg' };
+    const after = before.withChanges([makeJob({ id: id(1), state: 'Succeeded', expiry: { earliest: at, latest: at }, kept })]);
+    expect(after.outputFacts(0)).toMatchObject({ state: 'Succeeded', expiry: { earliest: at }, kept });
+    expect(after.isKept(0)).toBe(true);
+    expect(before.isKept(0)).toBe(false);
   });
 });

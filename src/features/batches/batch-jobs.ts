@@ -1,6 +1,7 @@
 import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
 import type { ErrorBody, Problem } from '../../../contract/errors.ts';
 import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from '../../lib/columns.ts';
+import type { OutputFacts } from '../../../contract/outputs.ts';
 import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
 /**
@@ -54,6 +55,11 @@ export class BatchJobs {
   private readonly problemError: Column<string>;
   private readonly problemDetail: Column<string>;
   private readonly problemStatus: Column<number>;
+  private readonly keptAt: Column<number>;
+  private readonly keptUntil: Column<number>;
+  private readonly keptBytes: Column<number>;
+  private readonly keepProblems: Column<string>;
+  private readonly keptFileNames: Column<string>;
   /** Fields of `problem` beyond `{error, detail, status}` (the envelope allows extras); rare, so kept sparse. */
   private readonly problemExtras: Map<number, Record<string, unknown>> | null;
   /** Rows uploaded through the dashboard: their attempts and whether the source is kept (sparse). */
@@ -123,6 +129,11 @@ export class BatchJobs {
     this.problemError = stringColumn(n, (r) => jobs[r].problem?.error ?? null, interned);
     this.problemDetail = stringColumn(n, (r) => jobs[r].problem?.detail ?? null, interned);
     this.problemStatus = numberColumn(n, (r) => jobs[r].problem?.status ?? null);
+    this.keptAt = timeColumn(n, (r) => jobs[r].kept?.at);
+    this.keptUntil = timeColumn(n, (r) => jobs[r].kept?.until);
+    this.keptBytes = numberColumn(n, (r) => jobs[r].kept?.bytes ?? null);
+    this.keepProblems = stringColumn(n, (r) => jobs[r].keepProblem, interned);
+    this.keptFileNames = stringColumn(n, (r) => jobs[r].kept?.fileName ?? null);
   }
 
   /**
@@ -173,6 +184,12 @@ export class BatchJobs {
   outputExpired(row: number): boolean {
     const patch = this.patches?.get(row);
     return patch ? patch.outputExpired : (this.shape[row] & OUTPUT_EXPIRED) !== 0;
+  }
+
+  /** Whether this server keeps a copy of the output. */
+  isKept(row: number): boolean {
+    const patch = this.patches?.get(row);
+    return patch ? patch.kept !== null : this.keptAt.get(row) !== null;
   }
 
   /** `Date.parse(addedAt)`: NaN when missing. */
@@ -292,6 +309,28 @@ export class BatchJobs {
       problem: (bits & HAS_PROBLEM) === 0 ? null : this.problem(row),
       // Absent for rows not uploaded here (the wire's null and a missing field mean the same).
       ...(this.submissions.has(row) ? { submission: this.submissions.get(row) } : {}),
+      kept: this.kept(row),
+      keepProblem: this.keepProblems.get(row) as BatchJob['keepProblem'],
+    };
+  }
+
+  private kept(row: number): BatchJob['kept'] {
+    const at = isoOrNull(this.keptAt.get(row));
+    if (at === null) return null;
+    return { at, until: isoOrNull(this.keptUntil.get(row)) ?? at, bytes: this.keptBytes.get(row) ?? 0, fileName: this.keptFileNames.get(row) };
+  }
+
+  /** The facts `contract/outputs.ts` decides a row's view state and receipt from, without materialising it. */
+  outputFacts(row: number): OutputFacts {
+    const patch = this.patches?.get(row);
+    if (patch) return { state: patch.state, expiry: patch.expiry, outputExpired: patch.outputExpired, downloadedAt: patch.downloadedAt, kept: patch.kept };
+    const bits = this.shape[row];
+    return {
+      state: this.state(row),
+      expiry: this.expiry(row, bits),
+      outputExpired: (bits & OUTPUT_EXPIRED) !== 0,
+      downloadedAt: isoOrNull(this.downloadedAt.get(row)),
+      kept: this.kept(row),
     };
   }
 

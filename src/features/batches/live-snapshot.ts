@@ -42,7 +42,7 @@ export async function loadBatchRows(batchId: string, signal: AbortSignal | undef
     return {
       snapshot: {
         batch: h.batch, upstream: h.upstream, serverTime: h.serverTime, retentionSeconds: h.retentionSeconds,
-        revision: h.revision, checkedAt: h.checkedAt, jobs: new BatchJobs(jobs),
+        revision: h.revision, checkedAt: h.checkedAt, outputs: h.outputs, jobs: new BatchJobs(jobs),
       },
       serverOffsetMs: offsetOf(h.serverTime),
       loadingRows,
@@ -79,7 +79,7 @@ export function applyDelta(data: SnapshotData, delta: BatchDelta): SnapshotData 
     ...data,
     snapshot: {
       ...snapshot, batch: delta.batch, upstream: delta.upstream, serverTime: delta.serverTime,
-      revision: delta.revision, checkedAt: delta.checkedAt, jobs: snapshot.jobs.withChanges(changes),
+      revision: delta.revision, checkedAt: delta.checkedAt, outputs: delta.outputs, jobs: snapshot.jobs.withChanges(changes),
     },
     serverOffsetMs: offsetOf(delta.serverTime),
   };
@@ -93,8 +93,9 @@ export function applyMeta(data: SnapshotData, meta: LiveMeta): SnapshotData {
   const { snapshot } = data;
   const offset = offsetOf(meta.serverTime);
   const sameUpstream = JSON.stringify(snapshot.upstream) === JSON.stringify(meta.upstream);
-  if (sameUpstream && snapshot.checkedAt === meta.checkedAt && Math.abs(offset - data.serverOffsetMs) < 1_000) return data;
-  return { ...data, snapshot: { ...snapshot, upstream: meta.upstream, checkedAt: meta.checkedAt }, serverOffsetMs: offset };
+  const sameOutputs = JSON.stringify(snapshot.outputs) === JSON.stringify(meta.outputs);
+  if (sameUpstream && sameOutputs && snapshot.checkedAt === meta.checkedAt && Math.abs(offset - data.serverOffsetMs) < 1_000) return data;
+  return { ...data, snapshot: { ...snapshot, upstream: meta.upstream, checkedAt: meta.checkedAt, outputs: meta.outputs }, serverOffsetMs: offset };
 }
 
 /** `?since=`: only what changed. Null when the server says to load afresh. */

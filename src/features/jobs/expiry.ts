@@ -1,4 +1,5 @@
 import type { BatchJob } from '../../../contract/dashboard-api.ts';
+import { countdownTargetMs } from '../../../contract/outputs.ts';
 import { formatAgo, formatDuration, formatTime } from '../../lib/format.ts';
 
 /** Beyond this width the completion time is too uncertain for an exact-looking countdown: show "~". */
@@ -67,15 +68,6 @@ function unknownWindowView(outputExpired: boolean, latestIso: string | undefined
   return { kind: 'counting', remainingMs, level, approximate: true, explanation };
 }
 
-/**
- * The moment (server clock, ms) the countdown runs to: the earliest possible deletion of a known window, the
- * latest one of an unknown window. Past it, the output counts as expired and is no longer offered.
- */
-export function countdownTargetMs(job: Pick<BatchJob, 'expiry'>): number | null {
-  if (!job.expiry) return null;
-  const target = Date.parse(('unknown' in job.expiry ? job.expiry.latest : job.expiry.earliest) ?? '');
-  return Number.isNaN(target) ? null : target;
-}
 
 /** The countdown's target in the browser's clock (server-time skew removed), or null when there is none. */
 export function countdownTargetLocalMs(job: Pick<BatchJob, 'state' | 'expiry'>, serverOffsetMs: number): number | null {

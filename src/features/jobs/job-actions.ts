@@ -31,11 +31,13 @@ export interface ActionContext {
    */
   outputExpired: boolean;
   inBatch: boolean;
+  /** This server keeps a copy: downloadable whatever the upstream says (the proxy serves it after a 410). */
+  kept?: boolean;
 }
 
-export function actionsFor({ state, hasOutput, outputExpired, inBatch }: ActionContext): JobAction[] {
+export function actionsFor({ state, hasOutput, outputExpired, inBatch, kept = false }: ActionContext): JobAction[] {
   return ACTIONS_BY_STATE[state].filter((action) => {
-    if (action === 'download') return hasOutput && !outputExpired;
+    if (action === 'download') return kept || (hasOutput && !outputExpired);
     if (action === 'remove') return inBatch;
     return true;
   });

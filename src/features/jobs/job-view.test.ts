@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { makeJob } from '../../testing/render.tsx';
+import type { BatchJob, ViewState } from '../../../contract/dashboard-api.ts';
+import { NOW, makeJob } from '../../testing/render.tsx';
 import { BatchJobs } from '../batches/batch-jobs.ts';
 import { filterRows, sortRows, visibleRows } from './job-view.ts';
 
@@ -17,16 +17,22 @@ const JOBS = new BatchJobs([
   makeJob({ id: 'eeee0000000000000000000000000005', fileName: 'd.PNG', addedAt: at(4), ...succeeded(25) }),
 ]);
 
-const rows = (status: BatchJob['state'] | null, query: string) => Array.from(filterRows(JOBS, { status, query }));
+/** Before any countdown ended: only the output seen gone (row 3) reads Expired. */
+const BEFORE = Date.parse(at(10));
+const rows = (status: ViewState | null, query: string, serverNow = BEFORE) => Array.from(filterRows(JOBS, { status, query }, serverNow));
 const sorted = (sort: Parameters<typeof sortRows>[2]) => Array.from(sortRows(JOBS, Uint32Array.of(0, 1, 2, 3, 4), sort));
 
 describe('job view', () => {
   it('filters by status and searches ids (dashes ignored) and file names (any case)', () => {
     expect(rows(null, '')).toEqual([0, 1, 2, 3, 4]);
-    expect(rows('Succeeded', '')).toEqual([1, 3, 4]);
+    expect(rows('Succeeded', '')).toEqual([1, 4]);
+    expect(rows('Expired', '')).toEqual([3]);
+    // Once their countdowns ended, every succeeded job reads Expired: chips count what rows show.
+    expect(rows('Expired', '', NOW)).toEqual([1, 3, 4]);
+    expect(rows('Succeeded', '', NOW)).toEqual([]);
     expect(rows(null, 'BBBB-0000')).toEqual([1]);
     expect(rows(null, '.png')).toEqual([0, 2, 3, 4]);
-    expect(rows('Succeeded', 'png')).toEqual([3, 4]);
+    expect(rows('Succeeded', 'png')).toEqual([4]);
     expect(rows(null, '  0005 ')).toEqual([4]);
     expect(rows(null, 'zzz')).toEqual([]);
   });
@@ -48,6 +54,6 @@ describe('job view', () => {
   });
 
   it('filters, then sorts', () => {
-    expect(Array.from(visibleRows(JOBS, { status: 'Succeeded', query: '', sort: 'expires' }))).toEqual([4, 1, 3]);
+    expect(Array.from(visibleRows(JOBS, { status: 'Succeeded', query: '', sort: 'expires' }, BEFORE))).toEqual([4, 1]);
   });
 });

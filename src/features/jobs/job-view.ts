@@ -1,5 +1,13 @@
-import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts';
-import { isTrackedState } from '../../../contract/tracked-state.ts';
+import {
+  RECEIPT_FILTERS,
+  VIEW_STATES,
+  type BatchJob,
+  type ReceiptFilter,
+  type ViewCounts,
+  type ViewState,
+} from '../../../contract/dashboard-api.ts';
+import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
+import { emptyCounts } from '../../../contract/tracked-state.ts';
 import type { BatchJobs } from '../batches/batch-jobs.ts';
 
 export const SORTS = {
@@ -12,7 +20,9 @@ export const SORTS = {
 export type JobSort = keyof typeof SORTS;
 
 export interface JobViewState {
-  status: TrackedState | null;
+  status: ViewState | null;
+  /** A receipt chip: not downloaded yet, expiring soon, kept, lost. */
+  receipt: ReceiptFilter | null;
   query: string;
   sort: JobSort;
 }
@@ -20,8 +30,10 @@ export interface JobViewState {
 export function parseJobView(params: URLSearchParams): JobViewState {
   const status = params.get('status');
   const sort = params.get('sort');
+  const receipt = params.get('receipt');
   return {
-    status: isTrackedState(status) ? status : null,
+    status: status && (VIEW_STATES as readonly string[]).includes(status) ? (status as ViewState) : null,
+    receipt: receipt && (RECEIPT_FILTERS as readonly string[]).includes(receipt) ? (receipt as ReceiptFilter) : null,
     query: params.get('q') ?? '',
     sort: sort && sort in SORTS ? (sort as JobSort) : 'added',
   };
@@ -49,21 +61,26 @@ export function jobPercent(job: BatchJob): number {
  * without dashes, or the file name contains it, case-insensitively. A typed array of row numbers, not a second
  * list of jobs.
  */
-export function filterRows(jobs: BatchJobs, { status, query }: Pick<JobViewState, 'status' | 'query'>): Uint32Array {
+export function filterRows(
+  jobs: BatchJobs,
+  { status, query, receipt = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null },
+  serverNow = Date.now(),
+): Uint32Array {
   const trimmed = query.trim().toLowerCase();
   const needle = trimmed.replaceAll('-', '');
   const idHits = needle ? jobs.rowsWithIdContaining(needle) : null;
   const rows = new Uint32Array(jobs.length);
   let count = 0;
   for (let row = 0; row < jobs.length; row++) {
-    if (status && jobs.state(row) !== status) continue;
+    if (status && viewStateOf(jobs, row, serverNow) !== status) continue;
+    if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) continue;
     if (idHits && idHits[row] === 0 && !(jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false)) continue;
     rows[count++] = row;
   }
   return count === rows.length ? rows : rows.slice(0, count);
 }
 
-const STATE_ORDER: Record<TrackedState, number> = {
+const STATE_ORDER: Record<ViewState, number> = {
   Failed: 0,
   Forbidden: 1,
   Gone: 2,
@@ -71,19 +88,61 @@ const STATE_ORDER: Record<TrackedState, number> = {
   Queued: 4,
   Unknown: 5,
   Succeeded: 6,
-  Canceled: 7,
+  Expired: 7,
+  Canceled: 8,
   InDoubt: 0.5,
   Sending: 3.5,
   Waiting: 4.5,
 };
 
+/** A row's state as shown (contract/outputs.ts `viewState`); only Succeeded rows need the output's facts. */
+export function viewStateOf(jobs: BatchJobs, row: number, serverNow: number): ViewState {
+  const state = jobs.state(row);
+  return state === 'Succeeded' ? viewState(jobs.outputFacts(row), serverNow) : state;
+}
+
+export interface OutputSummary {
+  /** Jobs by the state their rows show (Expired apart from Succeeded). */
+  counts: ViewCounts;
+  /** Outputs that can still be downloaded (upstream before its countdown ends, or kept): "N of M ready". */
+  ready: number;
+  receipts: Record<ReceiptFilter, number>;
+  /** Server-clock moment when one of these numbers changes by the clock alone, or null. */
+  nextChangeMs: number | null;
+}
+
+/**
+ * The header's and the chips' numbers, from the rows themselves and the same rules (contract/outputs.ts), so
+ * they agree with the rows at every moment; recomputed when the snapshot changes or `nextChangeMs` comes.
+ */
+export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary {
+  const counts: ViewCounts = { ...emptyCounts(), Expired: 0 };
+  const receipts: Record<ReceiptFilter, number> = { notDownloaded: 0, expiringSoon: 0, kept: 0, lost: 0 };
+  const targets: number[] = [];
+  let ready = 0;
+  for (let row = 0; row < jobs.length; row++) {
+    const state = jobs.state(row);
+    if (state !== 'Succeeded') {
+      counts[state]++;
+      continue;
+    }
+    const facts = jobs.outputFacts(row);
+    counts[viewState(facts, serverNow)]++;
+    if (outputReady(facts, serverNow)) ready++;
+    for (const filter of RECEIPT_FILTERS) if (matchesReceipt(facts, filter, serverNow)) receipts[filter]++;
+    const target = countdownTargetMs(facts);
+    if (target !== null && !facts.outputExpired) targets.push(target);
+  }
+  return { counts, ready, receipts, nextChangeMs: nextOutputChangeMs(targets, serverNow) };
+}
+
 function expiresAt(jobs: BatchJobs, row: number): number {
-  if (jobs.state(row) !== 'Succeeded' || jobs.outputExpired(row)) return Number.POSITIVE_INFINITY;
+  if (jobs.state(row) !== 'Succeeded' || jobs.outputExpired(row) || jobs.isKept(row)) return Number.POSITIVE_INFINITY;
   return jobs.expiryEarliestMs(row) ?? Number.POSITIVE_INFINITY;
 }
 
 /** Sorted in place and returned; the snapshot's order (the order jobs were added) breaks ties. */
-export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort): Uint32Array {
+export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serverNow = Date.now()): Uint32Array {
   if (sort === 'name') {
     const names: string[] = [];
     for (const row of rows) names[row] = jobs.displayName(row);
@@ -96,7 +155,7 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort): Uin
       sort === 'added'
         ? -jobs.addedAtMs(row)
         : sort === 'status'
-          ? STATE_ORDER[jobs.state(row)]
+          ? STATE_ORDER[viewStateOf(jobs, row, serverNow)]
           : sort === 'progress'
             ? -jobs.percentDone(row)
             : expiresAt(jobs, row);
@@ -108,6 +167,10 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort): Uin
 }
 
 /** What the table shows: filtered, then sorted. */
-export function visibleRows(jobs: BatchJobs, view: Pick<JobViewState, 'status' | 'query' | 'sort'>): Uint32Array {
-  return sortRows(jobs, filterRows(jobs, view), view.sort);
+export function visibleRows(
+  jobs: BatchJobs,
+  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null },
+  serverNow = Date.now(),
+): Uint32Array {
+  return sortRows(jobs, filterRows(jobs, view, serverNow), view.sort, serverNow);
 }

@@ -1,4 +1,4 @@
-import type { TrackedState } from '../../../contract/dashboard-api.ts';
+import type { ViewState } from '../../../contract/dashboard-api.ts';
 
 export interface StateStyle {
   label: string;
@@ -10,7 +10,7 @@ export interface StateStyle {
   description: string;
 }
 
-export const STATE_STYLES: Record<TrackedState, StateStyle> = {
+export const STATE_STYLES: Record<ViewState, StateStyle> = {
   Waiting: {
     label: 'Waiting',
     icon: '⧗',
@@ -53,6 +53,13 @@ export const STATE_STYLES: Record<TrackedState, StateStyle> = {
     badge: 'bg-emerald-50 text-emerald-800 ring-emerald-300 dark:bg-emerald-950 dark:text-emerald-200 dark:ring-emerald-700',
     bar: 'bg-emerald-500',
     description: 'Done; the output can be downloaded until it expires.',
+  },
+  Expired: {
+    label: 'Expired',
+    icon: '◌',
+    badge: 'bg-stone-100 text-stone-700 ring-stone-300 dark:bg-stone-800 dark:text-stone-200 dark:ring-stone-600',
+    bar: 'bg-emerald-200 dark:bg-emerald-900',
+    description: 'Done, but the Convert API deleted the output (one hour after completion); a kept copy may remain on this server.',
   },
   Failed: {
     label: 'Failed',

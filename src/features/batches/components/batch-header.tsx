@@ -17,9 +17,23 @@ function Stat({ label, value }: { label: string; value: string }) {
   );
 }
 
-export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshness: FreshnessProps }) {
+/**
+ * `counts` and `outputsReady` override the summary's with what the rows show now (an output whose countdown
+ * ended is Expired, not ready), so the header agrees with the rows at every moment.
+ */
+export function BatchHeader({
+  batch,
+  freshness,
+  counts = batch.counts,
+  outputsReady = batch.outputsReady,
+}: {
+  batch: BatchSummary;
+  freshness: FreshnessProps;
+  counts?: BatchSummary['counts'];
+  outputsReady?: number;
+}) {
   const [renaming, setRenaming] = useState(false);
-  const done = countIn(batch.counts, DONE_STATES);
+  const done = countIn(counts, DONE_STATES) + counts.Expired;
   const progress = batchProgress(batch);
   return (
     <header className="flex flex-col gap-3">
@@ -36,7 +50,7 @@ export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshne
         <Freshness {...freshness} />
       </div>
       <div className="flex items-center gap-3">
-        <StatusBar counts={batch.counts} className="h-2.5 flex-1" />
+        <StatusBar counts={counts} className="h-2.5 flex-1" />
         <span
           role="progressbar"
           aria-label="Batch progress"
@@ -49,13 +63,13 @@ export function BatchHeader({ batch, freshness }: { batch: BatchSummary; freshne
           {progress.text}
         </span>
       </div>
-      <StatusLegend counts={batch.counts} className="-mt-1.5" />
+      <StatusLegend counts={counts} className="-mt-1.5" />
       <dl className="flex flex-wrap gap-x-8 gap-y-2">
         <Stat label="Done" value={`${done} of ${batch.jobCount}`} />
-        <Stat label="Outputs" value={`${batch.outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
-        <Stat label="Running" value={String(batch.counts.Running)} />
-        <Stat label="Queued" value={String(batch.counts.Queued)} />
-        <Stat label="Failed" value={String(batch.counts.Failed)} />
+        <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
+        <Stat label="Running" value={String(counts.Running)} />
+        <Stat label="Queued" value={String(counts.Queued)} />
+        <Stat label="Failed" value={String(counts.Failed)} />
         <Stat label="Input" value={formatBytes(batch.inputBytes)} />
         <Stat label="Output" value={formatBytes(batch.outputBytes)} />
         <Stat label="Credits" value={String(batch.credits)} />

@@ -15,6 +15,7 @@ export function UpstreamBanner({ upstream }: { upstream: UpstreamHealth }) {
       return null;
     case 'unauthorized':
       return <Banner title={UNAUTHORIZED_TITLE} />;
+    case 'restarting':
     case 'unreachable': {
       const { message, next } = describeErrorCode(upstream.error?.error ?? ErrorCode.upstreamUnreachable, upstream.error?.detail ?? null);
       return (

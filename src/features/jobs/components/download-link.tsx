@@ -20,20 +20,22 @@ export interface DownloadLinkProps {
   /** Explains why the download cannot happen (expired, not ready, error). */
   onProblem: (message: string) => void;
   size?: 'sm' | 'md';
+  /** This server keeps a copy: no check with the upstream first (its answer may be a 410; the copy is served). */
+  kept?: boolean;
 }
 
 /**
  * A plain same-origin link, so the browser streams the file to disk. Before letting the click through, the
  * status is checked once: an expired or missing output is explained here instead of a raw 410/409 page.
  */
-export function DownloadLink({ jobId, fileName, label, expiresAtLocalMs, onProblem, size = 'sm' }: DownloadLinkProps) {
+export function DownloadLink({ jobId, fileName, label, expiresAtLocalMs, onProblem, size = 'sm', kept = false }: DownloadLinkProps) {
   const queryClient = useQueryClient();
   const anchor = useRef<HTMLAnchorElement>(null);
   const allowNext = useRef(false);
   const [checking, setChecking] = useState(false);
 
   async function onClick(event: MouseEvent<HTMLAnchorElement>) {
-    if (allowNext.current) {
+    if (allowNext.current || kept) {
       allowNext.current = false;
       return;
     }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { TrackedState } from '../../../../contract/dashboard-api.ts';
+import type { BatchJob, TrackedState } from '../../../../contract/dashboard-api.ts';
 import type { JobOutput } from '../../../../contract/job.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
@@ -21,6 +21,8 @@ export interface JobActionsProps {
   output: JobOutput | null;
   /** Seen expired upstream. */
   outputExpired: boolean;
+  /** This server's copy, downloadable after the upstream's is gone. */
+  kept?: BatchJob['kept'];
   batchId?: string;
   /** Local time at which the expiry countdown ends (see `countdownTargetLocalMs`); from then on, no Download. */
   expiryTargetLocalMs?: number | null;
@@ -32,7 +34,7 @@ export interface JobActionsProps {
  * The actions a job offers, from the one status→actions table; each is confirm (delete) → run → invalidate.
  * A succeeded job's Download disappears when its countdown ends, through one timer, not the 1 s ticker.
  */
-export function JobActions({ jobId, name, state, output, outputExpired, batchId, expiryTargetLocalMs = null, size = 'sm', layout = 'row' }: JobActionsProps) {
+export function JobActions({ jobId, name, state, output, outputExpired, kept = null, batchId, expiryTargetLocalMs = null, size = 'sm', layout = 'row' }: JobActionsProps) {
   const [message, setMessage] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const cancel = useCancelJob();
@@ -40,16 +42,18 @@ export function JobActions({ jobId, name, state, output, outputExpired, batchId,
   const del = useDeleteJob();
   const countdownEnded = useTimePassed(state === 'Succeeded' ? expiryTargetLocalMs : null);
   const expired = state === 'Succeeded' && (outputExpired || countdownEnded);
-  const actions = actionsFor({ state, hasOutput: output !== null, outputExpired: expired, inBatch: batchId !== undefined });
+  const actions = actionsFor({ state, hasOutput: output !== null, outputExpired: expired, inBatch: batchId !== undefined, kept: kept !== null });
+  const downloadName = output?.fileName ?? kept?.fileName ?? null;
 
   return (
     <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5' : 'flex flex-col gap-2'}>
       <div className="flex flex-wrap items-center gap-1.5">
-        {actions.includes('download') && output && (
+        {actions.includes('download') && downloadName !== null && (
           <DownloadLink
             jobId={jobId}
-            fileName={output.fileName}
-            label={`Download ${output.fileName}`}
+            fileName={downloadName}
+            label={`Download ${downloadName}`}
+            kept={kept !== null}
             expiresAtLocalMs={expiryTargetLocalMs}
             onProblem={setMessage}
             size={size}

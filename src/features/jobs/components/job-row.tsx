@@ -7,7 +7,9 @@ import { focusRing } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';
 import { formatBytes, shortId } from '../../../lib/format.ts';
+import { useTimePassed } from '../../../lib/use-time-passed.ts';
 import { countdownTargetLocalMs } from '../expiry.ts';
+import { receiptText } from '../receipt.ts';
 import { displayName, jobLabel, jobPercent } from '../job-view.ts';
 import { CopyIdButton } from './copy-id-button.tsx';
 import { ExpiryCountdown } from './expiry-countdown.tsx';
@@ -67,6 +69,11 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
   const name = jobLabel(job);
   const note = rowNote(job);
   const metrics = job.last?.metrics;
+  const target = countdownTargetLocalMs(job, serverOffsetMs);
+  // contract/outputs.ts `viewState`, in the browser's clock: one timer flips the row when its countdown ends.
+  const countdownEnded = useTimePassed(target);
+  const upstreamGone = job.state === 'Succeeded' && (job.outputExpired || countdownEnded);
+  const receipt = receiptText(job, upstreamGone);
   return (
     <div
       role="row"
@@ -112,6 +119,11 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
             {shortId(job.id)}
           </code>
           <CopyIdButton id={job.id} name={name} />
+          {receipt && (
+            <span className="truncate" title={receipt}>
+              {receipt}
+            </span>
+          )}
           {note && (
             <span
               title={note.title || undefined}
@@ -123,7 +135,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
         </div>
       </div>
       <div role="cell">
-        <StatusBadge state={job.state} />
+        <StatusBadge state={upstreamGone ? 'Expired' : job.state} />
       </div>
       <div role="cell" className="min-w-0">
         <ProgressBar percent={jobPercent(job)} phase={job.last?.progress.phase ?? null} state={job.state} label={`Progress of ${name}`} />
@@ -144,8 +156,9 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           state={job.state}
           output={job.last?.output ?? null}
           outputExpired={job.outputExpired}
+          kept={job.kept}
           batchId={batchId}
-          expiryTargetLocalMs={countdownTargetLocalMs(job, serverOffsetMs)}
+          expiryTargetLocalMs={target}
         />
         <SubmissionActions job={job} name={name} batchId={batchId} />
       </div>

@@ -1,7 +1,7 @@
-import type { TrackedState } from '../../../../contract/dashboard-api.ts';
+import type { ViewState } from '../../../../contract/dashboard-api.ts';
 import { STATE_STYLES } from '../status-style.ts';
 
-export function StatusBadge({ state }: { state: TrackedState }) {
+export function StatusBadge({ state }: { state: ViewState }) {
   const style = STATE_STYLES[state];
   return (
     <span

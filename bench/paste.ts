@@ -1,0 +1,161 @@
+/**
+ * Benchmark of a big paste (issue 13, item 4): 150,000 job ids (32 hex + newline each, 4.95 MB, as in the
+ * issue) posted to `POST /api/batches/:id/ids` of the real batch service (routes, store, tracker) on a real
+ * HTTP server. Measured in the server's own process: the event-loop delay (perf_hooks monitorEventLoopDelay,
+ * 10 ms resolution) while the paste is being answered, and the latency of a small request (`GET /api/config`)
+ * sent every 20 ms meanwhile, which is what any other client would wait. Baseline in the same run: the same
+ * server idle (the same probes, no paste) for as long as one paste took.
+ *
+ * Env: BENCH_IDS (150000), BENCH_ROUNDS (3; each round pastes into a fresh batch), BENCH_QUICK=1 (30,000 ids, 1 round).
+ */
+import Fastify from 'fastify';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { onCleanup, runBench } from './lib/cleanup.ts';
+import { fmt, loadavg, median, percentile, printGoals, writeResults, type Goal } from './lib/report.ts';
+import { tempDir } from './lib/tmp.ts';
+import { answers, startFakeUpstream } from '../server/testing/fake-upstream.ts';
+import { createUpstreamClient } from '../server/upstream.ts';
+import { createBatchService } from '../server/batches/service.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const IDS = Number(process.env.BENCH_IDS ?? (QUICK ? 30_000 : 150_000));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+const PROBE_EVERY_MS = 20;
+const GOAL_P99_MS = 100;
+
+interface Window {
+  loopP50Ms: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  probes: number;
+  probeP99Ms: number;
+  probeMaxMs: number;
+  durationMs: number;
+}
+
+/** Runs `work` while the loop delay is recorded and a probe request goes out every 20 ms. */
+async function measure(base: string, work: () => Promise<void>): Promise<Window> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  const latencies: number[] = [];
+  let done = false;
+  const probing = (async () => {
+    while (!done) {
+      const sent = performance.now();
+      const res = await fetch(`${base}/api/config`);
+      await res.arrayBuffer();
+      latencies.push(performance.now() - sent);
+      const wait = PROBE_EVERY_MS - (performance.now() - sent);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  })();
+  histogram.enable();
+  const started = performance.now();
+  await work();
+  const durationMs = performance.now() - started;
+  histogram.disable();
+  done = true;
+  await probing;
+  return {
+    loopP50Ms: histogram.percentile(50) / 1e6,
+    loopP99Ms: histogram.percentile(99) / 1e6,
+    loopMaxMs: histogram.max / 1e6,
+    probes: latencies.length,
+    probeP99Ms: percentile(latencies, 99),
+    probeMaxMs: Math.max(...latencies),
+    durationMs,
+  };
+}
+
+runBench('paste', async () => {
+  const startedAt = new Date().toISOString();
+  const loadavgAtStart = loadavg();
+  const dir = tempDir('paste');
+  const fake = await startFakeUpstream();
+  onCleanup(() => fake.close());
+  fake.handle(answers.json(200, { ok: true }));
+  const upstream = createUpstreamClient({ base: fake.url, apiKey: 'bench-key' });
+  onCleanup(() => upstream.close());
+  const service = createBatchService({
+    dataDir: path.join(dir, 'data'),
+    upstream,
+    retentionSeconds: 3600,
+    samplesDir: path.join(dir, 'samples'),
+    // The tracker's polls would load this same loop after each paste: far in the future, out of the windows.
+    trackerOptions: { policy: { firstDelayMs: 3_600_000 } },
+    limits: { perBatch: IDS, total: IDS * ROUNDS },
+  });
+  const app = Fastify();
+  await app.register(service.plugin);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  onCleanup(async () => {
+    await app.close();
+    await service.close();
+  });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const headers = { 'content-type': 'application/json' };
+
+  const rounds: { idle: Window; paste: Window; bodyBytes: number; added: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const lines: string[] = [];
+    for (let i = 0; i < IDS; i++) lines.push(randomBytes(16).toString('hex'));
+    const text = lines.join('\n') + '\n';
+    const body = JSON.stringify({ text });
+    const created = await fetch(`${base}/api/batches`, { method: 'POST', headers, body: JSON.stringify({ name: `round ${round}` }) });
+    const batchId = ((await created.json()) as { batch: { id: string } }).batch.id;
+
+    let added = 0;
+    const paste = await measure(base, async () => {
+      const res = await fetch(`${base}/api/batches/${batchId}/ids`, { method: 'POST', headers, body });
+      if (res.status !== 200) throw new Error(`paste answered ${res.status}: ${await res.text()}`);
+      added = ((await res.json()) as { added: string[] }).added.length;
+    });
+    if (added !== IDS) throw new Error(`paste added ${added} of ${IDS} ids`);
+    const idle = await measure(base, () => new Promise((resolve) => setTimeout(resolve, paste.durationMs)));
+    rounds.push({ idle, paste, bodyBytes: Buffer.byteLength(body), added });
+    console.log(
+      `round ${round + 1}: paste of ${IDS} ids (${fmt(Buffer.byteLength(text) / 1e6)} MB) took ${fmt(paste.durationMs / 1000)} s; ` +
+        `loop delay p99 ${fmt(paste.loopP99Ms, 1)} ms (idle ${fmt(idle.loopP99Ms, 1)} ms), max ${fmt(paste.loopMaxMs, 1)} ms; ` +
+        `probe p99 ${fmt(paste.probeP99Ms, 1)} ms (idle ${fmt(idle.probeP99Ms, 1)} ms) over ${paste.probes} probes`,
+    );
+  }
+
+  const m = (pick: (w: Window) => number, of: 'idle' | 'paste') => median(rounds.map((r) => pick(r[of])));
+  const goals: Goal[] = [
+    { name: `event-loop delay p99 during a ${IDS.toLocaleString('en')}-id paste`, value: m((w) => w.loopP99Ms, 'paste'), op: '<=', limit: GOAL_P99_MS, unit: ' ms' },
+    { name: 'the same vs an idle server (ratio, not a goal of the issue)', value: m((w) => w.loopP99Ms, 'paste') / m((w) => w.loopP99Ms, 'idle'), op: '<=', limit: 10, unit: '×' },
+    { name: 'p99 wait of a small request during the paste', value: m((w) => w.probeP99Ms, 'paste'), op: '<=', limit: GOAL_P99_MS, unit: ' ms' },
+  ];
+  printGoals(goals);
+  const table = [
+    '| median of rounds | idle server | during the paste |',
+    '|---|---|---|',
+    `| event-loop delay p50 | ${fmt(m((w) => w.loopP50Ms, 'idle'), 1)} ms | ${fmt(m((w) => w.loopP50Ms, 'paste'), 1)} ms |`,
+    `| event-loop delay p99 | ${fmt(m((w) => w.loopP99Ms, 'idle'), 1)} ms | ${fmt(m((w) => w.loopP99Ms, 'paste'), 1)} ms |`,
+    `| event-loop delay max | ${fmt(m((w) => w.loopMaxMs, 'idle'), 1)} ms | ${fmt(m((w) => w.loopMaxMs, 'paste'), 1)} ms |`,
+    `| \`GET /api/config\` p99 | ${fmt(m((w) => w.probeP99Ms, 'idle'), 1)} ms | ${fmt(m((w) => w.probeP99Ms, 'paste'), 1)} ms |`,
+    `| \`GET /api/config\` max | ${fmt(m((w) => w.probeMaxMs, 'idle'), 1)} ms | ${fmt(m((w) => w.probeMaxMs, 'paste'), 1)} ms |`,
+    `| window | ${fmt(m((w) => w.durationMs, 'idle') / 1000)} s | ${fmt(m((w) => w.durationMs, 'paste') / 1000)} s (the whole paste request) |`,
+    '',
+  ].join('\n');
+  writeResults(
+    'paste',
+    {
+      startedAt,
+      loadavgAtStart,
+      goals,
+      ids: IDS,
+      rounds,
+      notes: [
+        `${IDS.toLocaleString('en')} random ids, one per line (33 bytes each), as JSON \`{"text": …}\` to \`POST /api/batches/:id/ids\` of the real batch service on a real HTTP server; ${ROUNDS} round(s), each into a fresh batch; medians.`,
+        'Event-loop delay: `monitorEventLoopDelay({resolution: 10})` in the server process, enabled for the whole paste request (body upload, JSON parse, extraction, inserts, answer).',
+        `Probe: \`GET /api/config\` every ${PROBE_EVERY_MS} ms from the same process, so its latency is what any client waits behind the paste.`,
+        'Baseline: the same server idle with the same probes, for as long as the paste took, right after it.',
+        'The tracker\'s first polls are moved out of the windows (firstDelayMs of an hour): this measures the paste, not polling.',
+      ],
+    },
+    table,
+  );
+});
