@@ -35,7 +35,8 @@ test('uploading files through the dialog submits each one, tracks it in the batc
 
   const bad = jobRow(page, name, 'broken.png → webp');
   await expect(statusCell(bad)).toContainText('Failed', { timeout: 45_000 });
-  await expect(bad).toContainText('convert.invalid_input');
+  // The row says why in a sentence (the machine code is in its tooltip).
+  await expect(bad).toContainText('The file could not be read as its format');
   await expect(bad.getByRole('link', { name: /^Download/ })).toHaveCount(0);
 
   // Both were recorded before the service answered: the snapshot knows their names and target.
