@@ -7,9 +7,8 @@
  * Baseline, in the same run: the same history kept whole (a point at every change, no downsampling).
  * Env: BENCH_JOBS (10000), BENCH_MINUTES (60), BENCH_QUICK=1 (2000 jobs, 15 min).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { FakeClock } from '../server/tracker/fake-clock.ts';
 import { openBatchStore } from '../server/batches/store.ts';
 import { createHistory } from '../server/history/recorder.ts';
@@ -17,6 +16,7 @@ import type { JobStatusResponse } from '../contract/job.ts';
 import { runBench } from './lib/cleanup.ts';
 import { fmt, loadavg, median, printGoals, writeResults, type Goal } from './lib/report.ts';
 import { tempDir } from './lib/tmp.ts';
+import { initialJs } from './lib/initial-js.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const JOBS = Number(process.env.BENCH_JOBS ?? (QUICK ? 2000 : 10_000));
@@ -27,18 +27,6 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 function lcg(seed: number) {
   let s = seed;
   return () => (s = (s * 16807) % 2147483647) / 2147483647;
-}
-
-function initialJs(distDir: string) {
-  const html = readFileSync(path.join(distDir, 'index.html'), 'utf8');
-  const srcs = new Set<string>();
-  for (const m of html.matchAll(/<script[^>]*type="module"[^>]*src="([^"]+)"/g)) srcs.add(m[1]);
-  for (const m of html.matchAll(/<link[^>]*rel="modulepreload"[^>]*href="([^"]+)"/g)) srcs.add(m[1]);
-  const files = [...srcs].map((src) => {
-    const raw = readFileSync(path.join(distDir, src.replace(/^\//, '')));
-    return { src, bytes: raw.length, gzip6: gzipSync(raw, { level: 6 }).length };
-  });
-  return { builtAt: statSync(path.join(distDir, 'index.html')).mtime.toISOString(), files, gzip6: files.reduce((n, f) => n + f.gzip6, 0) };
 }
 
 function body(id: string, status: JobStatusResponse['status'], percent: number, phase: string | null): JobStatusResponse {

@@ -14,8 +14,7 @@
  * rounds, one more visit of each page writes `<dir>/ui-<jobs>.heapsnapshot`, for Chromium DevTools' Memory tab).
  */
 import http from 'node:http';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +23,7 @@ import { onCleanup, runBench } from './lib/cleanup.ts';
 import { delay, descendants, freePort, REPO_ROOT, rssBytes, startTs, waitForPort } from './lib/proc.ts';
 import { fmt, loadavg, median, printGoals, writeResults, type Goal } from './lib/report.ts';
 import { tempDir } from './lib/tmp.ts';
+import { initialJs } from './lib/initial-js.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BIG = Number(process.env.BENCH_BIG ?? 10_000);
@@ -31,25 +31,6 @@ const SMALL = Number(process.env.BENCH_SMALL ?? 100);
 const JS_BUDGET_BYTES = 170 * 1000;
 const ROW_SELECTOR = '[role="table"] [role="row"], [role="grid"] [role="row"]';
 
-/** The scripts index.html loads before anything else happens: entry modules and their modulepreloads. */
-function initialJs(distDir: string) {
-  const html = readFileSync(path.join(distDir, 'index.html'), 'utf8');
-  const srcs = new Set<string>();
-  for (const m of html.matchAll(/<script[^>]*type="module"[^>]*src="([^"]+)"/g)) srcs.add(m[1]);
-  for (const m of html.matchAll(/<link[^>]*rel="modulepreload"[^>]*href="([^"]+)"/g)) srcs.add(m[1]);
-  const files = [...srcs].map((src) => {
-    const file = path.join(distDir, src.replace(/^\//, ''));
-    const raw = readFileSync(file);
-    return { src, bytes: raw.length, gzip6: gzipSync(raw, { level: 6 }).length, gzip9: gzipSync(raw, { level: 9 }).length };
-  });
-  return {
-    builtAt: statSync(path.join(distDir, 'index.html')).mtime.toISOString(),
-    files,
-    bytes: files.reduce((n, f) => n + f.bytes, 0),
-    gzip6: files.reduce((n, f) => n + f.gzip6, 0),
-    gzip9: files.reduce((n, f) => n + f.gzip9, 0),
-  };
-}
 
 /** A job's final status, chosen by its id so every run sees the same mix. */
 function finalStatus(id: string) {
