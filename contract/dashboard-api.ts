@@ -17,12 +17,20 @@
  *   POST   /api/batches/:batchId/ids            AddIdsRequest → AddIdsResponse
  *   POST   /api/batches/:batchId/remove         RemoveIdsRequest → RemoveIdsResponse
  *   POST   /api/batches/:batchId/files?targetFormat=jpg&fileName=<name>[&options=<json>]
- *                                               body: multipart/form-data with one part `file` (as the
- *                                               Convert API takes it); the server streams the body unchanged
- *                                               to `POST /convert?targetFormat=…` and records the job (with
- *                                               `fileName` from the query) before answering
- *                                               → 202 SubmitFileResponse; upstream errors (400/413/429 +
- *                                               Retry-After …) pass through unchanged; never retried
+ *                                               body: the file's bytes (any non-multipart Content-Type, e.g.
+ *                                               application/octet-stream), or multipart/form-data with one
+ *                                               part `file`. The server spools it (DATA_DIR/spool: written,
+ *                                               fsynced, then recorded) and answers before any upstream call
+ *                                               → 202 SubmitFileResponse: the batch's new row, state `Waiting`.
+ *                                               From that answer on the file is the server's: its feeder
+ *                                               sends it upstream (server/submissions/README.md).
+ *                                               507 `spool.full` when SPOOL_MAX_GB (or the disk) is full;
+ *                                               400 for a bad query; nothing half-written is kept
+ *   POST   /api/batches/:batchId/retry         RetryRequest → 202 RetryResponse (sends each job's spooled
+ *                                               source again, same target and options; the new job takes
+ *                                               the row's place and the row keeps its history)
+ *   POST   /api/batches/:batchId/dismiss       DismissRequest → DismissResponse (in-doubt or refused rows
+ *                                               that have no upstream job: removed, source deleted)
  *   POST   /api/batches/:batchId/jobs/:jobId/refresh → BatchJob (polls upstream now, rate limits permitting)
  *   PUT    /api/batches/:batchId/keep-outputs  KeepOutputsRequest → BatchOutputs (the batch's "Keep outputs" switch)
  *   GET    /api/batches/:batchId/outputs.zip[?ids=a,b…][&status=…&q=…&receipt=…]
@@ -40,6 +48,12 @@ import type { TrackedState } from './tracked-state.ts';
 // The states and what each means live in one table (tracked-state.ts); these names stay importable from here.
 export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-state.ts';
 
+/** Row ids of spooled files that have no upstream job yet (never valid job ids: `s` is not hex). */
+export const SUBMISSION_ID = /^sub_[0-9a-f]{24}$/;
+export function isSubmissionId(value: string): boolean {
+  return SUBMISSION_ID.test(value);
+}
+
 /**
  * What a row shows, and what chips, counts and sorts use: the tracked state, except that a `Succeeded` job whose
  * output the upstream no longer has (a 410, a status without `output`, or its countdown ended) reads `Expired`.
@@ -47,7 +61,7 @@ export { TRACKED_STATES, type StatusCounts, type TrackedState } from './tracked-
  */
 export type ViewState = TrackedState | 'Expired';
 export const VIEW_STATES: readonly ViewState[] = [
-  'Queued', 'Running', 'Succeeded', 'Expired', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
+  'Waiting', 'Sending', 'InDoubt', 'Queued', 'Running', 'Succeeded', 'Expired', 'Failed', 'Canceled', 'Unknown', 'Gone', 'Forbidden',
 ];
 /** Jobs by the state their rows show: `Expired` apart from `Succeeded`. */
 export type ViewCounts = Record<ViewState, number>;
@@ -105,7 +119,7 @@ export interface ExpiryWindow {
 }
 
 export interface BatchJob {
-  /** Canonical 32-hex id. */
+  /** Canonical 32-hex id; a submission id (`sub_…`, see SUBMISSION_ID) while a spooled file has no job yet. */
   id: string;
   state: TrackedState;
   /** Input file name, when the job was submitted through the dashboard. */
@@ -136,12 +150,58 @@ export interface BatchJob {
    * - Regardless of the window, `outputExpired: true` means the output is known to be gone (410 or `output: null`).
    */
   expiry: ExpiryWindow | { unknown: true; earliest: IsoTime; latest?: IsoTime } | null;
-  /** The last error the tracker got for this job (403, 404, 429 …), if any. */
+  /**
+   * The last error the tracker got for this job (403, 404, 429 …), if any; for a spooled file the upstream
+   * refused (no job), the refusal.
+   */
   problem: Problem | null;
   /** This server's copy of the output, served after the upstream's is gone (server/outputs). */
   kept: KeptOutput | null;
   /** Why the output was not kept (budget full, or fetching it failed). */
   keepProblem: KeepProblem | null;
+  /** Present when the row comes from a file uploaded through the dashboard (null for pasted ids). */
+  submission?: RowSubmission | null;
+}
+
+export interface RowSubmission {
+  /** The submission's id: the row's id while it had no job, and the same through every attempt. */
+  id: string;
+  /** 1 for the first send; each retry adds one. */
+  attempt: number;
+  /** Earlier attempts, oldest first. */
+  history: SubmissionAttempt[];
+  /** Whether the spooled source still exists (it can be sent again). */
+  sourceKept: boolean;
+}
+
+export interface SubmissionAttempt {
+  attempt: number;
+  /** The upstream job of that attempt, if it got one. */
+  jobId: string | null;
+  /** How it ended: `Failed`, `Canceled`, `Succeeded` (output expired), `InDoubt`, or `Refused`. */
+  outcome: string;
+  /** The error code (e.g. `convert.invalid_input`), when there was one. */
+  error: string | null;
+  at: IsoTime;
+}
+
+export interface RetryRequest {
+  /** Job ids of the batch (or submission ids of in-doubt / refused rows). */
+  jobIds: string[];
+}
+
+export interface RetryResponse {
+  /** The ids accepted: their rows are `Waiting` again. */
+  accepted: string[];
+  refused: { jobId: string; reason: string }[];
+}
+
+export interface DismissRequest {
+  ids: string[];
+}
+
+export interface DismissResponse {
+  dismissed: string[];
 }
 
 export interface BatchSummary {
@@ -231,6 +291,7 @@ export interface RemoveIdsResponse {
   removed: number;
 }
 
+/** 202 from `POST /api/batches/:id/files`: the file is spooled; `job` is its row (state `Waiting`). */
 export interface SubmitFileResponse {
   job: BatchJob;
 }

@@ -57,6 +57,7 @@ export const ErrorCode = {
   upstreamRestarting: 'upstream.restarting',
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
+  spoolFull: 'spool.full',
   // Client side (thrown by the browser's fetchers)
   networkError: 'network_error',
 } as const;

@@ -39,6 +39,7 @@ export const JOB_FIELDS = [
   'problem',
   'kept',
   'keepProblem',
+  'submission',
 ] as const satisfies readonly (keyof BatchJob)[];
 
 type Unlisted = Exclude<keyof BatchJob, (typeof JOB_FIELDS)[number]>;

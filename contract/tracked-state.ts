@@ -21,6 +21,15 @@ export interface StateInfo {
 
 /** In display order (status filter, stacked bar, legend). Every upstream status must have an entry. */
 export const STATE_INFO = {
+  /** A file spooled by the dashboard, not yet sent upstream (its row id is a submission id, server/submissions). */
+  Waiting: { polled: false, changing: true, done: false, measured: true },
+  /** Being sent upstream right now. */
+  Sending: { polled: false, changing: true, done: false, measured: true },
+  /**
+   * The server stopped while sending it: the upstream may or may not have it, so it is never sent again by
+   * itself ("Send again" or "Dismiss").
+   */
+  InDoubt: { polled: false, changing: false, done: false, measured: true },
   Queued: { polled: true, changing: true, done: false, measured: true },
   Running: { polled: true, changing: true, done: false, measured: true },
   Succeeded: { polled: false, changing: false, done: true, measured: true },

@@ -25,7 +25,7 @@ export interface DashboardApi {
   /** The stack's origin, e.g. http://127.0.0.1:4310. */
   readonly base: string;
   createBatch(name: string, ids?: string): Promise<CreateBatchResponse>;
-  /** Submits one of the repo's sample files to a batch, as the "Upload files" dialog does; returns the job id. */
+  /** Submits one of the repo's sample files to a batch, as the upload panel does; returns the upstream job id. */
   submitSample(batchId: string, sample: string, targetFormat: string): Promise<string>;
   snapshot(batchId: string): Promise<BatchSnapshot>;
   /** The Convert API's status of a job, through the dashboard's same-origin proxy. */
@@ -55,7 +55,15 @@ function dashboardApi(ctx: APIRequestContext, baseUrl: string): DashboardApi {
         multipart: { file: { name: sample, mimeType: MIME[path.extname(sample)] ?? 'application/octet-stream', buffer } },
       });
       const body = await ok<SubmitFileResponse>(response, `POST /api/batches/${batchId}/files (${sample} → ${targetFormat})`);
-      return body.job.id;
+      // The server spools the file and answers at once; its feeder sends it. Wait for the upstream job's id.
+      const submissionId = body.job.id;
+      for (;;) {
+        const snapshot = await ok<BatchSnapshot>(await ctx.get(`/api/batches/${batchId}`), `GET /api/batches/${batchId}`);
+        const row = snapshot.jobs.find((j) => j.submission?.id === submissionId);
+        if (row && row.id !== submissionId) return row.id;
+        if (row && row.state !== 'Waiting' && row.state !== 'Sending') throw new Error(`${sample} was not accepted: ${JSON.stringify(row.problem)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     async snapshot(batchId) {
       return ok<BatchSnapshot>(await ctx.get(`/api/batches/${batchId}`), `GET /api/batches/${batchId}`);

@@ -24,6 +24,9 @@ describe('loadConfig', () => {
       trackerMaxRps: 20,
       webhookUrls: [],
       publicUrl: null,
+      feedMaxActive: 18,
+      spoolMaxBytes: 20 * 1024 ** 3,
+      sourceRetentionHours: 24,
     });
   });
 
@@ -55,6 +58,9 @@ describe('loadConfig', () => {
       KEEP_OUTPUTS_DAYS: '2',
       KEEP_OUTPUTS_DEFAULT: 'off',
       TRACKER_MAX_RPS: '5',
+      FEED_MAX_ACTIVE: '5',
+      SPOOL_MAX_GB: '0.5',
+      SOURCE_RETENTION_HOURS: '0.25',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -75,6 +81,9 @@ describe('loadConfig', () => {
       trackerMaxRps: 5,
       webhookUrls: [],
       publicUrl: null,
+      feedMaxActive: 5,
+      spoolMaxBytes: 512 * 1024 ** 2,
+      sourceRetentionHours: 0.25,
     });
   });
 

@@ -43,6 +43,12 @@ export interface DashboardConfig {
   webhookUrls: string[];
   /** The dashboard's address as operators reach it, for links in notifications; null: no links. */
   publicUrl: string | null;
+  /** FEED_MAX_ACTIVE: jobs the feeder keeps queued + running upstream at most (the account's limit). */
+  feedMaxActive: number;
+  /** SPOOL_MAX_GB, in bytes: uploaded files kept at most. */
+  spoolMaxBytes: number;
+  /** SOURCE_RETENTION_HOURS: an uploaded file is kept this long after its job succeeded. */
+  sourceRetentionHours: number;
 }
 
 export class ConfigError extends Error {
@@ -173,6 +179,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     trackerMaxRps: integer(env, 'TRACKER_MAX_RPS', POLICY.maxRps, 1, 1000),
     webhookUrls,
     publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),
+    feedMaxActive: integer(env, 'FEED_MAX_ACTIVE', 18, 1, 10_000),
+    spoolMaxBytes: Math.round(decimal(env, 'SPOOL_MAX_GB', 20, 0.000001, 1_000_000) * 1024 ** 3),
+    sourceRetentionHours: decimal(env, 'SOURCE_RETENTION_HOURS', 24, 0, 24 * 365),
   };
 }
 
@@ -183,6 +192,16 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function decimal(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number between ${min} and ${max} (got "${raw}").`);
+  }
+  return value;
 }
 
 function isProxyAddress(entry: string): boolean {

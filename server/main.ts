@@ -78,6 +78,12 @@ async function main(): Promise<void> {
     trackerOptions: { maxRps: config.trackerMaxRps },
     webhookUrls: config.webhookUrls,
     publicUrl: config.publicUrl,
+    submissions: {
+      maxActive: config.feedMaxActive,
+      spoolMaxBytes: config.spoolMaxBytes,
+      sourceRetentionMs: config.sourceRetentionHours * 3_600_000,
+      afterAccepted: crashHook(),
+    },
   });
 
   const nonce = randomBytes(16).toString('base64url');
@@ -139,6 +145,18 @@ async function main(): Promise<void> {
   console.log(`Dashboard: http://${displayHost(config.host)}:${port}${dev ? ' (development, Vite hot reload)' : ''}`);
   console.log(bundled ? `Upstream: bundled Convert service at ${bundled.url} (process ${bundled.pid})` : `Upstream: ${upstream.base}`);
   if (config.password) console.log('Authentication: HTTP Basic, any user name, the password from DASHBOARD_PASSWORD.');
+}
+
+/**
+ * Test hook for the crash test (server/submissions/crash.test.ts): SUBMISSIONS_CRASH_AFTER_ACCEPTED=N kills
+ * this process with SIGKILL right after the upstream's Nth 202 and before it is recorded.
+ */
+function crashHook(): ((count: number) => void) | undefined {
+  const at = Number(process.env.SUBMISSIONS_CRASH_AFTER_ACCEPTED);
+  if (!Number.isInteger(at) || at < 1) return undefined;
+  return (count) => {
+    if (count >= at) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 main().catch(async (error: unknown) => {

@@ -340,7 +340,7 @@ describe('fault 7: an upstream that dribbles its answer is cut off after the idl
     expect(t.statuses).toEqual([]);
   });
 
-  it("answers a batch file upload 504 when the upstream's accepted answer dribbles", async () => {
+  it("marks a spooled file In doubt when the upstream's accepted answer dribbles, never sending it again", async () => {
     const fake = await fakeUpstream();
     fake.handle((req, res) => {
       req.resume();
@@ -361,7 +361,10 @@ describe('fault 7: an upstream that dribbles its answer is cut off after the idl
       headers: { 'content-type': request.headers.get('content-type')! },
       payload: Buffer.from(await request.arrayBuffer()),
     });
-    expect(res.statusCode).toBe(504);
-    expect(res.json()).toMatchObject({ error: 'upstream.timeout' });
+    // Spooled: answered before any upstream call; the feeder's send is what meets the dribble.
+    expect(res.statusCode).toBe(202);
+    const read = async () => (await h.app.inject({ method: 'GET', url: `/api/batches/${batch.batch.id}` })).json<BatchSnapshot>();
+    await vi.waitFor(async () => expect((await read()).jobs[0].state).toBe('InDoubt'), { timeout: 10_000 });
+    expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 });

@@ -31,6 +31,8 @@ export interface BatchContext {
   outputs(batchId: string): BatchOutputs;
   /** Deltas, event streams and what tabs show (server/live). */
   live: LiveContext;
+  /** A batch is about to be deleted (server/submissions drops its waiting files and sources). */
+  batchDeleting?(batchId: string): void;
 }
 
 /** Sends the `{error, detail}` envelope. */

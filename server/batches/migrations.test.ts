@@ -109,4 +109,24 @@ describe('batch store migrations', () => {
       store.close();
     }
   });
+
+  it('opens a data folder at version 4 (before spooled submissions, migration 5): its jobs and kept copies unchanged, the queue empty', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 4), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at, revision) VALUES ('b1', 'Version 4', 1000, 2)").run();
+    db.prepare("INSERT INTO jobs (id, state, added_at, percent, kept_at, kept_until, kept_bytes) VALUES ('job-1', 'Succeeded', 1000, 100, 1500, 9000, 42)").run();
+    db.prepare("INSERT INTO batch_jobs (batch_id, job_id, added_at) VALUES ('b1', 'job-1', 1000)").run();
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      const [job] = store.batchJobs('b1');
+      expect(job).toMatchObject({ id: 'job-1', state: 'Succeeded', kept_at: 1500, kept_bytes: 42, submission_id: null, sub_attempt: null });
+      expect(store.db.prepare('SELECT count(*) FROM submissions').pluck().get()).toBe(0);
+      expect(store.summary('b1')).toMatchObject({ count_Succeeded: 1, count_Waiting: 0, count_InDoubt: 0 });
+    } finally {
+      store.close();
+    }
+  });
 });

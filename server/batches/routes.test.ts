@@ -8,7 +8,6 @@ import type {
   BatchListResponse,
   BatchSnapshot,
   CreateBatchResponse,
-  SubmitFileResponse,
 } from '../../contract/dashboard-api.ts';
 import { answers } from '../testing/fake-upstream.ts';
 import { jobId, statusBody } from '../tracker/test-fixtures.ts';
@@ -29,14 +28,6 @@ async function snapshot(batchId: string): Promise<BatchSnapshot> {
   const res = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}` });
   expect(res.statusCode).toBe(200);
   return res.json();
-}
-
-function multipart(fileName: string, content: string) {
-  const boundary = '----test-boundary-42';
-  const body =
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\n` +
-    `Content-Type: application/octet-stream\r\n\r\n${content}\r\n--${boundary}--\r\n`;
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 describe('batches through the /api routes', () => {
@@ -284,109 +275,6 @@ describe('batches through the /api routes', () => {
     expect(bad.json()).toMatchObject({ error: 'request.invalid_job_id', detail: expect.stringMatching(/ids\[0\]/) });
   });
 
-  it('streams a submitted file unchanged upstream and records the job before answering 202', async () => {
-    h = await startServiceHarness();
-    const id = jobId(77);
-    h.fake.handle(answers.json(202, { id, status: 'Queued', creditCost: 1 }));
-    const { batch } = await createBatch('Uploads');
-    const { body, contentType } = multipart('holiday.png', 'PNGDATA'.repeat(100));
-    const res = await h.app.inject({
-      method: 'POST',
-      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=holiday.png`,
-      headers: { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) },
-      payload: body,
-    });
-    expect(res.statusCode).toBe(202);
-    const { job } = res.json<SubmitFileResponse>();
-    expect(job).toMatchObject({ id, state: 'Queued', fileName: 'holiday.png', targetFormat: 'jpg' });
-    expect(job.submittedAt).toBe(new Date(h.clock.now()).toISOString());
-    expect(job.lastSeenActiveAt).toBe(job.submittedAt);
-
-    const upstreamReq = h.fake.requests[0];
-    expect(upstreamReq.method).toBe('POST');
-    expect(upstreamReq.url).toBe('/convert?targetFormat=jpg');
-    expect(upstreamReq.headers['content-type']).toBe(contentType);
-    expect(upstreamReq.headers['content-length']).toBe(String(Buffer.byteLength(body)));
-    expect(upstreamReq.headers['x-fast-api-key']).toBe('test-key');
-    expect(upstreamReq.bodyText).toBe(body);
-
-    const snap = await snapshot(batch.id);
-    expect(snap.jobs).toHaveLength(1);
-    expect(snap.batch.credits).toBe(1);
-    expect(h.service.tracker.isTracked(id)).toBe(true);
-  });
-
-  it('passes a 429 with its Retry-After through unchanged and never retries the submission', async () => {
-    h = await startServiceHarness();
-    h.fake.handle(answers.tooMany(12, 'queue.limit_exceeded'));
-    const { batch } = await createBatch('Busy');
-    const { body, contentType } = multipart('a.png', 'x');
-    const res = await h.app.inject({
-      method: 'POST',
-      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png`,
-      headers: { 'content-type': contentType },
-      payload: body,
-    });
-    expect(res.statusCode).toBe(429);
-    expect(res.headers['retry-after']).toBe('12');
-    expect(res.json()).toEqual({ error: 'queue.limit_exceeded', detail: 'slow down' });
-    await h.advance(60_000);
-    expect(h.fake.requests).toHaveLength(1);
-    expect((await snapshot(batch.id)).jobs).toHaveLength(0);
-  });
-
-  it('answers 502 in the envelope when the upstream drops the submission, and records nothing', async () => {
-    h = await startServiceHarness();
-    h.fake.handle(answers.reset());
-    const { batch } = await createBatch('Down');
-    const { body, contentType } = multipart('a.png', 'x'.repeat(10_000));
-    const res = await h.app.inject({
-      method: 'POST', url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png`, headers: { 'content-type': contentType }, payload: body,
-    });
-    expect(res.statusCode).toBe(502);
-    expect(res.json()).toMatchObject({ error: 'upstream.unreachable' });
-    expect(h.fake.requests).toHaveLength(1);
-    expect((await snapshot(batch.id)).jobs).toHaveLength(0);
-  });
-
-  it('sends options from the query as a leading form field, since the Convert API reads them from the form', async () => {
-    h = await startServiceHarness();
-    h.fake.handle(answers.json(202, { id: jobId(12), status: 'Queued', creditCost: 1 }));
-    const { batch } = await createBatch('Options');
-    const { body, contentType } = multipart('a.png', 'x');
-    const res = await h.app.inject({
-      method: 'POST',
-      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png&options=${encodeURIComponent('{"quality":80}')}`,
-      headers: { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) },
-      payload: body,
-    });
-    expect(res.statusCode).toBe(202);
-    const sent = h.fake.requests[0];
-    const prefix = '------test-boundary-42\r\nContent-Disposition: form-data; name="options"\r\n\r\n{"quality":80}\r\n';
-    expect(sent.bodyText).toBe(prefix + body);
-    expect(sent.headers['content-length']).toBe(String(Buffer.byteLength(prefix + body)));
-    const bad = await h.app.inject({
-      method: 'POST', url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png&options=%5B1%5D`, headers: { 'content-type': contentType }, payload: body,
-    });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().detail).toMatch(/options/);
-  });
-
-  it('refuses a submission without a target format or multipart body before anything reaches the upstream', async () => {
-    h = await startServiceHarness();
-    const { batch } = await createBatch('Checks');
-    const { body, contentType } = multipart('a.png', 'x');
-    const noTarget = await h.app.inject({ method: 'POST', url: `/api/batches/${batch.id}/files?fileName=a.png`, headers: { 'content-type': contentType }, payload: body });
-    expect(noTarget.statusCode).toBe(400);
-    expect(noTarget.json().detail).toMatch(/targetFormat/);
-    const notMultipart = await h.app.inject({
-      method: 'POST', url: `/api/batches/${batch.id}/files?fileName=a.png&targetFormat=jpg`, headers: json, payload: { file: 'x' },
-    });
-    expect(notMultipart.statusCode).toBe(400);
-    expect(notMultipart.json().error).toBe('request.invalid_content_type');
-    expect(h.fake.requests).toHaveLength(0);
-  });
-
   it('reflects what the proxy saw: a 410 download expires the output, a 204 delete marks the job gone', async () => {
     h = await startServiceHarness();
     const [a, b] = [jobId(1), jobId(2)];
@@ -476,17 +364,6 @@ describe('batches through the /api routes', () => {
     expect(snap.body).toContain('[redacted]');
     expect(snap.body).not.toContain('test-key');
 
-    h.fake.handle(answers.json(401, { error: 'api_key.invalid_or_ip_not_allowed', detail: 'Unknown key test-key' }));
-    const { body, contentType } = multipart('a.png', 'x');
-    const submitted = await h.app.inject({
-      method: 'POST',
-      url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=a.png`,
-      headers: { 'content-type': contentType },
-      payload: body,
-    });
-    expect(submitted.statusCode).toBe(401);
-    expect(submitted.body).toContain('Unknown key [redacted]');
-    expect(submitted.body).not.toContain('test-key');
   });
 
   it('keeps batches across a restart and resumes polling the jobs that were still active', async () => {

@@ -157,6 +157,7 @@ export async function registerBatchRoutes(untyped: FastifyInstance, ctx: BatchCo
   app.delete('/api/batches/:batchId', { schema: { params: BatchParams } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
+    ctx.batchDeleting?.(batch.id);
     const { unlinked } = store.deleteBatch(batch.id);
     snapshots.forget(batch.id);
     ctx.jobsUnlisted(unlinked);

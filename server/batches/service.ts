@@ -24,10 +24,10 @@ import { registerLiveRoutes } from '../live/routes.ts';
 import { registerBatchRoutes } from './routes.ts';
 import { openBatchStore, type BatchStore, type JobLimits } from './store.ts';
 import { DEFAULT_MAX_JOBS_PER_BATCH, DEFAULT_MAX_JOBS_TOTAL } from '../config.ts';
-import { registerSubmitRoute } from './submit.ts';
 import { join } from 'node:path';
 import { createKeeper, type Keeper } from '../outputs/keeper.ts';
 import { DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MAX_BYTES, registerOutputRoutes } from '../outputs/routes.ts';
+import { createSubmissions, type Submissions, type SubmissionsOptions } from '../submissions/index.ts';
 import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
@@ -51,6 +51,8 @@ export interface BatchServiceOptions {
   publicUrl?: string | null;
   /** Where webhook delivery failures are reported. */
   log?: (message: string) => void;
+  /** Spool and feeder settings (server/submissions); defaults: FEED_MAX_ACTIVE 18, 20 GB, 24 hours. */
+  submissions?: Partial<Omit<SubmissionsOptions, 'dataDir'>>;
   /** What the upstream's health is when not what the tracker saw (e.g. the bundled service restarting); null: the tracker's. */
   upstreamHealth?: () => UpstreamHealth | null;
   /** MAX_JOBS_PER_BATCH and MAX_JOBS_TOTAL. */
@@ -84,6 +86,7 @@ export interface BatchService {
   readonly live: BatchContext['live'];
   readonly history: History;
   readonly notifier: Notifier;
+  readonly submissions: Submissions;
 }
 
 export function createBatchService(opts: BatchServiceOptions): BatchService {
@@ -151,16 +154,20 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           history.jobObserved(jobId, receivedAt);
           scheduleExpiryCheck(jobId);
           if (body.status === 'Succeeded') keeper.consider(jobId);
+          // A finished job frees a feeder slot at once.
+          submissions.jobChanged(jobId);
         }),
       gone: (jobId, problem, at) =>
         unsaved(() => {
           store.recordGone(jobId, problem, at);
           noteChecked(jobId, at);
+          submissions.jobChanged(jobId);
         }),
       forbidden: (jobId, problem, at) =>
         unsaved(() => {
           store.recordForbidden(jobId, problem, at);
           noteChecked(jobId, at);
+          submissions.jobChanged(jobId);
         }),
       problem: (jobId, problem, at) =>
         unsaved(() => {
@@ -238,7 +245,16 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       keepDays: keeper.keepDays,
     }),
     live: { store, feed, hub },
+    batchDeleting: (batchId) => submissions.batchDeleting(batchId),
   };
+
+  const submissions = createSubmissions(ctx, {
+    dataDir: opts.dataDir,
+    maxActive: 18,
+    spoolMaxBytes: 20 * 1024 ** 3,
+    sourceRetentionMs: 24 * 3_600_000,
+    ...opts.submissions,
+  });
 
   let started = false;
   let closed = false;
@@ -250,6 +266,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     live: ctx.live,
     history,
     notifier,
+    submissions,
     plugin: async (app) => {
       app.setValidatorCompiler(validatorCompiler);
       app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -286,7 +303,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       await registerBatchRoutes(app, ctx);
       registerLiveRoutes(app, ctx.live);
       await registerDemoRoute(app, ctx);
-      await registerSubmitRoute(app, ctx);
+      await submissions.register(app);
       await registerInsightRoutes(app, ctx, history);
       await registerOutputRoutes(app, ctx, keeper);
     },
@@ -324,6 +341,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
             if (isTerminal(event.body.status)) {
               tracker.untrack(jobId);
               scheduleExpiryCheck(jobId);
+              submissions.jobChanged(jobId);
             }
           } else if (event.statusCode === 404) {
             store.recordGone(jobId, { error: ErrorCode.jobsNotFound, detail: null, status: 404 }, now);
@@ -339,11 +357,13 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       const active = store.activeJobs();
       for (const job of active) tracker.track(job.id, job.since, resumeDelay(active.length, random()));
       for (const id of store.outputsAwaitingExpiry()) scheduleExpiryCheck(id);
+      void submissions.start();
       void keeper.start().catch((error: unknown) => console.error('Kept outputs could not be started:', error));
     },
     async close() {
       if (closed) return;
       closed = true;
+      await submissions.close();
       await keeper.close();
       hub.close();
       history.stop();

@@ -47,6 +47,12 @@ export interface JobRow {
   output_bytes: number;
   credits: number;
   version: number;
+  /** The spooled upload this row comes from (server/submissions), or null for pasted ids. */
+  submission_id: string | null;
+  /** Joined from `submissions` (null without one). */
+  sub_attempt: number | null;
+  sub_history: string | null;
+  sub_source: 0 | 1 | null;
   /** A complete copy of the output is in DATA_DIR/outputs (server/outputs); null while there is none. */
   kept_at: number | null;
   /** When the copy is deleted (KEEP_OUTPUTS_DAYS after it was kept, as configured then). */
@@ -184,7 +190,41 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX jobs_kept ON jobs(kept_at) WHERE kept_at IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'spooled submissions (server/submissions): the queue, and rows that have no upstream job yet',
+    up: `
+    -- One spooled upload. While it has no upstream job its batch row is a jobs row whose id is this id
+    -- (state Waiting, Sending or InDoubt); the accepted job then takes that row's place in batch_jobs.
+    CREATE TABLE submissions (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      batch_id TEXT NOT NULL,
+      file_name TEXT NOT NULL,
+      target_format TEXT NOT NULL,
+      options_json TEXT,
+      bytes INTEGER NOT NULL,
+      -- file name under DATA_DIR/spool; null once the source is deleted
+      source_path TEXT,
+      -- waiting | sending | in_doubt | sent | refused
+      state TEXT NOT NULL,
+      job_id TEXT,
+      attempt INTEGER NOT NULL DEFAULT 1,
+      history_json TEXT NOT NULL DEFAULT '[]',
+      created_at INTEGER NOT NULL,
+      -- the feeder sends in this order (a retry goes to the back of the queue)
+      queued_at INTEGER NOT NULL
+    );
+    CREATE INDEX submissions_state ON submissions(state, queued_at, seq);
+    CREATE INDEX submissions_job ON submissions(job_id);
+    CREATE INDEX submissions_batch ON submissions(batch_id);
+    ALTER TABLE jobs ADD COLUMN submission_id TEXT;
+    `,
+  },
 ];
+
+const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_history, (s.source_path IS NOT NULL) AS sub_source';
+const SUBMISSION_JOIN = 'LEFT JOIN submissions s ON s.id = j.submission_id';
 
 const SUMMARY_SELECT = `
 SELECT b.id, b.name, b.created_at, b.revision, b.keep_outputs,
@@ -389,7 +429,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
       )
       .pluck(),
     changedJobs: db.prepare<[string, number], BatchJobRow>(
-      `SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN}
        WHERE bj.batch_id = ? AND bj.changed_rev > ? ORDER BY bj.rowid`,
     ),
     insertJob: db.prepare<[string, number]>('INSERT OR IGNORE INTO jobs (id, added_at) VALUES (?, ?)'),
@@ -399,9 +439,9 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     deleteLink: db.prepare<[string, string]>('DELETE FROM batch_jobs WHERE batch_id = ? AND job_id = ?'),
     isLinked: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM batch_jobs WHERE job_id = ? LIMIT 1'),
     batchIdsOfJob: db.prepare<[string], { batch_id: string }>('SELECT batch_id FROM batch_jobs WHERE job_id = ?'),
-    getJob: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+    getJob: db.prepare<[string], JobRow>(`SELECT j.*, ${SUBMISSION_COLUMNS} FROM jobs j ${SUBMISSION_JOIN} WHERE j.id = ?`),
     getBatchJob: db.prepare<[string, string], BatchJobRow>(
-      'SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? AND bj.job_id = ?',
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} WHERE bj.batch_id = ? AND bj.job_id = ?`,
     ),
     batchJobVersions: db
       .prepare<[string], [string, number, number]>(
@@ -409,7 +449,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
       )
       .raw(true),
     batchJobs: db.prepare<[string], BatchJobRow>(
-      'SELECT j.*, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? ORDER BY bj.rowid',
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} WHERE bj.batch_id = ? ORDER BY bj.rowid`,
     ),
     submission: db.prepare<[string, string, number, number, number, number, string]>(
       `UPDATE jobs SET version = version + 1, file_name = ?, target_format = ?, submitted_at = ?, last_seen_active_at = ?, state = 'Queued',
@@ -677,7 +717,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
   let importing: Promise<unknown> = Promise.resolve();
 
   return {
-    /** The connection, for modules that own tables of their own (server/history) and for tests (e.g. provoking SQLITE_FULL); everything else goes through the functions below. */
+    /** The connection, for modules that own tables of their own (server/history, server/submissions) and for tests (e.g. provoking SQLITE_FULL); everything else goes through the functions below. */
     db,
     /** Null while the database file is there and the folder ours; else the sentence saying what happened. */
     lostReason: (): string | null => {
@@ -770,6 +810,11 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
       clearInterval(folderTimer);
       db.close();
       lock.close();
+    },
+    /** server/submissions moved a row to another job id: keeps the proxy's "is it listed" answer true. */
+    relink: (from: string, to: string) => {
+      if (!q.isLinked.get(from)) listed.delete(from);
+      if (q.isLinked.get(to)) listed.add(to);
     },
   };
 }

@@ -45,7 +45,7 @@ describe('the batch summary derived from the table of states', () => {
     const fromSql = summaryFromRow(store.summary(batch.id)!);
     const fromRows = summaryFromJobs(batch, store.batchJobs(batch.id));
     expect(fromSql).toEqual(fromRows);
-    expect(fromSql.counts).toEqual({ Queued: 1, Running: 1, Succeeded: 1, Failed: 1, Canceled: 1, Unknown: 1, Gone: 1, Forbidden: 1, Expired: 1 });
+    expect(fromSql.counts).toEqual({ Waiting: 0, Sending: 0, InDoubt: 0, Queued: 1, Running: 1, Succeeded: 1, Failed: 1, Canceled: 1, Unknown: 1, Gone: 1, Forbidden: 1, Expired: 1 });
     expect(fromSql.outputsReady).toBe(1);
     // Seven measured jobs (Gone and Forbidden are left out): (0 + 40 + 100 + 100 + 100 + 0 + 100) / 7.
     expect(fromSql.progressPercent).toBe(62.9);

@@ -1,5 +1,5 @@
 /** Store rows → the wire types of contract/dashboard-api.ts. */
-import type { BatchJob, BatchSummary, StatusCounts, ViewCounts } from '../../contract/dashboard-api.ts';
+import type { BatchJob, BatchSummary, StatusCounts, SubmissionAttempt, ViewCounts } from '../../contract/dashboard-api.ts';
 import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
 import { parseJson, toLastStatus } from '../../contract/upstream-body.ts';
 import { expiryWindow, iso } from './expiry.ts';
@@ -23,6 +23,15 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
     problem: row.problem_json === null ? null : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null),
+    submission:
+      row.sub_attempt === null || row.sub_attempt === undefined
+        ? null
+        : {
+            id: row.submission_id!,
+            attempt: row.sub_attempt,
+            history: (parseJson(row.sub_history ?? '[]') as SubmissionAttempt[] | undefined) ?? [],
+            sourceKept: row.sub_source === 1,
+          },
     kept:
       row.kept_at === null
         ? null

@@ -161,6 +161,10 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'The demo batch cannot be created: the Convert API offers none of the sample conversions.',
     next: 'Create a batch from your own files or job ids instead.',
   },
+  [ErrorCode.spoolFull]: {
+    message: 'The dashboard has no room left to keep uploaded files.',
+    next: 'Wait for waiting files to be sent, delete finished batches (their sources go with them), or raise SPOOL_MAX_GB.',
+  },
   [ErrorCode.demoUnsupportedPair]: {
     message: 'The Convert API does not offer this sample conversion, so it was skipped.',
     next: 'Nothing to do; the other samples were submitted.',

@@ -1,4 +1,5 @@
-import { useCallback, useDeferredValue, useMemo, useState } from 'react';
+import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
+import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { ReceiptFilter, ViewState } from '../../../contract/dashboard-api.ts';
 import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
@@ -16,7 +17,7 @@ import { BatchHeader } from '../../features/batches/components/batch-header.tsx'
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
 import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
-import { UploadFilesDialog } from '../../features/batches/components/upload-files-dialog.tsx';
+import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
 import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
@@ -33,7 +34,11 @@ export function BatchRoute() {
   const view = parseJobView(params);
   const query = useDeferredValue(view.query);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [dialog, setDialog] = useState<'ids' | 'files' | null>(null);
+  const [dialog, setDialog] = useState<'ids' | null>(null);
+  const uploads = useUploads(batchId);
+  // Files and folders dropped anywhere on the page (react-dropzone reads folders through file-selector).
+  const dropzone = useDropzone({ onDrop: uploads.add, noClick: true, noKeyboard: true });
+  const folderInput = useRef<HTMLInputElement>(null);
 
   const setParam = useCallback(
     (key: string, value: string | null) => {
@@ -113,9 +118,29 @@ export function BatchRoute() {
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
   const counts = outputSummary?.counts ?? summary.counts;
   const done = countIn(counts, DONE_STATES) + counts.Expired;
+  // Files still going up from this tab count too: the title never reads "done" while some are missing.
+  const total = summary.jobCount + uploads.pendingCount;
   return (
-    <div className="flex min-h-0 flex-1 flex-col gap-3">
-      <title>{`${summary.counts.Failed > 0 ? '✕ ' : ''}${done}/${summary.jobCount} done · ${summary.name}`}</title>
+    <div {...dropzone.getRootProps({ className: 'relative flex min-h-0 flex-1 flex-col gap-3' })}>
+      <input {...dropzone.getInputProps()} aria-label="Files to upload" data-testid="upload-input" />
+      <input
+        ref={folderInput}
+        type="file"
+        className="hidden"
+        aria-label="Folder to upload"
+        // Not in React's types; Chromium, Firefox and Safari all read it.
+        {...{ webkitdirectory: '' }}
+        onChange={(e) => {
+          uploads.add(Array.from(e.target.files ?? []));
+          e.target.value = '';
+        }}
+      />
+      {dropzone.isDragActive && (
+        <div className="pointer-events-none absolute inset-0 z-20 flex items-center justify-center rounded-lg border-2 border-dashed border-blue-500 bg-blue-50/80 text-lg font-medium text-blue-900 dark:bg-blue-950/80 dark:text-blue-100">
+          Drop files or folders to convert them in this batch
+        </div>
+      )}
+      <title>{`${summary.counts.Failed > 0 ? '✕ ' : ''}${done}/${total} done · ${summary.name}`}</title>
       <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
         <Link to={paths.batches.getHref()} className="hover:underline">
           Batches
@@ -147,7 +172,8 @@ export function BatchRoute() {
       )}
       <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
         <Button onClick={() => setDialog('ids')}>Add job ids</Button>
-        <Button onClick={() => setDialog('files')}>Upload files</Button>
+        <Button onClick={dropzone.open}>Upload files</Button>
+        <Button onClick={() => folderInput.current?.click()}>Upload a folder</Button>
         <span className="mx-1 h-5 w-px bg-slate-200 dark:bg-slate-700" aria-hidden="true" />
         <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
         {outputSummary && (
@@ -178,6 +204,7 @@ export function BatchRoute() {
           </label>
         </div>
       </div>
+      <UploadPanel state={uploads.panel} />
       <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
       {selected.size > 0 && (
         <div className="-mt-1 flex items-center gap-2">
@@ -194,10 +221,9 @@ export function BatchRoute() {
         selected={selected}
         onToggle={onToggle}
         onToggleAll={onToggleAll}
-        emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids or upload files.' : 'No job matches the filter.'}
+        emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
       />
       <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />
-      <UploadFilesDialog batchId={summary.id} open={dialog === 'files'} onClose={() => setDialog(null)} />
     </div>
   );
 }

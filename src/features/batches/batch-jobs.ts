@@ -62,6 +62,8 @@ export class BatchJobs {
   private readonly keptFileNames: Column<string>;
   /** Fields of `problem` beyond `{error, detail, status}` (the envelope allows extras); rare, so kept sparse. */
   private readonly problemExtras: Map<number, Record<string, unknown>> | null;
+  /** Rows uploaded through the dashboard: their attempts and whether the source is kept (sparse). */
+  private readonly submissions = new Map<number, NonNullable<BatchJob['submission']>>();
   private idIndex: Int32Array | null = null;
   private readonly rowCache = new Map<number, BatchJob>();
   /** Rows held in the columns; rows from here on exist only as patches (jobs added since). */
@@ -98,6 +100,7 @@ export class BatchJobs {
       }
       if (job.expiry) bits |= 'unknown' in job.expiry ? HAS_EXPIRY | EXPIRY_UNKNOWN : HAS_EXPIRY;
       if (job.outputExpired) bits |= OUTPUT_EXPIRED;
+      if (job.submission) this.submissions.set(r, job.submission);
       this.shape[r] = bits;
     }
     this.problemExtras = extras;
@@ -304,6 +307,8 @@ export class BatchJobs {
       outputExpired: (bits & OUTPUT_EXPIRED) !== 0,
       expiry: this.expiry(row, bits),
       problem: (bits & HAS_PROBLEM) === 0 ? null : this.problem(row),
+      // Absent for rows not uploaded here (the wire's null and a missing field mean the same).
+      ...(this.submissions.has(row) ? { submission: this.submissions.get(row) } : {}),
       kept: this.kept(row),
       keepProblem: this.keepProblems.get(row) as BatchJob['keepProblem'],
     };

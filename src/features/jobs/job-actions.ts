@@ -15,6 +15,10 @@ export const ACTIONS_BY_STATE: Record<TrackedState, readonly JobAction[]> = {
   Unknown: ['remove'],
   Gone: ['remove'],
   Forbidden: ['remove'],
+  // No upstream job yet: nothing to cancel or delete upstream (a waiting file leaves with its batch).
+  Waiting: [],
+  Sending: [],
+  InDoubt: [],
 };
 
 export interface ActionContext {

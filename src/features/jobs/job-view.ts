@@ -7,6 +7,7 @@ import {
   type ViewState,
 } from '../../../contract/dashboard-api.ts';
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
+import { emptyCounts } from '../../../contract/tracked-state.ts';
 import type { BatchJobs } from '../batches/batch-jobs.ts';
 
 export const SORTS = {
@@ -89,6 +90,9 @@ const STATE_ORDER: Record<ViewState, number> = {
   Succeeded: 6,
   Expired: 7,
   Canceled: 8,
+  InDoubt: 0.5,
+  Sending: 3.5,
+  Waiting: 4.5,
 };
 
 /** A row's state as shown (contract/outputs.ts `viewState`); only Succeeded rows need the output's facts. */
@@ -112,7 +116,7 @@ export interface OutputSummary {
  * they agree with the rows at every moment; recomputed when the snapshot changes or `nextChangeMs` comes.
  */
 export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary {
-  const counts: ViewCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 };
+  const counts: ViewCounts = { ...emptyCounts(), Expired: 0 };
   const receipts: Record<ReceiptFilter, number> = { notDownloaded: 0, expiringSoon: 0, kept: 0, lost: 0 };
   const targets: number[] = [];
   let ready = 0;

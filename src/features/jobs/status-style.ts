@@ -11,6 +11,28 @@ export interface StateStyle {
 }
 
 export const STATE_STYLES: Record<ViewState, StateStyle> = {
+  Waiting: {
+    label: 'Waiting',
+    icon: '⧗',
+    badge: 'bg-violet-50 text-violet-800 ring-violet-300 dark:bg-violet-950 dark:text-violet-200 dark:ring-violet-700',
+    bar: 'bg-violet-300 dark:bg-violet-700',
+    description: 'Received by the dashboard; it sends the file to the Convert API when the account has room.',
+  },
+  Sending: {
+    label: 'Sending',
+    icon: '↑',
+    badge: 'bg-violet-100 text-violet-900 ring-violet-400 dark:bg-violet-900 dark:text-violet-100 dark:ring-violet-600',
+    bar: 'bg-violet-500',
+    description: 'Being sent to the Convert API now.',
+  },
+  InDoubt: {
+    label: 'In doubt',
+    icon: '‽',
+    badge: 'bg-yellow-50 text-yellow-900 ring-yellow-400 dark:bg-yellow-950 dark:text-yellow-100 dark:ring-yellow-700',
+    bar: 'bg-yellow-400',
+    description:
+      'The dashboard stopped while sending this file: the Convert API may or may not have it. It is not sent again by itself; send it again or dismiss it.',
+  },
   Queued: {
     label: 'Queued',
     icon: '◷',

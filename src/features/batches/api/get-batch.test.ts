@@ -11,7 +11,7 @@ afterEach(() => {
 const body: BatchSnapshot = {
   batch: {
     id: 'b1', name: 'B', createdAt: '2026-12-03T10:00:00.000Z', jobCount: 0,
-    counts: { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 },
+    counts: { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0, Waiting: 0, Sending: 0, InDoubt: 0 },
     outputsReady: 0, progressPercent: 0, inputBytes: 0, outputBytes: 0, credits: 0,
   },
   jobs: [],

@@ -4,7 +4,7 @@ import type { BatchSummary, ViewCounts } from '../../../../contract/dashboard-ap
 import { renderWithProviders } from '../../../testing/render.tsx';
 import { BatchList } from './batch-list.tsx';
 
-const NONE: ViewCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0 };
+const NONE: ViewCounts = { Queued: 0, Running: 0, Succeeded: 0, Failed: 0, Canceled: 0, Unknown: 0, Gone: 0, Forbidden: 0, Expired: 0, Waiting: 0, Sending: 0, InDoubt: 0 };
 
 function batch(overrides: Partial<BatchSummary>): BatchSummary {
   return {

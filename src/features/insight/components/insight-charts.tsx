@@ -20,10 +20,13 @@ const STATE_COLORS: Record<TrackedState, [string, string]> = {
   Unknown: ['#cbd5e1', '#475569'],
   Gone: ['#a8a29e', '#57534e'],
   Forbidden: ['#a855f7', '#a855f7'],
+  Waiting: ['#c4b5fd', '#6d28d9'],
+  Sending: ['#8b5cf6', '#8b5cf6'],
+  InDoubt: ['#facc15', '#facc15'],
 };
 
 /** Bottom of the stack first: what is finished sits on the axis, what waits on top. */
-const STACK_ORDER: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden', 'Running', 'Queued', 'Unknown'];
+const STACK_ORDER: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden', 'InDoubt', 'Running', 'Queued', 'Sending', 'Waiting', 'Unknown'];
 
 function useDark(): boolean {
   const query = '(prefers-color-scheme: dark)';

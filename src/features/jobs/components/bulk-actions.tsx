@@ -7,16 +7,18 @@ import { errorSentence } from '../../../lib/error-messages.ts';
 import { plural } from '../../../lib/format.ts';
 import { removeIds } from '../../batches/api/batch-ids.ts';
 import { batchKeys } from '../../batches/api/query-keys.ts';
+import { canSendAgain, retryJobs } from '../../batches/api/submit-file.ts';
 import { cancelJob, deleteJob } from '../api/job-commands.ts';
 import { ACTIONS_BY_STATE, type JobAction } from '../job-actions.ts';
 import { jobLabel } from '../job-view.ts';
 
-type BulkAction = Exclude<JobAction, 'download'>;
+type BulkAction = Exclude<JobAction, 'download'> | 'retry';
 
 const VERBS: Record<BulkAction, { label: string; done: string; skipped: string }> = {
   cancel: { label: 'Cancel', done: 'Canceled', skipped: 'not queued or running' },
   delete: { label: 'Delete', done: 'Deleted', skipped: 'still queued or running, or unknown upstream' },
   remove: { label: 'Remove', done: 'Removed from the batch', skipped: '' },
+  retry: { label: 'Send again', done: 'Sent again', skipped: 'not failed, canceled, expired or in doubt, or no source file kept' },
 };
 
 export interface BulkResult {
@@ -62,9 +64,17 @@ export function BulkActions({ batchId, selectedJobs, onClear }: BulkActionsProps
   async function run(action: BulkAction) {
     setPending(action);
     setResult(null);
-    const applicable = selectedJobs.filter((job) => ACTIONS_BY_STATE[job.state].includes(action));
+    const applicable = selectedJobs.filter((job) => (action === 'retry' ? canSendAgain(job) : ACTIONS_BY_STATE[job.state].includes(action)));
     let failed: BulkResult['failed'] = [];
-    if (action === 'remove') {
+    if (action === 'retry') {
+      try {
+        const answer = await retryJobs(batchId, applicable.map((job) => job.id));
+        const byId = new Map(applicable.map((job) => [job.id, job]));
+        failed = answer.refused.map((r) => ({ name: byId.has(r.jobId) ? jobLabel(byId.get(r.jobId)!) : r.jobId, reason: r.reason }));
+      } catch (error) {
+        failed = applicable.map((job) => ({ name: jobLabel(job), reason: errorSentence(error) }));
+      }
+    } else if (action === 'remove') {
       try {
         await removeIds(batchId, applicable.map((job) => job.id));
       } catch (error) {
@@ -95,6 +105,9 @@ export function BulkActions({ batchId, selectedJobs, onClear }: BulkActionsProps
           </Button>
           <Button size="sm" disabled={pending !== null} onClick={() => setConfirmDelete(true)}>
             Delete selected
+          </Button>
+          <Button size="sm" disabled={pending !== null} onClick={() => run('retry')}>
+            {pending === 'retry' ? 'Sending…' : 'Send selected again'}
           </Button>
           <Button size="sm" disabled={pending !== null} onClick={() => run('remove')}>
             {pending === 'remove' ? 'Removing…' : 'Remove selected from batch'}

@@ -1,6 +1,8 @@
 import { memo } from 'react';
 import { Link } from 'react-router-dom';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
+import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
+import { SubmissionActions, attemptsNote } from '../../batches/components/submission-actions.tsx';
+import { STATE_STYLES } from '../status-style.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';
@@ -32,6 +34,20 @@ export interface JobRowProps {
 
 /** What a row says under the name: the failure, or why the dashboard cannot see the job. */
 function rowNote(job: BatchJob): { text: string; title: string } | null {
+  const attempts = attemptsNote(job);
+  const note = stateNote(job);
+  if (!attempts) return note;
+  return { text: note ? `${attempts} · ${note.text}` : attempts, title: note?.title ?? '' };
+}
+
+function stateNote(job: BatchJob): { text: string; title: string } | null {
+  if (job.state === 'Waiting') return { text: 'Received by the dashboard; sent when the account has room.', title: '' };
+  if (job.state === 'Sending') return { text: 'Being sent to the Convert API.', title: '' };
+  if (job.state === 'InDoubt') return { text: STATE_STYLES.InDoubt.description, title: STATE_STYLES.InDoubt.description };
+  if (job.state === 'Failed' && !job.last && job.problem) {
+    const { error, detail } = job.problem;
+    return { text: `Refused: ${error}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(error, detail).message };
+  }
   if (job.state === 'Failed' && job.last?.error) {
     // The plain sentence, not the machine code (the code and detail stay in the tooltip and on the job page).
     const { code, detail } = job.last.error;
@@ -77,14 +93,21 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       </div>
       <div role="cell" className="min-w-0">
         <div className="flex min-w-0 items-center gap-1">
-          <Link
-            to={paths.batchJob.getHref(batchId, job.id)}
-            className={`truncate rounded py-0.5 font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
-            title={fileName}
-            aria-label={name}
-          >
-            {fileName}
-          </Link>
+          {isSubmissionId(job.id) ? (
+            // No upstream job yet: there is no job page to open.
+            <span className="truncate font-medium text-slate-900 dark:text-slate-100" title={fileName}>
+              {fileName}
+            </span>
+          ) : (
+            <Link
+              to={paths.batchJob.getHref(batchId, job.id)}
+              className={`truncate rounded py-0.5 font-medium text-slate-900 hover:underline dark:text-slate-100 ${focusRing}`}
+              title={fileName}
+              aria-label={name}
+            >
+              {fileName}
+            </Link>
+          )}
           {job.targetFormat && (
             <span aria-hidden="true" className="shrink-0 text-xs text-slate-500 dark:text-slate-400">
               → {job.targetFormat}
@@ -126,7 +149,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       <div role="cell">
         <ExpiryCountdown job={job} serverOffsetMs={serverOffsetMs} />
       </div>
-      <div role="cell" className="min-w-0">
+      <div role="cell" className="flex min-w-0 flex-wrap items-center gap-1.5">
         <JobActions
           jobId={job.id}
           name={name}
@@ -137,6 +160,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           batchId={batchId}
           expiryTargetLocalMs={target}
         />
+        <SubmissionActions job={job} name={name} batchId={batchId} />
       </div>
     </div>
   );
