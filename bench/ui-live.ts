@@ -8,12 +8,16 @@
  * server's CPU (/proc, the dashboard process) and the upstream's status requests per minute.
  *
  * Env: BENCH_QUICK=1 (1 minute per configuration instead of 5), BENCH_MINUTES, BENCH_JOBS (10000),
- * BENCH_TABS ("1,20"), BENCH_ECHO=1.
+ * BENCH_TABS ("1,20"), BENCH_ECHO=1, BENCH_MODES ("snapshot polling,live"; one of them to look at one side),
+ * BENCH_PROFILE=1 (a CPU profile of the first live tab over the window: its top functions by self time are
+ * printed and written to bench/results/ui-live.cpuprofile.top.txt; build with `vite build --minify false` to
+ * read the names).
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type CDPSession, type Page } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
 import { onCleanup, runBench } from './lib/cleanup.ts';
 import { cpuSeconds, delay, freePort, startTs, waitForPort } from './lib/proc.ts';
 import { fmt, loadavg, printGoals, writeResults, type Goal } from './lib/report.ts';
@@ -25,6 +29,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
 const TABS = (process.env.BENCH_TABS ?? '1,20').split(',').map(Number);
 const CHANGE_PER_SECOND = 0.01;
 const WARMUP_MS = 20_000;
+const MODES = (process.env.BENCH_MODES ?? 'snapshot polling,live').split(',') as ('snapshot polling' | 'live')[];
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 /** Every job runs forever; each second 1 % of them move their percent on. */
 async function startChangingUpstream(key: string, ids: string[]) {
@@ -72,6 +78,7 @@ const LONG_TASK_PROBE = `
 
 interface Tab {
   page: Page;
+  cdp: CDPSession;
   bytes: () => number;
   taskSeconds: () => Promise<number>;
 }
@@ -87,12 +94,44 @@ async function openTab(page: Page, url: string): Promise<Tab> {
   await page.goto(url, { waitUntil: 'commit', timeout: 180_000 });
   return {
     page,
+    cdp,
     bytes: () => bytes,
     taskSeconds: async () => {
       const { metrics } = await cdp.send('Performance.getMetrics');
       return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
     },
   };
+}
+
+/** Self time by function (name, file, line), top 40, so a regression's cause is named, not guessed. */
+function writeProfileSummary(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; parent?: number; children?: number[] }[]; samples?: number[]; timeDeltas?: number[] }) {
+  const self = new Map<number, number>();
+  const { samples = [], timeDeltas = [] } = profile;
+  for (let i = 0; i < samples.length; i++) self.set(samples[i], (self.get(samples[i]) ?? 0) + (timeDeltas[i] ?? 0));
+  const byFrame = new Map<string, number>();
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const total = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const us = self.get(node.id) ?? 0;
+    byFrame.set(key, (byFrame.get(key) ?? 0) + us);
+    // Inclusive time: this node's self time counted once for every distinct frame above it.
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parents.get(id)) {
+      const g = nodes.get(id)!.callFrame;
+      const k = `${g.functionName || '(anonymous)'} ${g.url.split('/').pop()}:${g.lineNumber + 1}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      total.set(k, (total.get(k) ?? 0) + us);
+    }
+  }
+  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, us]) => `${(us / 1000).toFixed(0).padStart(8)} ms  ${k}`);
+  const text = ['self time', ...top(byFrame), '', 'inclusive time', ...top(total)].join('\n');
+  console.log(text);
+  writeFileSync(new URL('./results/ui-live.cpuprofile.top.txt', import.meta.url), text + '\n');
 }
 
 interface Measured {
@@ -135,7 +174,7 @@ runBench('ui-live', async () => {
 
   const results: Measured[] = [];
   for (const tabs of TABS) {
-    for (const mode of ['snapshot polling', 'live'] as const) {
+    for (const mode of MODES) {
       const url = `${origin}/batches/${batchId}${mode === 'live' ? '' : '?live=off'}`;
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const open: Tab[] = [];
@@ -146,8 +185,15 @@ runBench('ui-live', async () => {
       const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
       const server0 = cpuSeconds(server.pid);
       const upstream0 = upstream.requests();
+      const profiling = PROFILE && mode === 'live';
+      if (profiling) {
+        await open[0].cdp.send('Profiler.enable');
+        await open[0].cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+        await open[0].cdp.send('Profiler.start');
+      }
       const t0 = Date.now();
       await delay(MINUTES * 60_000);
+      if (profiling) writeProfileSummary((await open[0].cdp.send('Profiler.stop')).profile);
       const minutes = (Date.now() - t0) / 60_000;
       const cpu1 = await Promise.all(open.map((t) => t.taskSeconds()));
       const long = await Promise.all(open.map((t) => t.page.evaluate(() => {
@@ -170,6 +216,10 @@ runBench('ui-live', async () => {
     }
   }
 
+  if (MODES.length < 2) {
+    console.log('One mode only (BENCH_MODES): no ratios, no results written.');
+    return;
+  }
   const find = (mode: Measured['mode'], tabs: number) => results.find((r) => r.mode === mode && r.tabs === tabs)!;
   const goals: Goal[] = [];
   for (const tabs of TABS) {

@@ -16,7 +16,7 @@ import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.t
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
-import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
+import { useOutputSummary, useVisibleRows } from '../../features/jobs/use-output-summary.ts';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
@@ -24,7 +24,7 @@ import { InsightPanel } from '../../features/insight/components/insight-panel.ts
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
-import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
+import { SORTS, parseJobView } from '../../features/jobs/job-view.ts';
 
 export function BatchRoute() {
   const { batchId = '' } = useParams();
@@ -57,10 +57,7 @@ export function BatchRoute() {
 
   const snapshot = batch.data?.snapshot;
   const { summary: outputSummary, serverNow } = useOutputSummary(snapshot?.jobs, batch.data?.serverOffsetMs ?? 0);
-  const rows = useMemo(
-    () => (snapshot ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt }, serverNow) : new Uint32Array(0)),
-    [snapshot, view.status, query, view.sort, view.receipt, serverNow],
-  );
+  const rows = useVisibleRows(snapshot?.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt }, serverNow, outputSummary?.nextChangeMs ?? null);
   // The selection is held as ids (they outlive a snapshot); here they become rows of the current one.
   const selectedRows = useMemo(() => {
     if (!snapshot) return new Uint32Array(0);

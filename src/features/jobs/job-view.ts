@@ -66,18 +66,34 @@ export function filterRows(
   { status, query, receipt = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null },
   serverNow = Date.now(),
 ): Uint32Array {
-  const trimmed = query.trim().toLowerCase();
-  const needle = trimmed.replaceAll('-', '');
-  const idHits = needle ? jobs.rowsWithIdContaining(needle) : null;
+  const matches = rowMatcher(jobs, { status, query, receipt }, serverNow, true);
+  if (!matches) return Uint32Array.from({ length: jobs.length }, (_, row) => row);
   const rows = new Uint32Array(jobs.length);
   let count = 0;
-  for (let row = 0; row < jobs.length; row++) {
-    if (status && viewStateOf(jobs, row, serverNow) !== status) continue;
-    if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) continue;
-    if (idHits && idHits[row] === 0 && !(jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false)) continue;
-    rows[count++] = row;
-  }
+  for (let row = 0; row < jobs.length; row++) if (matches(row)) rows[count++] = row;
   return count === rows.length ? rows : rows.slice(0, count);
+}
+
+/**
+ * Whether a row passes the filter; null when every row does. `wholeBatch`: the id search runs once over all
+ * ids (for a pass over every row) instead of per row (for a few changed rows).
+ */
+function rowMatcher(
+  jobs: BatchJobs,
+  { status, query, receipt }: { status: ViewState | null; query: string; receipt: ReceiptFilter | null },
+  serverNow: number,
+  wholeBatch: boolean,
+): ((row: number) => boolean) | null {
+  const trimmed = query.trim().toLowerCase();
+  const needle = trimmed.replaceAll('-', '');
+  if (!status && !receipt && !needle) return null;
+  const idHits = needle && wholeBatch ? jobs.rowsWithIdContaining(needle) : null;
+  const idMatches = (row: number) => (idHits ? idHits[row] !== 0 : jobs.id(row).includes(needle));
+  return (row) => {
+    if (status && viewStateOf(jobs, row, serverNow) !== status) return false;
+    if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) return false;
+    return !needle || idMatches(row) || (jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false);
+  };
 }
 
 const STATE_ORDER: Record<ViewState, number> = {
@@ -115,7 +131,11 @@ export interface OutputSummary {
  * The header's and the chips' numbers, from the rows themselves and the same rules (contract/outputs.ts), so
  * they agree with the rows at every moment; recomputed when the snapshot changes or `nextChangeMs` comes.
  */
-export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary {
+export function outputSummary(jobs: BatchJobs, serverNow: number, previous?: ComputedFor<OutputSummary>): OutputSummary {
+  if (previous) {
+    const updated = updateOutputSummary(previous, jobs, serverNow);
+    if (updated) return updated;
+  }
   const counts: ViewCounts = { ...emptyCounts(), Expired: 0 };
   const receipts: Record<ReceiptFilter, number> = { notDownloaded: 0, expiringSoon: 0, kept: 0, lost: 0 };
   const targets: number[] = [];
@@ -136,6 +156,76 @@ export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary
   return { counts, ready, receipts, nextChangeMs: nextOutputChangeMs(targets, serverNow) };
 }
 
+/** A result over a version of the rows at a moment, which the next version may carry forward. */
+export interface ComputedFor<T> {
+  jobs: BatchJobs;
+  serverNow: number;
+  /** The first moment after `serverNow` at which a row changes by the clock alone (`OutputSummary.nextChangeMs`). */
+  nextChangeMs: number | null;
+  value: T;
+}
+
+/** Whether no row changed by the clock alone between the previous result's moment and `serverNow`. */
+function clockSteady(previous: ComputedFor<unknown>, serverNow: number): boolean {
+  return serverNow >= previous.serverNow && (previous.nextChangeMs === null || serverNow < previous.nextChangeMs);
+}
+
+/**
+ * The summary carried forward by the rows a pushed change touched, instead of a pass over all of them; null
+ * when that is not possible (not a later version of the same rows, a countdown passed, or a touched row is or
+ * was Succeeded, whose countdown moves the next clock change).
+ */
+function updateOutputSummary(previous: ComputedFor<OutputSummary>, jobs: BatchJobs, serverNow: number): OutputSummary | null {
+  const changed = jobs.changedRowsSince(previous.jobs);
+  if (!changed || !clockSteady(previous, serverNow)) return null;
+  const before = previous.jobs;
+  for (const row of changed) {
+    if (jobs.state(row) === 'Succeeded' || (row < before.length && before.state(row) === 'Succeeded')) return null;
+  }
+  const counts = { ...previous.value.counts };
+  // A row touched twice is counted once: the changed list may name it in several steps.
+  for (const row of new Set(changed)) {
+    if (row < before.length) counts[before.state(row)]--;
+    counts[jobs.state(row)]++;
+  }
+  return { ...previous.value, counts };
+}
+
+/**
+ * The visible rows carried forward when no touched row changed whether it shows or where it sorts (a percent
+ * moving under the default sort): the same array, so the table does not redo its layout. Null when it must be
+ * computed afresh.
+ */
+function updateVisibleRows(previous: ComputedFor<Uint32Array>, jobs: BatchJobs, view: VisibleView, serverNow: number): Uint32Array | null {
+  const changed = jobs.changedRowsSince(previous.jobs);
+  if (!changed || !clockSteady(previous, serverNow)) return null;
+  const before = previous.jobs;
+  const filter = { status: view.status, query: view.query, receipt: view.receipt ?? null };
+  const was = rowMatcher(before, filter, previous.serverNow, false);
+  const is = rowMatcher(jobs, filter, serverNow, false);
+  for (const row of changed) {
+    if (row >= before.length) return null;
+    if ((was?.(row) ?? true) !== (is?.(row) ?? true)) return null;
+    if (sortKey(before, row, view.sort, previous.serverNow) !== sortKey(jobs, row, view.sort, serverNow)) return null;
+  }
+  return previous.value;
+}
+
+function sortKey(jobs: BatchJobs, row: number, sort: JobSort, serverNow: number): number | string {
+  switch (sort) {
+    case 'name':
+      return jobs.displayName(row);
+    case 'added':
+      return -jobs.addedAtMs(row);
+    case 'status':
+      return STATE_ORDER[viewStateOf(jobs, row, serverNow)];
+    case 'progress':
+      return -jobs.percentDone(row);
+    case 'expires':
+      return expiresAt(jobs, row);
+  }
+}
+
 function expiresAt(jobs: BatchJobs, row: number): number {
   if (jobs.state(row) !== 'Succeeded' || jobs.outputExpired(row) || jobs.isKept(row)) return Number.POSITIVE_INFINITY;
   return jobs.expiryEarliestMs(row) ?? Number.POSITIVE_INFINITY;
@@ -150,27 +240,23 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
   }
   // One number per row, computed once rather than in every comparison.
   const keys = new Float64Array(jobs.length);
-  for (const row of rows) {
-    keys[row] =
-      sort === 'added'
-        ? -jobs.addedAtMs(row)
-        : sort === 'status'
-          ? STATE_ORDER[viewStateOf(jobs, row, serverNow)]
-          : sort === 'progress'
-            ? -jobs.percentDone(row)
-            : expiresAt(jobs, row);
-  }
+  for (const row of rows) keys[row] = sortKey(jobs, row, sort, serverNow) as number;
   // Often already in order (a batch pasted at once, sorted newest first, has one `addedAt`): skip the sort.
   let ordered = true;
   for (let k = 1; k < rows.length && ordered; k++) ordered = keys[rows[k - 1]] < keys[rows[k]] || (keys[rows[k - 1]] === keys[rows[k]] && rows[k - 1] < rows[k]);
   return ordered ? rows : rows.sort((a, b) => keys[a] - keys[b] || a - b);
 }
 
-/** What the table shows: filtered, then sorted. */
-export function visibleRows(
-  jobs: BatchJobs,
-  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null },
-  serverNow = Date.now(),
-): Uint32Array {
+type VisibleView = Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null };
+
+/**
+ * What the table shows: filtered, then sorted. `previous`: the rows shown for an earlier version of `jobs` with
+ * the same view, carried forward when the change allows (see `updateVisibleRows`).
+ */
+export function visibleRows(jobs: BatchJobs, view: VisibleView, serverNow = Date.now(), previous?: ComputedFor<Uint32Array>): Uint32Array {
+  if (previous) {
+    const updated = updateVisibleRows(previous, jobs, view, serverNow);
+    if (updated) return updated;
+  }
   return sortRows(jobs, filterRows(jobs, view, serverNow), view.sort, serverNow);
 }
