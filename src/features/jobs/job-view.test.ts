@@ -92,12 +92,14 @@ describe('a view carried forward through pushed changes', () => {
     }
   });
 
-  it('keeps the same rows array when a percent moves under the default sort, so the table redoes nothing', () => {
+  it('keeps the same rows array and summary when a percent moves under the default sort, so nothing redoes its work', () => {
     const jobs = base();
     const view = { status: null, query: '', sort: 'added' as const };
     const first = visibleRows(jobs, view, BEFORE);
     const next = jobs.withChanges([{ ...running(5), last: percent(99) }]);
     expect(visibleRows(next, view, BEFORE + 1, { jobs, serverNow: BEFORE, nextChangeMs: null, value: first })).toBe(first);
+    const summary = outputSummary(jobs, BEFORE);
+    expect(outputSummary(next, BEFORE + 1, { jobs, serverNow: BEFORE, nextChangeMs: null, value: summary })).toBe(summary);
     // Sorted by progress, the same move reorders the rows.
     const byProgress = visibleRows(jobs, { ...view, sort: 'progress' }, BEFORE);
     const moved = visibleRows(next, { ...view, sort: 'progress' }, BEFORE + 1, { jobs, serverNow: BEFORE, nextChangeMs: null, value: byProgress });

@@ -183,12 +183,17 @@ function updateOutputSummary(previous: ComputedFor<OutputSummary>, jobs: BatchJo
     if (jobs.state(row) === 'Succeeded' || (row < before.length && before.state(row) === 'Succeeded')) return null;
   }
   const counts = { ...previous.value.counts };
+  let moved = false;
   // A row touched twice is counted once: the changed list may name it in several steps.
   for (const row of new Set(changed)) {
-    if (row < before.length) counts[before.state(row)]--;
+    const was = row < before.length ? before.state(row) : null;
+    if (was === jobs.state(row)) continue;
+    if (was !== null) counts[was]--;
     counts[jobs.state(row)]++;
+    moved = true;
   }
-  return { ...previous.value, counts };
+  // The same object when only percents moved: the header and chips do not re-render for it.
+  return moved ? { ...previous.value, counts } : previous.value;
 }
 
 /**
