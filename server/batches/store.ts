@@ -706,7 +706,12 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
         }
       }
       db.exec('COMMIT');
-      for (const id of added) listed.add(id);
+      // 150,000 set entries are tens of ms in one go: sliced too (imports run one at a time, so no cap check
+      // reads the set meanwhile; a status GET that misses a job here just does not record it for a moment).
+      for (const id of added) {
+        listed.add(id);
+        await slicer.tick();
+      }
       return { batch: q.getBatch.get(batchId)!, added };
     } catch (error) {
       // SQLite may have rolled back already (SQLITE_FULL can do that).
