@@ -1,7 +1,7 @@
-import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
-import type { ErrorBody, Problem } from '../../../contract/errors.ts';
-import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from '../../lib/columns.ts';
-import type { OutputFacts } from '../../../contract/outputs.ts';
+import type { BatchJob, BatchSnapshot, TrackedState } from '../../contract/dashboard-api.ts';
+import type { ErrorBody, Problem } from '../../contract/errors.ts';
+import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from './columns.ts';
+import type { OutputFacts } from '../../contract/outputs.ts';
 import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { makeJob } from '../../testing/render.tsx';
+import type { BatchJob } from '../../contract/dashboard-api.ts';
+import { makeJob } from '../testing/render.tsx';
 import { BatchJobs, compactSnapshot } from './batch-jobs.ts';
 
 const id = (n: number) => n.toString(16).padStart(32, '0');
