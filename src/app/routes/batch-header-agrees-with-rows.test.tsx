@@ -2,10 +2,10 @@ import { act, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchJob, BatchSummary } from '../../../contract/dashboard-api.ts';
 import { NOW, makeJob, renderWithProviders } from '../../testing/render.tsx';
-import { BatchHeader } from '../batches/components/batch-header.tsx';
-import { BatchJobs } from '../batches/batch-jobs.ts';
-import { JobRow } from './components/job-row.tsx';
-import { useOutputSummary } from './use-output-summary.ts';
+import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
+import { BatchJobs } from '../../lib/batch-jobs.ts';
+import { JobRow } from '../../features/jobs/components/job-row.tsx';
+import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
 
 afterEach(() => vi.useRealTimers());
 
