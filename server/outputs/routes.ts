@@ -16,7 +16,7 @@ import {
 } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
-import { matchesReceipt, viewState } from '../../contract/outputs.ts';
+import { MAX_ZIP_IDS, matchesReceipt, viewState } from '../../contract/outputs.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
 import { BatchParams as BatchParamsSchema, isPlainObject } from '../batches/validate.ts';
 import { toBatchJob } from '../batches/views.ts';
@@ -29,9 +29,6 @@ export const DEFAULT_KEEP_DAYS = 7;
 
 type BatchParams = { batchId: string };
 type ZipQuery = { ids?: string; status?: string; q?: string; receipt?: string };
-
-/** Ids are 33 characters with their comma: this many fit the URL limits of browsers and of Node (16 KiB). */
-export const MAX_ZIP_IDS = 400;
 
 /** The same match as the batch page's search (src/features/jobs/job-view.ts `filterRows`). */
 function matchesQuery(job: BatchJob, query: string): boolean {
