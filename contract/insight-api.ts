@@ -1,7 +1,8 @@
 /**
  * Wire types of the operator-insight routes (server/history, server/notify):
  *   GET /api/batches/:batchId/insight        → BatchInsight (history for the charts, ETA, timings, stalls, failure groups)
- *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status` and `q` as on the batch page)
+ *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status`, `receipt` and `q` as on the batch
+ *                                              page: contract/job-filter.ts)
  *   GET /api/batches/:batchId/export.json    → JSON array of ExportRow (same filter)
  *   GET /api/batches/:batchId/jobs/:jobId/insight → ExportRow (one job: its observed wait and run times)
  *   GET /api/insight/totals                  → InsightTotals (across batches)
@@ -124,16 +125,4 @@ export interface InsightTotals {
   expiringSoon: number;
   /** Only batches with something in one of the three. */
   batches: BatchTotals[];
-}
-
-/** The one filter of a batch's jobs, as the batch page's URL says it (`status`, `q`). */
-export function jobMatchesFilter(
-  job: { id: string; fileName: string | null; state: TrackedState },
-  filter: { status: TrackedState | null; query: string },
-): boolean {
-  if (filter.status && job.state !== filter.status) return false;
-  const text = filter.query.trim().toLowerCase();
-  if (!text) return true;
-  const needle = text.replaceAll('-', '');
-  return (needle !== '' && job.id.includes(needle)) || (job.fileName?.toLowerCase().includes(text) ?? false);
 }

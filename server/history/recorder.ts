@@ -11,8 +11,9 @@
  */
 import type { TrackedState, UpstreamHealth } from '../../contract/dashboard-api.ts';
 import type { BatchInsight, BatchTotals, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
-import { jobMatchesFilter } from '../../contract/insight-api.ts';
+import { isFiltered, matchesJobFilter, type JobFilter } from '../../contract/job-filter.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
+import { toBatchJob } from '../batches/views.ts';
 import { FINAL_STATES } from '../../contract/tracked-state.ts';
 import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
@@ -358,14 +359,17 @@ export function createHistory(opts: HistoryOptions) {
     ...methods,
 
     /** The batch's jobs as export rows, a page at a time (never one long-running statement: the db stays free). */
-    *exportRows(batchId: string, filter: { status: TrackedState | null; query: string }): Generator<ExportRow> {
+    *exportRows(batchId: string, filter: JobFilter): Generator<ExportRow> {
+      // One moment for the whole export: a row's Expired or "expiring soon" does not change halfway through.
+      const now = clock.now();
+      const filtered = isFiltered(filter);
       let after = 0;
       for (;;) {
         const page = q.exportPage.all(batchId, after, EXPORT_PAGE);
         if (page.length === 0) return;
         after = page[page.length - 1].link_rowid;
         for (const r of page) {
-          if (!jobMatchesFilter({ id: r.id, fileName: r.file_name, state: r.state }, filter)) continue;
+          if (filtered && !matchesJobFilter(toBatchJob(r, opts.retentionSeconds), filter, now)) continue;
           yield toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null);
         }
       }

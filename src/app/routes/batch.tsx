@@ -159,8 +159,7 @@ export function BatchRoute() {
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
       />
-      {/* Export and failure groups filter by stored state: Expired (derived from the clock) narrows to Succeeded there. */}
-      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status === 'Expired' ? 'Succeeded' : view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
+      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} onSelect={(ids) => setSelected(new Set(ids))} />
       {outputSummary && (
         <OutputsBar
           batchId={summary.id}

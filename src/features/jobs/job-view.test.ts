@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { BatchJob, ViewState } from '../../../contract/dashboard-api.ts';
 import { NOW, makeJob } from '../../testing/render.tsx';
 import { BatchJobs } from '../batches/batch-jobs.ts';
+import { matchesJobFilter } from '../../../contract/job-filter.ts';
+import { RECEIPT_FILTERS, VIEW_STATES } from '../../../contract/dashboard-api.ts';
 import { filterRows, sortRows, visibleRows } from './job-view.ts';
 
 const at = (minute: number) => `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`;
@@ -51,6 +53,20 @@ describe('job view', () => {
     expect(Array.from(sortRows(new BatchJobs(same), Uint32Array.of(0, 1, 2, 3), 'added'))).toEqual([0, 1, 2, 3]);
     same[2] = { ...same[2], addedAt: at(2) };
     expect(Array.from(sortRows(new BatchJobs(same), Uint32Array.of(0, 1, 2, 3), 'added'))).toEqual([2, 0, 1, 3]);
+  });
+
+  it('selects exactly the rows the export and the ZIP select (contract/job-filter.ts), for every chip and a few searches', () => {
+    const all = Array.from({ length: JOBS.length }, (_, row) => JOBS.materialize(row));
+    for (const serverNow of [BEFORE, NOW]) {
+      for (const status of [null, ...VIEW_STATES]) {
+        for (const receipt of [null, ...RECEIPT_FILTERS]) {
+          for (const query of ['', 'png', 'BBBB-0000', '---', 'zzz']) {
+            const expected = all.flatMap((job, row) => (matchesJobFilter(job, { status, receipt, query }, serverNow) ? [row] : []));
+            expect(Array.from(filterRows(JOBS, { status, query, receipt }, serverNow))).toEqual(expected);
+          }
+        }
+      }
+    }
   });
 
   it('filters, then sorts', () => {

@@ -7,6 +7,7 @@ import {
   type ViewState,
 } from '../../../contract/dashboard-api.ts';
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
+import { parseSearch } from '../../../contract/job-filter.ts';
 import { emptyCounts } from '../../../contract/tracked-state.ts';
 import type { BatchJobs } from '../batches/batch-jobs.ts';
 
@@ -57,24 +58,23 @@ export function jobPercent(job: BatchJob): number {
 }
 
 /**
- * The rows (positions in the snapshot) that match the status filter and the search: the id contains the query
- * without dashes, or the file name contains it, case-insensitively. A typed array of row numbers, not a second
- * list of jobs.
+ * The rows (positions in the snapshot) that match the page's filter: contract/job-filter.ts `matchesJobFilter`
+ * (the rule the export and the ZIP use), evaluated on the columns, with the id search done once over all ids.
+ * A typed array of row numbers, not a second list of jobs.
  */
 export function filterRows(
   jobs: BatchJobs,
   { status, query, receipt = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null },
   serverNow = Date.now(),
 ): Uint32Array {
-  const trimmed = query.trim().toLowerCase();
-  const needle = trimmed.replaceAll('-', '');
-  const idHits = needle ? jobs.rowsWithIdContaining(needle) : null;
+  const search = parseSearch(query);
+  const idHits = search && search.idNeedle !== '' ? jobs.rowsWithIdContaining(search.idNeedle) : null;
   const rows = new Uint32Array(jobs.length);
   let count = 0;
   for (let row = 0; row < jobs.length; row++) {
     if (status && viewStateOf(jobs, row, serverNow) !== status) continue;
     if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) continue;
-    if (idHits && idHits[row] === 0 && !(jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false)) continue;
+    if (search && !(idHits !== null && idHits[row] === 1) && !(jobs.fileName(row)?.toLowerCase().includes(search.text) ?? false)) continue;
     rows[count++] = row;
   }
   return count === rows.length ? rows : rows.slice(0, count);

@@ -1,7 +1,7 @@
 import { lazy, Suspense } from 'react';
 import { Link } from 'react-router-dom';
-import type { TrackedState } from '../../../../contract/dashboard-api.ts';
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
+import { isFiltered, jobFilterParams, type JobFilter } from '../../../../contract/job-filter.ts';
 import { buttonClasses } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { formatDuration, shortId } from '../../../lib/format.ts';
@@ -16,21 +16,18 @@ const InsightCharts = lazy(() => import('./insight-charts.tsx'));
 export interface InsightPanelProps {
   batchId: string;
   batchName: string;
-  /** The page's current filter, for "Export filtered". */
-  filter: { status: TrackedState | null; query: string };
+  /** The page's current filter, for "Export filtered" (the export selects with the same rule). */
+  filter: JobFilter;
   onSelect: (ids: string[]) => void;
 }
 
-function exportHref(batchId: string, format: 'csv' | 'json', filter?: InsightPanelProps['filter']): string {
-  const params = new URLSearchParams();
-  if (filter?.status) params.set('status', filter.status);
-  if (filter?.query.trim()) params.set('q', filter.query.trim());
-  const query = params.toString();
+function exportHref(batchId: string, format: 'csv' | 'json', filter?: JobFilter): string {
+  const query = filter ? jobFilterParams(filter).toString() : '';
   return `/api/batches/${encodeURIComponent(batchId)}/export.${format}${query ? `?${query}` : ''}`;
 }
 
 export function ExportLinks({ batchId, filter }: { batchId: string; filter: InsightPanelProps['filter'] }) {
-  const filtered = filter.status !== null || filter.query.trim() !== '';
+  const filtered = isFiltered(filter);
   return (
     <div role="group" aria-label="Export" className="flex items-center gap-1.5">
       <a className={buttonClasses('secondary', 'sm')} href={exportHref(batchId, 'csv')} download>
