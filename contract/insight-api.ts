@@ -8,6 +8,7 @@
  *   GET /api/insight/totals                  → InsightTotals (across batches)
  */
 import type { IsoTime, TrackedState, UpstreamHealth } from './dashboard-api.ts';
+import { isFinalState } from './tracked-state.ts';
 
 /** Counts by state over time, as columns: `counts[state][i]` is the count at `t[i]` (ms since the epoch). */
 export interface HistorySeries {
@@ -125,4 +126,23 @@ export interface InsightTotals {
   expiringSoon: number;
   /** Only batches with something in one of the three. */
   batches: BatchTotals[];
+}
+
+/**
+ * A job's observed wait (submitted → first seen running) and run (first seen running → first seen finished),
+ * in ms; null where it was not observed (pasted ids have no submit time, a job first seen finished no start).
+ * The batch's medians, the export, the table's columns and the job page all use this.
+ */
+export function jobTimes(job: {
+  state: TrackedState;
+  submittedAtMs: number | null;
+  firstSeenRunningAtMs: number | null;
+  firstSeenTerminalAtMs: number | null;
+}): { waitMs: number | null; runMs: number | null } {
+  const started = job.firstSeenRunningAtMs;
+  const finished = isFinalState(job.state) ? job.firstSeenTerminalAtMs : null;
+  return {
+    waitMs: job.submittedAtMs !== null && started !== null ? Math.max(0, started - job.submittedAtMs) : null,
+    runMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
+  };
 }

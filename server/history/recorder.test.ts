@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CreateBatchResponse } from '../../contract/dashboard-api.ts';
+import type { BatchSnapshot, CreateBatchResponse } from '../../contract/dashboard-api.ts';
 import type { BatchInsight, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { json, startServiceHarness, type ServiceHarness } from '../batches/test-harness.ts';
@@ -96,6 +96,9 @@ describe('history recorded by the server', () => {
     expect(view.stalled).toHaveLength(1);
     expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 5 * 60_000 });
     expect(view.stalled[0].reason).toMatch(/default of 5 min/);
+    // The batch's rows carry when each job was first seen running: the table's wait and run columns.
+    const snapshot = (await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}` })).json<BatchSnapshot>();
+    expect(Date.parse(snapshot.jobs[0].firstSeenRunningAt ?? '')).toBeLessThanOrEqual(Date.parse(snapshot.serverTime) - 5 * 60_000);
   });
 
   it('exports every job, or the filtered ones, as CSV and JSON', async () => {

@@ -10,7 +10,7 @@
  * The same tick derives the batch events (finished, first failure) and, every 30 s, outputs about to expire.
  */
 import type { TrackedState, UpstreamHealth } from '../../contract/dashboard-api.ts';
-import type { BatchInsight, BatchTotals, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
+import { jobTimes, type BatchInsight, type BatchTotals, type ExportRow, type InsightTotals } from '../../contract/insight-api.ts';
 import { isFiltered, matchesJobFilter, type JobFilter } from '../../contract/job-filter.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
 import { toBatchJob } from '../batches/views.ts';
@@ -431,6 +431,12 @@ function toExportRow(
   });
   const expiry = expiryWindow(r.state, r.last_seen_active_at, r.first_seen_terminal_at, retentionSeconds);
   const finished = FINAL_STATES.includes(r.state) ? r.first_seen_terminal_at : null;
+  const times = jobTimes({
+    state: r.state,
+    submittedAtMs: r.submitted_at,
+    firstSeenRunningAtMs: r.first_running_at,
+    firstSeenTerminalAtMs: r.first_seen_terminal_at,
+  });
   return {
     id: r.id,
     file: r.file_name,
@@ -447,8 +453,8 @@ function toExportRow(
     submittedAt: isoOrNull(r.submitted_at),
     firstSeenRunningAt: isoOrNull(r.first_running_at),
     firstSeenFinishedAt: isoOrNull(finished),
-    waitMs: r.submitted_at !== null && r.first_running_at !== null ? Math.max(0, r.first_running_at - r.submitted_at) : null,
-    runMs: r.first_running_at !== null && finished !== null ? Math.max(0, finished - r.first_running_at) : null,
+    waitMs: times.waitMs,
+    runMs: times.runMs,
     expiresEarliest: expiry?.earliest ?? null,
     expiresLatest: expiry?.latest ?? null,
     downloadedAt: isoOrNull(r.downloaded_at),

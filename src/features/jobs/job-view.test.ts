@@ -4,7 +4,7 @@ import { NOW, makeJob } from '../../testing/render.tsx';
 import { BatchJobs } from '../batches/batch-jobs.ts';
 import { matchesJobFilter } from '../../../contract/job-filter.ts';
 import { RECEIPT_FILTERS, VIEW_STATES } from '../../../contract/dashboard-api.ts';
-import { filterRows, sortRows, visibleRows } from './job-view.ts';
+import { filterRows, parseJobView, sortRows, visibleRows } from './job-view.ts';
 
 const at = (minute: number) => `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`;
 const succeeded = (expiresMinute: number): Partial<BatchJob> => ({ state: 'Succeeded', expiry: { earliest: at(expiresMinute), latest: at(expiresMinute) } });
@@ -67,6 +67,32 @@ describe('job view', () => {
         }
       }
     }
+  });
+
+  it('sorts by observed wait and run time, longest first, jobs not observed last', () => {
+    const timed = (n: number, waitS: number | null, runS: number | null) =>
+      makeJob({
+        id: String(n).padStart(32, '0'),
+        state: 'Succeeded',
+        submittedAt: at(0),
+        firstSeenRunningAt: waitS === null ? null : new Date(Date.parse(at(0)) + waitS * 1000).toISOString(),
+        firstSeenTerminalAt: runS === null || waitS === null ? null : new Date(Date.parse(at(0)) + (waitS + runS) * 1000).toISOString(),
+      });
+    const jobs = new BatchJobs([timed(0, 5, 10), timed(1, null, null), timed(2, 20, 1), timed(3, 5, 30)]);
+    expect(Array.from(sortRows(jobs, Uint32Array.of(0, 1, 2, 3), 'wait'))).toEqual([2, 0, 3, 1]);
+    expect(Array.from(sortRows(jobs, Uint32Array.of(0, 1, 2, 3), 'run'))).toEqual([3, 0, 2, 1]);
+  });
+
+  it('keeps only the listed jobs when asked (the Stalled? chip)', () => {
+    const only = new Set(['aaaa0000000000000000000000000001', 'eeee0000000000000000000000000005']);
+    expect(Array.from(filterRows(JOBS, { status: null, query: '', only }, BEFORE))).toEqual([0, 4]);
+    expect(Array.from(filterRows(JOBS, { status: 'Running', query: '', only }, BEFORE))).toEqual([0]);
+  });
+
+  it('reads optional columns and the Stalled? chip from the address, ignoring unknown columns', () => {
+    const view = parseJobView(new URLSearchParams('cols=run,bogus,wait&stalled=1&sort=run'));
+    expect(view).toMatchObject({ columns: ['wait', 'run'], stalled: true, sort: 'run' });
+    expect(parseJobView(new URLSearchParams('')).columns).toEqual([]);
   });
 
   it('filters, then sorts', () => {

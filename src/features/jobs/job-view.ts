@@ -17,8 +17,17 @@ export const SORTS = {
   progress: 'Progress',
   expires: 'Expires soonest',
   name: 'Name',
+  wait: 'Wait (longest first)',
+  run: 'Run (longest first)',
 } as const;
 export type JobSort = keyof typeof SORTS;
+
+/** Table columns shown on request (`?cols=wait,run`), with the sort that orders by each. */
+export const OPTIONAL_COLUMNS = {
+  wait: { label: 'Wait', description: 'Wait: submitted → first seen running' },
+  run: { label: 'Run', description: 'Run: first seen running → first seen finished' },
+} as const satisfies Record<string, { label: string; description: string }>;
+export type OptionalColumn = keyof typeof OPTIONAL_COLUMNS & JobSort;
 
 export interface JobViewState {
   status: ViewState | null;
@@ -26,6 +35,10 @@ export interface JobViewState {
   receipt: ReceiptFilter | null;
   query: string;
   sort: JobSort;
+  /** Optional columns shown, in table order. */
+  columns: OptionalColumn[];
+  /** Only the jobs judged *Stalled?* (server/history/rules.ts). */
+  stalled: boolean;
 }
 
 export function parseJobView(params: URLSearchParams): JobViewState {
@@ -37,6 +50,8 @@ export function parseJobView(params: URLSearchParams): JobViewState {
     receipt: receipt && (RECEIPT_FILTERS as readonly string[]).includes(receipt) ? (receipt as ReceiptFilter) : null,
     query: params.get('q') ?? '',
     sort: sort && sort in SORTS ? (sort as JobSort) : 'added',
+    columns: (Object.keys(OPTIONAL_COLUMNS) as OptionalColumn[]).filter((c) => (params.get('cols') ?? '').split(',').includes(c)),
+    stalled: params.get('stalled') === '1',
   };
 }
 
@@ -64,7 +79,7 @@ export function jobPercent(job: BatchJob): number {
  */
 export function filterRows(
   jobs: BatchJobs,
-  { status, query, receipt = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null },
+  { status, query, receipt = null, only = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null },
   serverNow = Date.now(),
 ): Uint32Array {
   const search = parseSearch(query);
@@ -72,6 +87,7 @@ export function filterRows(
   const rows = new Uint32Array(jobs.length);
   let count = 0;
   for (let row = 0; row < jobs.length; row++) {
+    if (only && !only.has(jobs.id(row))) continue;
     if (status && viewStateOf(jobs, row, serverNow) !== status) continue;
     if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) continue;
     if (search && !(idHits !== null && idHits[row] === 1) && !(jobs.fileName(row)?.toLowerCase().includes(search.text) ?? false)) continue;
@@ -150,6 +166,14 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
   }
   // One number per row, computed once rather than in every comparison.
   const keys = new Float64Array(jobs.length);
+  if (sort === 'wait' || sort === 'run') {
+    // Longest first; jobs whose time was not observed last.
+    for (const row of rows) {
+      const ms = sort === 'wait' ? jobs.times(row).waitMs : jobs.times(row).runMs;
+      keys[row] = ms === null ? Number.POSITIVE_INFINITY : -ms;
+    }
+    return rows.sort((a, b) => keys[a] - keys[b] || a - b);
+  }
   for (const row of rows) {
     keys[row] =
       sort === 'added'
@@ -169,7 +193,7 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
 /** What the table shows: filtered, then sorted. */
 export function visibleRows(
   jobs: BatchJobs,
-  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null },
+  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null },
   serverNow = Date.now(),
 ): Uint32Array {
   return sortRows(jobs, filterRows(jobs, view, serverNow), view.sort, serverNow);

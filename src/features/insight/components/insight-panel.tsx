@@ -6,7 +6,7 @@ import { buttonClasses } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { formatDuration, shortId } from '../../../lib/format.ts';
 import { useInsight } from '../api/get-insight.ts';
-import { etaText, timingText } from '../insight-format.ts';
+import { etaText, stallRuleText, timingText } from '../insight-format.ts';
 import { BatchNotificationsToggle } from './batch-notifications.tsx';
 import { FailureGroups } from './failure-groups.tsx';
 
@@ -19,6 +19,8 @@ export interface InsightPanelProps {
   /** The page's current filter, for "Export filtered" (the export selects with the same rule). */
   filter: JobFilter;
   onSelect: (ids: string[]) => void;
+  /** Whether a failed job can be sent again from its source on the server (the failure groups' Retry). */
+  canRetry?: (jobId: string) => boolean;
 }
 
 function exportHref(batchId: string, format: 'csv' | 'json', filter?: JobFilter): string {
@@ -59,11 +61,7 @@ function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
     <details className="text-xs text-slate-600 dark:text-slate-400">
       <summary className="cursor-pointer">How are “Stalled?” and the ETA decided?</summary>
       <ul className="mt-1 list-disc pl-5">
-        <li>
-          A running job is marked <em>Stalled?</em> when its percent and phase have not changed for {rules.stallFactor}× the median run
-          time of finished jobs of the same conversion in this batch (at least {formatDuration(rules.stallMinMs)}), or for{' '}
-          {formatDuration(rules.stallDefaultMs)} while fewer than 3 of them have finished.
-        </li>
+        <li>{stallRuleText(rules)}</li>
         <li>The queue is flagged when no job changed state for {formatDuration(rules.queueStallMs)} while the Convert API answers normally.</li>
         <li>
           The ETA divides what is left (waiting, queued and running jobs) by the completions of the last 10 minutes; it appears after 5
@@ -76,7 +74,7 @@ function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
 }
 
 /** ETA, timings, stalls, charts and failure groups of one batch (everything from `/api/batches/:id/insight`). */
-export function InsightPanel({ batchId, batchName, filter, onSelect }: InsightPanelProps) {
+export function InsightPanel({ batchId, batchName, filter, onSelect, canRetry }: InsightPanelProps) {
   const insight = useInsight(batchId);
   const data = insight.data;
   if (!data) {
@@ -130,7 +128,7 @@ export function InsightPanel({ batchId, batchName, filter, onSelect }: InsightPa
       <Suspense fallback={<p className="h-56 text-sm text-slate-500">Loading charts…</p>}>
         <InsightCharts insight={data} />
       </Suspense>
-      <FailureGroups batchId={batchId} groups={data.failureGroups} onSelect={onSelect} />
+      <FailureGroups batchId={batchId} groups={data.failureGroups} onSelect={onSelect} canRetry={canRetry} />
     </section>
   );
 }
