@@ -21,7 +21,7 @@ import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
-import { useInsight } from '../../features/insight/api/get-insight.ts';
+import { useInsightStalls } from '../../features/insight/api/get-insight.ts';
 import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
 import { StalledChip } from '../../features/insight/components/stalled-chip.tsx';
 import { ColumnToggles } from '../../features/jobs/components/column-toggles.tsx';
@@ -61,7 +61,7 @@ export function BatchRoute() {
 
   const snapshot = batch.data?.snapshot;
   // The same query as the insight panel's (one fetch): which jobs are Stalled?, for the rows and the chip.
-  const insight = useInsight(batchId);
+  const insight = useInsightStalls(batchId);
   const stalledJobs = insight.data?.stalled;
   const stalledById = useMemo(() => new Map((stalledJobs ?? []).map((s) => [s.jobId, s])), [stalledJobs]);
   const onlyStalled = useMemo(() => (view.stalled ? new Set(stalledById.keys()) : null), [view.stalled, stalledById]);

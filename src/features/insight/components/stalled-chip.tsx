@@ -3,8 +3,8 @@ import { chipClass } from '../../batches/components/status-filter.tsx';
 import { stallRuleText } from '../insight-format.ts';
 
 export interface StalledChipProps {
-  /** The batch's insight (its `stalled` jobs and the rule's numbers); the chip is hidden until it is known. */
-  insight: BatchInsight | undefined;
+  /** The batch's `stalled` jobs and the rule's numbers (insight); the chip is hidden until they are known. */
+  insight: Pick<BatchInsight, 'stalled' | 'rules'> | undefined;
   active: boolean;
   onChange: (active: boolean) => void;
 }
