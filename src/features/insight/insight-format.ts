@@ -1,6 +1,6 @@
 /** Sentences of the insight panel: the ETA without fake precision, timings, stall thresholds. */
 import type { BatchInsight, Eta, TimingStats } from '../../../contract/insight-api.ts';
-import { formatDuration } from '../../lib/format.ts';
+import { formatDuration, preciseDuration } from '../../lib/format.ts';
 
 const clockTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -47,12 +47,6 @@ export function etaText(eta: Eta, now: number): EtaText {
 export function timingText(stats: TimingStats): string {
   if (stats.medianMs === null || stats.p95Ms === null) return 'not observed yet';
   return `median ${preciseDuration(stats.medianMs)} · p95 ${preciseDuration(stats.p95Ms)}`;
-}
-
-/** Seconds with a decimal under 10 s (images convert in 1–2 s), else the coarse duration. */
-export function preciseDuration(ms: number): string {
-  if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toLocaleString()} s`;
-  return formatDuration(ms);
 }
 
 /** The *Stalled?* rule in one sentence, with the server's numbers (server/history/rules.ts). */

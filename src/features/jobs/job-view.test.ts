@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchJob, ViewState } from '../../../contract/dashboard-api.ts';
 import { NOW, makeJob } from '../../testing/render.tsx';
-import { BatchJobs } from '../batches/batch-jobs.ts';
+import { BatchJobs } from '../../lib/batch-jobs.ts';
 import { matchesJobFilter } from '../../../contract/job-filter.ts';
 import { RECEIPT_FILTERS, VIEW_STATES } from '../../../contract/dashboard-api.ts';
 import { filterRows, parseJobView, sortRows, visibleRows } from './job-view.ts';

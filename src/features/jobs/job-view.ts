@@ -9,7 +9,7 @@ import {
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
 import { parseSearch } from '../../../contract/job-filter.ts';
 import { emptyCounts } from '../../../contract/tracked-state.ts';
-import type { BatchJobs } from '../batches/batch-jobs.ts';
+import type { BatchJobs } from '../../lib/batch-jobs.ts';
 
 export const SORTS = {
   added: 'Added (newest first)',

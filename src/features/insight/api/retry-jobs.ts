@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { RetryResponse } from '../../../../contract/dashboard-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from '../../batches/api/query-keys.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 import { insightKeys } from './query-keys.ts';
 
 

@@ -1,5 +1,5 @@
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
-import { chipClass } from '../../batches/components/status-filter.tsx';
+import { chipClass } from '../../../components/ui/chip.ts';
 import { stallRuleText } from '../insight-format.ts';
 
 export interface StalledChipProps {

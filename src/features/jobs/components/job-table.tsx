@@ -1,8 +1,8 @@
 import { useRef, type CSSProperties } from 'react';
 import type { StalledJob } from '../../../../contract/insight-api.ts';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { BatchJobs } from '../../batches/batch-jobs.ts';
-import { useReportView } from '../../batches/api/batch-stream.ts';
+import type { BatchJobs } from '../../../lib/batch-jobs.ts';
+import { useReportView } from '../../../lib/api/batch-stream.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
 import { OPTIONAL_COLUMNS, SORTS, type JobSort, type OptionalColumn } from '../job-view.ts';
