@@ -137,6 +137,27 @@ describe('spooled submissions', () => {
     expect(posts[1].bodyText).toContain('filename="two.png"');
   });
 
+  it('polls the job holding the only slot every second while a file waits for it, and backs off once none waits', async () => {
+    await start({ maxActive: 1 });
+    h.fake.handle(acceptAll([jobId(1), jobId(2)]));
+    const batchId = await createBatch();
+    await upload(batchId, 'one.png', 'x');
+    await upload(batchId, 'two.png', 'x');
+    await vi.waitFor(async () => expect((await snapshot(batchId)).jobs[0].state).toBe('Queued'));
+    const polls = (id: string) => h.fake.requests.filter((r) => r.method === 'GET' && r.url.includes(id)).length;
+    for (let s = 0; s < 12; s++) await h.advance(1_000);
+    // At the upstream's per-job limit (1/s, 20 % jitter); the regular schedule (1, 1.5, 2.25, 3.4 s ...) makes 5.
+    expect(polls(jobId(1))).toBeGreaterThanOrEqual(9);
+
+    // The first job ends: the waiting file takes the slot, and nothing waits any more.
+    h.fake.handle(acceptAll([jobId(2)], (id) => statusBody(id, id === jobId(1) ? 'Succeeded' : 'Running', 10)));
+    await h.advance(1_500);
+    await vi.waitFor(async () => expect((await snapshot(batchId)).jobs.map((j) => j.state)).toEqual(['Succeeded', 'Queued']));
+    const before = polls(jobId(2));
+    for (let s = 0; s < 12; s++) await h.advance(1_000);
+    expect(polls(jobId(2)) - before).toBeLessThanOrEqual(6);
+  });
+
   it('waits out a 429 queue.limit_exceeded with its Retry-After, then sends the same file once more', async () => {
     await start();
     h.fake.handle(answers.tooMany(12, 'queue.limit_exceeded'));
