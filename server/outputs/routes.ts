@@ -16,6 +16,7 @@ import {
 } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
+import { matchesSearch, parseSearch } from '../../contract/job-filter.ts';
 import { MAX_ZIP_IDS, matchesReceipt, viewState } from '../../contract/outputs.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
 import { BatchParams as BatchParamsSchema, isPlainObject } from '../batches/validate.ts';
@@ -30,11 +31,10 @@ export const DEFAULT_KEEP_DAYS = 7;
 type BatchParams = { batchId: string };
 type ZipQuery = { ids?: string; status?: string; q?: string; receipt?: string };
 
-/** The same match as the batch page's search (src/features/jobs/job-view.ts `filterRows`). */
+import { matchesSearch, parseSearch } from '../../contract/job-filter.ts';
+import { MAX_ZIP_IDS, matchesReceipt, viewState } from '../../contract/outputs.ts';
 function matchesQuery(job: BatchJob, query: string): boolean {
-  const trimmed = query.trim().toLowerCase();
-  if (!trimmed) return true;
-  return job.id.includes(trimmed.replaceAll('-', '')) || (job.fileName?.toLowerCase().includes(trimmed) ?? false);
+  return matchesSearch(job, parseSearch(query));
 }
 
 export async function registerOutputRoutes(app: FastifyInstance, ctx: BatchContext, keeper: Keeper): Promise<void> {

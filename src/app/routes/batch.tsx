@@ -12,6 +12,7 @@ import { describeError } from '../../lib/error-messages.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { useBatchStream } from '../../lib/api/batch-stream.ts';
+import { canSendAgain } from '../../lib/api/submit-file.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
@@ -20,7 +21,10 @@ import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
+import { useInsightStalls } from '../../features/insight/api/get-insight.ts';
 import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
+import { StalledChip } from '../../features/insight/components/stalled-chip.tsx';
+import { ColumnToggles } from '../../features/jobs/components/column-toggles.tsx';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
@@ -56,10 +60,19 @@ export function BatchRoute() {
   );
 
   const snapshot = batch.data?.snapshot;
+  // The same query as the insight panel's (one fetch): which jobs are Stalled?, for the rows and the chip.
+  const insight = useInsightStalls(batchId);
+  const stalledJobs = insight.data?.stalled;
+  const stalledById = useMemo(() => new Map((stalledJobs ?? []).map((s) => [s.jobId, s])), [stalledJobs]);
+  const onlyStalled = useMemo(() => (view.stalled ? new Set(stalledById.keys()) : null), [view.stalled, stalledById]);
+  const columns = useMemo(() => parseJobView(params).columns, [params]);
   const { summary: outputSummary, serverNow } = useOutputSummary(snapshot?.jobs, batch.data?.serverOffsetMs ?? 0);
   const rows = useMemo(
-    () => (snapshot ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt }, serverNow) : new Uint32Array(0)),
-    [snapshot, view.status, query, view.sort, view.receipt, serverNow],
+    () =>
+      snapshot
+        ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt, only: onlyStalled }, serverNow)
+        : new Uint32Array(0),
+    [snapshot, view.status, query, view.sort, view.receipt, onlyStalled, serverNow],
   );
   // The selection is held as ids (they outlive a snapshot); here they become rows of the current one.
   const selectedRows = useMemo(() => {
@@ -80,6 +93,13 @@ export function BatchRoute() {
     for (const row of rows) count += isSelected[row];
     return count;
   }, [snapshot, selectedRows, rows]);
+  const canRetry = useCallback(
+    (jobId: string) => {
+      const row = snapshot ? snapshot.jobs.indexOf(jobId) : -1;
+      return row >= 0 && canSendAgain(snapshot!.jobs.job(row));
+    },
+    [snapshot],
+  );
   const onToggle = useCallback((jobId: string) => {
     setSelected((current) => {
       const next = new Set(current);
@@ -159,8 +179,7 @@ export function BatchRoute() {
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
       />
-      {/* Export and failure groups filter by stored state: Expired (derived from the clock) narrows to Succeeded there. */}
-      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status === 'Expired' ? 'Succeeded' : view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
+      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} onSelect={(ids) => setSelected(new Set(ids))} canRetry={canRetry} />
       {outputSummary && (
         <OutputsBar
           batchId={summary.id}
@@ -179,6 +198,8 @@ export function BatchRoute() {
         {outputSummary && (
           <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
         )}
+        <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
+        <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
         <div className="ml-auto flex items-center gap-2">
           <input
             type="search"
@@ -222,6 +243,10 @@ export function BatchRoute() {
         onToggle={onToggle}
         onToggleAll={onToggleAll}
         emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
+        sort={view.sort}
+        onSort={(sort) => setParam('sort', sort === 'added' ? null : sort)}
+        columns={columns}
+        stalled={stalledById}
       />
       <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />
     </div>

@@ -4,7 +4,7 @@ import { outputsZipHref } from '../../../config/paths.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes, plural } from '../../../lib/format.ts';
 import { useSetKeepOutputs } from '../api/keep-outputs.ts';
-import { chipClass } from './status-filter.tsx';
+import { chipClass } from '../../../components/ui/chip.ts';
 
 export const RECEIPT_LABELS: Record<ReceiptFilter, string> = {
   notDownloaded: 'Not downloaded yet',

@@ -19,6 +19,12 @@ function stateColor(state: TrackedState, theme: 0 | 1): string {
   return getComputedStyle(document.documentElement).getPropertyValue(`--color-${token}`).trim() || 'gray';
 }
 
+/**
+ * A User Timing entry per chart update: its setData and redraw (DevTools' Performance panel shows them;
+ * bench/lib/chart-update.ts sums them).
+ */
+const DRAW_MEASURE = 'insight-charts:draw';
+
 /** Bottom of the stack first: what is finished sits on the axis, what waits on top. */
 const STACK_ORDER: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden', 'InDoubt', 'Running', 'Queued', 'Sending', 'Waiting', 'Unknown'];
 
@@ -75,7 +81,11 @@ function UPlotChart(props: { options: Omit<uPlot.Options, 'width'>; optionsKey: 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [optionsKey, width]);
   useEffect(() => {
-    plot.current?.setData(data);
+    if (!plot.current) return;
+    const start = performance.now();
+    plot.current.setData(data);
+    // uPlot redraws in a microtask queued by setData; this one runs right after it.
+    queueMicrotask(() => performance.measure(DRAW_MEASURE, { start, end: performance.now() }));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [dataKey]);
   return <div ref={box} role="img" aria-label={label} className="min-w-0 flex-1" />;

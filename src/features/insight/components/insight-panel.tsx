@@ -1,12 +1,12 @@
 import { lazy, Suspense } from 'react';
 import { Link } from 'react-router-dom';
-import type { TrackedState } from '../../../../contract/dashboard-api.ts';
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
+import { isFiltered, jobFilterParams, type JobFilter } from '../../../../contract/job-filter.ts';
 import { buttonClasses } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { formatDuration, shortId } from '../../../lib/format.ts';
 import { useInsight } from '../api/get-insight.ts';
-import { etaText, timingText } from '../insight-format.ts';
+import { etaText, stallRuleText, timingText } from '../insight-format.ts';
 import { BatchNotificationsToggle } from './batch-notifications.tsx';
 import { FailureGroups } from './failure-groups.tsx';
 
@@ -16,21 +16,20 @@ const InsightCharts = lazy(() => import('./insight-charts.tsx'));
 export interface InsightPanelProps {
   batchId: string;
   batchName: string;
-  /** The page's current filter, for "Export filtered". */
-  filter: { status: TrackedState | null; query: string };
+  /** The page's current filter, for "Export filtered" (the export selects with the same rule). */
+  filter: JobFilter;
   onSelect: (ids: string[]) => void;
+  /** Whether a failed job can be sent again from its source on the server (the failure groups' Retry). */
+  canRetry?: (jobId: string) => boolean;
 }
 
-function exportHref(batchId: string, format: 'csv' | 'json', filter?: InsightPanelProps['filter']): string {
-  const params = new URLSearchParams();
-  if (filter?.status) params.set('status', filter.status);
-  if (filter?.query.trim()) params.set('q', filter.query.trim());
-  const query = params.toString();
+function exportHref(batchId: string, format: 'csv' | 'json', filter?: JobFilter): string {
+  const query = filter ? jobFilterParams(filter).toString() : '';
   return `/api/batches/${encodeURIComponent(batchId)}/export.${format}${query ? `?${query}` : ''}`;
 }
 
 export function ExportLinks({ batchId, filter }: { batchId: string; filter: InsightPanelProps['filter'] }) {
-  const filtered = filter.status !== null || filter.query.trim() !== '';
+  const filtered = isFiltered(filter);
   return (
     <div role="group" aria-label="Export" className="flex items-center gap-1.5">
       <a className={buttonClasses('secondary', 'sm')} href={exportHref(batchId, 'csv')} download>
@@ -62,11 +61,7 @@ function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
     <details className="text-xs text-slate-600 dark:text-slate-400">
       <summary className="cursor-pointer">How are “Stalled?” and the ETA decided?</summary>
       <ul className="mt-1 list-disc pl-5">
-        <li>
-          A running job is marked <em>Stalled?</em> when its percent and phase have not changed for {rules.stallFactor}× the median run
-          time of finished jobs of the same conversion in this batch (at least {formatDuration(rules.stallMinMs)}), or for{' '}
-          {formatDuration(rules.stallDefaultMs)} while fewer than 3 of them have finished.
-        </li>
+        <li>{stallRuleText(rules)}</li>
         <li>The queue is flagged when no job changed state for {formatDuration(rules.queueStallMs)} while the Convert API answers normally.</li>
         <li>
           The ETA divides what is left (waiting, queued and running jobs) by the completions of the last 10 minutes; it appears after 5
@@ -79,7 +74,7 @@ function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
 }
 
 /** ETA, timings, stalls, charts and failure groups of one batch (everything from `/api/batches/:id/insight`). */
-export function InsightPanel({ batchId, batchName, filter, onSelect }: InsightPanelProps) {
+export function InsightPanel({ batchId, batchName, filter, onSelect, canRetry }: InsightPanelProps) {
   const insight = useInsight(batchId);
   const data = insight.data;
   if (!data) {
@@ -133,7 +128,7 @@ export function InsightPanel({ batchId, batchName, filter, onSelect }: InsightPa
       <Suspense fallback={<p className="h-56 text-sm text-slate-500">Loading charts…</p>}>
         <InsightCharts insight={data} />
       </Suspense>
-      <FailureGroups batchId={batchId} groups={data.failureGroups} onSelect={onSelect} />
+      <FailureGroups batchId={batchId} groups={data.failureGroups} onSelect={onSelect} canRetry={canRetry} />
     </section>
   );
 }

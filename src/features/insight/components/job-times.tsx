@@ -1,5 +1,5 @@
 import { useJobInsight } from '../api/get-insight.ts';
-import { preciseDuration } from '../insight-format.ts';
+import { preciseDuration } from '../../../lib/format.ts';
 
 /** A job's observed wait and run times (the batch header shows the batch's median and p95). */
 export function JobTimes({ batchId, jobId }: { batchId: string; jobId: string }) {

@@ -1,25 +1,30 @@
 import { memo } from 'react';
 import { Link } from 'react-router-dom';
 import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
+import type { StalledJob } from '../../../../contract/insight-api.ts';
 import { SubmissionActions, attemptsNote } from '../../../components/submission-actions.tsx';
 import { STATE_STYLES } from '../../../lib/status-style.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';
-import { formatBytes, shortId } from '../../../lib/format.ts';
+import { formatBytes, formatDuration, preciseDuration, shortId } from '../../../lib/format.ts';
 import { useTimePassed } from '../../../lib/use-time-passed.ts';
 import { countdownTargetLocalMs } from '../expiry.ts';
 import { receiptText } from '../receipt.ts';
-import { displayName, jobLabel, jobPercent } from '../job-view.ts';
+import { displayName, jobLabel, jobPercent, type OptionalColumn } from '../job-view.ts';
+import { jobTimesOf } from '../../../lib/batch-jobs.ts';
 import { CopyIdButton } from './copy-id-button.tsx';
 import { ExpiryCountdown } from './expiry-countdown.tsx';
 import { JobActions } from './job-actions.tsx';
 import { ProgressBar } from './progress-bar.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
-/** Shared by header and rows so the columns line up. */
+/**
+ * Shared by header and rows so the columns line up. The optional columns (wait, run) go before Actions through
+ * `--job-optional-cols`, which the table sets (empty: none).
+ */
 export const JOB_GRID =
-  'grid grid-cols-[2.25rem_minmax(14rem,2fr)_7.5rem_minmax(9rem,1fr)_8rem_3.5rem_5.5rem_minmax(15rem,1.3fr)] items-center gap-x-3 px-3';
+  'grid grid-cols-[2.25rem_minmax(14rem,2fr)_7.5rem_minmax(9rem,1fr)_8rem_3.5rem_5.5rem_var(--job-optional-cols,)_minmax(15rem,1.3fr)] items-center gap-x-3 px-3';
 
 export const ROW_HEIGHT = 60;
 
@@ -30,6 +35,24 @@ export interface JobRowProps {
   selected: boolean;
   onToggle: (jobId: string) => void;
   rowIndex: number;
+  /** Optional columns shown (job-view.ts `OPTIONAL_COLUMNS`), in order. */
+  columns?: readonly OptionalColumn[];
+  /** Set when the server judges the job *Stalled?* (its percent and phase have not moved for too long). */
+  stalled?: StalledJob | null;
+}
+
+/** "Stalled? 7 min", with the rule that decided it in the tooltip. */
+function StalledMark({ stalled }: { stalled: StalledJob }) {
+  const explanation = `No change in percent or phase for ${formatDuration(stalled.unchangedMs)} (the threshold is ${formatDuration(stalled.thresholdMs)}). ${stalled.reason}`;
+  return (
+    <span
+      title={explanation}
+      className="mt-0.5 block w-fit rounded bg-amber-100 px-1 text-[0.7rem] font-semibold whitespace-nowrap text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+    >
+      Stalled? {formatDuration(stalled.unchangedMs)}
+      <span className="sr-only">. {explanation}</span>
+    </span>
+  );
 }
 
 /** What a row says under the name: the failure, or why the dashboard cannot see the job. */
@@ -63,7 +86,19 @@ function stateNote(job: BatchJob): { text: string; title: string } | null {
   return null;
 }
 
-export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selected, onToggle, rowIndex }: JobRowProps) {
+function TimeCells({ job, columns }: { job: BatchJob; columns: readonly OptionalColumn[] }) {
+  const times = jobTimesOf(job);
+  return columns.map((column) => {
+    const ms = column === 'wait' ? times.waitMs : times.runMs;
+    return (
+      <div key={column} role="cell" className="text-xs tabular-nums text-slate-600 dark:text-slate-400">
+        {ms === null ? <span title="Not observed">—</span> : preciseDuration(ms)}
+      </div>
+    );
+  });
+}
+
+export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selected, onToggle, rowIndex, columns, stalled }: JobRowProps) {
   const fileName = displayName(job);
   // Names the row and every control in it (unique per row, unlike the file name alone).
   const name = jobLabel(job);
@@ -136,6 +171,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       </div>
       <div role="cell">
         <StatusBadge state={upstreamGone ? 'Expired' : job.state} />
+        {stalled && <StalledMark stalled={stalled} />}
       </div>
       <div role="cell" className="min-w-0">
         <ProgressBar percent={jobPercent(job)} phase={job.last?.progress.phase ?? null} state={job.state} label={`Progress of ${name}`} />
@@ -149,6 +185,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       <div role="cell">
         <ExpiryCountdown job={job} serverOffsetMs={serverOffsetMs} />
       </div>
+      {columns && columns.length > 0 && <TimeCells job={job} columns={columns} />}
       <div role="cell" className="flex min-w-0 flex-wrap items-center gap-1.5">
         <JobActions
           jobId={job.id}

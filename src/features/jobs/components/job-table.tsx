@@ -1,9 +1,11 @@
-import { useRef } from 'react';
+import { useRef, type CSSProperties } from 'react';
+import type { StalledJob } from '../../../../contract/insight-api.ts';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BatchJobs } from '../../../lib/batch-jobs.ts';
 import { useReportView } from '../../../lib/api/batch-stream.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
+import { OPTIONAL_COLUMNS, SORTS, type JobSort, type OptionalColumn } from '../job-view.ts';
 import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';
 
 export interface JobTableProps {
@@ -19,15 +21,94 @@ export interface JobTableProps {
   onToggle: (jobId: string) => void;
   onToggleAll: (select: boolean) => void;
   emptyMessage: string;
+  /** The current sort; with `onSort`, the headers of sortable columns are buttons. */
+  sort?: JobSort;
+  onSort?: (sort: JobSort) => void;
+  /** Optional columns shown (wait, run), in order. */
+  columns?: readonly OptionalColumn[];
+  /** Jobs the server judges *Stalled?*, by id. */
+  stalled?: ReadonlyMap<string, StalledJob>;
 }
 
-const HEADERS = ['File', 'Status', 'Progress', 'Input → output', 'Credits', 'Expires', 'Actions'];
+interface Header {
+  label: string;
+  sort?: JobSort;
+  title?: string;
+}
+
+const HEADERS_BEFORE: Header[] = [
+  { label: 'File', sort: 'name' },
+  { label: 'Status', sort: 'status' },
+  { label: 'Progress', sort: 'progress' },
+  { label: 'Input → output' },
+  { label: 'Credits' },
+  { label: 'Expires', sort: 'expires' },
+];
+const HEADERS_AFTER: Header[] = [{ label: 'Actions' }];
+
+/** Which way each sort orders, for `aria-sort` (status follows the order of urgency, not the alphabet). */
+const ARIA_SORT: Record<JobSort, 'ascending' | 'descending' | 'other'> = {
+  added: 'descending',
+  status: 'other',
+  progress: 'descending',
+  expires: 'ascending',
+  name: 'ascending',
+  wait: 'descending',
+  run: 'descending',
+};
+const SORT_ARROW = { ascending: '↑', descending: '↓', other: '↕' } as const;
+const OPTIONAL_WIDTH = '5rem';
+const NO_STALLS: ReadonlyMap<string, StalledJob> = new Map();
+const NO_COLUMNS: readonly OptionalColumn[] = [];
+
+function ColumnHeader({ header, sort, onSort }: { header: Header; sort?: JobSort; onSort?: (sort: JobSort) => void }) {
+  const sorted = header.sort !== undefined && header.sort === sort;
+  if (!header.sort || !onSort) {
+    return (
+      <div role="columnheader" title={header.title}>
+        {header.label}
+      </div>
+    );
+  }
+  const target = header.sort;
+  return (
+    <div role="columnheader" aria-sort={sorted ? ARIA_SORT[target] : undefined}>
+      <button
+        type="button"
+        // A second click on the sorted column goes back to the default order (newest first).
+        onClick={() => onSort(sorted ? 'added' : target)}
+        title={sorted ? `Sorted: ${SORTS[target]}. Click for the default order (${SORTS.added}).` : `Sort: ${SORTS[target]}${header.title ? `. ${header.title}` : ''}`}
+        className={`inline-flex items-center gap-1 rounded hover:text-slate-900 dark:hover:text-slate-100 ${focusRing} ${sorted ? 'text-slate-900 dark:text-slate-100' : ''}`}
+      >
+        {header.label}
+        <span aria-hidden="true" className={sorted ? '' : 'opacity-0'}>
+          {SORT_ARROW[ARIA_SORT[target]]}
+        </span>
+      </button>
+    </div>
+  );
+}
 
 /**
  * A virtualised ARIA table: only the visible rows are in the DOM, so `aria-rowcount` and `aria-rowindex`
  * tell assistive technology where each rendered row sits in the whole list.
  */
-export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffsetMs, selected, onToggle, onToggleAll, emptyMessage }: JobTableProps) {
+export function JobTable({
+  label,
+  jobs,
+  rows,
+  selectedCount,
+  batchId,
+  serverOffsetMs,
+  selected,
+  onToggle,
+  onToggleAll,
+  emptyMessage,
+  sort,
+  onSort,
+  columns = NO_COLUMNS,
+  stalled = NO_STALLS,
+}: JobTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
   // Keyed by position (the default): rows have a fixed height, so nothing is measured per key, and no key per
   // row is kept for all 10,000. React keys below are the job ids of the rows on screen.
@@ -46,6 +127,7 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
       role="table"
       aria-label={label}
       aria-rowcount={rows.length + 1}
+      style={{ '--job-optional-cols': columns.map(() => OPTIONAL_WIDTH).join(' ') } as CSSProperties}
       className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-950"
     >
       <div role="rowgroup">
@@ -67,10 +149,12 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
               className={`size-4 rounded accent-blue-600 ${focusRing}`}
             />
           </div>
-          {HEADERS.map((header) => (
-            <div key={header} role="columnheader">
-              {header}
-            </div>
+          {[
+            ...HEADERS_BEFORE,
+            ...columns.map((c): Header => ({ label: OPTIONAL_COLUMNS[c].label, sort: c, title: OPTIONAL_COLUMNS[c].description })),
+            ...HEADERS_AFTER,
+          ].map((header) => (
+            <ColumnHeader key={header.label} header={header} sort={sort} onSort={onSort} />
           ))}
         </div>
       </div>
@@ -94,6 +178,8 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
                     selected={selected.has(job.id)}
                     onToggle={onToggle}
                     rowIndex={item.index + 2}
+                    columns={columns}
+                    stalled={stalled.get(job.id) ?? null}
                   />
                 </div>
               );
