@@ -46,7 +46,8 @@ export function JobActions({ jobId, name, state, output, outputExpired, kept = n
   const downloadName = output?.fileName ?? kept?.fileName ?? null;
 
   return (
-    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5' : 'flex flex-col gap-2'}>
+    // A laptop's rows are one line high: the note or message goes beside the buttons there, not under them.
+    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5 xl:flex-row xl:items-center xl:gap-2' : 'flex flex-col gap-2'}>
       <div className="flex flex-wrap items-center gap-1.5">
         {actions.includes('download') && downloadName !== null && (
           <DownloadLink

@@ -1,10 +1,11 @@
-import { useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BatchJobs } from '../../batches/batch-jobs.ts';
 import { useReportView } from '../../batches/api/batch-stream.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
-import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';
+import { ROW_HEIGHTS, useRowLayout } from '../row-layout.ts';
+import { CELL_PLACE, JOB_GRID, JobRow } from './job-row.tsx';
 
 export interface JobTableProps {
   label: string;
@@ -21,7 +22,19 @@ export interface JobTableProps {
   emptyMessage: string;
 }
 
-const HEADERS = ['File', 'Status', 'Progress', 'Input → output', 'Credits', 'Expires', 'Actions'];
+/**
+ * Column headers and where they sit; a header whose cells share another's place in a narrow layout is kept for
+ * assistive technology but not shown there.
+ */
+const HEADERS = [
+  { text: 'File', place: CELL_PLACE.file },
+  { text: 'Status', place: `${CELL_PLACE.status} max-md:sr-only` },
+  { text: 'Progress', place: `${CELL_PLACE.progress} max-xl:sr-only` },
+  { text: 'Input → output', place: CELL_PLACE.io },
+  { text: 'Credits', place: CELL_PLACE.credits },
+  { text: 'Expires in', place: `${CELL_PLACE.expires} max-md:sr-only` },
+  { text: 'Actions', place: `${CELL_PLACE.actions} max-md:sr-only` },
+];
 
 /**
  * A virtualised ARIA table: only the visible rows are in the DOM, so `aria-rowcount` and `aria-rowindex`
@@ -29,14 +42,18 @@ const HEADERS = ['File', 'Status', 'Progress', 'Input → output', 'Credits', 'E
  */
 export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffsetMs, selected, onToggle, onToggleAll, emptyMessage }: JobTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
-  // Keyed by position (the default): rows have a fixed height, so nothing is measured per key, and no key per
-  // row is kept for all 10,000. React keys below are the job ids of the rows on screen.
+  // Keyed by position (the default): rows have a fixed height per layout, so nothing is measured per key, and no
+  // key per row is kept for all 10,000. React keys below are the job ids of the rows on screen.
+  const layout = useRowLayout();
+  const rowHeight = ROW_HEIGHTS[layout];
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: () => rowHeight,
     overscan: 8,
   });
+  // The window crossed a breakpoint: every row changed height.
+  useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
   const allSelected = rows.length > 0 && selectedCount === rows.length;
   const items = virtualizer.getVirtualItems();
   useReportView(batchId, items.filter((item) => item.index < rows.length).map((item) => jobs.id(rows[item.index])));
@@ -46,15 +63,17 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
       role="table"
       aria-label={label}
       aria-rowcount={rows.length + 1}
-      className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-950"
+      // On a phone the page scrolls and the table keeps most of a screen for its own scrolling; from a tablet up
+      // it takes the height the page leaves (never less than a few rows).
+      className="flex h-[85dvh] flex-col overflow-hidden rounded-lg border border-slate-200 bg-white md:h-auto md:min-h-64 md:flex-1 dark:border-slate-800 dark:bg-slate-950"
     >
       <div role="rowgroup">
         <div
           role="row"
           aria-rowindex={1}
-          className={`${JOB_GRID} h-9 border-b border-slate-200 bg-slate-50 text-xs font-medium text-slate-600 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-400`}
+          className={`${JOB_GRID} h-8 border-b border-slate-200 bg-slate-50 text-xs font-medium text-slate-600 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-400`}
         >
-          <div role="columnheader">
+          <div role="columnheader" className={CELL_PLACE.select}>
             <input
               type="checkbox"
               aria-label={`Select all ${plural(rows.length, 'matching job')}`}
@@ -68,8 +87,8 @@ export function JobTable({ label, jobs, rows, selectedCount, batchId, serverOffs
             />
           </div>
           {HEADERS.map((header) => (
-            <div key={header} role="columnheader">
-              {header}
+            <div key={header.text} role="columnheader" className={header.place}>
+              {header.text}
             </div>
           ))}
         </div>
