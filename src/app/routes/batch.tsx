@@ -209,7 +209,7 @@ export function BatchRoute() {
                 <select
                   value={view.sort}
                   onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
-                  className={`${inputBase} h-7 w-44 py-0`}
+                  className={`${inputBase} h-7 w-48 py-0`}
                 >
                   {Object.entries(SORTS).map(([value, label]) => (
                     <option key={value} value={value}>

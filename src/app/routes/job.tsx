@@ -107,7 +107,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           {describeError(job.error).next}
         </Banner>
       )}
-      <section aria-label="Progress" className="max-w-2xl">
+      <section aria-label="Progress" className="max-w-4xl">
         <ProgressBar percent={percent} phase={status?.progress.phase ?? tracked?.last?.progress.phase ?? null} state={state} label={`Progress of ${name}`} wide />
       </section>
       <dl className="grid max-w-4xl grid-cols-2 gap-4 rounded-lg sm:grid-cols-4 border border-slate-200 p-4 dark:border-slate-800">
@@ -138,7 +138,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
             <Item label="Submitted">{formatDateTime(tracked.submittedAt)}</Item>
             <Item label="Last seen active">{formatDateTime(tracked.lastSeenActiveAt)}</Item>
             <Item label="First seen finished">{formatDateTime(tracked.firstSeenTerminalAt)}</Item>
-            <Item label="Expiry window">
+            <Item label="Expiry window" className="col-span-2 sm:col-span-1">
               {tracked.expiry
                 ? 'unknown' in tracked.expiry
                   ? `unknown — any time until ${formatDateTime(tracked.expiry.latest ?? null)}`

@@ -8,7 +8,7 @@ import { useMediaQuery } from '../../lib/use-media-query.ts';
 export type RowLayout = 'card' | 'condensed' | 'full';
 
 export const ROW_HEIGHTS: Record<RowLayout, number> = {
-  card: 140,
+  card: 132,
   condensed: 56,
   // 12 rows and the page's header fit a 1280×800 window.
   full: 40,

@@ -165,7 +165,7 @@ export function InsightDetails({ batchId, onSelect, className = '' }: Pick<Insig
   if (!data) return null;
   const eta = etaText(data.eta, Date.parse(data.serverTime));
   return (
-    <section id={INSIGHT_DETAILS_ID} aria-label="Charts and failures" className={`flex min-w-0 flex-col gap-3 ${className}`}>
+    <section id={INSIGHT_DETAILS_ID} aria-label="Charts and failures" className={`@container flex min-w-0 flex-col gap-3 ${className}`}>
       <p className="text-xs text-slate-600 dark:text-slate-400">{eta.detail}</p>
       {data.stalled.length > 0 && (
         <div className="flex flex-wrap items-center gap-2 text-sm">
