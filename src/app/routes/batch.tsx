@@ -11,7 +11,7 @@ import { ApiError } from '../../lib/api-client.ts';
 import { describeError } from '../../lib/error-messages.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
-import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
+import { useBatchStream } from '../../lib/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
