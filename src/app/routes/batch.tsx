@@ -190,7 +190,7 @@ export function BatchRoute() {
             <Button size="sm" onClick={() => setDialog('ids')}>Add job ids</Button>
             <Button size="sm" onClick={dropzone.open}>Upload files</Button>
             <Button size="sm" onClick={() => folderInput.current?.click()}>Upload a folder</Button>
-            <span className="mx-1 hidden h-5 w-px bg-slate-200 sm:block dark:bg-slate-700" aria-hidden="true" />
+            <span className="mx-1 hidden h-5 w-px bg-slate-200 xl:block dark:bg-slate-700" aria-hidden="true" />
             <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
             {outputSummary && (
               <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
