@@ -31,8 +31,7 @@ export const DEFAULT_KEEP_DAYS = 7;
 type BatchParams = { batchId: string };
 type ZipQuery = { ids?: string; status?: string; q?: string; receipt?: string };
 
-import { matchesSearch, parseSearch } from '../../contract/job-filter.ts';
-import { MAX_ZIP_IDS, matchesReceipt, viewState } from '../../contract/outputs.ts';
+/** The same match as the batch page's search (contract/job-filter.ts, which the page's `filterRows` uses). */
 function matchesQuery(job: BatchJob, query: string): boolean {
   return matchesSearch(job, parseSearch(query));
 }

@@ -22,7 +22,7 @@ import { UploadPanel, useUploads } from '../../features/batches/components/uploa
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
 import { useInsightStalls } from '../../features/insight/api/get-insight.ts';
-import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
+import { InsightDetails, InsightSummary, InsightTools, useInsightOpen } from '../../features/insight/components/insight-panel.tsx';
 import { StalledChip } from '../../features/insight/components/stalled-chip.tsx';
 import { ColumnToggles } from '../../features/jobs/components/column-toggles.tsx';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
@@ -43,6 +43,7 @@ export function BatchRoute() {
   // Files and folders dropped anywhere on the page (react-dropzone reads folders through file-selector).
   const dropzone = useDropzone({ onDrop: uploads.add, noClick: true, noKeyboard: true });
   const folderInput = useRef<HTMLInputElement>(null);
+  const [insightOpen, setInsightOpen] = useInsightOpen();
 
   const setParam = useCallback(
     (key: string, value: string | null) => {
@@ -141,7 +142,7 @@ export function BatchRoute() {
   // Files still going up from this tab count too: the title never reads "done" while some are missing.
   const total = summary.jobCount + uploads.pendingCount;
   return (
-    <div {...dropzone.getRootProps({ className: 'relative flex min-h-0 flex-1 flex-col gap-3' })}>
+    <div {...dropzone.getRootProps({ className: 'relative flex min-h-0 flex-1 flex-col gap-2' })}>
       <input {...dropzone.getInputProps()} aria-label="Files to upload" data-testid="upload-input" />
       <input
         ref={folderInput}
@@ -161,93 +162,111 @@ export function BatchRoute() {
         </div>
       )}
       <title>{`${summary.counts.Failed > 0 ? '✕ ' : ''}${done}/${total} done · ${summary.name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
-        <Link to={paths.batches.getHref()} className="hover:underline">
-          Batches
-        </Link>{' '}
-        / <span aria-current="page">{summary.name}</span>
-      </nav>
       <UpstreamBanner upstream={upstream} />
       <BatchHeader
         batch={summary}
         counts={counts}
         outputsReady={outputSummary?.ready}
+        breadcrumb={
+          <nav aria-label="Breadcrumb" className="text-sm text-slate-600 dark:text-slate-400">
+            <Link to={paths.batches.getHref()} className="hover:underline">
+              Batches
+            </Link>
+            <span aria-hidden="true"> /</span>
+          </nav>
+        }
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
           failing: batch.isError,
           polling: snapshotPollInterval(batch.data.snapshot) !== false,
         }}
-      />
-      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} onSelect={(ids) => setSelected(new Set(ids))} canRetry={canRetry} />
-      {outputSummary && (
-        <OutputsBar
-          batchId={summary.id}
-          outputs={batch.data.snapshot.outputs}
-          summary={outputSummary}
-          filter={{ status: view.status, q: query, receipt: view.receipt }}
-          filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
-        />
-      )}
-      <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
-        <Button onClick={() => setDialog('ids')}>Add job ids</Button>
-        <Button onClick={dropzone.open}>Upload files</Button>
-        <Button onClick={() => folderInput.current?.click()}>Upload a folder</Button>
-        <span className="mx-1 h-5 w-px bg-slate-200 dark:bg-slate-700" aria-hidden="true" />
-        <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
-        {outputSummary && (
-          <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
-        )}
-        <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
-        <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
-        <div className="ml-auto flex items-center gap-2">
-          <input
-            type="search"
-            aria-label="Search by id or file name"
-            placeholder="Search id or file name"
-            value={view.query}
-            onChange={(e) => setParam('q', e.target.value || null)}
-            className={`${inputBase} w-56`}
+      >
+        <InsightSummary batchId={summary.id} open={insightOpen} onOpenChange={setInsightOpen} />
+      </BatchHeader>
+      {/* Wide screens: the unfolded charts and failures beside the table; narrower ones: above it. */}
+      <div className="flex min-h-0 flex-1 flex-col gap-2 2xl:flex-row 2xl:gap-4">
+        {insightOpen && (
+          <InsightDetails
+            batchId={summary.id}
+            onSelect={(ids) => setSelected(new Set(ids))}
+            canRetry={canRetry}
+            className="2xl:order-last 2xl:w-[28rem] 2xl:shrink-0 2xl:overflow-y-auto"
           />
-          <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
-            Sort
-            <select
-              value={view.sort}
-              onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
-              className={`${inputBase} w-48`}
+        )}
+        <div className="flex min-h-0 min-w-0 flex-1 flex-col gap-1.5">
+          {outputSummary && (
+            <OutputsBar
+              batchId={summary.id}
+              outputs={batch.data.snapshot.outputs}
+              summary={outputSummary}
+              filter={{ status: view.status, q: query, receipt: view.receipt }}
+              filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
             >
-              {Object.entries(SORTS).map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
+              <InsightTools batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} />
+            </OutputsBar>
+          )}
+          <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
+            <Button size="sm" onClick={() => setDialog('ids')}>Add job ids</Button>
+            <Button size="sm" onClick={dropzone.open}>Upload files</Button>
+            <Button size="sm" onClick={() => folderInput.current?.click()}>Upload a folder</Button>
+            <span className="mx-1 hidden h-5 w-px bg-slate-200 xl:block dark:bg-slate-700" aria-hidden="true" />
+            <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
+            {outputSummary && (
+              <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
+            )}
+            <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
+            <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
+            <div className="flex w-full flex-wrap items-center gap-2 sm:ml-auto sm:w-auto">
+              <input
+                type="search"
+                aria-label="Search by id or file name"
+                placeholder="Search id or file name"
+                value={view.query}
+                onChange={(e) => setParam('q', e.target.value || null)}
+                className={`${inputBase} h-7 min-w-0 flex-1 sm:w-52 sm:flex-none`}
+              />
+              <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
+                Sort
+                <select
+                  value={view.sort}
+                  onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
+                  className={`${inputBase} h-7 w-48 py-0`}
+                >
+                  {Object.entries(SORTS).map(([value, label]) => (
+                    <option key={value} value={value}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+          </div>
+          <UploadPanel state={uploads.panel} />
+          <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
+          {selected.size > 0 && (
+            <div className="-mt-1 flex items-center gap-2">
+              <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
+            </div>
+          )}
+          <JobTable
+            label={`Jobs of ${summary.name}`}
+            jobs={jobs}
+            rows={rows}
+            selectedCount={selectedVisible}
+            batchId={summary.id}
+            serverOffsetMs={batch.data.serverOffsetMs}
+            selected={selected}
+            onToggle={onToggle}
+            onToggleAll={onToggleAll}
+            emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
+            sort={view.sort}
+            onSort={(sort) => setParam('sort', sort === 'added' ? null : sort)}
+            columns={columns}
+            stalled={stalledById}
+          />
         </div>
       </div>
-      <UploadPanel state={uploads.panel} />
-      <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
-      {selected.size > 0 && (
-        <div className="-mt-1 flex items-center gap-2">
-          <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
-        </div>
-      )}
-      <JobTable
-        label={`Jobs of ${summary.name}`}
-        jobs={jobs}
-        rows={rows}
-        selectedCount={selectedVisible}
-        batchId={summary.id}
-        serverOffsetMs={batch.data.serverOffsetMs}
-        selected={selected}
-        onToggle={onToggle}
-        onToggleAll={onToggleAll}
-        emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
-        sort={view.sort}
-        onSort={(sort) => setParam('sort', sort === 'added' ? null : sort)}
-        columns={columns}
-        stalled={stalledById}
-      />
       <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />
     </div>
   );

@@ -174,7 +174,7 @@ export default function InsightCharts({ insight }: { insight: BatchInsight }) {
   const rateData = paddedMinutes(insight.completionsPerMinute);
 
   return (
-    <div className="grid gap-4 lg:grid-cols-2">
+    <div className="grid gap-4 @3xl:grid-cols-2">
       <figure className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 p-3 dark:border-slate-800">
         <figcaption className="text-sm font-medium">Jobs by state over time</figcaption>
         <UPlotChart options={statesOptions(present, dark)} optionsKey={shape} data={statesData} dataKey={insight.serverTime} label="Chart: jobs by state over time" />

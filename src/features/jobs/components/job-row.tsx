@@ -20,13 +20,35 @@ import { ProgressBar } from './progress-bar.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
 /**
- * Shared by header and rows so the columns line up. The optional columns (wait, run) go before Actions through
- * `--job-optional-cols`, which the table sets (empty: none).
+ * Shared by header and rows so the columns line up. Three layouts (row-layout.ts gives their heights):
+ * - phone, a card: the file; status and expiry; progress; actions;
+ * - tablet, two lines: file | status and expiry over progress | actions (sizes and credits are on the job page);
+ * - laptop and up, a column per field. The file column stops growing at 36rem, so a wide screen gives the
+ *   rest to progress instead of pushing the actions far from the name.
+ * Cells are placed with whole `grid-column`/`grid-row` values: a `col-span` would reset a `col-start`.
  */
-export const JOB_GRID =
-  'grid grid-cols-[2.25rem_minmax(14rem,2fr)_7.5rem_minmax(9rem,1fr)_8rem_3.5rem_5.5rem_var(--job-optional-cols,)_minmax(15rem,1.3fr)] items-center gap-x-3 px-3';
+export const JOB_GRID = [
+  'grid content-center items-center gap-x-2 gap-y-1.5 px-3',
+  'grid-cols-[1.75rem_auto_minmax(0,1fr)]',
+  'md:grid-cols-[2rem_minmax(0,1fr)_7rem_4.5rem_14.5rem] md:gap-x-3 md:gap-y-0.5',
+  // The optional columns (wait, run) go before Actions through `--job-optional-cols`, which the table sets.
+  'xl:grid-cols-[2rem_minmax(14rem,36rem)_7.5rem_minmax(9rem,1fr)_8rem_3.5rem_6.5rem_var(--job-optional-cols,)_14.5rem] xl:gap-y-0',
+].join(' ');
 
-export const ROW_HEIGHT = 60;
+/** Optional columns (wait, run) exist from the laptop layout up, auto-placed between Expires and Actions. */
+export const OPTIONAL_CELL_PLACE = 'hidden xl:block';
+
+/** Where each cell sits in each layout (the DOM order is the column order of the widest one). */
+export const CELL_PLACE = {
+  select: 'col-[1/2] row-[1/2] self-start md:row-[1/3] md:self-center xl:row-[1/2]',
+  file: 'col-[2/4] row-[1/2] md:col-[2/3] md:row-[1/3] xl:row-[1/2]',
+  status: 'col-[2/3] row-[2/3] md:col-[3/4] md:row-[1/2]',
+  progress: 'col-[2/4] row-[3/4] md:col-[3/5] md:row-[2/3] xl:col-[4/5] xl:row-[1/2]',
+  io: 'hidden xl:col-[5/6] xl:row-[1/2] xl:block',
+  credits: 'hidden xl:col-[6/7] xl:row-[1/2] xl:block',
+  expires: 'col-[3/4] row-[2/3] justify-self-end md:col-[4/5] md:row-[1/2] xl:col-[7/8] xl:justify-self-start',
+  actions: 'col-[2/4] row-[4/5] md:col-[5/6] md:row-[1/3] xl:col-[-2/-1] xl:row-[1/2]',
+} as const;
 
 export interface JobRowProps {
   job: BatchJob;
@@ -91,7 +113,7 @@ function TimeCells({ job, columns }: { job: BatchJob; columns: readonly Optional
   return columns.map((column) => {
     const ms = column === 'wait' ? times.waitMs : times.runMs;
     return (
-      <div key={column} role="cell" className="text-xs tabular-nums text-slate-600 dark:text-slate-400">
+      <div key={column} role="cell" className={`text-xs tabular-nums text-slate-600 dark:text-slate-400 ${OPTIONAL_CELL_PLACE}`}>
         {ms === null ? <span title="Not observed">—</span> : preciseDuration(ms)}
       </div>
     );
@@ -117,7 +139,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
       aria-label={name}
       className={`${JOB_GRID} h-full border-b border-slate-100 text-sm dark:border-slate-800/80 ${selected ? 'bg-blue-50/70 dark:bg-blue-950/40' : 'hover:bg-slate-50 dark:hover:bg-slate-900/60'}`}
     >
-      <div role="cell">
+      <div role="cell" className={CELL_PLACE.select}>
         <input
           type="checkbox"
           aria-label={`Select ${name}`}
@@ -126,7 +148,7 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
           className={`size-4 rounded accent-blue-600 ${focusRing}`}
         />
       </div>
-      <div role="cell" className="min-w-0">
+      <div role="cell" className={`min-w-0 ${CELL_PLACE.file}`}>
         <div className="flex min-w-0 items-center gap-1">
           {isSubmissionId(job.id) ? (
             // No upstream job yet: there is no job page to open.
@@ -148,45 +170,51 @@ export const JobRow = memo(function JobRow({ job, batchId, serverOffsetMs, selec
               → {job.targetFormat}
             </span>
           )}
-        </div>
-        <div className="flex min-w-0 items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
-          <code className="shrink-0 font-mono whitespace-nowrap" title={job.id}>
-            {shortId(job.id)}
-          </code>
+          {/* A row named by its id shows it already; the copy button stays for both. */}
+          {fileName !== job.id && (
+            // The tablet's file column is narrow: the name gets the room there (the copy button still has the id).
+            <code className="ml-1 shrink-0 font-mono text-xs whitespace-nowrap text-slate-500 md:max-xl:hidden dark:text-slate-400" title={job.id}>
+              {shortId(job.id)}
+            </code>
+          )}
           <CopyIdButton id={job.id} name={name} />
-          {receipt && (
-            <span className="truncate" title={receipt}>
-              {receipt}
-            </span>
-          )}
-          {note && (
-            <span
-              title={note.title || undefined}
-              className={`truncate ${job.state === 'Failed' || job.state === 'Forbidden' ? 'text-red-700 dark:text-red-400' : ''}`}
-            >
-              {note.text}
-            </span>
-          )}
         </div>
+        {(receipt || note) && (
+          <div className="flex min-w-0 items-center gap-1 text-xs leading-4 text-slate-500 dark:text-slate-400">
+            {receipt && (
+              <span className="truncate" title={receipt}>
+                {receipt}
+              </span>
+            )}
+            {note && (
+              <span
+                title={note.title || undefined}
+                className={`truncate ${job.state === 'Failed' || job.state === 'Forbidden' ? 'text-red-700 dark:text-red-400' : ''}`}
+              >
+                {note.text}
+              </span>
+            )}
+          </div>
+        )}
       </div>
-      <div role="cell">
+      <div role="cell" className={CELL_PLACE.status}>
         <StatusBadge state={upstreamGone ? 'Expired' : job.state} />
         {stalled && <StalledMark stalled={stalled} />}
       </div>
-      <div role="cell" className="min-w-0">
+      <div role="cell" className={`min-w-0 ${CELL_PLACE.progress}`}>
         <ProgressBar percent={jobPercent(job)} phase={job.last?.progress.phase ?? null} state={job.state} label={`Progress of ${name}`} />
       </div>
-      <div role="cell" className="text-xs tabular-nums text-slate-600 dark:text-slate-400">
+      <div role="cell" className={`text-xs tabular-nums text-slate-600 dark:text-slate-400 ${CELL_PLACE.io}`}>
         {formatBytes(metrics?.inputBytes)} → {metrics && metrics.outputBytes > 0 ? formatBytes(metrics.outputBytes) : '—'}
       </div>
-      <div role="cell" className="text-xs tabular-nums text-slate-600 dark:text-slate-400">
+      <div role="cell" className={`text-xs tabular-nums text-slate-600 dark:text-slate-400 ${CELL_PLACE.credits}`}>
         {metrics ? metrics.creditCost : '—'}
       </div>
-      <div role="cell">
+      <div role="cell" className={CELL_PLACE.expires}>
         <ExpiryCountdown job={job} serverOffsetMs={serverOffsetMs} />
       </div>
       {columns && columns.length > 0 && <TimeCells job={job} columns={columns} />}
-      <div role="cell" className="flex min-w-0 flex-wrap items-center gap-1.5">
+      <div role="cell" className={`flex min-w-0 items-center gap-1.5 ${CELL_PLACE.actions}`}>
         <JobActions
           jobId={job.id}
           name={name}

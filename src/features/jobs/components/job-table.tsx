@@ -1,4 +1,4 @@
-import { useRef, type CSSProperties } from 'react';
+import { useEffect, useRef, type CSSProperties } from 'react';
 import type { StalledJob } from '../../../../contract/insight-api.ts';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BatchJobs } from '../../../lib/batch-jobs.ts';
@@ -6,7 +6,8 @@ import { useReportView } from '../../../lib/api/batch-stream.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
 import { OPTIONAL_COLUMNS, SORTS, type JobSort, type OptionalColumn } from '../job-view.ts';
-import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';
+import { ROW_HEIGHTS, useRowLayout } from '../row-layout.ts';
+import { CELL_PLACE, JOB_GRID, JobRow, OPTIONAL_CELL_PLACE } from './job-row.tsx';
 
 export interface JobTableProps {
   label: string;
@@ -32,19 +33,22 @@ export interface JobTableProps {
 
 interface Header {
   label: string;
+  /** Where its cells sit per layout; a header whose cells share another's place in a narrow layout is kept for
+   * assistive technology but not shown there. */
+  place: string;
   sort?: JobSort;
   title?: string;
 }
 
 const HEADERS_BEFORE: Header[] = [
-  { label: 'File', sort: 'name' },
-  { label: 'Status', sort: 'status' },
-  { label: 'Progress', sort: 'progress' },
-  { label: 'Input → output' },
-  { label: 'Credits' },
-  { label: 'Expires', sort: 'expires' },
+  { label: 'File', sort: 'name', place: CELL_PLACE.file },
+  { label: 'Status', sort: 'status', place: `${CELL_PLACE.status} max-md:sr-only` },
+  { label: 'Progress', sort: 'progress', place: `${CELL_PLACE.progress} max-xl:sr-only` },
+  { label: 'Input → output', place: CELL_PLACE.io },
+  { label: 'Credits', place: CELL_PLACE.credits },
+  { label: 'Expires in', sort: 'expires', place: `${CELL_PLACE.expires} max-md:sr-only` },
 ];
-const HEADERS_AFTER: Header[] = [{ label: 'Actions' }];
+const HEADERS_AFTER: Header[] = [{ label: 'Actions', place: `${CELL_PLACE.actions} max-md:sr-only` }];
 
 /** Which way each sort orders, for `aria-sort` (status follows the order of urgency, not the alphabet). */
 const ARIA_SORT: Record<JobSort, 'ascending' | 'descending' | 'other'> = {
@@ -65,14 +69,14 @@ function ColumnHeader({ header, sort, onSort }: { header: Header; sort?: JobSort
   const sorted = header.sort !== undefined && header.sort === sort;
   if (!header.sort || !onSort) {
     return (
-      <div role="columnheader" title={header.title}>
+      <div role="columnheader" title={header.title} className={header.place}>
         {header.label}
       </div>
     );
   }
   const target = header.sort;
   return (
-    <div role="columnheader" aria-sort={sorted ? ARIA_SORT[target] : undefined}>
+    <div role="columnheader" aria-sort={sorted ? ARIA_SORT[target] : undefined} className={header.place}>
       <button
         type="button"
         // A second click on the sorted column goes back to the default order (newest first).
@@ -110,14 +114,18 @@ export function JobTable({
   stalled = NO_STALLS,
 }: JobTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
-  // Keyed by position (the default): rows have a fixed height, so nothing is measured per key, and no key per
-  // row is kept for all 10,000. React keys below are the job ids of the rows on screen.
+  // Keyed by position (the default): rows have a fixed height per layout, so nothing is measured per key, and no
+  // key per row is kept for all 10,000. React keys below are the job ids of the rows on screen.
+  const layout = useRowLayout();
+  const rowHeight = ROW_HEIGHTS[layout];
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: () => rowHeight,
     overscan: 8,
   });
+  // The window crossed a breakpoint: every row changed height.
+  useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
   const allSelected = rows.length > 0 && selectedCount === rows.length;
   const items = virtualizer.getVirtualItems();
   useReportView(batchId, items.filter((item) => item.index < rows.length).map((item) => jobs.id(rows[item.index])));
@@ -128,15 +136,17 @@ export function JobTable({
       aria-label={label}
       aria-rowcount={rows.length + 1}
       style={{ '--job-optional-cols': columns.map(() => OPTIONAL_WIDTH).join(' ') } as CSSProperties}
-      className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-950"
+      // On a phone the page scrolls and the table keeps most of a screen for its own scrolling; from a tablet up
+      // it takes the height the page leaves (never less than a few rows).
+      className="flex h-[85dvh] flex-col overflow-hidden rounded-lg border border-slate-200 bg-white md:h-auto md:min-h-64 md:flex-1 dark:border-slate-800 dark:bg-slate-950"
     >
       <div role="rowgroup">
         <div
           role="row"
           aria-rowindex={1}
-          className={`${JOB_GRID} h-9 border-b border-slate-200 bg-slate-50 text-xs font-medium text-slate-600 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-400`}
+          className={`${JOB_GRID} h-8 border-b border-slate-200 bg-slate-50 text-xs font-medium text-slate-600 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-400`}
         >
-          <div role="columnheader">
+          <div role="columnheader" className={CELL_PLACE.select}>
             <input
               type="checkbox"
               aria-label={`Select all ${plural(rows.length, 'matching job')}`}
@@ -151,7 +161,7 @@ export function JobTable({
           </div>
           {[
             ...HEADERS_BEFORE,
-            ...columns.map((c): Header => ({ label: OPTIONAL_COLUMNS[c].label, sort: c, title: OPTIONAL_COLUMNS[c].description })),
+            ...columns.map((c): Header => ({ label: OPTIONAL_COLUMNS[c].label, sort: c, title: OPTIONAL_COLUMNS[c].description, place: OPTIONAL_CELL_PLACE })),
             ...HEADERS_AFTER,
           ].map((header) => (
             <ColumnHeader key={header.label} header={header} sort={sort} onSort={onSort} />
