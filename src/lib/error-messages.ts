@@ -169,6 +169,10 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'The Convert API does not offer this sample conversion, so it was skipped.',
     next: 'Nothing to do; the other samples were submitted.',
   },
+  [ErrorCode.jobDeleted]: {
+    message: 'This job was deleted through the dashboard; its output is gone.',
+    next: 'Remove it from the batch to stop listing it.',
+  },
   [ErrorCode.networkError]: {
     message: 'The dashboard server cannot be reached (network lost or server stopped).',
     next: 'The page reconnects on its own; the data shown is the last received.',

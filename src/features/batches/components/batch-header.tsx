@@ -1,6 +1,5 @@
 import { useState } from 'react';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
-import { DONE_STATES, countIn } from '../../../../contract/tracked-state.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
 import { Freshness, type FreshnessProps } from './freshness.tsx';
@@ -33,8 +32,7 @@ export function BatchHeader({
   outputsReady?: number;
 }) {
   const [renaming, setRenaming] = useState(false);
-  const done = countIn(counts, DONE_STATES) + counts.Expired;
-  const progress = batchProgress(batch);
+  const progress = batchProgress(batch, counts);
   return (
     <header className="flex flex-col gap-3">
       <div className="flex flex-wrap items-start justify-between gap-3">
@@ -65,7 +63,11 @@ export function BatchHeader({
       </div>
       <StatusLegend counts={counts} className="-mt-1.5" />
       <dl className="flex flex-wrap gap-x-8 gap-y-2">
-        <Stat label="Done" value={`${done} of ${batch.jobCount}`} />
+        {/* Of the measured jobs, like the percent beside it: deleted or unknown ids are not work left to do. */}
+        <Stat
+          label="Done"
+          value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
+        />
         <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
         <Stat label="Running" value={String(counts.Running)} />
         <Stat label="Queued" value={String(counts.Queued)} />
