@@ -179,6 +179,12 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
   },
 };
 
+/** Not an error code: the batch page's event stream dropped and the page is fetching the batch again. */
+export const LIVE_STREAM_DROPPED: ErrorMessage = {
+  message: 'The live updates from the dashboard server stopped.',
+  next: 'The page is fetching the batch again and goes on by polling.',
+};
+
 function isKnownCode(code: string): code is KnownErrorCode {
   return Object.prototype.hasOwnProperty.call(ERROR_MESSAGES, code);
 }

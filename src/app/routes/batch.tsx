@@ -21,6 +21,8 @@ import { UploadPanel, useUploads } from '../../features/batches/components/uploa
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
 import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
+import { freshnessView } from '../../features/batches/freshness-state.ts';
+import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
@@ -29,7 +31,8 @@ import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.t
 export function BatchRoute() {
   const { batchId = '' } = useParams();
   const batch = useBatch(batchId);
-  useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
+  const streamDroppedAt = useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
+  const visible = usePageVisible();
   const [params, setParams] = useSearchParams();
   const view = parseJobView(params);
   const query = useDeferredValue(view.query);
@@ -155,8 +158,16 @@ export function BatchRoute() {
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
-          failing: batch.isError,
-          polling: snapshotPollInterval(batch.data.snapshot) !== false,
+          view: freshnessView({
+            error: batch.error,
+            // A dropped stream is replaced by polling: stale until a fetch after the drop has worked.
+            streamDropped: streamDroppedAt !== null && batch.dataUpdatedAt < streamDroppedAt,
+            polling: streamDroppedAt !== null,
+            upstream,
+            visible,
+            changing: snapshotPollInterval(batch.data.snapshot) !== false,
+            hasJobs: jobs.length > 0,
+          }),
         }}
       />
       {/* Export and failure groups filter by stored state: Expired (derived from the clock) narrows to Succeeded there. */}

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
-import { Freshness, type FreshnessProps } from './freshness.tsx';
+import { Freshness, StaleNote, type FreshnessProps } from './freshness.tsx';
 import { RenameBatchDialog } from './rename-batch-dialog.tsx';
 import { batchProgress } from '../batch-progress.ts';
 import { StatusBar, StatusLegend } from './status-bar.tsx';
@@ -33,6 +33,7 @@ export function BatchHeader({
 }) {
   const [renaming, setRenaming] = useState(false);
   const progress = batchProgress(batch, counts);
+  const stale = freshness.view.stale !== null;
   return (
     <header className="flex flex-col gap-3">
       <div className="flex flex-wrap items-start justify-between gap-3">
@@ -47,6 +48,9 @@ export function BatchHeader({
         </div>
         <Freshness {...freshness} />
       </div>
+      <StaleNote {...freshness} />
+      {/* Stale figures are drawn faded and desaturated (the note above says why), never as if live. */}
+      <div data-stale={stale || undefined} className={`flex flex-col gap-3 ${stale ? 'opacity-60 grayscale' : ''}`}>
       <div className="flex items-center gap-3">
         <StatusBar counts={counts} className="h-2.5 flex-1" />
         <span
@@ -76,6 +80,7 @@ export function BatchHeader({
         <Stat label="Output" value={formatBytes(batch.outputBytes)} />
         <Stat label="Credits" value={String(batch.credits)} />
       </dl>
+      </div>
       <RenameBatchDialog batchId={batch.id} currentName={batch.name} open={renaming} onClose={() => setRenaming(false)} />
     </header>
   );
