@@ -1,13 +1,27 @@
+import { useRef } from 'react';
 import { Link, Outlet, useLocation } from 'react-router-dom';
 import { focusRing } from '../components/ui/button.tsx';
 import { ErrorBoundary } from '../components/ui/error-boundary.tsx';
 import { paths } from '../config/paths.ts';
+import { useFocusKeeper } from './focus-keeper.ts';
 import { NetworkBanner } from './network-banner.tsx';
 
 export function Layout() {
   const location = useLocation();
+  const main = useRef<HTMLElement>(null);
+  useFocusKeeper(main);
   return (
     <div className="flex h-screen min-w-[1024px] flex-col">
+      <a
+        href="#main"
+        // Focus moves by script: a fragment in the address would be taken for a route by the router.
+        onClick={(event) => {
+          event.preventDefault();
+          main.current?.focus();
+        }}
+        className={`sr-only rounded bg-white px-3 py-2 text-sm font-medium text-slate-900 focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 dark:bg-slate-900 dark:text-slate-100 ${focusRing}`}>
+        Skip to content
+      </a>
       <header className="flex h-12 shrink-0 items-center gap-4 border-b border-slate-200 px-5 dark:border-slate-800">
         <Link to={paths.batches.getHref()} className={`flex items-center gap-2 rounded text-sm font-semibold ${focusRing}`}>
           <img src="/favicon.svg" alt="" className="size-5" />
@@ -17,7 +31,7 @@ export function Layout() {
       <div className="px-5 pt-3 empty:hidden">
         <NetworkBanner />
       </div>
-      <main className="flex min-h-0 flex-1 flex-col px-5 py-4">
+      <main ref={main} id="main" tabIndex={-1} className="flex min-h-0 flex-1 flex-col px-5 py-4 outline-none">
         <ErrorBoundary resetKey={location.pathname}>
           <Outlet />
         </ErrorBoundary>

@@ -4,12 +4,14 @@ import { Link, useParams, useSearchParams } from 'react-router-dom';
 import type { ReceiptFilter, ViewState } from '../../../contract/dashboard-api.ts';
 import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
-import { Button, buttonClasses } from '../../components/ui/button.tsx';
+import { Button, buttonClasses, focusRing } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
-import { describeError } from '../../lib/error-messages.ts';
+import { ERROR_MESSAGES, describeError } from '../../lib/error-messages.ts';
+import { ErrorCode } from '../../../contract/errors.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
+import { plural } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
@@ -27,6 +29,12 @@ import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
 import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
+
+/** The skip link moves focus itself: a fragment in the address would be taken for a route by the router. */
+function skipPastTable(event: React.MouseEvent<HTMLAnchorElement>) {
+  event.preventDefault();
+  document.getElementById('jobs-end')?.focus();
+}
 
 export function BatchRoute() {
   const { batchId = '' } = useParams();
@@ -104,18 +112,23 @@ export function BatchRoute() {
       const notFound = batch.error instanceof ApiError && batch.error.status === 404;
       const { message, next } = describeError(batch.error);
       return (
-        <div className="mx-auto mt-12 max-w-lg">
+        <div className="mx-auto mt-12 flex max-w-lg flex-col gap-3">
           <title>Batch not available · Convert batches</title>
-          <Banner title={notFound ? 'This batch does not exist (it may have been deleted).' : 'The batch could not be loaded'}>
+          <h1 className="text-xl font-semibold">{notFound ? 'Batch not found' : 'Batch not available'}</h1>
+          <Banner title={notFound ? ERROR_MESSAGES[ErrorCode.batchNotFound].message : 'The batch could not be loaded'}>
             {notFound ? null : `${message} ${next}`}
           </Banner>
-          <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} mt-4`}>
+          <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} self-start`}>
             Back to batches
           </Link>
         </div>
       );
     }
-    return <p className="text-sm text-slate-500 dark:text-slate-400">Loading batch…</p>;
+    return (
+      <p role="status" className="text-sm text-slate-600 dark:text-slate-400">
+        Loading batch…
+      </p>
+    );
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
@@ -181,7 +194,8 @@ export function BatchRoute() {
           filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
         />
       )}
-      <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
+       {/* A group, not a toolbar: its search box and select need the arrow keys, which a toolbar takes for moving between controls. */}
+      <div role="group" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
         <Button onClick={() => setDialog('ids')}>Add job ids</Button>
         <Button onClick={dropzone.open}>Upload files</Button>
         <Button onClick={() => folderInput.current?.click()}>Upload a folder</Button>
@@ -222,6 +236,9 @@ export function BatchRoute() {
           <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
         </div>
       )}
+      <a href="#jobs-end" onClick={skipPastTable} className={`sr-only rounded px-2 py-1 text-sm font-medium focus:not-sr-only focus:self-start ${focusRing}`}>
+        Skip past the jobs table
+      </a>
       <JobTable
         label={`Jobs of ${summary.name}`}
         jobs={jobs}
@@ -234,6 +251,9 @@ export function BatchRoute() {
         onToggleAll={onToggleAll}
         emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
       />
+      <p id="jobs-end" tabIndex={-1} className="sr-only">
+        End of the jobs table: {plural(rows.length, 'job')} shown.
+      </p>
       <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />
     </div>
   );
