@@ -2,6 +2,7 @@ import { useRef } from 'react';
 import { Link, Outlet, useLocation } from 'react-router-dom';
 import { focusRing } from '../components/ui/button.tsx';
 import { ErrorBoundary } from '../components/ui/error-boundary.tsx';
+import { LiveRegion } from '../components/ui/live-region.tsx';
 import { paths } from '../config/paths.ts';
 import { useFocusKeeper } from './focus-keeper.ts';
 import { NetworkBanner } from './network-banner.tsx';
@@ -31,6 +32,7 @@ export function Layout() {
       <div className="px-5 pt-3 empty:hidden">
         <NetworkBanner />
       </div>
+      <LiveRegion />
       <main ref={main} id="main" tabIndex={-1} className="flex min-h-0 flex-1 flex-col px-5 py-4 outline-none">
         <ErrorBoundary resetKey={location.pathname}>
           <Outlet />

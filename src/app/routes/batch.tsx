@@ -1,7 +1,7 @@
 import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
-import type { ReceiptFilter, ViewState } from '../../../contract/dashboard-api.ts';
+import { VIEW_STATES, type ReceiptFilter, type ViewCounts, type ViewState } from '../../../contract/dashboard-api.ts';
 import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses, focusRing } from '../../components/ui/button.tsx';
@@ -24,11 +24,16 @@ import { UpstreamBanner } from '../../features/batches/components/upstream-banne
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
 import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
 import { freshnessView } from '../../features/batches/freshness-state.ts';
+import { batchProgress } from '../../features/batches/batch-progress.ts';
+import { useBatchAnnouncements } from '../../features/batches/use-batch-announcements.ts';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
 import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
+
+const EMPTY_VIEW_COUNTS: ViewCounts = Object.fromEntries(VIEW_STATES.map((state) => [state, 0])) as ViewCounts;
+const EMPTY_SUMMARY = { jobCount: 0, counts: EMPTY_VIEW_COUNTS, progressPercent: 0 };
 
 /** The skip link moves focus itself: a fragment in the address would be taken for a route by the router. */
 function skipPastTable(event: React.MouseEvent<HTMLAnchorElement>) {
@@ -106,6 +111,18 @@ export function BatchRoute() {
 
   const summaryOfTab = batch.data?.snapshot.batch;
   useTabProgress(summaryOfTab?.progressPercent ?? 0, (summaryOfTab?.counts.Failed ?? 0) > 0);
+  const freshness = freshnessView({
+    error: batch.error,
+    // A dropped stream is replaced by polling: stale until a fetch after the drop has worked.
+    streamDropped: streamDroppedAt !== null && batch.dataUpdatedAt < streamDroppedAt,
+    polling: streamDroppedAt !== null,
+    upstream: snapshot?.upstream ?? { state: 'unknown' },
+    visible,
+    changing: snapshot ? snapshotPollInterval(snapshot) !== false : true,
+    hasJobs: (snapshot?.jobs.length ?? 0) > 0,
+  });
+  const viewCounts = outputSummary?.counts ?? summaryOfTab?.counts ?? EMPTY_VIEW_COUNTS;
+  useBatchAnnouncements(batchId, summaryOfTab?.name ?? '', viewCounts, batchProgress(summaryOfTab ?? EMPTY_SUMMARY, viewCounts), freshness);
 
   if (!batch.data) {
     if (batch.error) {
@@ -171,16 +188,7 @@ export function BatchRoute() {
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
-          view: freshnessView({
-            error: batch.error,
-            // A dropped stream is replaced by polling: stale until a fetch after the drop has worked.
-            streamDropped: streamDroppedAt !== null && batch.dataUpdatedAt < streamDroppedAt,
-            polling: streamDroppedAt !== null,
-            upstream,
-            visible,
-            changing: snapshotPollInterval(batch.data.snapshot) !== false,
-            hasJobs: jobs.length > 0,
-          }),
+          view: freshness,
         }}
       />
       {/* Export and failure groups filter by stored state: Expired (derived from the clock) narrows to Succeeded there. */}
