@@ -49,8 +49,14 @@ export function BatchHeader({
         <Freshness {...freshness} />
       </div>
       <StaleNote {...freshness} />
-      {/* Stale figures are drawn faded and desaturated (the note above says why), never as if live. */}
-      <div data-stale={stale || undefined} className={`flex flex-col gap-3 ${stale ? 'opacity-60 grayscale' : ''}`}>
+      {/*
+        Stale figures lose their colours and get a dashed frame (the note above says why), never as if live. Not
+        faded: the text keeps its contrast.
+      */}
+      <div
+        data-stale={stale || undefined}
+        className={`flex flex-col gap-3 ${stale ? 'rounded-md outline-2 outline-offset-4 outline-amber-500 outline-dashed grayscale' : ''}`}
+      >
       <div className="flex items-center gap-3">
         <StatusBar counts={counts} className="h-2.5 flex-1" />
         <span
