@@ -21,6 +21,8 @@ const UPSTREAM_OK = { state: 'ok', error: null, since: null };
 
 // Tall enough that the job table has room below the charts and panels (its layout is another spec's concern).
 test.use({ viewport: { width: 1440, height: 1800 } });
+// An axe run takes seconds, more on a busy machine; a test runs a dozen.
+test.describe.configure({ timeout: 360_000 });
 
 for (const colorScheme of ['light', 'dark'] as const) {
   test.describe(`in the ${colorScheme} theme`, () => {
@@ -44,7 +46,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
       const held = new Promise<void>((resolve) => (release = resolve));
       await page.route('**/api/batches', async (route) => {
         await held;
-        await route.fulfill({ status: 503, json: { error: 'storage.unavailable', detail: null } });
+        // The reload below may have dropped the request already.
+        await route.fulfill({ status: 503, json: { error: 'storage.unavailable', detail: null } }).catch(() => {});
       });
       await page.reload();
       await expect(page.getByText('Loading batches…')).toBeVisible();
@@ -96,6 +99,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
 
       await page.goto(`/batches/${batch.id}`);
       await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+      // Sent with the page open, so it is queued or running (at least 6 s) when checked.
+      await api.submitSample(batch.id, 'clip.mp4', 'webm');
       const filters = page.getByRole('group', { name: 'Filter by status' });
       await expect(filters.getByRole('button', { name: /^(▶|◷)?\s*(Running|Queued) \(\d+\)$/ }).first()).toBeVisible();
       await expectNoViolations(page, 'a running batch');

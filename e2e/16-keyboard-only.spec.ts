@@ -8,6 +8,7 @@ import { fakeJobId, jobRow, statusCell } from './job-table.ts';
 
 // Tall enough that the job table has room below the charts and panels (its layout is another spec's concern).
 test.use({ viewport: { width: 1440, height: 1800 } });
+test.describe.configure({ timeout: 240_000 });
 
 /** Presses Tab until `target` has focus (a keyboard user's way there), failing if it never gets it. */
 async function tabTo(page: Page, target: Locator, max = 250): Promise<void> {
