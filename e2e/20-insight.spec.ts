@@ -43,10 +43,13 @@ test('a finished batch shows its charts in both themes, groups its failure, expo
       multipart: { file: { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is not a picture\n'.repeat(20)) } },
     });
     expect(broken.status()).toBe(202);
-    const brokenId = ((await broken.json()) as SubmitFileResponse).job.id;
+    // The answer names the spooled file; once the upstream accepted it, its job takes that row.
+    const brokenSubmission = ((await broken.json()) as SubmitFileResponse).job.id;
 
     await page.goto(`/batches/${batch.id}`);
     await expect(page.getByRole('status', { name: 'Estimated completion' })).toHaveText('All jobs have finished', { timeout: 45_000 });
+    const brokenId = (await api.snapshot(batch.id)).jobs.find((job) => job.submission?.id === brokenSubmission)?.id;
+    expect(brokenId).toMatch(/^[0-9a-f]{32}$/);
 
     // The failure is a group with its plain sentence, and its row says the sentence too.
     const failures = page.getByRole('region', { name: 'Failures by cause' });
@@ -77,7 +80,7 @@ test('a finished batch shows its charts in both themes, groups its failure, expo
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^id,file,target,state,percent,phase,errorCode,errorDetail,/);
     expect(lines).toHaveLength(4);
-    expect(lines.find((l) => l.startsWith(brokenId))).toMatch(/,broken\.png,jpg,Failed,100,/);
+    expect(lines.find((l) => l.startsWith(brokenId!))).toMatch(/,broken\.png,jpg,Failed,100,/);
     expect(path.extname(download.suggestedFilename())).toBe('.csv');
 
     const failedOnly = await ctx.get(`/api/batches/${batch.id}/export.json?status=Failed`);

@@ -45,6 +45,8 @@ export function openSubmissionQueue(store: BatchStore) {
     ),
     get: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE id = ?'),
     byJob: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE job_id = ?'),
+    sentJob: db.prepare<[string], number>("SELECT 1 FROM submissions WHERE job_id = ? AND state = 'sent'").pluck(),
+    anyWaiting: db.prepare<[], number>("SELECT 1 FROM submissions WHERE state = 'waiting' LIMIT 1").pluck(),
     nextWaiting: db.prepare<[], SubmissionRow>(
       "SELECT * FROM submissions WHERE state = 'waiting' ORDER BY queued_at, seq LIMIT 1",
     ),
@@ -95,12 +97,12 @@ export function openSubmissionQueue(store: BatchStore) {
       'UPDATE batches SET revision = revision + 1 WHERE id IN (SELECT batch_id FROM batch_jobs WHERE job_id = ?)',
     ),
     // Live deltas (h10): a link's changed_rev is the revision of its last change; a removal cannot be told as a
-    // delta, so whatever takes a row away (an id swapped in place counts) moves the batch's base_rev.
+    // delta, so whatever takes a row away moves the batch's base_rev. An id swapped in place is not a removal: the
+    // new row names the ids it replaces (its `submission`), and the page puts it in their place.
     stamp: db.prepare<[string]>(
       'UPDATE batch_jobs SET changed_rev = (SELECT revision FROM batches b WHERE b.id = batch_jobs.batch_id) WHERE job_id = ?',
     ),
     rebaseOf: db.prepare<[string]>('UPDATE batches SET base_rev = revision WHERE id IN (SELECT batch_id FROM batch_jobs WHERE job_id = ?)'),
-    rebase: db.prepare<[string]>('UPDATE batches SET base_rev = revision WHERE id = ?'),
     getJobState: db.prepare<[string], { state: TrackedState; last_json: string | null; output_expired: number; problem_json: string | null }>(
       'SELECT state, last_json, output_expired, problem_json FROM jobs WHERE id = ?',
     ),
@@ -160,7 +162,6 @@ export function openSubmissionQueue(store: BatchStore) {
     const moved = q.relink.run(jobId, id).changes > 0;
     q.deleteRowJob.run(id);
     touched(jobId);
-    q.rebaseOf.run(jobId);
     return moved;
   });
 
@@ -180,7 +181,6 @@ export function openSubmissionQueue(store: BatchStore) {
       q.setRowState.run('Waiting', null, null, sub.id);
     }
     touched(sub.id);
-    if (rowId !== sub.id) q.rebase.run(sub.batch_id);
   });
 
   /** Removes submissions and their rows (a batch deleted, or rows dismissed); returns their source files. */
@@ -218,6 +218,8 @@ export function openSubmissionQueue(store: BatchStore) {
     inState: (state: QueueState): SubmissionRow[] => q.inState.all(state),
     ofBatch: (batchId: string): SubmissionRow[] => q.ofBatch.all(batchId),
     activeSent: (): number => q.activeSent.get()!,
+    /** The job was sent by the feeder and files are waiting for a slot (its end frees one). */
+    holdsSlotWanted: (jobId: string): boolean => q.sentJob.get(jobId) !== undefined && q.anyWaiting.get() !== undefined,
     spoolBytes: (): number => q.spoolBytes.get()!,
     sourcePaths: (): string[] => q.sourcePaths.all(),
     expiredSources: (before: number): SubmissionRow[] => q.expiredSources.all(before),

@@ -13,7 +13,7 @@ import { ErrorCode } from '../../../contract/errors.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
 import { plural } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
-import { useBatchStream } from '../../features/batches/api/batch-stream.ts';
+import { useBatchStream } from '../../lib/api/batch-stream.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';

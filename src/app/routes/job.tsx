@@ -10,7 +10,7 @@ import { ApiError } from '../../lib/api-client.ts';
 import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
 import { formatBytes, formatDateTime } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
-import { useBatchStream, useReportView } from '../../features/batches/api/batch-stream.ts';
+import { useBatchStream, useReportView } from '../../lib/api/batch-stream.ts';
 import { UNAUTHORIZED_TITLE, UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { useJob } from '../../features/jobs/api/get-job.ts';
 import { ExpiryCountdown } from '../../features/jobs/components/expiry-countdown.tsx';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchJob, ViewState } from '../../../contract/dashboard-api.ts';
 import { NOW, makeJob } from '../../testing/render.tsx';
-import { BatchJobs } from '../batches/batch-jobs.ts';
+import { BatchJobs } from '../../lib/batch-jobs.ts';
 import { filterRows, sortRows, visibleRows } from './job-view.ts';
 
 const at = (minute: number) => `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`;

@@ -8,7 +8,7 @@ import {
 } from '../../../contract/dashboard-api.ts';
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
 import { emptyCounts } from '../../../contract/tracked-state.ts';
-import type { BatchJobs } from '../batches/batch-jobs.ts';
+import type { BatchJobs } from '../../lib/batch-jobs.ts';
 
 export const SORTS = {
   added: 'Added (newest first)',

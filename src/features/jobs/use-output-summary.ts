@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useTimePassed } from '../../lib/use-time-passed.ts';
-import type { BatchJobs } from '../batches/batch-jobs.ts';
+import type { BatchJobs } from '../../lib/batch-jobs.ts';
 import { outputSummary, type OutputSummary } from './job-view.ts';
 
 /**

@@ -3,7 +3,6 @@ import { buttonClasses, focusRing } from '../../../components/ui/button.tsx';
 import { outputsZipHref } from '../../../config/paths.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes, plural } from '../../../lib/format.ts';
-import type { OutputSummary } from '../../jobs/job-view.ts';
 import { useSetKeepOutputs } from '../api/keep-outputs.ts';
 import { chipClass } from './status-filter.tsx';
 
@@ -17,7 +16,8 @@ export const RECEIPT_LABELS: Record<ReceiptFilter, string> = {
 export interface OutputsBarProps {
   batchId: string;
   outputs: BatchOutputs;
-  summary: OutputSummary;
+  /** The page's output numbers (the jobs feature's `OutputSummary`); the bar reads the receipts. */
+  summary: { receipts: Record<ReceiptFilter, number> };
   /** The page's current filter, so "Download all" takes what the table shows. */
   filter: { status: string | null; q: string; receipt: ReceiptFilter | null };
   filtered: boolean;

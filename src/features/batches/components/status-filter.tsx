@@ -1,6 +1,6 @@
 import { VIEW_STATES, type ViewCounts, type ViewState } from '../../../../contract/dashboard-api.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
-import { STATE_STYLES } from '../../jobs/status-style.ts';
+import { STATE_STYLES } from '../../../lib/status-style.ts';
 
 export interface StatusFilterProps {
   counts: ViewCounts;

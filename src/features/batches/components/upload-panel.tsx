@@ -11,8 +11,8 @@ import { useNow } from '../../../lib/ticker.ts';
 import { announcer } from '../../../lib/announcer.ts';
 import { sourceFormatOf } from '../../../../contract/file-format.ts';
 import { targetsFor, useConversions } from '../api/get-conversions.ts';
-import { batchKeys } from '../api/query-keys.ts';
-import { uploadFile } from '../api/submit-file.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
+import { uploadFile } from '../../../lib/api/submit-file.ts';
 
 /** Uploads at once: enough to fill a link, few enough that each file's progress means something. */
 const CONCURRENCY = 3;

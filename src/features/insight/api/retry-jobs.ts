@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from '../../batches/api/query-keys.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 import { insightKeys } from './query-keys.ts';
 
 /** The submissions feature's retry (server/submissions): jobs whose source file is still on the server are sent again. */

@@ -7,7 +7,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TrackedState } from '../../../../contract/dashboard-api.ts';
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
-import { STATE_STYLES } from '../../jobs/status-style.ts';
+import { STATE_STYLES } from '../../../lib/status-style.ts';
 import { chartSummaries } from '../chart-summary.ts';
 
 /** The stacked bar's colours (status-style.ts) as canvas colours: [light, dark]. */

@@ -5,10 +5,10 @@ import { Button } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { plural } from '../../../lib/format.ts';
-import { removeIds } from '../../batches/api/batch-ids.ts';
-import { batchKeys } from '../../batches/api/query-keys.ts';
-import { canSendAgain, retryJobs } from '../../batches/api/submit-file.ts';
-import { cancelJob, deleteJob } from '../api/job-commands.ts';
+import { removeIds } from '../../../lib/api/batch-ids.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
+import { canSendAgain, retryJobs } from '../../../lib/api/submit-file.ts';
+import { cancelJob, deleteJob } from '../../../lib/api/job-commands.ts';
 import { ACTIONS_BY_STATE, type JobAction } from '../job-actions.ts';
 import { jobLabel } from '../job-view.ts';
 

@@ -1,8 +1,8 @@
 import { memo } from 'react';
 import { Link } from 'react-router-dom';
 import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
-import { SubmissionActions, attemptsNote } from '../../batches/components/submission-actions.tsx';
-import { STATE_STYLES } from '../status-style.ts';
+import { SubmissionActions, attemptsNote } from '../../../components/submission-actions.tsx';
+import { STATE_STYLES } from '../../../lib/status-style.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { describeErrorCode } from '../../../lib/error-messages.ts';

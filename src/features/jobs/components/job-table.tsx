@@ -1,7 +1,7 @@
 import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { BatchJobs } from '../../batches/batch-jobs.ts';
-import { useReportView } from '../../batches/api/batch-stream.ts';
+import type { BatchJobs } from '../../../lib/batch-jobs.ts';
+import { useReportView } from '../../../lib/api/batch-stream.ts';
 import { focusRing } from '../../../components/ui/button.tsx';
 import { plural } from '../../../lib/format.ts';
 import { JOB_GRID, JobRow, ROW_HEIGHT } from './job-row.tsx';

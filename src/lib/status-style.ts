@@ -1,4 +1,4 @@
-import type { ViewState } from '../../../contract/dashboard-api.ts';
+import type { ViewState } from '../../contract/dashboard-api.ts';
 
 export interface StateStyle {
   label: string;

@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
-import { ApiError, requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from '../../batches/api/query-keys.ts';
-import { jobKeys } from './query-keys.ts';
+import type { BatchJob } from '../../../contract/dashboard-api.ts';
+import { ApiError, requestJson } from '../api-client.ts';
+import { batchKeys, jobKeys } from './query-keys.ts';
 
 export function cancelJob(jobId: string): Promise<void> {
   return requestJson<void>(`/convert/job/${encodeURIComponent(jobId)}/cancel`, { method: 'POST' });

@@ -1,7 +1,7 @@
-import type { BatchJob, BatchSnapshot, TrackedState } from '../../../contract/dashboard-api.ts';
-import type { ErrorBody, Problem } from '../../../contract/errors.ts';
-import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from '../../lib/columns.ts';
-import type { OutputFacts } from '../../../contract/outputs.ts';
+import type { BatchJob, BatchSnapshot, TrackedState } from '../../contract/dashboard-api.ts';
+import type { ErrorBody, Problem } from '../../contract/errors.ts';
+import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from './columns.ts';
+import type { OutputFacts } from '../../contract/outputs.ts';
 import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
 /**
@@ -73,7 +73,7 @@ export class BatchJobs {
    * rebuild of 10,000. Folded into new columns once they are a large share of the batch.
    */
   private patches: ReadonlyMap<number, BatchJob> | null = null;
-  /** Rows of jobs added since the columns were built, by id. */
+  /** Rows of jobs added since the columns were built, and of ids that moved (-1: an id no longer listed), by id. */
   private addedRows: ReadonlyMap<string, number> | null = null;
 
   constructor(jobs: readonly BatchJob[]) {
@@ -145,9 +145,10 @@ export class BatchJobs {
     const patches = new Map(this.patches ?? []);
     const addedRows = new Map(this.addedRows ?? []);
     let length = this.length;
+    const find = (id: string) => addedRows.get(id) ?? this.baseIndexOf(id);
     for (const job of changes) {
-      let row = this.indexOf(job.id);
-      if (row < 0) row = addedRows.get(job.id) ?? -1;
+      let row = find(job.id);
+      if (row < 0 && job.submission) row = this.takeOver(job, find, addedRows);
       if (row < 0) addedRows.set(job.id, (row = length++));
       patches.set(row, job);
     }
@@ -163,7 +164,27 @@ export class BatchJobs {
   }
 
   id(row: number): string {
-    return row < this.baseLength ? this.ids.get(row) : this.patches!.get(row)!.id;
+    const patch = this.patches?.get(row);
+    return patch ? patch.id : this.ids.get(row);
+  }
+
+  /**
+   * An uploaded file's row changes its id without leaving its place: the spooled file's row (id = submission id)
+   * becomes the upstream's job once it is accepted, and a retried job's row becomes the waiting file again. The
+   * new row names the ids it may replace (its submission id, and the jobs of its earlier attempts); the first one
+   * still listed gives up its row. So the change arrives as a delta, not as a reload of the batch.
+   */
+  private takeOver(job: BatchJob, find: (id: string) => number, addedRows: Map<string, number>): number {
+    const submission = job.submission!;
+    for (const previous of [submission.id, ...submission.history.map((attempt) => attempt.jobId)]) {
+      if (previous === null || previous === job.id) continue;
+      const row = find(previous);
+      if (row < 0) continue;
+      addedRows.set(previous, -1);
+      addedRows.set(job.id, row);
+      return row;
+    }
+    return -1;
   }
 
   state(row: number): TrackedState {
@@ -217,17 +238,21 @@ export class BatchJobs {
   /** One `indexOf` over all ids instead of one string per row; `needle` is compared as is. */
   rowsWithIdContaining(needle: string): Uint8Array {
     const base = this.ids.rowsContaining(needle);
-    if (this.length === this.baseLength) return base;
+    if (this.length === this.baseLength && !this.patches) return base;
     const hits = new Uint8Array(this.length);
     hits.set(base);
-    for (let row = this.baseLength; row < this.length; row++) hits[row] = this.id(row).includes(needle) ? 1 : 0;
+    // Appended rows, and rows whose id changed in place (an upload accepted upstream).
+    for (const [row, job] of this.patches ?? []) hits[row] = job.id.includes(needle) ? 1 : 0;
     return hits;
   }
 
   /** The row of a job id, or -1. The hash index behind it is built on first use (job page, selection). */
   indexOf(id: string): number {
-    const added = this.addedRows?.get(id);
-    if (added !== undefined) return added;
+    return this.addedRows?.get(id) ?? this.baseIndexOf(id);
+  }
+
+  /** The row of `id` in the columns, ignoring later changes. */
+  private baseIndexOf(id: string): number {
     if (this.baseLength === 0) return -1;
     const table = (this.idIndex ??= this.buildIdIndex());
     const mask = table.length - 1;

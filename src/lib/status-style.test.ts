@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BANNER_ICONS } from '../../components/ui/banner.tsx';
+import { BANNER_ICONS } from '../components/ui/banner.tsx';
 import { STATE_STYLES } from './status-style.ts';
 
 describe('status and banner icons', () => {

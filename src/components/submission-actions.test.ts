@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
-import { canSendAgain, noSendAgainReason } from '../api/submit-file.ts';
+import type { BatchJob } from '../../contract/dashboard-api.ts';
+import { canSendAgain, noSendAgainReason } from '../lib/api/submit-file.ts';
 import { attemptsNote } from './submission-actions.tsx';
 
 function job(overrides: Partial<BatchJob>): BatchJob {

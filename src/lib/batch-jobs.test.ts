@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { makeJob } from '../../testing/render.tsx';
+import type { BatchJob } from '../../contract/dashboard-api.ts';
+import { makeJob } from '../testing/render.tsx';
 import { BatchJobs, compactSnapshot } from './batch-jobs.ts';
 
 const id = (n: number) => n.toString(16).padStart(32, '0');
@@ -163,6 +163,49 @@ describe('changes applied to compact rows', () => {
     const again = after.withChanges([{ ...added, state: 'Running' }]);
     expect(again.length).toBe(3);
     expect(again.state(2)).toBe('Running');
+  });
+});
+
+describe('an uploaded file whose row changes id in place', () => {
+  const submission = (history: { jobId: string | null }[] = []) => ({
+    id: 'sub_1',
+    attempt: history.length + 1,
+    history: history.map((h, i) => ({ attempt: i + 1, jobId: h.jobId, outcome: 'Failed', error: 'convert.invalid_input', at: '2026-01-01T00:00:00.000Z' })),
+    sourceKept: true,
+  });
+
+  it('puts the accepted job in the place of the waiting row instead of adding a row', () => {
+    const before = new BatchJobs([makeJob({ id: id(1) }), makeJob({ id: 'sub_1', state: 'Sending', submission: submission() }), makeJob({ id: id(3) })]);
+    const after = before.withChanges([makeJob({ id: id(2), state: 'Queued', submission: submission() })]);
+    expect(after.length).toBe(3);
+    expect([after.id(0), after.id(1), after.id(2)]).toEqual([id(1), id(2), id(3)]);
+    expect(after.indexOf(id(2))).toBe(1);
+    expect(after.indexOf('sub_1')).toBe(-1);
+    expect(after.state(1)).toBe('Queued');
+    expect(Array.from(after.rowsWithIdContaining(id(2)))).toEqual([0, 1, 0]);
+    expect(Array.from(after.rowsWithIdContaining('sub_1'))).toEqual([0, 0, 0]);
+    // The next change of that job lands on the same row.
+    const later = after.withChanges([makeJob({ id: id(2), state: 'Failed', submission: submission() })]);
+    expect(later.length).toBe(3);
+    expect(later.state(1)).toBe('Failed');
+  });
+
+  it('puts the waiting file of a retry in the place of the failed job, and the next job in the same place again', () => {
+    const before = new BatchJobs([makeJob({ id: id(2), state: 'Failed', submission: submission() }), makeJob({ id: id(3) })]);
+    const waiting = before.withChanges([makeJob({ id: 'sub_1', state: 'Waiting', submission: submission([{ jobId: id(2) }]) })]);
+    expect(waiting.length).toBe(2);
+    expect(waiting.id(0)).toBe('sub_1');
+    expect(waiting.indexOf(id(2))).toBe(-1);
+    const accepted = waiting.withChanges([makeJob({ id: id(4), state: 'Queued', submission: submission([{ jobId: id(2) }]) })]);
+    expect(accepted.length).toBe(2);
+    expect([accepted.id(0), accepted.id(1)]).toEqual([id(4), id(3)]);
+  });
+
+  it('adds a row as before when none of the ids it may replace is listed', () => {
+    const before = new BatchJobs([makeJob({ id: id(1) })]);
+    const after = before.withChanges([makeJob({ id: id(2), submission: submission([{ jobId: id(9) }]) })]);
+    expect(after.length).toBe(2);
+    expect(after.id(1)).toBe(id(2));
   });
 });
 

@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { BatchDelta, LiveMeta, ViewRequest } from '../../../../contract/live.ts';
-import { request } from '../../../lib/api-client.ts';
+import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.ts';
+import { request } from '../api-client.ts';
 import { applyDelta, applyMeta, type SnapshotData } from '../live-snapshot.ts';
 import { batchKeys } from './query-keys.ts';
 
