@@ -27,6 +27,7 @@ import { freshnessView } from '../../features/batches/freshness-state.ts';
 import { batchProgress } from '../../features/batches/batch-progress.ts';
 import { useBatchAnnouncements } from '../../features/batches/use-batch-announcements.ts';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
+import { useConnectionLost } from '../network-banner.tsx';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
@@ -111,8 +112,10 @@ export function BatchRoute() {
 
   const summaryOfTab = batch.data?.snapshot.batch;
   useTabProgress(summaryOfTab?.progressPercent ?? 0, (summaryOfTab?.counts.Failed ?? 0) > 0);
+  const connectionLost = useConnectionLost();
   const freshness = freshnessView({
-    error: batch.error,
+    // An open event stream may not notice a lost connection: the layout's banner and this line agree.
+    error: batch.error ?? (connectionLost ? new ApiError(0, ErrorCode.networkError, null) : null),
     // A dropped stream is replaced by polling: stale until a fetch after the drop has worked.
     streamDropped: streamDroppedAt !== null && batch.dataUpdatedAt < streamDroppedAt,
     polling: streamDroppedAt !== null,
