@@ -54,7 +54,7 @@ function Page({ jobs }: { jobs: BatchJobs }) {
   const { summary } = useOutputSummary(jobs, OFFSET_MS);
   return (
     <>
-      <BatchHeader batch={BATCH} freshness={{ updatedAt: NOW, failing: false, polling: true }} counts={summary?.counts} outputsReady={summary?.ready} />
+      <BatchHeader batch={BATCH} freshness={{ updatedAt: NOW, view: { label: 'Live', tone: 'live', stale: null } }} counts={summary?.counts} outputsReady={summary?.ready} />
       <div role="table" aria-label="Jobs">
         <div role="rowgroup">
           {JOBS.map((job, i) => (

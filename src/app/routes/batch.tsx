@@ -1,15 +1,17 @@
 import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
-import type { ReceiptFilter, ViewState } from '../../../contract/dashboard-api.ts';
+import { VIEW_STATES, type ReceiptFilter, type ViewCounts, type ViewState } from '../../../contract/dashboard-api.ts';
 import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
-import { Button, buttonClasses } from '../../components/ui/button.tsx';
+import { Button, buttonClasses, focusRing } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
-import { describeError } from '../../lib/error-messages.ts';
+import { ERROR_MESSAGES, describeError } from '../../lib/error-messages.ts';
+import { ErrorCode } from '../../../contract/errors.ts';
 import { snapshotPollInterval } from '../../lib/polling.ts';
+import { plural } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { useBatchStream } from '../../lib/api/batch-stream.ts';
 import { canSendAgain } from '../../lib/api/submit-file.ts';
@@ -25,15 +27,30 @@ import { useInsightStalls } from '../../features/insight/api/get-insight.ts';
 import { InsightDetails, InsightSummary, InsightTools, useInsightOpen } from '../../features/insight/components/insight-panel.tsx';
 import { StalledChip } from '../../features/insight/components/stalled-chip.tsx';
 import { ColumnToggles } from '../../features/jobs/components/column-toggles.tsx';
+import { freshnessView } from '../../features/batches/freshness-state.ts';
+import { batchProgress } from '../../features/batches/batch-progress.ts';
+import { useBatchAnnouncements } from '../../features/batches/use-batch-announcements.ts';
+import { usePageVisible } from '../../lib/use-page-visible.ts';
+import { useConnectionLost } from '../network-banner.tsx';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
 import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
 
+const EMPTY_VIEW_COUNTS: ViewCounts = Object.fromEntries(VIEW_STATES.map((state) => [state, 0])) as ViewCounts;
+const EMPTY_SUMMARY = { jobCount: 0, counts: EMPTY_VIEW_COUNTS, progressPercent: 0 };
+
+/** The skip link moves focus itself: a fragment in the address would be taken for a route by the router. */
+function skipPastTable(event: React.MouseEvent<HTMLAnchorElement>) {
+  event.preventDefault();
+  document.getElementById('jobs-end')?.focus();
+}
+
 export function BatchRoute() {
   const { batchId = '' } = useParams();
   const batch = useBatch(batchId);
-  useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
+  const streamDroppedAt = useBatchStream(batchId, Boolean(batch.data && !batch.data.loadingRows));
+  const visible = usePageVisible();
   const [params, setParams] = useSearchParams();
   const view = parseJobView(params);
   const query = useDeferredValue(view.query);
@@ -116,24 +133,43 @@ export function BatchRoute() {
 
   const summaryOfTab = batch.data?.snapshot.batch;
   useTabProgress(summaryOfTab?.progressPercent ?? 0, (summaryOfTab?.counts.Failed ?? 0) > 0);
+  const connectionLost = useConnectionLost();
+  const freshness = freshnessView({
+    // An open event stream may not notice a lost connection: the layout's banner and this line agree.
+    error: batch.error ?? (connectionLost ? new ApiError(0, ErrorCode.networkError, null) : null),
+    // A dropped stream is replaced by polling: stale until a fetch after the drop has worked.
+    streamDropped: streamDroppedAt !== null && batch.dataUpdatedAt < streamDroppedAt,
+    polling: streamDroppedAt !== null,
+    upstream: snapshot?.upstream ?? { state: 'unknown' },
+    visible,
+    changing: snapshot ? snapshotPollInterval(snapshot) !== false : true,
+    hasJobs: (snapshot?.jobs.length ?? 0) > 0,
+  });
+  const viewCounts = outputSummary?.counts ?? summaryOfTab?.counts ?? EMPTY_VIEW_COUNTS;
+  useBatchAnnouncements(batchId, summaryOfTab?.name ?? '', viewCounts, batchProgress(summaryOfTab ?? EMPTY_SUMMARY, viewCounts), freshness);
 
   if (!batch.data) {
     if (batch.error) {
       const notFound = batch.error instanceof ApiError && batch.error.status === 404;
       const { message, next } = describeError(batch.error);
       return (
-        <div className="mx-auto mt-12 max-w-lg">
+        <div className="mx-auto mt-12 flex max-w-lg flex-col gap-3">
           <title>Batch not available · Convert batches</title>
-          <Banner title={notFound ? 'This batch does not exist (it may have been deleted).' : 'The batch could not be loaded'}>
+          <h1 className="text-xl font-semibold">{notFound ? 'Batch not found' : 'Batch not available'}</h1>
+          <Banner title={notFound ? ERROR_MESSAGES[ErrorCode.batchNotFound].message : 'The batch could not be loaded'}>
             {notFound ? null : `${message} ${next}`}
           </Banner>
-          <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} mt-4`}>
+          <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} self-start`}>
             Back to batches
           </Link>
         </div>
       );
     }
-    return <p className="text-sm text-slate-500 dark:text-slate-400">Loading batch…</p>;
+    return (
+      <p role="status" className="text-sm text-slate-600 dark:text-slate-400">
+        Loading batch…
+      </p>
+    );
   }
 
   const { batch: summary, upstream, jobs } = batch.data.snapshot;
@@ -178,8 +214,7 @@ export function BatchRoute() {
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
-          failing: batch.isError,
-          polling: snapshotPollInterval(batch.data.snapshot) !== false,
+          view: freshness,
         }}
       >
         <InsightSummary batchId={summary.id} open={insightOpen} onOpenChange={setInsightOpen} />
@@ -206,7 +241,8 @@ export function BatchRoute() {
               <InsightTools batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} />
             </OutputsBar>
           )}
-          <div role="toolbar" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
+          {/* A group, not a toolbar: its search box and select need the arrow keys, which a toolbar takes for moving between controls. */}
+          <div role="group" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
             <Button size="sm" onClick={() => setDialog('ids')}>Add job ids</Button>
             <Button size="sm" onClick={dropzone.open}>Upload files</Button>
             <Button size="sm" onClick={() => folderInput.current?.click()}>Upload a folder</Button>
@@ -249,6 +285,9 @@ export function BatchRoute() {
               <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
             </div>
           )}
+          <a href="#jobs-end" onClick={skipPastTable} className={`sr-only rounded px-2 py-1 text-sm font-medium focus:not-sr-only focus:self-start ${focusRing}`}>
+            Skip past the jobs table
+          </a>
           <JobTable
             label={`Jobs of ${summary.name}`}
             jobs={jobs}
@@ -265,6 +304,9 @@ export function BatchRoute() {
             columns={columns}
             stalled={stalledById}
           />
+          <p id="jobs-end" tabIndex={-1} className="sr-only">
+            End of the jobs table: {plural(rows.length, 'job')} shown.
+          </p>
         </div>
       </div>
       <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />

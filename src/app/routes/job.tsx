@@ -4,6 +4,7 @@ import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts'
 import { normalizeJobId } from '../../../contract/job-id.ts';
 import { ErrorCode } from '../../../contract/errors.ts';
 import { Banner } from '../../components/ui/banner.tsx';
+import { buttonClasses } from '../../components/ui/button.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
 import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
@@ -43,8 +44,13 @@ export function JobRoute() {
   const jobId = normalizeJobId(rawId);
   if (!jobId) {
     return (
-      <div className="mx-auto mt-12 max-w-lg">
+      <div className="mx-auto mt-12 flex max-w-lg flex-col gap-3">
+        <title>Job not found · Convert batches</title>
+        <h1 className="text-xl font-semibold">Not a job id</h1>
         <Banner title={describeErrorCode(ErrorCode.invalidJobId).message} />
+        <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} self-start`}>
+          Back to batches
+        </Link>
       </div>
     );
   }
@@ -119,13 +125,21 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           <OutputSummary output={output} expired={outputExpired} />
         </Item>
         {failure && (
-          <div className="col-span-full">
-            <Item label="Error">
-              <span className="font-mono text-red-700 dark:text-red-400">{failure.code}</span>
-              {failure.detail && <span>: {failure.detail}</span>}
-              <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">{describeErrorCode(failure.code, failure.detail).next}</p>
-            </Item>
-          </div>
+          // Its own dt/dd group across the grid: a dl holds only dt/dd groups (one div each), nothing deeper.
+          <Item label="Error" className="col-span-full">
+            <span className="text-red-700 dark:text-red-400">{describeErrorCode(failure.code, failure.detail).message}</span>{' '}
+            {describeErrorCode(failure.code, failure.detail).next}
+            <span className="mt-1 block font-mono text-xs text-slate-600 dark:text-slate-400">
+              {failure.code}
+              {failure.detail && `: ${failure.detail}`}
+            </span>
+          </Item>
+        )}
+        {tracked?.problem && (tracked.state === 'Gone' || tracked.state === 'Forbidden') && !job.error && (
+          <Item label="Why" className="col-span-full">
+            {describeErrorCode(tracked.problem.error, tracked.problem.detail, tracked.problem.status).message}{' '}
+            {describeErrorCode(tracked.problem.error, tracked.problem.detail, tracked.problem.status).next}
+          </Item>
         )}
       </dl>
       {tracked && (

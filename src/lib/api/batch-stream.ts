@@ -27,8 +27,13 @@ export function takeFreshBase(batchId: string): boolean {
   return freshBase.delete(batchId);
 }
 
-export function useBatchStream(batchId: string | undefined, ready: boolean): void {
+/**
+ * Returns when the stream dropped (local ms; null while it is open or not used): the page polls meanwhile, and
+ * the freshness line tells a poll that worked since from data that may be out of date.
+ */
+export function useBatchStream(batchId: string | undefined, ready: boolean): number | null {
   const client = useQueryClient();
+  const [droppedAt, setDroppedAt] = useState<number | null>(null);
   useEffect(() => {
     if (!batchId || !ready || !liveEnabled() || typeof EventSource === 'undefined') return;
     const key = batchKeys.detail(batchId);
@@ -54,10 +59,13 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): voi
       const next = applyMeta(current, JSON.parse((event as MessageEvent<string>).data) as LiveMeta);
       if (next !== current) client.setQueryData(key, next);
     });
-    source.onopen = () => streaming.add(batchId);
+    source.onopen = () => {
+      streaming.add(batchId);
+      setDroppedAt(null);
+    };
     source.onerror = () => {
       // Reconnecting (the browser resends Last-Event-ID) or given up: poll meanwhile.
-      streaming.delete(batchId);
+      if (streaming.delete(batchId)) setDroppedAt(Date.now());
       void client.invalidateQueries({ queryKey: key });
     };
     return () => {
@@ -65,6 +73,7 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): voi
       streaming.delete(batchId);
     };
   }, [batchId, ready, client]);
+  return droppedAt;
 }
 
 const TAB_ID = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { requestJson } from '../api-client.ts';
+import { ApiError, requestJson } from '../api-client.ts';
 import { batchKeys, jobKeys } from './query-keys.ts';
 
 export function cancelJob(jobId: string): Promise<void> {
@@ -34,11 +34,18 @@ async function afterCommand(queryClient: QueryClient, { jobId, batchId }: JobCom
   ]);
 }
 
+/** A 409 means the job moved on (it finished, or was canceled elsewhere) before the command arrived. */
+function lostRace(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 409;
+}
+
 export function useCancelJob() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ jobId }: JobCommandVars) => cancelJob(jobId),
     onSuccess: (_data, vars) => afterCommand(queryClient, vars),
+    // Lost the race: show the job's real state at once, not a Queued row with its Cancel button for seconds.
+    onError: (error, vars) => (lostRace(error) ? afterCommand(queryClient, vars) : undefined),
   });
 }
 
@@ -47,5 +54,6 @@ export function useDeleteJob() {
   return useMutation({
     mutationFn: ({ jobId }: JobCommandVars) => deleteJob(jobId),
     onSuccess: (_data, vars) => afterCommand(queryClient, vars),
+    onError: (error, vars) => (lostRace(error) ? afterCommand(queryClient, vars) : undefined),
   });
 }

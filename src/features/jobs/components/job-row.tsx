@@ -90,8 +90,9 @@ function stateNote(job: BatchJob): { text: string; title: string } | null {
   if (job.state === 'Sending') return { text: 'Being sent to the Convert API.', title: '' };
   if (job.state === 'InDoubt') return { text: STATE_STYLES.InDoubt.description, title: STATE_STYLES.InDoubt.description };
   if (job.state === 'Failed' && !job.last && job.problem) {
+    // The sentence first (the code and detail stay in the tooltip): a cut-off row still says what happened.
     const { error, detail } = job.problem;
-    return { text: `Refused: ${error}${detail ? `: ${detail}` : ''}`, title: describeErrorCode(error, detail).message };
+    return { text: `Refused: ${describeErrorCode(error, detail, job.problem.status).message}`, title: `${error}${detail ? `: ${detail}` : ''}` };
   }
   if (job.state === 'Failed' && job.last?.error) {
     // The plain sentence, not the machine code (the code and detail stay in the tooltip and on the job page).
