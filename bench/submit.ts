@@ -9,7 +9,7 @@
  * Env: BENCH_FILES (500; BENCH_QUICK=1 → 40).
  */
 import http from 'node:http';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -41,7 +41,9 @@ async function makeFiles(dir: string): Promise<string[]> {
 /** Counts POST /convert requests on their way to the service. */
 function countingProxy(target: number): Promise<{ port: number; posts: () => number; reset: () => void; close: () => void }> {
   let posts = 0;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // A fresh connection per request: with keep-alive, a request sent on a socket the service is just closing (its
+  // idle timeout) is reset, and a piped upload cannot be sent again; a busy machine hit that in the 500-file run.
+  const agent = new http.Agent({ keepAlive: false, maxSockets: 64 });
   const server = http.createServer((req, res) => {
     if (req.method === 'POST' && req.url?.startsWith('/convert?')) posts++;
     const upstream = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
@@ -150,7 +152,10 @@ async function main() {
   const script = files
     .map((f) => `curl -sf -o /dev/null -H 'origin: ${dash}' -H 'x-requested-with: bench' -H 'content-type: application/octet-stream' --data-binary @${f} '${dash}/api/batches/${other.batch.id}/files?targetFormat=jpg&fileName=${path.basename(f)}'`)
     .join(' && ');
-  const curl = await runCommand('sh', ['-c', script], { timeoutMs: 600_000 });
+  // As a script file: 500 command lines are too long for one argument (E2BIG).
+  const scriptFile = path.join(tempDir('submit-curl'), 'upload.sh');
+  writeFileSync(scriptFile, script);
+  const curl = await runCommand('sh', [scriptFile], { timeoutMs: 600_000 });
   console.log(`curl loop: ${fmt(curl.ms / 1000)} s`);
   await dashboard.stop();
   await service.stop();

@@ -58,6 +58,8 @@ export const ErrorCode = {
   demoUnavailable: 'demo.unavailable',
   demoUnsupportedPair: 'demo.unsupported_pair',
   spoolFull: 'spool.full',
+  /** Not an answer: a Gone job this dashboard deleted itself (the row's problem, so it is not read as "unknown"). */
+  jobDeleted: 'jobs.deleted',
   // Client side (thrown by the browser's fetchers)
   networkError: 'network_error',
 } as const;

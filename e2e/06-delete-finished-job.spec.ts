@@ -23,7 +23,7 @@ test('deleting a finished job asks for confirmation, then the row says it is gon
   await expect(dialog).toBeHidden();
 
   await expect(statusCell(row)).toContainText('Gone');
-  await expect(row).toContainText('does not know this job');
+  await expect(row).toContainText('deleted through the dashboard');
   await expect(row.getByRole('link', { name: /^Download / })).toHaveCount(0);
   await expect(row.getByRole('button', { name: 'Remove photo-harbor.png → jpg from batch', exact: true })).toBeVisible();
   expect((await api.jobStatus(jobId)).status).toBe(404);

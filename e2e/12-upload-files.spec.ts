@@ -26,7 +26,9 @@ test('30 dropped files are received by the server, survive a reload of the page,
   await panel.getByLabel('Target format for png').selectOption('jpg');
   await panel.getByRole('button', { name: 'Send 30 files' }).click();
 
-  await expect(panel.getByRole('status')).toContainText('30 of 30 files received', { timeout: 60_000 });
+  await expect(panel).toContainText('30 of 30 files received', { timeout: 60_000 });
+  // Said once to screen readers, not with every chunk.
+  await expect(page.getByRole('status', { name: 'Announcements' })).toContainText('Upload finished: 30 files received');
   await expect(panel).toContainText('you may close this browser');
   // The account takes 18 at a time and each job lasts 6 s: the rest wait on the server, not in this tab.
   const table = page.getByRole('table', { name: `Jobs of ${name}`, exact: true });

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compactSnapshot } from '../src/features/batches/batch-jobs.ts';
+import { compactSnapshot } from '../src/lib/batch-jobs.ts';
 import type { BatchSnapshot } from '../contract/dashboard-api.ts';
 import type { Problem } from '../contract/errors.ts';
 import type { JobStatusResponse } from '../contract/job.ts';

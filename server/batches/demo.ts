@@ -33,7 +33,10 @@ export async function registerDemoRoute(app: FastifyInstance, ctx: BatchContext)
     if (typeof items === 'string') return sendError(reply, 503, ErrorCode.demoUnavailable, items);
 
     const offered = await offeredPairs(ctx);
-    const batch = ctx.store.createBatch(`Demo – ${items.length} sample files`, ctx.clock.now());
+    const startedAt = ctx.clock.now();
+    // Made at the first accepted job: with the upstream unreachable (or refusing the key) the operator gets the
+    // error, not an empty batch that reads as finished.
+    let batch: { id: string } | null = null;
     const submissions: DemoSubmission[] = [];
     let waitedMs = 0;
 
@@ -57,6 +60,7 @@ export async function registerDemoRoute(app: FastifyInstance, ctx: BatchContext)
         const result = await submitOnce(ctx, item, bytes);
         if ('jobId' in result) {
           const at = ctx.clock.now();
+          batch ??= ctx.store.createBatch(`Demo – ${items.length} sample files`, startedAt);
           ctx.store.recordSubmission(batch.id, result.jobId, { fileName: basename(item.file), targetFormat: item.targetFormat, at, creditCost: result.creditCost });
           ctx.tracker.track(result.jobId, at);
           submissions.push({ ...item, jobId: result.jobId, error: null });
@@ -71,6 +75,14 @@ export async function registerDemoRoute(app: FastifyInstance, ctx: BatchContext)
         submissions.push({ ...item, jobId: null, error: result.problem });
         break;
       }
+    }
+    if (!batch) {
+      // Nothing was accepted: the first real refusal says why (an unsupported pair only if that is all there was).
+      const problem = submissions.find((s) => s.error && s.error.error !== ErrorCode.demoUnsupportedPair)?.error ?? submissions[0]?.error;
+      // The upstream's refusal is not the browser's (a 401 here is the server's key): 502, except "try later".
+      const status = problem?.status === 429 ? 429 : problem?.error === ErrorCode.demoUnsupportedPair ? 503 : 502;
+      const code = problem?.error === ErrorCode.demoUnsupportedPair ? ErrorCode.demoUnavailable : (problem?.error ?? ErrorCode.demoUnavailable);
+      return sendError(reply, status, code, problem?.detail ?? null);
     }
     request.log.info({ batch: batch.id, submitted: submissions.filter((s) => s.jobId).length }, 'demo batch created');
     const answer: CreateBatchResponse = { batch: summaryFromRow(ctx.store.summary(batch.id)!), ids: null, submissions };

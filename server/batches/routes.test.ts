@@ -430,6 +430,22 @@ describe('batches through the /api routes', () => {
     expect(post.bodyText).toContain('filename="a.png"');
   });
 
+  it('answers the upstream error and creates no batch when the demo could submit nothing', async () => {
+    h = await startServiceHarness();
+    await mkdir(join(h.dir, 'samples'));
+    await writeFile(join(h.dir, 'samples', 'a.png'), 'PNG');
+    await writeFile(join(h.dir, 'samples', 'demo.json'), JSON.stringify({ items: [{ file: 'a.png', targetFormat: 'jpg' }] }));
+    h.fake.handle((_req, res) => {
+      // The connection dies before any answer, as with an upstream that is down.
+      res.socket?.destroy();
+    });
+    const res = await h.app.inject({ method: 'POST', url: '/api/batches/demo' });
+    expect(res.statusCode).toBe(502);
+    expect(res.json<{ error: string }>().error).toBe('upstream.unreachable');
+    const list = await h.app.inject({ method: 'GET', url: '/api/batches' });
+    expect(list.json<{ batches: unknown[] }>().batches).toEqual([]);
+  });
+
   it('looks once more when a finished output must have expired, and stops counting it as ready', async () => {
     h = await startServiceHarness({ retentionSeconds: 60 });
     const a = jobId(1);

@@ -175,6 +175,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
           noteChecked(jobId, at);
         }),
       isShown: (jobId) => hub.isShown(jobId),
+      isFeeding: (jobId) => submissions.queue.holdsSlotWanted(jobId),
       isViewed: (jobId) => {
         const now = clock.now();
         return store.batchIdsOfJob(jobId).some((b) => isViewed(viewedAt.get(b), now, { ...POLICY, viewWindowMs }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { openBatchStore, type BatchStore } from './store.ts';
-import { summaryFromJobs, summaryFromRow } from './views.ts';
+import { summaryFromJobs, summaryFromRow, toBatchJob } from './views.ts';
 
 let dir = '';
 let store: BatchStore | null = null;
@@ -50,5 +50,21 @@ describe('the batch summary derived from the table of states', () => {
     // Seven measured jobs (Gone and Forbidden are left out): (0 + 40 + 100 + 100 + 100 + 0 + 100) / 7.
     expect(fromSql.progressPercent).toBe(62.9);
     expect(store.activeJobIdsOfBatch(batch.id).sort()).toEqual([ids[0], ids[1], ids[7]].sort());
+  });
+});
+
+describe('a job deleted through the dashboard', () => {
+  it('reads as deleted by the dashboard, while a job the upstream forgot still reads as not found', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'batch-views-'));
+    store = openBatchStore(dir);
+    const batch = store.createBatch('deleted', 1_000);
+    store.addJobs(batch.id, [id(1), id(2)], 1_000);
+    store.recordStatus(id(1), status(id(1), 'Succeeded', 100), 1_000, 1_001);
+    store.markDeleted(id(1), 2_000);
+    store.recordGone(id(2), { error: 'jobs.not_found', detail: null, status: 404 }, 2_000);
+    const [deleted, forgotten] = store.batchJobs(batch.id).map((row) => toBatchJob(row, 3600));
+    expect(deleted.state).toBe('Gone');
+    expect(deleted.problem?.error).toBe('jobs.deleted');
+    expect(forgotten.problem?.error).toBe('jobs.not_found');
   });
 });

@@ -2,6 +2,7 @@
 import type { BatchJob, BatchSummary, StatusCounts, SubmissionAttempt, ViewCounts } from '../../contract/dashboard-api.ts';
 import { TRACKED_STATES, countsTowardsProgress, emptyCounts } from '../../contract/tracked-state.ts';
 import { parseJson, toLastStatus } from '../../contract/upstream-body.ts';
+import { ErrorCode } from '../../contract/errors.ts';
 import { expiryWindow, iso } from './expiry.ts';
 import type { BatchJobRow, BatchRow, BatchStore, JobRow, SummaryRow } from './store.ts';
 
@@ -18,11 +19,12 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     last: row.last_json === null ? null : toLastStatus(parseJson(row.last_json), row.percent),
     lastCheckedAt: isoOrNull(row.last_checked_at),
     lastSeenActiveAt: isoOrNull(row.last_seen_active_at),
+    firstSeenRunningAt: isoOrNull(row.first_running_at ?? null),
     firstSeenTerminalAt: isoOrNull(row.first_seen_terminal_at),
     downloadedAt: isoOrNull(row.downloaded_at),
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
-    problem: row.problem_json === null ? null : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null),
+    problem: row.problem_json === null ? deletedProblem(row) : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null),
     submission:
       row.sub_attempt === null || row.sub_attempt === undefined
         ? null
@@ -38,6 +40,12 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
         : { at: iso(row.kept_at), until: iso(row.kept_until ?? row.kept_at), bytes: row.kept_bytes ?? 0, fileName: dispositionFileName(row.kept_disposition) },
     keepProblem: row.keep_problem,
   };
+}
+
+/** A job deleted through this dashboard says so, rather than "the Convert API does not know this job". */
+function deletedProblem(row: BatchJobRow): BatchJob['problem'] {
+  if (row.state !== 'Gone' || row.deleted_at === null) return null;
+  return { error: ErrorCode.jobDeleted, detail: `Deleted at ${iso(row.deleted_at)}.`, status: 404 };
 }
 
 export function summaryFromRow(row: SummaryRow): BatchSummary {

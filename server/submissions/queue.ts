@@ -45,6 +45,8 @@ export function openSubmissionQueue(store: BatchStore) {
     ),
     get: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE id = ?'),
     byJob: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE job_id = ?'),
+    sentJob: db.prepare<[string], number>("SELECT 1 FROM submissions WHERE job_id = ? AND state = 'sent'").pluck(),
+    anyWaiting: db.prepare<[], number>("SELECT 1 FROM submissions WHERE state = 'waiting' LIMIT 1").pluck(),
     nextWaiting: db.prepare<[], SubmissionRow>(
       "SELECT * FROM submissions WHERE state = 'waiting' ORDER BY queued_at, seq LIMIT 1",
     ),
@@ -216,6 +218,8 @@ export function openSubmissionQueue(store: BatchStore) {
     inState: (state: QueueState): SubmissionRow[] => q.inState.all(state),
     ofBatch: (batchId: string): SubmissionRow[] => q.ofBatch.all(batchId),
     activeSent: (): number => q.activeSent.get()!,
+    /** The job was sent by the feeder and files are waiting for a slot (its end frees one). */
+    holdsSlotWanted: (jobId: string): boolean => q.sentJob.get(jobId) !== undefined && q.anyWaiting.get() !== undefined,
     spoolBytes: (): number => q.spoolBytes.get()!,
     sourcePaths: (): string[] => q.sourcePaths.all(),
     expiredSources: (before: number): SubmissionRow[] => q.expiredSources.all(before),

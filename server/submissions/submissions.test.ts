@@ -2,7 +2,10 @@
 /**
  * The spool, the feeder and retries, against the scriptable fake upstream and a fake clock.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot, CreateBatchResponse, RetryResponse, SubmitFileResponse } from '../../contract/dashboard-api.ts';
@@ -44,6 +47,24 @@ async function retry(batchId: string, jobIds: string[]): Promise<RetryResponse> 
   expect(res.statusCode).toBe(202);
   return res.json<RetryResponse>();
 }
+
+/** Mounts a tmpfs of `size` at `dir` (root only); false where this machine does not allow it. */
+function mountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const canMount = (() => {
+  const probe = mkdtempSync(join(tmpdir(), 'mount-probe-'));
+  const ok = mountTmpfs(probe, '64k');
+  if (ok) execFileSync('umount', [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return ok;
+})();
 
 const spoolFiles = async () => (await readdir(join(h.dir, 'data', 'spool'))).sort();
 
@@ -114,6 +135,27 @@ describe('spooled submissions', () => {
     await vi.waitFor(() => expect(h.fake.requests.filter((r) => r.method === 'POST')).toHaveLength(2));
     const posts = h.fake.requests.filter((r) => r.method === 'POST');
     expect(posts[1].bodyText).toContain('filename="two.png"');
+  });
+
+  it('polls the job holding the only slot every second while a file waits for it, and backs off once none waits', async () => {
+    await start({ maxActive: 1 });
+    h.fake.handle(acceptAll([jobId(1), jobId(2)]));
+    const batchId = await createBatch();
+    await upload(batchId, 'one.png', 'x');
+    await upload(batchId, 'two.png', 'x');
+    await vi.waitFor(async () => expect((await snapshot(batchId)).jobs[0].state).toBe('Queued'));
+    const polls = (id: string) => h.fake.requests.filter((r) => r.method === 'GET' && r.url.includes(id)).length;
+    for (let s = 0; s < 12; s++) await h.advance(1_000);
+    // At the upstream's per-job limit (1/s, 20 % jitter); the regular schedule (1, 1.5, 2.25, 3.4 s ...) makes 5.
+    expect(polls(jobId(1))).toBeGreaterThanOrEqual(9);
+
+    // The first job ends: the waiting file takes the slot, and nothing waits any more.
+    h.fake.handle(acceptAll([jobId(2)], (id) => statusBody(id, id === jobId(1) ? 'Succeeded' : 'Running', 10)));
+    await h.advance(1_500);
+    await vi.waitFor(async () => expect((await snapshot(batchId)).jobs.map((j) => j.state)).toEqual(['Succeeded', 'Queued']));
+    const before = polls(jobId(2));
+    for (let s = 0; s < 12; s++) await h.advance(1_000);
+    expect(polls(jobId(2)) - before).toBeLessThanOrEqual(6);
   });
 
   it('waits out a 429 queue.limit_exceeded with its Retry-After, then sends the same file once more', async () => {
@@ -213,6 +255,32 @@ describe('spooled submissions', () => {
     expect(refused.json()).toMatchObject({ error: 'spool.full', detail: expect.stringMatching(/at most 1 KB .* 1 KB are in use.*SPOOL_MAX_GB/) });
     expect((await spoolFiles()).length).toBe(1);
     expect((await snapshot(batchId)).jobs).toHaveLength(1);
+  });
+
+  // A real full disk: the spool folder on a 1 MB tmpfs (needs root, as CI runs; skipped where mount is refused).
+  it.skipIf(!canMount)('answers 507 when the disk under the spool is full, keeps nothing of the refused file, and loses nothing accepted', async () => {
+    await start();
+    h.fake.handle(() => {}); // the upstream holds on: files stay spooled
+    const spoolDir = join(h.dir, 'data', 'spool');
+    expect(mountTmpfs(spoolDir, '1m')).toBe(true);
+    try {
+      const batchId = await createBatch();
+      const kept = Buffer.alloc(400 * 1024, 1);
+      expect((await upload(batchId, 'a.png', kept)).statusCode).toBe(202);
+      const refused = await upload(batchId, 'b.png', Buffer.alloc(2 * 1024 * 1024, 2));
+      expect(refused.statusCode).toBe(507);
+      expect(refused.json()).toMatchObject({ error: 'spool.full', detail: expect.stringMatching(/disk holding the dashboard's data folder is full.*Free space/) });
+      expect(refused.json().detail).not.toContain(h.dir);
+      const files = await spoolFiles();
+      expect(files).toHaveLength(1);
+      expect(files[0]).not.toMatch(/\.part$/);
+      const jobs = (await snapshot(batchId)).jobs;
+      // The accepted file is still the batch's row (Sending: the upstream holds on to it).
+      expect(jobs.map((job) => [job.fileName, job.state])).toEqual([['a.png', 'Sending']]);
+    } finally {
+      await h.stop();
+      execFileSync('umount', [spoolDir]);
+    }
   });
 
   it('refuses an upload without a target format, or an empty file, keeping nothing', async () => {

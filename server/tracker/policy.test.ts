@@ -95,6 +95,11 @@ describe('poll priorities', () => {
     expect(planNextPoll({ ...base, shown: true, eta: null })).toEqual({ delayMs: POLICY.shownCapMs, pollClass: POLL_CLASS.shown });
   });
 
+  it('polls a job whose feeder slot uploaded files wait for at the per-job limit, first', () => {
+    expect(planNextPoll({ ...base, shown: false, feeding: true, eta: null })).toEqual({ delayMs: POLICY.minIntervalMs, pollClass: POLL_CLASS.shown });
+    expect(planNextPoll({ ...base, shown: true, feeding: true, eta: null }).delayMs).toBe(POLICY.minIntervalMs);
+  });
+
   it('polls a job expected to finish before its next regular poll just after that, ahead of the rest', () => {
     const plan = planNextPoll({ ...base, shown: false, eta: 5_000 });
     expect(plan.pollClass).toBe(POLL_CLASS.soon);

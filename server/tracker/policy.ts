@@ -155,6 +155,11 @@ export function etaMs(previous: ProgressSample | null, current: ProgressSample):
 export interface PlanInput extends NextPollInput {
   /** A tab shows this job now. */
   shown: boolean;
+  /**
+   * The job holds one of the feeder's slots while uploaded files wait for one (FEED_MAX_ACTIVE): the batch goes
+   * only as fast as its end is seen, so it is polled at the upstream's per-job limit.
+   */
+  feeding?: boolean;
   /** `etaMs` of the job, null when unknown. */
   eta: number | null;
 }
@@ -166,6 +171,7 @@ export interface PlanInput extends NextPollInput {
 export function planNextPoll(input: PlanInput): { delayMs: number; pollClass: PollClass } {
   const policy = input.policy ?? POLICY;
   const regular = nextPollDelay(input);
+  if (input.feeding) return { delayMs: Math.max(policy.minIntervalMs, jittered(policy.minIntervalMs, input.random, policy.jitter)), pollClass: POLL_CLASS.shown };
   if (input.shown) return { delayMs: Math.min(regular, Math.max(policy.minIntervalMs, jittered(policy.shownCapMs, input.random, policy.jitter))), pollClass: POLL_CLASS.shown };
   if (input.eta !== null && input.eta < regular) {
     return { delayMs: Math.max(policy.minIntervalMs, input.eta + policy.firstDelayMs / 2), pollClass: POLL_CLASS.soon };

@@ -42,6 +42,8 @@ export interface TrackerSink {
   isViewed(jobId: string): boolean;
   /** Whether a tab shows this job right now (a visible row, an open job page): polled first and often. */
   isShown?(jobId: string): boolean;
+  /** Whether uploaded files wait for the feeder slot this job holds: polled at the per-job limit. */
+  isFeeding?(jobId: string): boolean;
 }
 
 export interface TrackerOptions {
@@ -416,6 +418,7 @@ export function createTracker(opts: {
       ageMs: clock.now() - entry.since,
       viewed: shown || sink.isViewed(entry.id),
       shown,
+      feeding: sink.isFeeding?.(entry.id) ?? false,
       eta: entry.lastSample ? etaMs(entry.previousSample, entry.lastSample) : null,
       random: random(),
       policy,

@@ -10,6 +10,21 @@ import { ApiError } from '../lib/api-client.ts';
  * next polls (or the browser coming back online) recover on their own.
  */
 export function NetworkBanner() {
+  const lost = useConnectionLost();
+  if (!lost) return null;
+  const { message, next } = ERROR_MESSAGES[ErrorCode.networkError];
+  return (
+    <Banner tone="warning" title={message}>
+      {next}
+    </Banner>
+  );
+}
+
+/**
+ * Whether the dashboard server is out of reach: the browser is offline or some query's last fetch got no answer.
+ * An open event stream may not notice for a while, so pages that show live data ask this too.
+ */
+export function useConnectionLost(): boolean {
   const queryClient = useQueryClient();
   const cache = queryClient.getQueryCache();
   const subscribe = useCallback(
@@ -23,18 +38,11 @@ export function NetworkBanner() {
     },
     [cache],
   );
-  const lost = useSyncExternalStore(
+  return useSyncExternalStore(
     subscribe,
     () =>
       !onlineManager.isOnline() ||
       cache.getAll().some((query) => query.state.error instanceof ApiError && query.state.error.status === 0),
     () => false,
-  );
-  if (!lost) return null;
-  const { message, next } = ERROR_MESSAGES[ErrorCode.networkError];
-  return (
-    <Banner tone="warning" title={message}>
-      {next}
-    </Banner>
   );
 }

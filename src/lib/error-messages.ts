@@ -169,10 +169,20 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, ErrorMessage> = {
     message: 'The Convert API does not offer this sample conversion, so it was skipped.',
     next: 'Nothing to do; the other samples were submitted.',
   },
+  [ErrorCode.jobDeleted]: {
+    message: 'This job was deleted through the dashboard; its output is gone.',
+    next: 'Remove it from the batch to stop listing it.',
+  },
   [ErrorCode.networkError]: {
     message: 'The dashboard server cannot be reached (network lost or server stopped).',
     next: 'The page reconnects on its own; the data shown is the last received.',
   },
+};
+
+/** Not an error code: the batch page's event stream dropped and the page is fetching the batch again. */
+export const LIVE_STREAM_DROPPED: ErrorMessage = {
+  message: 'The live updates from the dashboard server stopped.',
+  next: 'The page is fetching the batch again and goes on by polling.',
 };
 
 function isKnownCode(code: string): code is KnownErrorCode {

@@ -3,7 +3,7 @@ import type { BatchSnapshot, TrackedState } from '../../contract/dashboard-api.t
 import { ApiError } from './api-client.ts';
 import { ERROR_POLL_MS, FAST_POLL_MS, JOB_POLL_MS, SLOW_POLL_MS, jobPollInterval, shouldRetry, snapshotPollInterval } from './polling.ts';
 import { makeJob } from '../testing/render.tsx';
-import { compactSnapshot, type CompactSnapshot } from '../features/batches/batch-jobs.ts';
+import { compactSnapshot, type CompactSnapshot } from './batch-jobs.ts';
 
 function snapshot(states: TrackedState[], extra: Partial<BatchSnapshot> = {}): CompactSnapshot {
   return compactSnapshot({

@@ -10,7 +10,7 @@
  */
 import { isTerminal, type JobStatus } from '../../contract/status.ts';
 import { isChangingState } from '../../contract/tracked-state.ts';
-import type { CompactSnapshot } from '../features/batches/batch-jobs.ts';
+import type { CompactSnapshot } from './batch-jobs.ts';
 import { ApiError } from './api-client.ts';
 
 export const FAST_POLL_MS = 1_500;

@@ -4,12 +4,13 @@ import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts'
 import { normalizeJobId } from '../../../contract/job-id.ts';
 import { ErrorCode } from '../../../contract/errors.ts';
 import { Banner } from '../../components/ui/banner.tsx';
+import { buttonClasses } from '../../components/ui/button.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
 import { describeError, describeErrorCode } from '../../lib/error-messages.ts';
 import { formatBytes, formatDateTime } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
-import { useBatchStream, useReportView } from '../../features/batches/api/batch-stream.ts';
+import { useBatchStream, useReportView } from '../../lib/api/batch-stream.ts';
 import { UNAUTHORIZED_TITLE, UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { useJob } from '../../features/jobs/api/get-job.ts';
 import { ExpiryCountdown } from '../../features/jobs/components/expiry-countdown.tsx';
@@ -43,8 +44,13 @@ export function JobRoute() {
   const jobId = normalizeJobId(rawId);
   if (!jobId) {
     return (
-      <div className="mx-auto mt-12 max-w-lg">
+      <div className="mx-auto mt-12 flex max-w-lg flex-col gap-3">
+        <title>Job not found · Convert batches</title>
+        <h1 className="text-xl font-semibold">Not a job id</h1>
         <Banner title={describeErrorCode(ErrorCode.invalidJobId).message} />
+        <Link to={paths.batches.getHref()} className={`${buttonClasses('secondary')} self-start`}>
+          Back to batches
+        </Link>
       </div>
     );
   }
@@ -98,8 +104,8 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         <h1 className="truncate text-xl font-semibold">{name}</h1>
         <StatusBadge state={state} />
       </header>
-      <div className="flex items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
-        <code className="font-mono">{jobId}</code>
+      <div className="flex min-w-0 items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
+        <code className="min-w-0 font-mono break-all">{jobId}</code>
         <CopyIdButton id={jobId} name={name} />
       </div>
       {job.error && !unauthorized && (
@@ -107,10 +113,10 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           {describeError(job.error).next}
         </Banner>
       )}
-      <section aria-label="Progress" className="max-w-2xl">
+      <section aria-label="Progress" className="max-w-4xl">
         <ProgressBar percent={percent} phase={status?.progress.phase ?? tracked?.last?.progress.phase ?? null} state={state} label={`Progress of ${name}`} wide />
       </section>
-      <dl className="grid max-w-4xl grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+      <dl className="grid max-w-4xl grid-cols-2 gap-4 rounded-lg sm:grid-cols-4 border border-slate-200 p-4 dark:border-slate-800">
         <Item label="Input size">{formatBytes(metrics?.inputBytes)}</Item>
         <Item label="Output size">{metrics && metrics.outputBytes > 0 ? formatBytes(metrics.outputBytes) : '—'}</Item>
         <Item label="Credits">{metrics ? metrics.creditCost : '—'}</Item>
@@ -119,13 +125,21 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           <OutputSummary output={output} expired={outputExpired} />
         </Item>
         {failure && (
-          <div className="col-span-full">
-            <Item label="Error">
-              <span className="font-mono text-red-700 dark:text-red-400">{failure.code}</span>
-              {failure.detail && <span>: {failure.detail}</span>}
-              <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">{describeErrorCode(failure.code, failure.detail).next}</p>
-            </Item>
-          </div>
+          // Its own dt/dd group across the grid: a dl holds only dt/dd groups (one div each), nothing deeper.
+          <Item label="Error" className="col-span-full">
+            <span className="text-red-700 dark:text-red-400">{describeErrorCode(failure.code, failure.detail).message}</span>{' '}
+            {describeErrorCode(failure.code, failure.detail).next}
+            <span className="mt-1 block font-mono text-xs text-slate-600 dark:text-slate-400">
+              {failure.code}
+              {failure.detail && `: ${failure.detail}`}
+            </span>
+          </Item>
+        )}
+        {tracked?.problem && (tracked.state === 'Gone' || tracked.state === 'Forbidden') && !job.error && (
+          <Item label="Why" className="col-span-full">
+            {describeErrorCode(tracked.problem.error, tracked.problem.detail, tracked.problem.status).message}{' '}
+            {describeErrorCode(tracked.problem.error, tracked.problem.detail, tracked.problem.status).next}
+          </Item>
         )}
       </dl>
       {tracked && (
@@ -133,12 +147,12 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           <h2 id="timeline-title" className="mb-2 text-sm font-semibold">
             Observed timeline
           </h2>
-          <dl className="grid grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+          <dl className="grid grid-cols-2 gap-4 rounded-lg sm:grid-cols-4 border border-slate-200 p-4 dark:border-slate-800">
             <Item label="Added to batch">{formatDateTime(tracked.addedAt)}</Item>
             <Item label="Submitted">{formatDateTime(tracked.submittedAt)}</Item>
             <Item label="Last seen active">{formatDateTime(tracked.lastSeenActiveAt)}</Item>
             <Item label="First seen finished">{formatDateTime(tracked.firstSeenTerminalAt)}</Item>
-            <Item label="Expiry window">
+            <Item label="Expiry window" className="col-span-2 sm:col-span-1">
               {tracked.expiry
                 ? 'unknown' in tracked.expiry
                   ? `unknown — any time until ${formatDateTime(tracked.expiry.latest ?? null)}`

@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes } from 'react';
+import { useState, type ButtonHTMLAttributes } from 'react';
 
 type Variant = 'primary' | 'secondary' | 'danger' | 'ghost';
 type Size = 'sm' | 'md';
@@ -20,7 +20,7 @@ export const focusRing =
   'focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-500';
 
 export function buttonClasses(variant: Variant = 'secondary', size: Size = 'md', extra = ''): string {
-  return `inline-flex shrink-0 items-center justify-center rounded-md font-medium whitespace-nowrap transition-colors disabled:cursor-not-allowed disabled:opacity-50 ${focusRing} ${VARIANTS[variant]} ${SIZES[size]} ${extra}`;
+  return `inline-flex shrink-0 items-center justify-center rounded-md font-medium whitespace-nowrap transition-colors disabled:cursor-not-allowed disabled:opacity-50 aria-disabled:cursor-not-allowed aria-disabled:opacity-50 ${focusRing} ${VARIANTS[variant]} ${SIZES[size]} ${extra}`;
 }
 
 export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
@@ -28,6 +28,29 @@ export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   size?: Size;
 }
 
-export function Button({ variant = 'secondary', size = 'md', className = '', type = 'button', ...props }: ButtonProps) {
-  return <button type={type} className={buttonClasses(variant, size, className)} {...props} />;
+/**
+ * A button that is disabled while it has focus (its own action is running: "Adding…") stays focusable and reads
+ * as disabled (`aria-disabled`) until focus leaves it: a disabled element drops keyboard focus to <body>.
+ */
+export function Button({ variant = 'secondary', size = 'md', className = '', type = 'button', disabled, onClick, onFocus, onBlur, ...props }: ButtonProps) {
+  const [focused, setFocused] = useState(false);
+  const soft = Boolean(disabled) && focused;
+  return (
+    <button
+      type={type}
+      className={buttonClasses(variant, size, className)}
+      disabled={Boolean(disabled) && !soft}
+      aria-disabled={soft || undefined}
+      onClick={soft ? (event) => event.preventDefault() : onClick}
+      onFocus={(event) => {
+        setFocused(true);
+        onFocus?.(event);
+      }}
+      onBlur={(event) => {
+        setFocused(false);
+        onBlur?.(event);
+      }}
+      {...props}
+    />
+  );
 }

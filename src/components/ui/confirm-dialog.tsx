@@ -22,8 +22,12 @@ export function ConfirmDialog({ open, title, description, confirmLabel, pending,
         </p>
       )}
       <div className="flex justify-end gap-2">
+        {/*
+          The dialog opens on Cancel (the native <dialog> focuses the first control): these actions cannot be
+          undone, so Enter or Space pressed by habit must not run them (WAI-ARIA's alert dialog pattern).
+        */}
         <Button onClick={onClose}>Cancel</Button>
-        <Button variant="danger" onClick={onConfirm} disabled={pending} autoFocus>
+        <Button variant="danger" onClick={onConfirm} disabled={pending}>
           {pending ? 'Working…' : confirmLabel}
         </Button>
       </div>

@@ -2,7 +2,7 @@
 import { TRACKED_STATES } from '../../../contract/dashboard-api.ts';
 import type { BatchInsight } from '../../../contract/insight-api.ts';
 import { formatDuration } from '../../lib/format.ts';
-import { STATE_STYLES } from '../jobs/status-style.ts';
+import { STATE_STYLES } from '../../lib/status-style.ts';
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 

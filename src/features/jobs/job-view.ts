@@ -7,8 +7,9 @@ import {
   type ViewState,
 } from '../../../contract/dashboard-api.ts';
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
+import { parseSearch } from '../../../contract/job-filter.ts';
 import { emptyCounts } from '../../../contract/tracked-state.ts';
-import type { BatchJobs } from '../batches/batch-jobs.ts';
+import type { BatchJobs } from '../../lib/batch-jobs.ts';
 
 export const SORTS = {
   added: 'Added (newest first)',
@@ -16,8 +17,17 @@ export const SORTS = {
   progress: 'Progress',
   expires: 'Expires soonest',
   name: 'Name',
+  wait: 'Wait (longest first)',
+  run: 'Run (longest first)',
 } as const;
 export type JobSort = keyof typeof SORTS;
+
+/** Table columns shown on request (`?cols=wait,run`), with the sort that orders by each. */
+export const OPTIONAL_COLUMNS = {
+  wait: { label: 'Wait', description: 'Wait: submitted → first seen running' },
+  run: { label: 'Run', description: 'Run: first seen running → first seen finished' },
+} as const satisfies Record<string, { label: string; description: string }>;
+export type OptionalColumn = keyof typeof OPTIONAL_COLUMNS & JobSort;
 
 export interface JobViewState {
   status: ViewState | null;
@@ -25,6 +35,10 @@ export interface JobViewState {
   receipt: ReceiptFilter | null;
   query: string;
   sort: JobSort;
+  /** Optional columns shown, in table order. */
+  columns: OptionalColumn[];
+  /** Only the jobs judged *Stalled?* (server/history/rules.ts). */
+  stalled: boolean;
 }
 
 export function parseJobView(params: URLSearchParams): JobViewState {
@@ -36,6 +50,8 @@ export function parseJobView(params: URLSearchParams): JobViewState {
     receipt: receipt && (RECEIPT_FILTERS as readonly string[]).includes(receipt) ? (receipt as ReceiptFilter) : null,
     query: params.get('q') ?? '',
     sort: sort && sort in SORTS ? (sort as JobSort) : 'added',
+    columns: (Object.keys(OPTIONAL_COLUMNS) as OptionalColumn[]).filter((c) => (params.get('cols') ?? '').split(',').includes(c)),
+    stalled: params.get('stalled') === '1',
   };
 }
 
@@ -57,42 +73,46 @@ export function jobPercent(job: BatchJob): number {
 }
 
 /**
- * The rows (positions in the snapshot) that match the status filter and the search: the id contains the query
- * without dashes, or the file name contains it, case-insensitively. A typed array of row numbers, not a second
- * list of jobs.
+ * The rows (positions in the snapshot) that match the page's filter: contract/job-filter.ts `matchesJobFilter`
+ * (the rule the export and the ZIP use), evaluated on the columns, with the id search done once over all ids.
+ * A typed array of row numbers, not a second list of jobs.
  */
 export function filterRows(
   jobs: BatchJobs,
-  { status, query, receipt = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null },
+  { status, query, receipt = null, only = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null },
   serverNow = Date.now(),
 ): Uint32Array {
-  const matches = rowMatcher(jobs, { status, query, receipt }, serverNow, true);
-  if (!matches) return Uint32Array.from({ length: jobs.length }, (_, row) => row);
+  const search = parseSearch(query);
+  const idHits = search && search.idNeedle !== '' ? jobs.rowsWithIdContaining(search.idNeedle) : null;
   const rows = new Uint32Array(jobs.length);
   let count = 0;
-  for (let row = 0; row < jobs.length; row++) if (matches(row)) rows[count++] = row;
+  for (let row = 0; row < jobs.length; row++) {
+    if (only && !only.has(jobs.id(row))) continue;
+    if (status && viewStateOf(jobs, row, serverNow) !== status) continue;
+    if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) continue;
+    if (search && !(idHits !== null && idHits[row] === 1) && !(jobs.fileName(row)?.toLowerCase().includes(search.text) ?? false)) continue;
+    rows[count++] = row;
+  }
   return count === rows.length ? rows : rows.slice(0, count);
 }
 
 /**
- * Whether a row passes the filter; null when every row does. `wholeBatch`: the id search runs once over all
- * ids (for a pass over every row) instead of per row (for a few changed rows).
+ * Whether a row passes the filter, as `filterRows` decides it, for the few rows a change touched; null when
+ * every row does.
  */
 function rowMatcher(
   jobs: BatchJobs,
-  { status, query, receipt }: { status: ViewState | null; query: string; receipt: ReceiptFilter | null },
+  { status, query, receipt, only }: { status: ViewState | null; query: string; receipt: ReceiptFilter | null; only: ReadonlySet<string> | null },
   serverNow: number,
-  wholeBatch: boolean,
 ): ((row: number) => boolean) | null {
-  const trimmed = query.trim().toLowerCase();
-  const needle = trimmed.replaceAll('-', '');
-  if (!status && !receipt && !needle) return null;
-  const idHits = needle && wholeBatch ? jobs.rowsWithIdContaining(needle) : null;
-  const idMatches = (row: number) => (idHits ? idHits[row] !== 0 : jobs.id(row).includes(needle));
+  const search = parseSearch(query);
+  if (!status && !receipt && !search && !only) return null;
   return (row) => {
+    if (only && !only.has(jobs.id(row))) return false;
     if (status && viewStateOf(jobs, row, serverNow) !== status) return false;
     if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) return false;
-    return !needle || idMatches(row) || (jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false);
+    if (!search) return true;
+    return (search.idNeedle !== '' && jobs.id(row).includes(search.idNeedle)) || (jobs.fileName(row)?.toLowerCase().includes(search.text) ?? false);
   };
 }
 
@@ -205,9 +225,11 @@ function updateVisibleRows(previous: ComputedFor<Uint32Array>, jobs: BatchJobs, 
   const changed = jobs.changedRowsSince(previous.jobs);
   if (!changed || !clockSteady(previous, serverNow)) return null;
   const before = previous.jobs;
-  const filter = { status: view.status, query: view.query, receipt: view.receipt ?? null };
-  const was = rowMatcher(before, filter, previous.serverNow, false);
-  const is = rowMatcher(jobs, filter, serverNow, false);
+  // Wait and run times move with states and times the sort key below does not read: computed afresh.
+  if (view.sort === 'wait' || view.sort === 'run') return null;
+  const filter = { status: view.status, query: view.query, receipt: view.receipt ?? null, only: view.only ?? null };
+  const was = rowMatcher(before, filter, previous.serverNow);
+  const is = rowMatcher(jobs, filter, serverNow);
   for (const row of changed) {
     if (row >= before.length) return null;
     if ((was?.(row) ?? true) !== (is?.(row) ?? true)) return null;
@@ -228,6 +250,9 @@ function sortKey(jobs: BatchJobs, row: number, sort: JobSort, serverNow: number)
       return -jobs.percentDone(row);
     case 'expires':
       return expiresAt(jobs, row);
+    case 'wait':
+    case 'run':
+      return Number.NaN;
   }
 }
 
@@ -245,14 +270,31 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
   }
   // One number per row, computed once rather than in every comparison.
   const keys = new Float64Array(jobs.length);
-  for (const row of rows) keys[row] = sortKey(jobs, row, sort, serverNow) as number;
+  if (sort === 'wait' || sort === 'run') {
+    // Longest first; jobs whose time was not observed last.
+    for (const row of rows) {
+      const ms = sort === 'wait' ? jobs.times(row).waitMs : jobs.times(row).runMs;
+      keys[row] = ms === null ? Number.POSITIVE_INFINITY : -ms;
+    }
+    return rows.sort((a, b) => keys[a] - keys[b] || a - b);
+  }
+  for (const row of rows) {
+    keys[row] =
+      sort === 'added'
+        ? -jobs.addedAtMs(row)
+        : sort === 'status'
+          ? STATE_ORDER[viewStateOf(jobs, row, serverNow)]
+          : sort === 'progress'
+            ? -jobs.percentDone(row)
+            : expiresAt(jobs, row);
+  }
   // Often already in order (a batch pasted at once, sorted newest first, has one `addedAt`): skip the sort.
   let ordered = true;
   for (let k = 1; k < rows.length && ordered; k++) ordered = keys[rows[k - 1]] < keys[rows[k]] || (keys[rows[k - 1]] === keys[rows[k]] && rows[k - 1] < rows[k]);
   return ordered ? rows : rows.sort((a, b) => keys[a] - keys[b] || a - b);
 }
 
-type VisibleView = Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null };
+type VisibleView = Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null };
 
 /**
  * What the table shows: filtered, then sorted. `previous`: the rows shown for an earlier version of `jobs` with

@@ -1,7 +1,7 @@
 import { act, renderHook } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NOW, makeJob } from '../../testing/render.tsx';
-import { BatchJobs } from '../batches/batch-jobs.ts';
+import { BatchJobs } from '../../lib/batch-jobs.ts';
 import { useOutputSummary } from './use-output-summary.ts';
 
 afterEach(() => {

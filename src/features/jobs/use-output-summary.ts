@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useTimePassed } from '../../lib/use-time-passed.ts';
-import type { BatchJobs } from '../batches/batch-jobs.ts';
+import type { BatchJobs } from '../../lib/batch-jobs.ts';
 import { outputSummary, visibleRows, type ComputedFor, type JobViewState, type OutputSummary } from './job-view.ts';
 
 /**
@@ -53,17 +53,18 @@ export function useOutputSummary(jobs: BatchJobs | undefined, serverOffsetMs: nu
  */
 export function useVisibleRows(
   jobs: BatchJobs | undefined,
-  view: Pick<JobViewState, 'status' | 'query' | 'sort' | 'receipt'>,
+  view: Pick<JobViewState, 'status' | 'query' | 'sort' | 'receipt'> & { only?: ReadonlySet<string> | null },
   serverNow: number,
   nextChangeMs: number | null,
 ): Uint32Array {
   const [last] = useState(() => new LastResult<Uint32Array>());
-  const { status, query, sort, receipt } = view;
+  const { status, query, sort, receipt, only = null } = view;
   return useMemo(() => {
     if (!jobs) return new Uint32Array(0);
     const key = JSON.stringify([status, query, sort, receipt]);
-    const rows = visibleRows(jobs, { status, query, sort, receipt }, serverNow, last.get(key));
+    // A set of ids to narrow to (stalled jobs) has no key: rows under it are computed afresh.
+    const rows = visibleRows(jobs, { status, query, sort, receipt, only }, serverNow, only ? undefined : last.get(key));
     last.keep({ jobs, serverNow, nextChangeMs, value: rows }, key);
     return rows;
-  }, [jobs, status, query, sort, receipt, serverNow, nextChangeMs, last]);
+  }, [jobs, status, query, sort, receipt, only, serverNow, nextChangeMs, last]);
 }

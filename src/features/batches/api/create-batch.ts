@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { CreateBatchRequest, CreateBatchResponse } from '../../../../contract/dashboard-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from './query-keys.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 
 export function createBatch(body: CreateBatchRequest): Promise<CreateBatchResponse> {
   return requestJson<CreateBatchResponse>('/api/batches', { method: 'POST', json: body });

@@ -2,12 +2,12 @@ import { queryOptions, useQuery, type QueryClient } from '@tanstack/react-query'
 import type { BatchSnapshot } from '../../../../contract/dashboard-api.ts';
 import { request } from '../../../lib/api-client.ts';
 import { snapshotPollInterval } from '../../../lib/polling.ts';
-import { compactSnapshot } from '../batch-jobs.ts';
-import { getBatchChanges, loadBatchRows, type SnapshotData } from '../live-snapshot.ts';
-import { batchKeys } from './query-keys.ts';
-import { isStreaming, liveEnabled, takeFreshBase } from './batch-stream.ts';
+import { compactSnapshot } from '../../../lib/batch-jobs.ts';
+import { getBatchChanges, loadBatchRows, type SnapshotData } from '../../../lib/live-snapshot.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
+import { isStreaming, liveEnabled, takeFreshBase } from '../../../lib/api/batch-stream.ts';
 
-export type { SnapshotData } from '../live-snapshot.ts';
+export type { SnapshotData } from '../../../lib/live-snapshot.ts';
 
 /**
  * The whole snapshot as JSON, revalidated by ETag: the path before live updates, kept for `?live=off` (the

@@ -3,7 +3,7 @@ import type { BatchListResponse } from '../../../../contract/dashboard-api.ts';
 import { CHANGING_STATES, countIn } from '../../../../contract/tracked-state.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { batchListPollInterval } from '../../../lib/polling.ts';
-import { batchKeys } from './query-keys.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 
 export function getBatches(signal?: AbortSignal): Promise<BatchListResponse> {
   return requestJson<BatchListResponse>('/api/batches', { signal });

@@ -2,7 +2,7 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import type { Conversion } from '../../../../contract/job.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { shouldRetry } from '../../../lib/polling.ts';
-import { conversionKeys } from './query-keys.ts';
+import { conversionKeys } from '../../../lib/api/query-keys.ts';
 
 function isConversion(value: unknown): value is Conversion {
   const c = value as Conversion;

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { BatchOutputs } from '../../../../contract/dashboard-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from './query-keys.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 
 /** The batch's "Keep outputs" switch. */
 export function setKeepOutputs(batchId: string, keep: boolean): Promise<BatchOutputs> {

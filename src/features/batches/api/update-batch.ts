@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from './query-keys.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 
 export function renameBatch(batchId: string, name: string): Promise<BatchSummary> {
   return requestJson<BatchSummary>(`/api/batches/${encodeURIComponent(batchId)}`, { method: 'PATCH', json: { name } });

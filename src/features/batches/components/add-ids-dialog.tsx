@@ -3,7 +3,7 @@ import { Button } from '../../../components/ui/button.tsx';
 import { Dialog } from '../../../components/ui/dialog.tsx';
 import { inputClasses, labelClasses } from '../../../components/ui/field.tsx';
 import { errorSentence } from '../../../lib/error-messages.ts';
-import { useAddIds } from '../api/batch-ids.ts';
+import { useAddIds } from '../../../lib/api/batch-ids.ts';
 import { IdFeedback } from './id-feedback.tsx';
 
 export function AddIdsDialog({ batchId, open, onClose }: { batchId: string; open: boolean; onClose: () => void }) {

@@ -56,4 +56,16 @@ describe('batch list', () => {
     expect(within(r).getByRole('progressbar', { name: 'Progress of Invoices' })).toHaveAttribute('aria-valuenow', '40');
     expect(within(r).getByText('40%')).toBeInTheDocument();
   });
+
+  it('never reads a bare "100%" for a batch that ended with failures', () => {
+    const r = row(batch({ jobCount: 12, counts: { ...NONE, Succeeded: 11, Failed: 1 }, progressPercent: 100 }));
+    expect(within(r).getByText('Ended · 1 failed')).toBeInTheDocument();
+    expect(within(r).queryByText('100%')).toBeNull();
+    expect(within(r).getByRole('progressbar', { name: 'Progress of Invoices' })).toHaveAttribute('aria-valuetext', 'Ended: 1 of 12 jobs failed');
+  });
+
+  it('says how many failed so far while a batch still runs', () => {
+    const r = row(batch({ jobCount: 4, counts: { ...NONE, Running: 2, Failed: 1, Succeeded: 1 }, progressPercent: 75 }));
+    expect(within(r).getByText('75% · 1 failed')).toBeInTheDocument();
+  });
 });

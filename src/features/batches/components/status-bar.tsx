@@ -1,5 +1,5 @@
 import { VIEW_STATES, type ViewCounts } from '../../../../contract/dashboard-api.ts';
-import { STATE_STYLES } from '../../jobs/status-style.ts';
+import { STATE_STYLES } from '../../../lib/status-style.ts';
 
 export function countsSummary(counts: ViewCounts): string {
   const parts = VIEW_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s].toLocaleString()} ${STATE_STYLES[s].label.toLowerCase()}`);

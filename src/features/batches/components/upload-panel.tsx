@@ -8,10 +8,11 @@ import { ApiError } from '../../../lib/api-client.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes, plural } from '../../../lib/format.ts';
 import { useNow } from '../../../lib/ticker.ts';
+import { announcer } from '../../../lib/announcer.ts';
 import { sourceFormatOf } from '../../../../contract/file-format.ts';
 import { targetsFor, useConversions } from '../api/get-conversions.ts';
-import { batchKeys } from '../api/query-keys.ts';
-import { uploadFile } from '../api/submit-file.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
+import { uploadFile } from '../../../lib/api/submit-file.ts';
 
 /** Uploads at once: enough to fill a link, few enough that each file's progress means something. */
 const CONCURRENCY = 3;
@@ -261,10 +262,22 @@ function Progress({ state }: { state: UploadPanelState }) {
     () => items.filter((i) => i.state === 'uploading' || i.state === 'failed').slice(0, LISTED),
     [items],
   );
+  const wasBusy = useRef(busy);
+  useEffect(() => {
+    if (wasBusy.current && !busy) {
+      announcer.say(
+        failed.length === 0
+          ? `Upload finished: ${plural(received, 'file')} received by the dashboard server.`
+          : `Upload finished: ${received} of ${plural(total, 'file')} received, ${failed.length.toLocaleString()} not received.`,
+      );
+    }
+    wasBusy.current = busy;
+  }, [busy, failed.length, received, total]);
   return (
     <div className="flex flex-col gap-2">
       <div className="flex flex-wrap items-baseline gap-x-3">
-        <p role="status" className="font-medium">
+        {/* Not a live region: it changes with every chunk. The result is announced once (below). */}
+        <p className="font-medium">
           {`${received} of ${total} files received, ${formatBytes(bytesDone)} of ${formatBytes(bytesTotal)}`}
         </p>
         {busy && speed !== null && <p className="text-xs text-slate-500">{formatBytes(speed)}/s</p>}

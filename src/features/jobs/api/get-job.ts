@@ -2,7 +2,7 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import type { JobStatusResponse } from '../../../../contract/job.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { jobPollInterval } from '../../../lib/polling.ts';
-import { jobKeys } from './query-keys.ts';
+import { jobKeys } from '../../../lib/api/query-keys.ts';
 
 /** The upstream status, through the dashboard's same-origin proxy. */
 export function getJob(jobId: string, signal?: AbortSignal): Promise<JobStatusResponse> {

@@ -4,9 +4,8 @@ import { buttonClasses } from '../../../components/ui/button.tsx';
 import { convertPaths } from '../../../config/paths.ts';
 import { ERROR_MESSAGES, errorSentence } from '../../../lib/error-messages.ts';
 import { ErrorCode } from '../../../../contract/errors.ts';
-import { jobKeys } from '../api/query-keys.ts';
+import { batchKeys, jobKeys } from '../../../lib/api/query-keys.ts';
 import { getJob } from '../api/get-job.ts';
-import { batchKeys } from '../../batches/api/query-keys.ts';
 import { expiredSentence } from '../expiry.ts';
 
 export interface DownloadLinkProps {

@@ -4,8 +4,8 @@ import type { JobOutput } from '../../../../contract/job.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
 import { errorSentence } from '../../../lib/error-messages.ts';
-import { useRemoveIds } from '../../batches/api/batch-ids.ts';
-import { useCancelJob, useDeleteJob } from '../api/job-commands.ts';
+import { useRemoveIds } from '../../../lib/api/batch-ids.ts';
+import { useCancelJob, useDeleteJob } from '../../../lib/api/job-commands.ts';
 import { actionsFor } from '../job-actions.ts';
 import { formatAgo } from '../../../lib/format.ts';
 import { useNow } from '../../../lib/ticker.ts';
@@ -46,8 +46,9 @@ export function JobActions({ jobId, name, state, output, outputExpired, kept = n
   const downloadName = output?.fileName ?? kept?.fileName ?? null;
 
   return (
-    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5' : 'flex flex-col gap-2'}>
-      <div className="flex flex-wrap items-center gap-1.5">
+    // A laptop's rows are one line high: the note or message goes beside the buttons there, not under them.
+    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5 xl:flex-row xl:items-center xl:gap-2' : 'flex flex-col gap-2'}>
+      <div className={`flex flex-wrap items-center gap-1.5 ${layout === 'row' ? 'xl:shrink-0 xl:flex-nowrap' : ''}`}>
         {actions.includes('download') && downloadName !== null && (
           <DownloadLink
             jobId={jobId}
@@ -94,7 +95,7 @@ export function JobActions({ jobId, name, state, output, outputExpired, kept = n
       </div>
       {expired && !message && <ExpiredNote expiredAtLocalMs={expiryTargetLocalMs} layout={layout} />}
       {message && (
-        <p role="alert" title={message} className={`text-xs text-red-700 dark:text-red-400 ${layout === 'row' ? 'line-clamp-2 leading-tight' : ''}`}>
+        <p role="alert" title={message} className={`text-xs text-red-700 dark:text-red-400 ${layout === 'row' ? 'line-clamp-2 min-w-0 leading-tight' : ''}`}>
           {message}
         </p>
       )}

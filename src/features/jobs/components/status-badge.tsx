@@ -1,5 +1,5 @@
 import type { ViewState } from '../../../../contract/dashboard-api.ts';
-import { STATE_STYLES } from '../status-style.ts';
+import { STATE_STYLES } from '../../../lib/status-style.ts';
 
 export function StatusBadge({ state }: { state: ViewState }) {
   const style = STATE_STYLES[state];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchSummary } from '../../../contract/dashboard-api.ts';
-import { JOB_FIELDS, encodeJobRow, type BatchDelta, type LiveMeta } from '../../../contract/live.ts';
-import { makeJob } from '../../testing/render.tsx';
+import type { BatchSummary } from '../../contract/dashboard-api.ts';
+import { JOB_FIELDS, encodeJobRow, type BatchDelta, type LiveMeta } from '../../contract/live.ts';
+import { makeJob } from '../testing/render.tsx';
 import { BatchJobs } from './batch-jobs.ts';
 import { applyPending, type SnapshotData } from './live-snapshot.ts';
 

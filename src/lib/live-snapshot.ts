@@ -3,9 +3,9 @@
  * stream or a `?since=` poll) applied to the query's data. Pure functions of the data plus `fetch`; no store of
  * their own: TanStack Query's cache holds the one copy.
  */
-import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { decodeJobRow, isDeltaReset, type BatchDelta, type DeltaAnswer, type JobRow, type LiveMeta, type SnapshotHead } from '../../../contract/live.ts';
-import { request } from '../../lib/api-client.ts';
+import type { BatchJob } from '../../contract/dashboard-api.ts';
+import { decodeJobRow, isDeltaReset, type BatchDelta, type DeltaAnswer, type JobRow, type LiveMeta, type SnapshotHead } from '../../contract/live.ts';
+import { request } from './api-client.ts';
 import { BatchJobs, type CompactSnapshot } from './batch-jobs.ts';
 
 /** An event of the batch's stream that changes the data. */

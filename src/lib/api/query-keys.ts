@@ -1,4 +1,4 @@
-/** One key factory for the batches feature: all → lists → details → detail(id). */
+/** Key factories shared by the features: batches (all → lists → details → detail(id)), conversions, jobs. */
 export const batchKeys = {
   all: ['batches'] as const,
   lists: () => [...batchKeys.all, 'list'] as const,
@@ -8,4 +8,10 @@ export const batchKeys = {
 
 export const conversionKeys = {
   all: ['conversions'] as const,
+};
+
+export const jobKeys = {
+  all: ['jobs'] as const,
+  details: () => [...jobKeys.all, 'detail'] as const,
+  detail: (jobId: string) => [...jobKeys.details(), jobId] as const,
 };

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { BatchJob, DismissResponse, RetryResponse, SubmitFileResponse } from '../../../../contract/dashboard-api.ts';
-import { ErrorCode, isErrorBody } from '../../../../contract/errors.ts';
-import { ApiError, requestJson } from '../../../lib/api-client.ts';
+import type { BatchJob, DismissResponse, RetryResponse, SubmitFileResponse } from '../../../contract/dashboard-api.ts';
+import { ErrorCode, isErrorBody } from '../../../contract/errors.ts';
+import { ApiError, requestJson } from '../api-client.ts';
 import { batchKeys } from './query-keys.ts';
 
 export interface UploadProgress {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchJob } from '../../../contract/dashboard-api.ts';
-import { makeJob } from '../../testing/render.tsx';
+import type { BatchJob } from '../../contract/dashboard-api.ts';
+import { makeJob } from '../testing/render.tsx';
 import { BatchJobs, compactSnapshot } from './batch-jobs.ts';
 
 const id = (n: number) => n.toString(16).padStart(32, '0');
@@ -21,6 +21,7 @@ const FULL: BatchJob = {
   },
   lastCheckedAt: '2026-11-29T09:59:59.999Z',
   lastSeenActiveAt: '2026-11-29T09:55:00.000Z',
+  firstSeenRunningAt: '2026-11-29T09:51:00.000Z',
   firstSeenTerminalAt: '2026-11-29T09:56:00.000Z',
   downloadedAt: '2026-11-29T09:57:00.000Z',
   outputExpired: true,
@@ -41,6 +42,7 @@ const EMPTY: BatchJob = {
   last: null,
   lastCheckedAt: null,
   lastSeenActiveAt: null,
+  firstSeenRunningAt: null,
   firstSeenTerminalAt: null,
   downloadedAt: null,
   outputExpired: false,

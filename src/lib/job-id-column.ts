@@ -1,4 +1,4 @@
-import { textColumn, type TextColumn } from '../../lib/columns.ts';
+import { textColumn, type TextColumn } from './columns.ts';
 
 /**
  * The ids of a batch's jobs. Canonical ids are 32 lowercase hex digits, so they are packed two digits a byte:

@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { BatchDelta, LiveMeta, ViewRequest } from '../../../../contract/live.ts';
-import { request } from '../../../lib/api-client.ts';
+import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.ts';
+import { request } from '../api-client.ts';
 import { applyPending, type PushedEvent, type SnapshotData } from '../live-snapshot.ts';
 import { batchKeys } from './query-keys.ts';
 
@@ -29,8 +29,13 @@ export function takeFreshBase(batchId: string): boolean {
   return freshBase.delete(batchId);
 }
 
-export function useBatchStream(batchId: string | undefined, ready: boolean): void {
+/**
+ * Returns when the stream dropped (local ms; null while it is open or not used): the page polls meanwhile, and
+ * the freshness line tells a poll that worked since from data that may be out of date.
+ */
+export function useBatchStream(batchId: string | undefined, ready: boolean): number | null {
   const client = useQueryClient();
+  const [droppedAt, setDroppedAt] = useState<number | null>(null);
   useEffect(() => {
     if (!batchId || !ready || !liveEnabled() || typeof EventSource === 'undefined') return;
     const key = batchKeys.detail(batchId);
@@ -64,10 +69,13 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): voi
     source.addEventListener('delta', (event) => push({ delta: JSON.parse((event as MessageEvent<string>).data) as BatchDelta }));
     source.addEventListener('reset', reload);
     source.addEventListener('meta', (event) => push({ meta: JSON.parse((event as MessageEvent<string>).data) as LiveMeta }));
-    source.onopen = () => streaming.add(batchId);
+    source.onopen = () => {
+      streaming.add(batchId);
+      setDroppedAt(null);
+    };
     source.onerror = () => {
       // Reconnecting (the browser resends Last-Event-ID) or given up: poll meanwhile.
-      streaming.delete(batchId);
+      if (streaming.delete(batchId)) setDroppedAt(Date.now());
       void client.invalidateQueries({ queryKey: key });
     };
     return () => {
@@ -76,6 +84,7 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): voi
       streaming.delete(batchId);
     };
   }, [batchId, ready, client]);
+  return droppedAt;
 }
 
 const TAB_ID = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);

@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
-import { requestJson } from '../../../lib/api-client.ts';
-import { batchKeys } from '../../batches/api/query-keys.ts';
-import { jobKeys } from './query-keys.ts';
+import type { BatchJob } from '../../../contract/dashboard-api.ts';
+import { ApiError, requestJson } from '../api-client.ts';
+import { batchKeys, jobKeys } from './query-keys.ts';
 
 export function cancelJob(jobId: string): Promise<void> {
   return requestJson<void>(`/convert/job/${encodeURIComponent(jobId)}/cancel`, { method: 'POST' });
@@ -35,11 +34,18 @@ async function afterCommand(queryClient: QueryClient, { jobId, batchId }: JobCom
   ]);
 }
 
+/** A 409 means the job moved on (it finished, or was canceled elsewhere) before the command arrived. */
+function lostRace(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 409;
+}
+
 export function useCancelJob() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ jobId }: JobCommandVars) => cancelJob(jobId),
     onSuccess: (_data, vars) => afterCommand(queryClient, vars),
+    // Lost the race: show the job's real state at once, not a Queued row with its Cancel button for seconds.
+    onError: (error, vars) => (lostRace(error) ? afterCommand(queryClient, vars) : undefined),
   });
 }
 
@@ -48,5 +54,6 @@ export function useDeleteJob() {
   return useMutation({
     mutationFn: ({ jobId }: JobCommandVars) => deleteJob(jobId),
     onSuccess: (_data, vars) => afterCommand(queryClient, vars),
+    onError: (error, vars) => (lostRace(error) ? afterCommand(queryClient, vars) : undefined),
   });
 }

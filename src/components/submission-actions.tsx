@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
-import { Button } from '../../../components/ui/button.tsx';
-import { errorSentence } from '../../../lib/error-messages.ts';
-import { canSendAgain, noSendAgainReason, useDismissRows, useRetryJobs } from '../api/submit-file.ts';
+import { isSubmissionId, type BatchJob } from '../../contract/dashboard-api.ts';
+import { Button } from './ui/button.tsx';
+import { errorSentence } from '../lib/error-messages.ts';
+import { canSendAgain, noSendAgainReason, useDismissRows, useRetryJobs } from '../lib/api/submit-file.ts';
 
 /** "Send again" (or "Convert again" for an expired output) and "Dismiss", for rows uploaded through the dashboard. */
 export function SubmissionActions({ job, name, batchId, size = 'sm' }: { job: BatchJob; name: string; batchId: string; size?: 'sm' | 'md' }) {

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { AddIdsResponse, RemoveIdsResponse } from '../../../../contract/dashboard-api.ts';
-import { requestJson } from '../../../lib/api-client.ts';
+import type { AddIdsResponse, RemoveIdsResponse } from '../../../contract/dashboard-api.ts';
+import { requestJson } from '../api-client.ts';
 import { batchKeys } from './query-keys.ts';
 
 /** `text` is anything an operator pastes (lines, CSV, JSON, logs); the server extracts the ids. */
