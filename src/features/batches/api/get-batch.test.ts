@@ -1,6 +1,9 @@
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot } from '../../../../contract/dashboard-api.ts';
+import { compactSnapshot } from '../../../lib/batch-jobs.ts';
+import type { SnapshotData } from '../../../lib/live-snapshot.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
 import { batchQueryOptions } from './get-batch.ts';
 
 afterEach(() => {
@@ -41,5 +44,21 @@ describe('the batch snapshot query', () => {
     // A second client (another tab, a test) starts from nothing: no conditional GET without data to reuse.
     await new QueryClient().fetchQuery(options);
     expect(new Headers(fetchMock.mock.calls[2][1]?.headers).get('If-None-Match')).toBeNull();
+  });
+
+  it('keeps a newer revision the event stream put in the cache while a ?since= fetch was out', async () => {
+    const client = new QueryClient();
+    const key = batchKeys.detail('b1');
+    const at = (revision: number): SnapshotData => ({ snapshot: compactSnapshot({ ...body, revision }), serverOffsetMs: 0 });
+    client.setQueryData(key, at(5));
+    const pushed = at(8);
+    vi.stubGlobal('fetch', vi.fn(async () => {
+      // The stream's changes land while the poll's answer (5 → 6) is on its way.
+      client.setQueryData(key, pushed);
+      const delta = { from: 5, revision: 6, batch: body.batch, fields: [], jobs: [], upstream: body.upstream, serverTime: body.serverTime, checkedAt: null, outputs: body.outputs };
+      return new Response(JSON.stringify(delta), { status: 200, headers: { 'X-Server-Time': new Date().toISOString() } });
+    }));
+    const result = await client.fetchQuery({ ...batchQueryOptions('b1'), staleTime: 0 });
+    expect(result.snapshot.revision).toBe(8);
   });
 });

@@ -42,7 +42,13 @@ export async function getBatch(batchId: string, client: QueryClient, signal?: Ab
   const current = client.getQueryData<SnapshotData>(key);
   if (current?.snapshot.revision !== undefined && !current.loadingRows && !takeFreshBase(batchId)) {
     const next = await getBatchChanges(batchId, current, signal);
-    if (next) return next;
+    if (next) {
+      // The event stream may have moved the cache on while this fetch was out (a focus refetch, the poll before the
+      // stream opened): never put an older revision back, or the stream's next change would look like a gap.
+      const latest = client.getQueryData<SnapshotData>(key);
+      if (latest && latest !== current && (latest.snapshot.revision ?? -1) >= (next.snapshot.revision ?? -1)) return latest;
+      return next;
+    }
   }
   return loadBatchRows(batchId, signal, (partial) => client.setQueryData(key, partial));
 }
