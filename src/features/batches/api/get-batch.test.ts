@@ -49,7 +49,7 @@ describe('the batch snapshot query', () => {
   it('keeps a newer revision the event stream put in the cache while a ?since= fetch was out', async () => {
     const client = new QueryClient();
     const key = batchKeys.detail('b1');
-    const at = (revision: number): SnapshotData => ({ snapshot: compactSnapshot({ ...body, revision }), serverOffsetMs: 0 });
+    const at = (revision: number): SnapshotData => ({ snapshot: { ...compactSnapshot(body), revision }, serverOffsetMs: 0 });
     client.setQueryData(key, at(5));
     const pushed = at(8);
     vi.stubGlobal('fetch', vi.fn(async () => {
