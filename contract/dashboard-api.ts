@@ -131,6 +131,8 @@ export interface BatchJob {
   last: Pick<JobStatusResponse, 'progress' | 'metrics' | 'error' | 'output'> | null;
   lastCheckedAt: IsoTime | null;
   lastSeenActiveAt: IsoTime | null;
+  /** When the server first saw it Running (server/history): wait and run times (contract/insight-api.ts). */
+  firstSeenRunningAt: IsoTime | null;
   firstSeenTerminalAt: IsoTime | null;
   downloadedAt: IsoTime | null;
   /** The upstream answered 410 at download, or the output disappeared from the status. */

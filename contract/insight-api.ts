@@ -1,12 +1,14 @@
 /**
  * Wire types of the operator-insight routes (server/history, server/notify):
  *   GET /api/batches/:batchId/insight        → BatchInsight (history for the charts, ETA, timings, stalls, failure groups)
- *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status` and `q` as on the batch page)
+ *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status`, `receipt` and `q` as on the batch
+ *                                              page: contract/job-filter.ts)
  *   GET /api/batches/:batchId/export.json    → JSON array of ExportRow (same filter)
  *   GET /api/batches/:batchId/jobs/:jobId/insight → ExportRow (one job: its observed wait and run times)
  *   GET /api/insight/totals                  → InsightTotals (across batches)
  */
 import type { IsoTime, TrackedState, UpstreamHealth } from './dashboard-api.ts';
+import { isFinalState } from './tracked-state.ts';
 
 /** Counts by state over time, as columns: `counts[state][i]` is the count at `t[i]` (ms since the epoch). */
 export interface HistorySeries {
@@ -126,14 +128,21 @@ export interface InsightTotals {
   batches: BatchTotals[];
 }
 
-/** The one filter of a batch's jobs, as the batch page's URL says it (`status`, `q`). */
-export function jobMatchesFilter(
-  job: { id: string; fileName: string | null; state: TrackedState },
-  filter: { status: TrackedState | null; query: string },
-): boolean {
-  if (filter.status && job.state !== filter.status) return false;
-  const text = filter.query.trim().toLowerCase();
-  if (!text) return true;
-  const needle = text.replaceAll('-', '');
-  return (needle !== '' && job.id.includes(needle)) || (job.fileName?.toLowerCase().includes(text) ?? false);
+/**
+ * A job's observed wait (submitted → first seen running) and run (first seen running → first seen finished),
+ * in ms; null where it was not observed (pasted ids have no submit time, a job first seen finished no start).
+ * The batch's medians, the export, the table's columns and the job page all use this.
+ */
+export function jobTimes(job: {
+  state: TrackedState;
+  submittedAtMs: number | null;
+  firstSeenRunningAtMs: number | null;
+  firstSeenTerminalAtMs: number | null;
+}): { waitMs: number | null; runMs: number | null } {
+  const started = job.firstSeenRunningAtMs;
+  const finished = isFinalState(job.state) ? job.firstSeenTerminalAtMs : null;
+  return {
+    waitMs: job.submittedAtMs !== null && started !== null ? Math.max(0, started - job.submittedAtMs) : null,
+    runMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
+  };
 }

@@ -32,6 +32,7 @@ export const JOB_FIELDS = [
   'last',
   'lastCheckedAt',
   'lastSeenActiveAt',
+  'firstSeenRunningAt',
   'firstSeenTerminalAt',
   'downloadedAt',
   'outputExpired',

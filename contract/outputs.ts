@@ -6,6 +6,12 @@
  */
 import { EXPIRING_SOON_MS, type BatchJob, type ReceiptFilter, type ViewState } from './dashboard-api.ts';
 
+/**
+ * Most job ids one "Download all" URL may list (`?ids=`): 33 characters each with its comma, so the URL stays
+ * within browsers' and Node's limits (16 KiB). A bigger selection is downloaded by filter instead.
+ */
+export const MAX_ZIP_IDS = 400;
+
 export type OutputFacts = Pick<BatchJob, 'state' | 'expiry' | 'outputExpired' | 'downloadedAt' | 'kept'>;
 
 /**

@@ -8,12 +8,17 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 /**
  * The same view in the light and the dark system theme, as `<name>-light.png` and `<name>-dark.png`: only of a
- * page that rendered its heading and shows no error banner, and only counted when the file was really written.
+ * page that rendered its heading and shows no error banner, and only counted when the file was really written
+ * and the two themes really differ (the page's surface colour, and the pictures).
  */
 async function screenshotBothThemes(page: Page, name: string, heading: string | RegExp): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const pictures: Buffer[] = [];
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
+    const surface = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    if (colorScheme === 'light') expect(surface).toBe('rgb(255, 255, 255)');
+    else expect(surface).not.toBe('rgb(255, 255, 255)');
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
     await expect(page.getByRole('alert')).toHaveCount(0);
     const path = `${SCREENSHOT_DIR}/${name}-${colorScheme}.png`;
@@ -22,7 +27,9 @@ async function screenshotBothThemes(page: Page, name: string, heading: string | 
     const bytes = await readFile(path);
     expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE), `${path} is a PNG`).toBe(true);
     expect(bytes.length).toBeGreaterThan(10_000);
+    pictures.push(bytes);
   }
+  expect(pictures[0].equals(pictures[1]), `${name}: light and dark screenshots differ`).toBe(false);
   await page.emulateMedia({ colorScheme: 'light' });
 }
 

@@ -75,17 +75,18 @@ describe('the six Convert API routes', () => {
   it('streams the upload of POST /convert unchanged, keeping its content type and only targetFormat of the query', async () => {
     const h = await start();
     h.fake.handle(answers.json(202, { id: ID, status: 'Queued', creditCost: 1 }));
-    const boundary = '----dashboardtest';
-    const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`),
-      Buffer.alloc(300_000, 7),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.alloc(300_000, 7)], { type: 'image/png' }), 'a.png');
+    // Encoded once by the platform, so the exact bytes and their boundary can be compared on the other side.
+    const encoded = new Request('http://localhost/', { method: 'POST', body: form });
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const contentType = encoded.headers.get('content-type')!;
+    expect(contentType).toMatch(/^multipart\/form-data; boundary=/);
     const response = await rawRequest(h.base, '/convert?targetFormat=jpg&apiKey=x&callback=http://evil.test', {
       method: 'POST',
       headers: {
         ...h.writeHeaders,
-        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-type': contentType,
         'content-length': String(body.length),
         expect: '100-continue',
       },
@@ -95,7 +96,7 @@ describe('the six Convert API routes', () => {
     expect(response.json()).toEqual({ id: ID, status: 'Queued', creditCost: 1 });
     const received = h.fake.requests[0];
     expect(received.url).toBe('/convert?targetFormat=jpg');
-    expect(received.headers['content-type']).toBe(`multipart/form-data; boundary=${boundary}`);
+    expect(received.headers['content-type']).toBe(contentType);
     expect(received.headers['content-length']).toBe(String(body.length));
     expect(received.headers.expect).toBeUndefined();
     expect(received.bodyBytes).toBe(body.length);

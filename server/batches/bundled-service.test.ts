@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot, CreateBatchResponse, SubmitFileResponse } from '../../contract/dashboard-api.ts';
 import { buildConvertApi, type ConvertApi } from '../../convert-api/app.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
@@ -48,13 +48,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The first value `read` gives that `done` accepts (real conversions take real time). */
+function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await read();
+      if (!done(value)) throw new Error('not yet');
+      return value;
+    },
+    { timeout: 20_000, interval: 100 },
+  );
 }
 
 describe('batches against the bundled Convert service', () => {
@@ -64,17 +67,12 @@ describe('batches against the bundled Convert service', () => {
     const { batch } = created.json<CreateBatchResponse>();
 
     const file = await readFile(join(samplesDir, 'photo-harbor.png'));
-    const boundary = '----bundled-test';
-    const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo-harbor.png"\r\nContent-Type: image/png\r\n\r\n`),
-      file,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
+    const form = new FormData();
+    form.append('file', new Blob([file], { type: 'image/png' }), 'photo-harbor.png');
     const submitted = await app.inject({
       method: 'POST',
       url: `/api/batches/${batch.id}/files?targetFormat=jpg&fileName=photo-harbor.png`,
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
-      payload: body,
+      payload: form,
     });
     expect(submitted.statusCode).toBe(202);
     const { job } = submitted.json<SubmitFileResponse>();

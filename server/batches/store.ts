@@ -64,8 +64,11 @@ export interface JobRow {
   keep_problem: 'disk_full' | 'failed' | null;
 }
 
+/** A job row with when the history first saw it running (job_observed; the snapshot's `firstSeenRunningAt`). */
+export type ObservedJobRow = JobRow & { first_running_at?: number | null };
+
 /** A job row as listed in one batch (`link_added_at`: when it joined this batch). */
-export type BatchJobRow = JobRow & { link_added_at: number };
+export type BatchJobRow = ObservedJobRow & { link_added_at: number };
 
 export type SummaryRow = BatchRow & { [S in TrackedState as `count_${S}`]: number } & {
   job_count: number;
@@ -225,6 +228,8 @@ export const MIGRATIONS: readonly Migration[] = [
 
 const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_history, (s.source_path IS NOT NULL) AS sub_source';
 const SUBMISSION_JOIN = 'LEFT JOIN submissions s ON s.id = j.submission_id';
+const OBSERVED_COLUMNS = 'o.first_running_at';
+const OBSERVED_JOIN = 'LEFT JOIN job_observed o ON o.job_id = j.id';
 
 const SUMMARY_SELECT = `
 SELECT b.id, b.name, b.created_at, b.revision, b.keep_outputs,
@@ -429,7 +434,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
       )
       .pluck(),
     changedJobs: db.prepare<[string, number], BatchJobRow>(
-      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN}
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at, ${OBSERVED_COLUMNS} FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} ${OBSERVED_JOIN}
        WHERE bj.batch_id = ? AND bj.changed_rev > ? ORDER BY bj.rowid`,
     ),
     insertJob: db.prepare<[string, number]>('INSERT OR IGNORE INTO jobs (id, added_at) VALUES (?, ?)'),
@@ -439,9 +444,11 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     deleteLink: db.prepare<[string, string]>('DELETE FROM batch_jobs WHERE batch_id = ? AND job_id = ?'),
     isLinked: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM batch_jobs WHERE job_id = ? LIMIT 1'),
     batchIdsOfJob: db.prepare<[string], { batch_id: string }>('SELECT batch_id FROM batch_jobs WHERE job_id = ?'),
-    getJob: db.prepare<[string], JobRow>(`SELECT j.*, ${SUBMISSION_COLUMNS} FROM jobs j ${SUBMISSION_JOIN} WHERE j.id = ?`),
+    getJob: db.prepare<[string], ObservedJobRow>(
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, ${OBSERVED_COLUMNS} FROM jobs j ${SUBMISSION_JOIN} ${OBSERVED_JOIN} WHERE j.id = ?`,
+    ),
     getBatchJob: db.prepare<[string, string], BatchJobRow>(
-      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} WHERE bj.batch_id = ? AND bj.job_id = ?`,
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at, ${OBSERVED_COLUMNS} FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} ${OBSERVED_JOIN} WHERE bj.batch_id = ? AND bj.job_id = ?`,
     ),
     batchJobVersions: db
       .prepare<[string], [string, number, number]>(
@@ -449,7 +456,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
       )
       .raw(true),
     batchJobs: db.prepare<[string], BatchJobRow>(
-      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} WHERE bj.batch_id = ? ORDER BY bj.rowid`,
+      `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at, ${OBSERVED_COLUMNS} FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} ${OBSERVED_JOIN} WHERE bj.batch_id = ? ORDER BY bj.rowid`,
     ),
     submission: db.prepare<[string, string, number, number, number, number, string]>(
       `UPDATE jobs SET version = version + 1, file_name = ?, target_format = ?, submitted_at = ?, last_seen_active_at = ?, state = 'Queued',
@@ -706,7 +713,12 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
         }
       }
       db.exec('COMMIT');
-      for (const id of added) listed.add(id);
+      // 150,000 set entries are tens of ms in one go: sliced too (imports run one at a time, so no cap check
+      // reads the set meanwhile; a status GET that misses a job here just does not record it for a moment).
+      for (const id of added) {
+        listed.add(id);
+        await slicer.tick();
+      }
       return { batch: q.getBatch.get(batchId)!, added };
     } catch (error) {
       // SQLite may have rolled back already (SQLITE_FULL can do that).
@@ -766,7 +778,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     markDeleted: (jobId: string, at: number) => markDeleted(jobId, at),
     markOutputExpired: (jobId: string) => markOutputExpired(jobId),
     markDownloaded: (jobId: string, at: number) => markDownloaded(jobId, at),
-    getJob: (jobId: string): JobRow | undefined => q.getJob.get(jobId),
+    getJob: (jobId: string): ObservedJobRow | undefined => q.getJob.get(jobId),
     getBatchJob: (batchId: string, jobId: string): BatchJobRow | undefined => q.getBatchJob.get(batchId, jobId),
     batchIdsOfJob: (jobId: string): string[] => q.batchIdsOfJob.all(jobId).map((r) => r.batch_id),
     isListed: (jobId: string): boolean => listed.has(jobId),

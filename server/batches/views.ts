@@ -19,6 +19,7 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     last: row.last_json === null ? null : toLastStatus(parseJson(row.last_json), row.percent),
     lastCheckedAt: isoOrNull(row.last_checked_at),
     lastSeenActiveAt: isoOrNull(row.last_seen_active_at),
+    firstSeenRunningAt: isoOrNull(row.first_running_at ?? null),
     firstSeenTerminalAt: isoOrNull(row.first_seen_terminal_at),
     downloadedAt: isoOrNull(row.downloaded_at),
     outputExpired: row.output_expired === 1,

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CreateBatchResponse } from '../../contract/dashboard-api.ts';
+import type { BatchSnapshot, CreateBatchResponse } from '../../contract/dashboard-api.ts';
 import type { BatchInsight, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import { json, startServiceHarness, type ServiceHarness } from '../batches/test-harness.ts';
@@ -96,6 +96,9 @@ describe('history recorded by the server', () => {
     expect(view.stalled).toHaveLength(1);
     expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 5 * 60_000 });
     expect(view.stalled[0].reason).toMatch(/default of 5 min/);
+    // The batch's rows carry when each job was first seen running: the table's wait and run columns.
+    const snapshot = (await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}` })).json<BatchSnapshot>();
+    expect(Date.parse(snapshot.jobs[0].firstSeenRunningAt ?? '')).toBeLessThanOrEqual(Date.parse(snapshot.serverTime) - 5 * 60_000);
   });
 
   it('exports every job, or the filtered ones, as CSV and JSON', async () => {
@@ -131,6 +134,36 @@ describe('history recorded by the server', () => {
     const bad = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv?status=Done` });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'request.invalid_parameter' });
+  });
+
+  it('exports the rows the page shows for the Expired chip and a receipt chip, not the stored state', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(41), jobId(42)];
+    answerFrom(new Map([
+      [a, statusBody(a, 'Succeeded')],
+      [b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+    ]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    const ids = async (query: string) => {
+      const res = await h!.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?${query}` });
+      expect(res.statusCode).toBe(200);
+      return res.json<ExportRow[]>().map((r) => r.id);
+    };
+    expect(await ids('status=Succeeded')).toEqual([a]);
+    expect(await ids('status=Expired')).toEqual([]);
+    expect(await ids('receipt=notDownloaded')).toEqual([a]);
+
+    // Past the output's retention (1 h) its row reads Expired, and so does the export.
+    await h.advance(61 * 60_000);
+    expect(await ids('status=Succeeded')).toEqual([]);
+    expect(await ids('status=Expired')).toEqual([a]);
+    expect(await ids('receipt=lost')).toEqual([a]);
+    expect(await ids('status=Expired&q=zzz')).toEqual([]);
+
+    const bad = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv?receipt=soon` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ detail: string }>().detail).toMatch(/^receipt must be one of/);
   });
 
   it('totals active jobs, failures of the last hour and outputs expiring within 10 minutes across batches', async () => {

@@ -10,9 +10,10 @@
  * The same tick derives the batch events (finished, first failure) and, every 30 s, outputs about to expire.
  */
 import type { TrackedState, UpstreamHealth } from '../../contract/dashboard-api.ts';
-import type { BatchInsight, BatchTotals, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
-import { jobMatchesFilter } from '../../contract/insight-api.ts';
+import { jobTimes, type BatchInsight, type BatchTotals, type ExportRow, type InsightTotals } from '../../contract/insight-api.ts';
+import { isFiltered, matchesJobFilter, type JobFilter } from '../../contract/job-filter.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
+import { toBatchJob } from '../batches/views.ts';
 import { FINAL_STATES } from '../../contract/tracked-state.ts';
 import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
@@ -358,14 +359,17 @@ export function createHistory(opts: HistoryOptions) {
     ...methods,
 
     /** The batch's jobs as export rows, a page at a time (never one long-running statement: the db stays free). */
-    *exportRows(batchId: string, filter: { status: TrackedState | null; query: string }): Generator<ExportRow> {
+    *exportRows(batchId: string, filter: JobFilter): Generator<ExportRow> {
+      // One moment for the whole export: a row's Expired or "expiring soon" does not change halfway through.
+      const now = clock.now();
+      const filtered = isFiltered(filter);
       let after = 0;
       for (;;) {
         const page = q.exportPage.all(batchId, after, EXPORT_PAGE);
         if (page.length === 0) return;
         after = page[page.length - 1].link_rowid;
         for (const r of page) {
-          if (!jobMatchesFilter({ id: r.id, fileName: r.file_name, state: r.state }, filter)) continue;
+          if (filtered && !matchesJobFilter(toBatchJob(r, opts.retentionSeconds), filter, now)) continue;
           yield toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null);
         }
       }
@@ -427,6 +431,12 @@ function toExportRow(
   });
   const expiry = expiryWindow(r.state, r.last_seen_active_at, r.first_seen_terminal_at, retentionSeconds);
   const finished = FINAL_STATES.includes(r.state) ? r.first_seen_terminal_at : null;
+  const times = jobTimes({
+    state: r.state,
+    submittedAtMs: r.submitted_at,
+    firstSeenRunningAtMs: r.first_running_at,
+    firstSeenTerminalAtMs: r.first_seen_terminal_at,
+  });
   return {
     id: r.id,
     file: r.file_name,
@@ -443,8 +453,8 @@ function toExportRow(
     submittedAt: isoOrNull(r.submitted_at),
     firstSeenRunningAt: isoOrNull(r.first_running_at),
     firstSeenFinishedAt: isoOrNull(finished),
-    waitMs: r.submitted_at !== null && r.first_running_at !== null ? Math.max(0, r.first_running_at - r.submitted_at) : null,
-    runMs: r.first_running_at !== null && finished !== null ? Math.max(0, finished - r.first_running_at) : null,
+    waitMs: times.waitMs,
+    runMs: times.runMs,
     expiresEarliest: expiry?.earliest ?? null,
     expiresLatest: expiry?.latest ?? null,
     downloadedAt: isoOrNull(r.downloaded_at),

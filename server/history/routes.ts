@@ -1,16 +1,16 @@
 /** The insight routes (contract/insight-api.ts): a batch's insight, its export, totals across batches. */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { TRACKED_STATES, type TrackedState } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { EXPORT_COLUMNS, type ExportRow } from '../../contract/insight-api.ts';
+import { isFiltered, parseJobFilterQuery } from '../../contract/job-filter.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
 import { BatchJobParams, BatchParams as BatchParamsSchema } from '../batches/validate.ts';
 import type { History } from './recorder.ts';
 
 type BatchParams = { batchId: string };
-type ExportQuery = { status?: string; q?: string };
+type ExportQuery = { status?: string; receipt?: string; q?: string };
 
 /** Rows per chunk written to the response: few enough writes, flat memory. */
 const ROWS_PER_CHUNK = 200;
@@ -49,14 +49,10 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
     app.get<{ Params: BatchParams; Querystring: ExportQuery }>(`/api/batches/:batchId/export.${format}`, { schema: { params: BatchParamsSchema } }, async (request, reply) => {
       const batch = batchOr404(request.params.batchId, reply);
       if (!batch) return reply;
-      const { status, q } = request.query;
-      if (status !== undefined && status !== '' && !(TRACKED_STATES as readonly string[]).includes(status)) {
-        return sendError(reply, 400, ErrorCode.invalidParameter, `status must be one of ${TRACKED_STATES.join(', ')} (got "${status.slice(0, 40)}").`);
-      }
-      const filter = { status: status ? (status as TrackedState) : null, query: typeof q === 'string' ? q : '' };
+      const filter = parseJobFilterQuery(request.query);
+      if ('error' in filter) return sendError(reply, 400, ErrorCode.invalidParameter, filter.error);
       const rows = history.exportRows(batch.id, filter);
-      const filtered = filter.status !== null || filter.query.trim() !== '';
-      const name = `${fileSafe(batch.name)}${filtered ? '-filtered' : ''}.${format}`;
+      const name = `${fileSafe(batch.name)}${isFiltered(filter) ? '-filtered' : ''}.${format}`;
       reply.header('content-disposition', `attachment; filename="${name}"`);
       reply.header('cache-control', 'no-store');
       reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');

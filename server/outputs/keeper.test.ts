@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import yauzl from 'yauzl';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -291,7 +292,36 @@ describe('download all', () => {
     expect(manifest[1]).toBe(`${a},,,Succeeded,a.jpg,4000,`);
     expect(manifest[3]).toBe(`${c},,,Expired,,,expired: deleted by the Convert API before it was kept`);
   });
+
+  it('writes each entry\'s checksum as that of its bytes, for an output that arrives in many chunks', async () => {
+    const s = await startStack();
+    const a = jobId(13);
+    s.outputs.set(a, { bytes: bytesOf(3 * 1024 * 1024 + 17, 13), download: 'ok' });
+    const batchId = await createBatch(s, [a]);
+    await fetch(`${s.base}/api/batches/${batchId}/keep-outputs`, { method: 'PUT', headers: { ...write, origin: s.base }, body: '{"keep":false}' });
+    s.succeed(a);
+
+    const res = await fetch(`${s.base}/api/batches/${batchId}/outputs.zip`);
+    const checksums = await zipChecksums(Buffer.from(await res.arrayBuffer()));
+    expect(checksums.get('a.jpg')).toBe(crc32(s.outputs.get(a)!.bytes));
+  });
 });
+
+/** Each entry's CRC-32 as the central directory records it. */
+function zipChecksums(buffer: Buffer): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const out = new Map<string, number>();
+    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
+      if (error || !zip) return reject(error ?? new Error('no zip'));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        out.set(entry.fileName, entry.crc32);
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(out));
+      zip.readEntry();
+    });
+  });
+}
 
 function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {

@@ -16,7 +16,8 @@ import {
 } from '../../contract/dashboard-api.ts';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
-import { matchesReceipt, viewState } from '../../contract/outputs.ts';
+import { matchesSearch, parseSearch } from '../../contract/job-filter.ts';
+import { MAX_ZIP_IDS, matchesReceipt, viewState } from '../../contract/outputs.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
 import { BatchParams as BatchParamsSchema, isPlainObject } from '../batches/validate.ts';
 import { toBatchJob } from '../batches/views.ts';
@@ -30,14 +31,9 @@ export const DEFAULT_KEEP_DAYS = 7;
 type BatchParams = { batchId: string };
 type ZipQuery = { ids?: string; status?: string; q?: string; receipt?: string };
 
-/** Ids are 33 characters with their comma: this many fit the URL limits of browsers and of Node (16 KiB). */
-export const MAX_ZIP_IDS = 400;
-
-/** The same match as the batch page's search (src/features/jobs/job-view.ts `filterRows`). */
+/** The same match as the batch page's search (contract/job-filter.ts, which the page's `filterRows` uses). */
 function matchesQuery(job: BatchJob, query: string): boolean {
-  const trimmed = query.trim().toLowerCase();
-  if (!trimmed) return true;
-  return job.id.includes(trimmed.replaceAll('-', '')) || (job.fileName?.toLowerCase().includes(trimmed) ?? false);
+  return matchesSearch(job, parseSearch(query));
 }
 
 export async function registerOutputRoutes(app: FastifyInstance, ctx: BatchContext, keeper: Keeper): Promise<void> {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot, CreateBatchResponse } from '../../contract/dashboard-api.ts';
 
 const FILES = 100;
@@ -103,14 +103,19 @@ async function snapshot(base: string, batchId: string): Promise<BatchSnapshot> {
   return (await (await fetch(`${base}/api/batches/${batchId}`, { headers: headers(base) })).json()) as BatchSnapshot;
 }
 
-async function settle(base: string, batchId: string, expected: number): Promise<BatchSnapshot> {
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const snap = await snapshot(base, batchId);
-    const busy = snap.jobs.some((j) => ['Waiting', 'Sending', 'Queued', 'Running', 'Unknown'].includes(j.state));
-    if ((snap.jobs.length >= expected && !busy) || Date.now() > deadline) return snap;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+/** The batch once it lists `expected` rows and none of them is still on its way. */
+function settle(base: string, batchId: string, expected: number): Promise<BatchSnapshot> {
+  return vi.waitFor(
+    async () => {
+      const snap = await snapshot(base, batchId);
+      const busy = snap.jobs.filter((j) => ['Waiting', 'Sending', 'Queued', 'Running', 'Unknown'].includes(j.state));
+      if (snap.jobs.length < expected || busy.length > 0) {
+        throw new Error(`${snap.jobs.length} of ${expected} rows, ${busy.length} still on their way`);
+      }
+      return snap;
+    },
+    { timeout: 180_000, interval: 500 },
+  );
 }
 
 /** What the bundled service received: how many jobs it created per file stem. */

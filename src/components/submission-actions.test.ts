@@ -6,7 +6,7 @@ import { attemptsNote } from './submission-actions.tsx';
 function job(overrides: Partial<BatchJob>): BatchJob {
   return {
     id: '019c56457340753ba9441d7b4e6516a0', state: 'Failed', fileName: 'a.png', targetFormat: 'jpg', addedAt: '2026-01-01T00:00:00.000Z',
-    submittedAt: null, last: null, lastCheckedAt: null, lastSeenActiveAt: null, firstSeenTerminalAt: null, downloadedAt: null,
+    submittedAt: null, last: null, lastCheckedAt: null, lastSeenActiveAt: null, firstSeenRunningAt: null, firstSeenTerminalAt: null, downloadedAt: null,
     outputExpired: false, expiry: null, problem: null, kept: null, keepProblem: null, submission: null, ...overrides,
   };
 }

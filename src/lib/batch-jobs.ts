@@ -2,6 +2,7 @@ import type { BatchJob, BatchSnapshot, TrackedState } from '../../contract/dashb
 import type { ErrorBody, Problem } from '../../contract/errors.ts';
 import { isoOrNull, numberColumn, stringColumn, timeColumn, type Column } from './columns.ts';
 import type { OutputFacts } from '../../contract/outputs.ts';
+import { jobTimes } from '../../contract/insight-api.ts';
 import { hashId, jobIdColumn, type JobIdColumn } from './job-id-column.ts';
 
 /**
@@ -38,6 +39,7 @@ export class BatchJobs {
   private readonly submittedAt: Column<number>;
   private readonly lastCheckedAt: Column<number>;
   private readonly lastSeenActiveAt: Column<number>;
+  private readonly firstSeenRunningAt: Column<number>;
   private readonly firstSeenTerminalAt: Column<number>;
   private readonly downloadedAt: Column<number>;
   private readonly percent: Column<number>;
@@ -112,6 +114,7 @@ export class BatchJobs {
     this.submittedAt = timeColumn(n, (r) => jobs[r].submittedAt);
     this.lastCheckedAt = timeColumn(n, (r) => jobs[r].lastCheckedAt);
     this.lastSeenActiveAt = timeColumn(n, (r) => jobs[r].lastSeenActiveAt);
+    this.firstSeenRunningAt = timeColumn(n, (r) => jobs[r].firstSeenRunningAt);
     this.firstSeenTerminalAt = timeColumn(n, (r) => jobs[r].firstSeenTerminalAt);
     this.downloadedAt = timeColumn(n, (r) => jobs[r].downloadedAt);
     this.percent = numberColumn(n, (r) => jobs[r].last?.progress?.percent ?? null);
@@ -228,6 +231,18 @@ export class BatchJobs {
     return (this.shape[row] & HAS_LAST) !== 0 ? (this.percent.get(row) ?? 0) : 0;
   }
 
+  /** Observed wait and run times (contract/insight-api.ts `jobTimes`), for the table's columns and sorts. */
+  times(row: number): { waitMs: number | null; runMs: number | null } {
+    const patch = this.patches?.get(row);
+    if (patch) return jobTimesOf(patch);
+    return jobTimes({
+      state: this.state(row),
+      submittedAtMs: this.submittedAt.get(row),
+      firstSeenRunningAtMs: this.firstSeenRunningAt.get(row),
+      firstSeenTerminalAtMs: this.firstSeenTerminalAt.get(row),
+    });
+  }
+
   /** `Date.parse(expiry.earliest)`, or null without an expiry window. */
   expiryEarliestMs(row: number): number | null {
     const patch = this.patches?.get(row);
@@ -327,6 +342,7 @@ export class BatchJobs {
             },
       lastCheckedAt: isoOrNull(this.lastCheckedAt.get(row)),
       lastSeenActiveAt: isoOrNull(this.lastSeenActiveAt.get(row)),
+      firstSeenRunningAt: isoOrNull(this.firstSeenRunningAt.get(row)),
       firstSeenTerminalAt: isoOrNull(this.firstSeenTerminalAt.get(row)),
       downloadedAt: isoOrNull(this.downloadedAt.get(row)),
       outputExpired: (bits & OUTPUT_EXPIRED) !== 0,
@@ -381,4 +397,15 @@ export type CompactSnapshot = Omit<BatchSnapshot, 'jobs'> & { jobs: BatchJobs; r
 
 export function compactSnapshot({ jobs, ...rest }: BatchSnapshot): CompactSnapshot {
   return { ...rest, jobs: new BatchJobs(jobs) };
+}
+
+/** `jobTimes` of a job as the wire sends it (ISO times). */
+export function jobTimesOf(job: Pick<BatchJob, 'state' | 'submittedAt' | 'firstSeenRunningAt' | 'firstSeenTerminalAt'>): { waitMs: number | null; runMs: number | null } {
+  const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
+  return jobTimes({
+    state: job.state,
+    submittedAtMs: ms(job.submittedAt),
+    firstSeenRunningAtMs: ms(job.firstSeenRunningAt),
+    firstSeenTerminalAtMs: ms(job.firstSeenTerminalAt),
+  });
 }

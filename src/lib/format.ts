@@ -32,6 +32,12 @@ export function formatDuration(ms: number): string {
   return `${Math.round(h / 24)} d`;
 }
 
+/** Seconds with a decimal under 10 s (images convert in 1–2 s), else the coarse duration: observed wait and run times. */
+export function preciseDuration(ms: number): string {
+  if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toLocaleString()} s`;
+  return formatDuration(ms);
+}
+
 const pluralRules = new Intl.PluralRules('en');
 
 /** "1 credit", "3 credits", "1,204 jobs": every count label goes through here so it agrees with its number. */

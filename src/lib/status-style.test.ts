@@ -14,3 +14,15 @@ describe('status and banner icons', () => {
     expect(new Set(icons).size).toBe(icons.length);
   });
 });
+
+describe('state colours', () => {
+  it('come from the theme\'s state tokens (tailwind.config.js), never from a raw palette colour', () => {
+    for (const [state, style] of Object.entries(STATE_STYLES)) {
+      const classes = `${style.badge} ${style.bar}`;
+      expect(classes, state).not.toMatch(/\b(?:bg|text|ring|border|fill|stroke)-(?:slate|gray|zinc|neutral|stone|red|orange|amber|yellow|lime|green|emerald|teal|cyan|sky|blue|indigo|violet|purple|fuchsia|pink|rose)-\d/);
+      expect(classes, state).not.toMatch(/--color-(?!state-)/);
+      expect(classes, state).toMatch(/-state-[a-z-]+-\d/);
+      for (const token of style.chart) expect(token, state).toMatch(/^state-[a-z-]+-\d+$/);
+    }
+  });
+});

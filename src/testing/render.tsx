@@ -33,6 +33,7 @@ export function makeJob(overrides: Partial<BatchJob> = {}): BatchJob {
     },
     lastCheckedAt: '2026-11-29T09:59:59Z',
     lastSeenActiveAt: '2026-11-29T09:59:59Z',
+    firstSeenRunningAt: null,
     firstSeenTerminalAt: null,
     downloadedAt: null,
     outputExpired: false,

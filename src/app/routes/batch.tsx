@@ -14,6 +14,7 @@ import { snapshotPollInterval } from '../../lib/polling.ts';
 import { plural } from '../../lib/format.ts';
 import { useBatch } from '../../features/batches/api/get-batch.ts';
 import { useBatchStream } from '../../lib/api/batch-stream.ts';
+import { canSendAgain } from '../../lib/api/submit-file.ts';
 import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.tsx';
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
@@ -22,7 +23,10 @@ import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
-import { InsightPanel } from '../../features/insight/components/insight-panel.tsx';
+import { useInsightStalls } from '../../features/insight/api/get-insight.ts';
+import { InsightDetails, InsightSummary, InsightTools, useInsightOpen } from '../../features/insight/components/insight-panel.tsx';
+import { StalledChip } from '../../features/insight/components/stalled-chip.tsx';
+import { ColumnToggles } from '../../features/jobs/components/column-toggles.tsx';
 import { freshnessView } from '../../features/batches/freshness-state.ts';
 import { batchProgress } from '../../features/batches/batch-progress.ts';
 import { useBatchAnnouncements } from '../../features/batches/use-batch-announcements.ts';
@@ -56,6 +60,7 @@ export function BatchRoute() {
   // Files and folders dropped anywhere on the page (react-dropzone reads folders through file-selector).
   const dropzone = useDropzone({ onDrop: uploads.add, noClick: true, noKeyboard: true });
   const folderInput = useRef<HTMLInputElement>(null);
+  const [insightOpen, setInsightOpen] = useInsightOpen();
 
   const setParam = useCallback(
     (key: string, value: string | null) => {
@@ -73,10 +78,19 @@ export function BatchRoute() {
   );
 
   const snapshot = batch.data?.snapshot;
+  // The same query as the insight panel's (one fetch): which jobs are Stalled?, for the rows and the chip.
+  const insight = useInsightStalls(batchId);
+  const stalledJobs = insight.data?.stalled;
+  const stalledById = useMemo(() => new Map((stalledJobs ?? []).map((s) => [s.jobId, s])), [stalledJobs]);
+  const onlyStalled = useMemo(() => (view.stalled ? new Set(stalledById.keys()) : null), [view.stalled, stalledById]);
+  const columns = useMemo(() => parseJobView(params).columns, [params]);
   const { summary: outputSummary, serverNow } = useOutputSummary(snapshot?.jobs, batch.data?.serverOffsetMs ?? 0);
   const rows = useMemo(
-    () => (snapshot ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt }, serverNow) : new Uint32Array(0)),
-    [snapshot, view.status, query, view.sort, view.receipt, serverNow],
+    () =>
+      snapshot
+        ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt, only: onlyStalled }, serverNow)
+        : new Uint32Array(0),
+    [snapshot, view.status, query, view.sort, view.receipt, onlyStalled, serverNow],
   );
   // The selection is held as ids (they outlive a snapshot); here they become rows of the current one.
   const selectedRows = useMemo(() => {
@@ -97,6 +111,13 @@ export function BatchRoute() {
     for (const row of rows) count += isSelected[row];
     return count;
   }, [snapshot, selectedRows, rows]);
+  const canRetry = useCallback(
+    (jobId: string) => {
+      const row = snapshot ? snapshot.jobs.indexOf(jobId) : -1;
+      return row >= 0 && canSendAgain(snapshot!.jobs.job(row));
+    },
+    [snapshot],
+  );
   const onToggle = useCallback((jobId: string) => {
     setSelected((current) => {
       const next = new Set(current);
@@ -157,7 +178,7 @@ export function BatchRoute() {
   // Files still going up from this tab count too: the title never reads "done" while some are missing.
   const total = summary.jobCount + uploads.pendingCount;
   return (
-    <div {...dropzone.getRootProps({ className: 'relative flex min-h-0 flex-1 flex-col gap-3' })}>
+    <div {...dropzone.getRootProps({ className: 'relative flex min-h-0 flex-1 flex-col gap-2' })}>
       <input {...dropzone.getInputProps()} aria-label="Files to upload" data-testid="upload-input" />
       <input
         ref={folderInput}
@@ -177,94 +198,117 @@ export function BatchRoute() {
         </div>
       )}
       <title>{`${summary.counts.Failed > 0 ? '✕ ' : ''}${done}/${total} done · ${summary.name}`}</title>
-      <nav aria-label="Breadcrumb" className="text-xs text-slate-500 dark:text-slate-400">
-        <Link to={paths.batches.getHref()} className="hover:underline">
-          Batches
-        </Link>{' '}
-        / <span aria-current="page">{summary.name}</span>
-      </nav>
       <UpstreamBanner upstream={upstream} />
       <BatchHeader
         batch={summary}
         counts={counts}
         outputsReady={outputSummary?.ready}
+        breadcrumb={
+          <nav aria-label="Breadcrumb" className="text-sm text-slate-600 dark:text-slate-400">
+            <Link to={paths.batches.getHref()} className="hover:underline">
+              Batches
+            </Link>
+            <span aria-hidden="true"> /</span>
+          </nav>
+        }
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
           view: freshness,
         }}
-      />
-      {/* Export and failure groups filter by stored state: Expired (derived from the clock) narrows to Succeeded there. */}
-      <InsightPanel batchId={summary.id} batchName={summary.name} filter={{ status: view.status === 'Expired' ? 'Succeeded' : view.status, query }} onSelect={(ids) => setSelected(new Set(ids))} />
-      {outputSummary && (
-        <OutputsBar
-          batchId={summary.id}
-          outputs={batch.data.snapshot.outputs}
-          summary={outputSummary}
-          filter={{ status: view.status, q: query, receipt: view.receipt }}
-          filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
-        />
-      )}
-       {/* A group, not a toolbar: its search box and select need the arrow keys, which a toolbar takes for moving between controls. */}
-      <div role="group" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
-        <Button onClick={() => setDialog('ids')}>Add job ids</Button>
-        <Button onClick={dropzone.open}>Upload files</Button>
-        <Button onClick={() => folderInput.current?.click()}>Upload a folder</Button>
-        <span className="mx-1 h-5 w-px bg-slate-200 dark:bg-slate-700" aria-hidden="true" />
-        <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
-        {outputSummary && (
-          <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
-        )}
-        <div className="ml-auto flex items-center gap-2">
-          <input
-            type="search"
-            aria-label="Search by id or file name"
-            placeholder="Search id or file name"
-            value={view.query}
-            onChange={(e) => setParam('q', e.target.value || null)}
-            className={`${inputBase} w-56`}
+      >
+        <InsightSummary batchId={summary.id} open={insightOpen} onOpenChange={setInsightOpen} />
+      </BatchHeader>
+      {/* Wide screens: the unfolded charts and failures beside the table; narrower ones: above it. */}
+      <div className="flex min-h-0 flex-1 flex-col gap-2 2xl:flex-row 2xl:gap-4">
+        {insightOpen && (
+          <InsightDetails
+            batchId={summary.id}
+            onSelect={(ids) => setSelected(new Set(ids))}
+            canRetry={canRetry}
+            className="2xl:order-last 2xl:w-[28rem] 2xl:shrink-0 2xl:overflow-y-auto"
           />
-          <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
-            Sort
-            <select
-              value={view.sort}
-              onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
-              className={`${inputBase} w-48`}
+        )}
+        <div className="flex min-h-0 min-w-0 flex-1 flex-col gap-1.5">
+          {outputSummary && (
+            <OutputsBar
+              batchId={summary.id}
+              outputs={batch.data.snapshot.outputs}
+              summary={outputSummary}
+              filter={{ status: view.status, q: query, receipt: view.receipt }}
+              filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
             >
-              {Object.entries(SORTS).map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
+              <InsightTools batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} />
+            </OutputsBar>
+          )}
+          {/* A group, not a toolbar: its search box and select need the arrow keys, which a toolbar takes for moving between controls. */}
+          <div role="group" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
+            <Button size="sm" onClick={() => setDialog('ids')}>Add job ids</Button>
+            <Button size="sm" onClick={dropzone.open}>Upload files</Button>
+            <Button size="sm" onClick={() => folderInput.current?.click()}>Upload a folder</Button>
+            <span className="mx-1 hidden h-5 w-px bg-slate-200 xl:block dark:bg-slate-700" aria-hidden="true" />
+            <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
+            {outputSummary && (
+              <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
+            )}
+            <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
+            <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
+            <div className="flex w-full flex-wrap items-center gap-2 sm:ml-auto sm:w-auto">
+              <input
+                type="search"
+                aria-label="Search by id or file name"
+                placeholder="Search id or file name"
+                value={view.query}
+                onChange={(e) => setParam('q', e.target.value || null)}
+                className={`${inputBase} h-7 min-w-0 flex-1 sm:w-52 sm:flex-none`}
+              />
+              <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
+                Sort
+                <select
+                  value={view.sort}
+                  onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
+                  className={`${inputBase} h-7 w-48 py-0`}
+                >
+                  {Object.entries(SORTS).map(([value, label]) => (
+                    <option key={value} value={value}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+          </div>
+          <UploadPanel state={uploads.panel} />
+          <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
+          {selected.size > 0 && (
+            <div className="-mt-1 flex items-center gap-2">
+              <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
+            </div>
+          )}
+          <a href="#jobs-end" onClick={skipPastTable} className={`sr-only rounded px-2 py-1 text-sm font-medium focus:not-sr-only focus:self-start ${focusRing}`}>
+            Skip past the jobs table
+          </a>
+          <JobTable
+            label={`Jobs of ${summary.name}`}
+            jobs={jobs}
+            rows={rows}
+            selectedCount={selectedVisible}
+            batchId={summary.id}
+            serverOffsetMs={batch.data.serverOffsetMs}
+            selected={selected}
+            onToggle={onToggle}
+            onToggleAll={onToggleAll}
+            emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
+            sort={view.sort}
+            onSort={(sort) => setParam('sort', sort === 'added' ? null : sort)}
+            columns={columns}
+            stalled={stalledById}
+          />
+          <p id="jobs-end" tabIndex={-1} className="sr-only">
+            End of the jobs table: {plural(rows.length, 'job')} shown.
+          </p>
         </div>
       </div>
-      <UploadPanel state={uploads.panel} />
-      <BulkActions batchId={summary.id} selectedJobs={selectedJobs} onClear={() => setSelected(new Set())} />
-      {selected.size > 0 && (
-        <div className="-mt-1 flex items-center gap-2">
-          <CopyIdsButton ids={[...selected]} label={`Copy ${selected.size} selected ids`} />
-        </div>
-      )}
-      <a href="#jobs-end" onClick={skipPastTable} className={`sr-only rounded px-2 py-1 text-sm font-medium focus:not-sr-only focus:self-start ${focusRing}`}>
-        Skip past the jobs table
-      </a>
-      <JobTable
-        label={`Jobs of ${summary.name}`}
-        jobs={jobs}
-        rows={rows}
-        selectedCount={selectedVisible}
-        batchId={summary.id}
-        serverOffsetMs={batch.data.serverOffsetMs}
-        selected={selected}
-        onToggle={onToggle}
-        onToggleAll={onToggleAll}
-        emptyMessage={jobs.length === 0 ? 'This batch has no jobs yet. Add job ids, or drop files or folders here.' : 'No job matches the filter.'}
-      />
-      <p id="jobs-end" tabIndex={-1} className="sr-only">
-        End of the jobs table: {plural(rows.length, 'job')} shown.
-      </p>
       <AddIdsDialog batchId={summary.id} open={dialog === 'ids'} onClose={() => setDialog(null)} />
     </div>
   );

@@ -104,8 +104,8 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
         <h1 className="truncate text-xl font-semibold">{name}</h1>
         <StatusBadge state={state} />
       </header>
-      <div className="flex items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
-        <code className="font-mono">{jobId}</code>
+      <div className="flex min-w-0 items-center gap-1 text-xs text-slate-500 dark:text-slate-400">
+        <code className="min-w-0 font-mono break-all">{jobId}</code>
         <CopyIdButton id={jobId} name={name} />
       </div>
       {job.error && !unauthorized && (
@@ -113,10 +113,10 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           {describeError(job.error).next}
         </Banner>
       )}
-      <section aria-label="Progress" className="max-w-2xl">
+      <section aria-label="Progress" className="max-w-4xl">
         <ProgressBar percent={percent} phase={status?.progress.phase ?? tracked?.last?.progress.phase ?? null} state={state} label={`Progress of ${name}`} wide />
       </section>
-      <dl className="grid max-w-4xl grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+      <dl className="grid max-w-4xl grid-cols-2 gap-4 rounded-lg sm:grid-cols-4 border border-slate-200 p-4 dark:border-slate-800">
         <Item label="Input size">{formatBytes(metrics?.inputBytes)}</Item>
         <Item label="Output size">{metrics && metrics.outputBytes > 0 ? formatBytes(metrics.outputBytes) : '—'}</Item>
         <Item label="Credits">{metrics ? metrics.creditCost : '—'}</Item>
@@ -147,12 +147,12 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
           <h2 id="timeline-title" className="mb-2 text-sm font-semibold">
             Observed timeline
           </h2>
-          <dl className="grid grid-cols-4 gap-4 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+          <dl className="grid grid-cols-2 gap-4 rounded-lg sm:grid-cols-4 border border-slate-200 p-4 dark:border-slate-800">
             <Item label="Added to batch">{formatDateTime(tracked.addedAt)}</Item>
             <Item label="Submitted">{formatDateTime(tracked.submittedAt)}</Item>
             <Item label="Last seen active">{formatDateTime(tracked.lastSeenActiveAt)}</Item>
             <Item label="First seen finished">{formatDateTime(tracked.firstSeenTerminalAt)}</Item>
-            <Item label="Expiry window">
+            <Item label="Expiry window" className="col-span-2 sm:col-span-1">
               {tracked.expiry
                 ? 'unknown' in tracked.expiry
                   ? `unknown — any time until ${formatDateTime(tracked.expiry.latest ?? null)}`

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { etaText, preciseDuration, roughDuration, timingText } from './insight-format.ts';
+import { preciseDuration } from '../../lib/format.ts';
+import { etaText, roughDuration, timingText } from './insight-format.ts';
 
 const NOW = new Date(2026, 11, 3, 16, 28, 0).getTime();
 

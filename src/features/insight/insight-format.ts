@@ -1,6 +1,6 @@
 /** Sentences of the insight panel: the ETA without fake precision, timings, stall thresholds. */
-import type { Eta, TimingStats } from '../../../contract/insight-api.ts';
-import { formatDuration } from '../../lib/format.ts';
+import type { BatchInsight, Eta, TimingStats } from '../../../contract/insight-api.ts';
+import { formatDuration, preciseDuration } from '../../lib/format.ts';
 
 const clockTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -49,8 +49,11 @@ export function timingText(stats: TimingStats): string {
   return `median ${preciseDuration(stats.medianMs)} · p95 ${preciseDuration(stats.p95Ms)}`;
 }
 
-/** Seconds with a decimal under 10 s (images convert in 1–2 s), else the coarse duration. */
-export function preciseDuration(ms: number): string {
-  if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toLocaleString()} s`;
-  return formatDuration(ms);
+/** The *Stalled?* rule in one sentence, with the server's numbers (server/history/rules.ts). */
+export function stallRuleText(rules: BatchInsight['rules']): string {
+  return (
+    `A running job is marked Stalled? when its percent and phase have not changed for ${rules.stallFactor}× the median run time ` +
+    `of finished jobs of the same conversion in this batch (at least ${formatDuration(rules.stallMinMs)}), or for ` +
+    `${formatDuration(rules.stallDefaultMs)} while fewer than 3 of them have finished.`
+  );
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { BatchJob, ViewState } from '../../../contract/dashboard-api.ts';
 import { NOW, makeJob } from '../../testing/render.tsx';
 import { BatchJobs } from '../../lib/batch-jobs.ts';
-import { filterRows, sortRows, visibleRows } from './job-view.ts';
+import { matchesJobFilter } from '../../../contract/job-filter.ts';
+import { RECEIPT_FILTERS, VIEW_STATES } from '../../../contract/dashboard-api.ts';
+import { filterRows, parseJobView, sortRows, visibleRows } from './job-view.ts';
 
 const at = (minute: number) => `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`;
 const succeeded = (expiresMinute: number): Partial<BatchJob> => ({ state: 'Succeeded', expiry: { earliest: at(expiresMinute), latest: at(expiresMinute) } });
@@ -51,6 +53,46 @@ describe('job view', () => {
     expect(Array.from(sortRows(new BatchJobs(same), Uint32Array.of(0, 1, 2, 3), 'added'))).toEqual([0, 1, 2, 3]);
     same[2] = { ...same[2], addedAt: at(2) };
     expect(Array.from(sortRows(new BatchJobs(same), Uint32Array.of(0, 1, 2, 3), 'added'))).toEqual([2, 0, 1, 3]);
+  });
+
+  it('selects exactly the rows the export and the ZIP select (contract/job-filter.ts), for every chip and a few searches', () => {
+    const all = Array.from({ length: JOBS.length }, (_, row) => JOBS.materialize(row));
+    for (const serverNow of [BEFORE, NOW]) {
+      for (const status of [null, ...VIEW_STATES]) {
+        for (const receipt of [null, ...RECEIPT_FILTERS]) {
+          for (const query of ['', 'png', 'BBBB-0000', '---', 'zzz']) {
+            const expected = all.flatMap((job, row) => (matchesJobFilter(job, { status, receipt, query }, serverNow) ? [row] : []));
+            expect(Array.from(filterRows(JOBS, { status, query, receipt }, serverNow))).toEqual(expected);
+          }
+        }
+      }
+    }
+  });
+
+  it('sorts by observed wait and run time, longest first, jobs not observed last', () => {
+    const timed = (n: number, waitS: number | null, runS: number | null) =>
+      makeJob({
+        id: String(n).padStart(32, '0'),
+        state: 'Succeeded',
+        submittedAt: at(0),
+        firstSeenRunningAt: waitS === null ? null : new Date(Date.parse(at(0)) + waitS * 1000).toISOString(),
+        firstSeenTerminalAt: runS === null || waitS === null ? null : new Date(Date.parse(at(0)) + (waitS + runS) * 1000).toISOString(),
+      });
+    const jobs = new BatchJobs([timed(0, 5, 10), timed(1, null, null), timed(2, 20, 1), timed(3, 5, 30)]);
+    expect(Array.from(sortRows(jobs, Uint32Array.of(0, 1, 2, 3), 'wait'))).toEqual([2, 0, 3, 1]);
+    expect(Array.from(sortRows(jobs, Uint32Array.of(0, 1, 2, 3), 'run'))).toEqual([3, 0, 2, 1]);
+  });
+
+  it('keeps only the listed jobs when asked (the Stalled? chip)', () => {
+    const only = new Set(['aaaa0000000000000000000000000001', 'eeee0000000000000000000000000005']);
+    expect(Array.from(filterRows(JOBS, { status: null, query: '', only }, BEFORE))).toEqual([0, 4]);
+    expect(Array.from(filterRows(JOBS, { status: 'Running', query: '', only }, BEFORE))).toEqual([0]);
+  });
+
+  it('reads optional columns and the Stalled? chip from the address, ignoring unknown columns', () => {
+    const view = parseJobView(new URLSearchParams('cols=run,bogus,wait&stalled=1&sort=run'));
+    expect(view).toMatchObject({ columns: ['wait', 'run'], stalled: true, sort: 'run' });
+    expect(parseJobView(new URLSearchParams('')).columns).toEqual([]);
   });
 
   it('filters, then sorts', () => {

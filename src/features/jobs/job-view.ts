@@ -7,6 +7,7 @@ import {
   type ViewState,
 } from '../../../contract/dashboard-api.ts';
 import { countdownTargetMs, matchesReceipt, nextOutputChangeMs, outputReady, viewState } from '../../../contract/outputs.ts';
+import { parseSearch } from '../../../contract/job-filter.ts';
 import { emptyCounts } from '../../../contract/tracked-state.ts';
 import type { BatchJobs } from '../../lib/batch-jobs.ts';
 
@@ -16,8 +17,17 @@ export const SORTS = {
   progress: 'Progress',
   expires: 'Expires soonest',
   name: 'Name',
+  wait: 'Wait (longest first)',
+  run: 'Run (longest first)',
 } as const;
 export type JobSort = keyof typeof SORTS;
+
+/** Table columns shown on request (`?cols=wait,run`), with the sort that orders by each. */
+export const OPTIONAL_COLUMNS = {
+  wait: { label: 'Wait', description: 'Wait: submitted → first seen running' },
+  run: { label: 'Run', description: 'Run: first seen running → first seen finished' },
+} as const satisfies Record<string, { label: string; description: string }>;
+export type OptionalColumn = keyof typeof OPTIONAL_COLUMNS & JobSort;
 
 export interface JobViewState {
   status: ViewState | null;
@@ -25,6 +35,10 @@ export interface JobViewState {
   receipt: ReceiptFilter | null;
   query: string;
   sort: JobSort;
+  /** Optional columns shown, in table order. */
+  columns: OptionalColumn[];
+  /** Only the jobs judged *Stalled?* (server/history/rules.ts). */
+  stalled: boolean;
 }
 
 export function parseJobView(params: URLSearchParams): JobViewState {
@@ -36,6 +50,8 @@ export function parseJobView(params: URLSearchParams): JobViewState {
     receipt: receipt && (RECEIPT_FILTERS as readonly string[]).includes(receipt) ? (receipt as ReceiptFilter) : null,
     query: params.get('q') ?? '',
     sort: sort && sort in SORTS ? (sort as JobSort) : 'added',
+    columns: (Object.keys(OPTIONAL_COLUMNS) as OptionalColumn[]).filter((c) => (params.get('cols') ?? '').split(',').includes(c)),
+    stalled: params.get('stalled') === '1',
   };
 }
 
@@ -57,24 +73,24 @@ export function jobPercent(job: BatchJob): number {
 }
 
 /**
- * The rows (positions in the snapshot) that match the status filter and the search: the id contains the query
- * without dashes, or the file name contains it, case-insensitively. A typed array of row numbers, not a second
- * list of jobs.
+ * The rows (positions in the snapshot) that match the page's filter: contract/job-filter.ts `matchesJobFilter`
+ * (the rule the export and the ZIP use), evaluated on the columns, with the id search done once over all ids.
+ * A typed array of row numbers, not a second list of jobs.
  */
 export function filterRows(
   jobs: BatchJobs,
-  { status, query, receipt = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null },
+  { status, query, receipt = null, only = null }: Pick<JobViewState, 'status' | 'query'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null },
   serverNow = Date.now(),
 ): Uint32Array {
-  const trimmed = query.trim().toLowerCase();
-  const needle = trimmed.replaceAll('-', '');
-  const idHits = needle ? jobs.rowsWithIdContaining(needle) : null;
+  const search = parseSearch(query);
+  const idHits = search && search.idNeedle !== '' ? jobs.rowsWithIdContaining(search.idNeedle) : null;
   const rows = new Uint32Array(jobs.length);
   let count = 0;
   for (let row = 0; row < jobs.length; row++) {
+    if (only && !only.has(jobs.id(row))) continue;
     if (status && viewStateOf(jobs, row, serverNow) !== status) continue;
     if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) continue;
-    if (idHits && idHits[row] === 0 && !(jobs.fileName(row)?.toLowerCase().includes(trimmed) ?? false)) continue;
+    if (search && !(idHits !== null && idHits[row] === 1) && !(jobs.fileName(row)?.toLowerCase().includes(search.text) ?? false)) continue;
     rows[count++] = row;
   }
   return count === rows.length ? rows : rows.slice(0, count);
@@ -150,6 +166,14 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
   }
   // One number per row, computed once rather than in every comparison.
   const keys = new Float64Array(jobs.length);
+  if (sort === 'wait' || sort === 'run') {
+    // Longest first; jobs whose time was not observed last.
+    for (const row of rows) {
+      const ms = sort === 'wait' ? jobs.times(row).waitMs : jobs.times(row).runMs;
+      keys[row] = ms === null ? Number.POSITIVE_INFINITY : -ms;
+    }
+    return rows.sort((a, b) => keys[a] - keys[b] || a - b);
+  }
   for (const row of rows) {
     keys[row] =
       sort === 'added'
@@ -169,7 +193,7 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
 /** What the table shows: filtered, then sorted. */
 export function visibleRows(
   jobs: BatchJobs,
-  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null },
+  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null },
   serverNow = Date.now(),
 ): Uint32Array {
   return sortRows(jobs, filterRows(jobs, view, serverNow), view.sort, serverNow);

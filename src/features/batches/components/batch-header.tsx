@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { BatchSummary } from '../../../../contract/dashboard-api.ts';
 import { Button } from '../../../components/ui/button.tsx';
 import { formatBytes, formatDateTime, plural } from '../../../lib/format.ts';
@@ -9,9 +9,9 @@ import { StatusBar, StatusLegend } from './status-bar.tsx';
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
-    <div className="flex flex-col">
-      <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
-      <dd className="text-sm font-medium tabular-nums">{value}</dd>
+    <div className="flex gap-1 whitespace-nowrap">
+      <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
+      <dd className="font-medium tabular-nums">{value}</dd>
     </div>
   );
 }
@@ -25,26 +25,32 @@ export function BatchHeader({
   freshness,
   counts = batch.counts,
   outputsReady = batch.outputsReady,
+  breadcrumb,
+  children,
 }: {
   batch: BatchSummary;
   freshness: FreshnessProps;
   counts?: BatchSummary['counts'];
   outputsReady?: number;
+  /** Before the title, on its line. */
+  breadcrumb?: ReactNode;
+  /** After the figures, on their line where it fits (the insight's one-line summary). */
+  children?: ReactNode;
 }) {
   const [renaming, setRenaming] = useState(false);
   const progress = batchProgress(batch, counts);
   const stale = freshness.view.stale !== null;
   return (
-    <header className="flex flex-col gap-3">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div className="min-w-0">
-          <div className="flex items-center gap-2">
-            <h1 className="truncate text-xl font-semibold">{batch.name}</h1>
-            <Button size="sm" variant="ghost" onClick={() => setRenaming(true)} aria-label={`Rename batch ${batch.name}`}>
-              Rename
-            </Button>
-          </div>
-          <p className="text-xs text-slate-500 dark:text-slate-400">Created {formatDateTime(batch.createdAt)}</p>
+    // Compact on purpose: a laptop shows the header, the chips and 12 rows without scrolling the page.
+    <header className="flex flex-col gap-1.5">
+      <div className="flex flex-wrap items-center justify-between gap-x-3 gap-y-1">
+        <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-0.5">
+          {breadcrumb}
+          <h1 className="min-w-0 truncate text-lg font-semibold sm:text-xl">{batch.name}</h1>
+          <Button size="sm" variant="ghost" onClick={() => setRenaming(true)} aria-label={`Rename batch ${batch.name}`}>
+            Rename
+          </Button>
+          <p className="text-xs text-slate-600 dark:text-slate-400">Created {formatDateTime(batch.createdAt)}</p>
         </div>
         <Freshness {...freshness} />
       </div>
@@ -55,37 +61,40 @@ export function BatchHeader({
       */}
       <div
         data-stale={stale || undefined}
-        className={`flex flex-col gap-3 ${stale ? 'rounded-md outline-2 outline-offset-4 outline-amber-500 outline-dashed grayscale' : ''}`}
+        className={`flex flex-col gap-1.5 ${stale ? 'rounded-md outline-2 outline-offset-4 outline-amber-500 outline-dashed grayscale' : ''}`}
       >
-      <div className="flex items-center gap-3">
-        <StatusBar counts={counts} className="h-2.5 flex-1" />
-        <span
-          role="progressbar"
-          aria-label="Batch progress"
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={progress.percent}
-          aria-valuetext={progress.valueText}
-          className="text-sm font-semibold tabular-nums"
-        >
-          {progress.text}
-        </span>
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+        <div className="flex min-w-48 flex-1 items-center gap-3">
+          <StatusBar counts={counts} className="h-2.5 flex-1" />
+          <span
+            role="progressbar"
+            aria-label="Batch progress"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={progress.percent}
+            aria-valuetext={progress.valueText}
+            className="text-sm font-semibold tabular-nums"
+          >
+            {progress.text}
+          </span>
+        </div>
+        <StatusLegend counts={counts} />
       </div>
-      <StatusLegend counts={counts} className="-mt-1.5" />
-      <dl className="flex flex-wrap gap-x-8 gap-y-2">
-        {/* Of the measured jobs, like the percent beside it: deleted or unknown ids are not work left to do. */}
-        <Stat
-          label="Done"
-          value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
-        />
-        <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
-        <Stat label="Running" value={String(counts.Running)} />
-        <Stat label="Queued" value={String(counts.Queued)} />
-        <Stat label="Failed" value={String(counts.Failed)} />
-        <Stat label="Input" value={formatBytes(batch.inputBytes)} />
-        <Stat label="Output" value={formatBytes(batch.outputBytes)} />
-        <Stat label="Credits" value={String(batch.credits)} />
-      </dl>
+      <div className="flex flex-wrap items-center gap-x-6 gap-y-1">
+        {/* Running, queued and failed counts are in the legend above and on the filter chips. */}
+        <dl className="flex flex-wrap gap-x-4 gap-y-1 text-xs">
+          {/* Of the measured jobs, like the percent beside it: deleted or unknown ids are not work left to do. */}
+          <Stat
+            label="Done"
+            value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
+          />
+          <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${batch.jobCount.toLocaleString()} ready`} />
+          <Stat label="Input" value={formatBytes(batch.inputBytes)} />
+          <Stat label="Output" value={formatBytes(batch.outputBytes)} />
+          <Stat label="Credits" value={String(batch.credits)} />
+        </dl>
+        {children}
+      </div>
       </div>
       <RenameBatchDialog batchId={batch.id} currentName={batch.name} open={renaming} onClose={() => setRenaming(false)} />
     </header>

@@ -1,10 +1,11 @@
+import type { ReactNode } from 'react';
 import type { BatchOutputs, ReceiptFilter } from '../../../../contract/dashboard-api.ts';
 import { buttonClasses, focusRing } from '../../../components/ui/button.tsx';
 import { outputsZipHref } from '../../../config/paths.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { formatBytes, plural } from '../../../lib/format.ts';
 import { useSetKeepOutputs } from '../api/keep-outputs.ts';
-import { chipClass } from './status-filter.tsx';
+import { chipClass } from '../../../components/ui/chip.ts';
 
 export const RECEIPT_LABELS: Record<ReceiptFilter, string> = {
   notDownloaded: 'Not downloaded yet',
@@ -21,15 +22,17 @@ export interface OutputsBarProps {
   /** The page's current filter, so "Download all" takes what the table shows. */
   filter: { status: string | null; q: string; receipt: ReceiptFilter | null };
   filtered: boolean;
+  /** Other batch-wide actions, on the same line before "Download all". */
+  children?: ReactNode;
 }
 
 /** The batch's outputs: "Keep outputs", what could not be kept, what expires soon, and "Download all" as one ZIP. */
-export function OutputsBar({ batchId, outputs, summary, filter, filtered }: OutputsBarProps) {
+export function OutputsBar({ batchId, outputs, summary, filter, filtered, children }: OutputsBarProps) {
   const keep = useSetKeepOutputs(batchId);
   const soon = summary.receipts.expiringSoon;
   return (
     <section aria-label="Outputs" className="flex flex-col gap-1.5">
-      <div className="flex flex-wrap items-center gap-3 text-sm">
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-2 text-sm">
         <label className="inline-flex items-center gap-1.5">
           <input
             type="checkbox"
@@ -41,15 +44,18 @@ export function OutputsBar({ batchId, outputs, summary, filter, filtered }: Outp
           />
           Keep outputs
         </label>
-        <span className="text-xs text-slate-500 dark:text-slate-400">
+        <span className="text-xs text-slate-600 dark:text-slate-400">
           {outputs.keep
-            ? `A copy of each output is kept on this server for ${plural(outputs.keepDays, 'day')}, so it can be downloaded after the Convert API deletes it.`
-            : 'Outputs are not kept: each is deleted by the Convert API one hour after it finishes.'}
+            ? `A copy of each output stays on this server for ${plural(outputs.keepDays, 'day')}, after the Convert API deletes it.`
+            : 'Not kept: the Convert API deletes each output one hour after it finishes.'}
         </span>
-        <a href={outputsZipHref(batchId, filtered ? filter : {})} download className={`${buttonClasses('secondary', 'sm')} ml-auto`}>
-          <span aria-hidden="true">↓</span>
-          {filtered ? 'Download filtered as ZIP' : 'Download all as ZIP'}
-        </a>
+        <div className="flex flex-wrap items-center gap-2 sm:ml-auto">
+          {children}
+          <a href={outputsZipHref(batchId, filtered ? filter : {})} download className={buttonClasses('secondary', 'sm')}>
+            <span aria-hidden="true">↓</span>
+            {filtered ? 'Download filtered as ZIP' : 'Download all as ZIP'}
+          </a>
+        </div>
       </div>
       {keep.error && <p role="alert" className="text-xs text-red-700 dark:text-red-400">{errorSentence(keep.error)}</p>}
       {outputs.skippedForSpace > 0 && (

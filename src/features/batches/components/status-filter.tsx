@@ -1,5 +1,5 @@
 import { VIEW_STATES, type ViewCounts, type ViewState } from '../../../../contract/dashboard-api.ts';
-import { focusRing } from '../../../components/ui/button.tsx';
+import { chipClass } from '../../../components/ui/chip.ts';
 import { STATE_STYLES } from '../../../lib/status-style.ts';
 
 export interface StatusFilterProps {
@@ -8,13 +8,6 @@ export interface StatusFilterProps {
   value: ViewState | null;
   onChange: (value: ViewState | null) => void;
 }
-
-export const chipClass = (active: boolean) =>
-  `inline-flex h-7 items-center gap-1 rounded-full border px-2.5 text-xs font-medium ${focusRing} ${
-    active
-      ? 'border-slate-900 bg-slate-900 text-white dark:border-slate-100 dark:bg-slate-100 dark:text-slate-900'
-      : 'border-slate-300 bg-white text-slate-700 hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-300 dark:hover:bg-slate-800'
-  }`;
 
 /** Toggle buttons (`aria-pressed`) named like "Failed (3)"; states with no jobs are hidden unless selected. */
 export function StatusFilter({ counts, total, value, onChange }: StatusFilterProps) {

@@ -25,6 +25,18 @@ export function useInsight(batchId: string) {
   return useQuery(insightQueryOptions(batchId));
 }
 
+function selectStalls(insight: BatchInsight): Pick<BatchInsight, 'stalled' | 'rules'> {
+  return { stalled: insight.stalled, rules: insight.rules };
+}
+
+/**
+ * The same query (one fetch), narrowed to the *Stalled?* jobs and the rule's numbers: the job table and its chip
+ * re-render when those change, not on every poll that moved the charts.
+ */
+export function useInsightStalls(batchId: string) {
+  return useQuery({ ...insightQueryOptions(batchId), select: selectStalls });
+}
+
 export function getInsightTotals(signal?: AbortSignal): Promise<InsightTotals> {
   return requestJson<InsightTotals>('/api/insight/totals', { signal });
 }

@@ -1,14 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { RetryResponse } from '../../../../contract/dashboard-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { batchKeys } from '../../../lib/api/query-keys.ts';
 import { insightKeys } from './query-keys.ts';
 
-/** The submissions feature's retry (server/submissions): jobs whose source file is still on the server are sent again. */
-export interface RetryResponse {
-  accepted: string[];
-  refused: { jobId: string; reason: string }[];
-}
 
+/** The submissions feature's retry (server/submissions): jobs whose source file is still on the server are sent again. */
 export function retryJobs(batchId: string, jobIds: readonly string[]): Promise<RetryResponse> {
   return requestJson<RetryResponse>(`/api/batches/${encodeURIComponent(batchId)}/retry`, { method: 'POST', json: { jobIds } });
 }

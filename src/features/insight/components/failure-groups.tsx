@@ -16,8 +16,19 @@ import { CopyIdsButton } from './copy-ids-button.tsx';
 
 type Pending = { group: FailureGroup; action: 'remove' | 'delete' } | null;
 
+export interface FailureGroupsProps {
+  batchId: string;
+  groups: FailureGroup[];
+  onSelect: (ids: string[]) => void;
+  /**
+   * Whether a job's source file is on the server, so it can be sent again (submit-file.ts `canSendAgain`);
+   * without it every job of a group is offered and the server refuses the others.
+   */
+  canRetry?: (jobId: string) => boolean;
+}
+
 /** Failed jobs grouped by error code (and repeated detail), with the plain sentence, next step and group actions. */
-export function FailureGroups({ batchId, groups, onSelect }: { batchId: string; groups: FailureGroup[]; onSelect: (ids: string[]) => void }) {
+export function FailureGroups({ batchId, groups, onSelect, canRetry }: FailureGroupsProps) {
   const queryClient = useQueryClient();
   const retry = useRetryJobs(batchId);
   const [outcome, setOutcome] = useState<string | null>(null);
@@ -61,6 +72,7 @@ export function FailureGroups({ batchId, groups, onSelect }: { batchId: string; 
         {groups.map((group) => {
           const { message, next } = describeErrorCode(group.code, group.detail);
           const name = `${group.code}${group.detail ? `: ${group.detail}` : ''}`;
+          const retriable = canRetry ? group.jobIds.filter(canRetry) : group.jobIds;
           return (
             <li key={name} aria-label={`${plural(group.count, 'job')} failed: ${message}`} className="flex flex-col gap-1.5">
               <p className="text-sm">
@@ -78,22 +90,31 @@ export function FailureGroups({ batchId, groups, onSelect }: { batchId: string; 
                 <Button size="sm" onClick={() => onSelect(group.jobIds)}>
                   Select {group.count}
                 </Button>
-                <Button
-                  size="sm"
-                  disabled={retry.isPending}
-                  onClick={() =>
-                    retry.mutate(group.jobIds, {
-                      onSuccess: (r) =>
-                        setOutcome(
-                          `${plural(r.accepted.length, 'job')} sent again.` +
-                            (r.refused.length ? ` ${plural(r.refused.length, 'job')} could not be: ${r.refused[0].reason}` : ''),
-                        ),
-                      onError: (e) => setOutcome(`Retry failed. ${errorSentence(e)}`),
-                    })
-                  }
-                >
-                  Retry {group.count}
-                </Button>
+                {retriable.length > 0 ? (
+                  <Button
+                    size="sm"
+                    disabled={retry.isPending}
+                    title={
+                      retriable.length < group.count
+                        ? `${plural(group.count - retriable.length, 'job')} of this group cannot be sent again (added by id, or the source file was deleted).`
+                        : 'Send the source files again, same target and options.'
+                    }
+                    onClick={() =>
+                      retry.mutate(retriable, {
+                        onSuccess: (r) =>
+                          setOutcome(
+                            `${plural(r.accepted.length, 'job')} sent again.` +
+                              (r.refused.length ? ` ${plural(r.refused.length, 'job')} could not be: ${r.refused[0].reason}` : ''),
+                          ),
+                        onError: (e) => setOutcome(`Retry failed. ${errorSentence(e)}`),
+                      })
+                    }
+                  >
+                    Retry {retriable.length}
+                  </Button>
+                ) : (
+                  <span className="text-xs text-slate-500 dark:text-slate-400">No source file here to send again.</span>
+                )}
                 <CopyIdsButton ids={group.jobIds} />
                 <Button size="sm" variant="ghost" onClick={() => setPending({ group, action: 'remove' })}>
                   Remove

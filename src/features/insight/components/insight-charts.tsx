@@ -10,20 +10,20 @@ import type { BatchInsight } from '../../../../contract/insight-api.ts';
 import { STATE_STYLES } from '../../../lib/status-style.ts';
 import { chartSummaries } from '../chart-summary.ts';
 
-/** The stacked bar's colours (status-style.ts) as canvas colours: [light, dark]. */
-const STATE_COLORS: Record<TrackedState, [string, string]> = {
-  Queued: ['#94a3b8', '#64748b'],
-  Running: ['#3b82f6', '#3b82f6'],
-  Succeeded: ['#10b981', '#10b981'],
-  Failed: ['#ef4444', '#ef4444'],
-  Canceled: ['#f59e0b', '#f59e0b'],
-  Unknown: ['#cbd5e1', '#475569'],
-  Gone: ['#a8a29e', '#57534e'],
-  Forbidden: ['#a855f7', '#a855f7'],
-  Waiting: ['#c4b5fd', '#6d28d9'],
-  Sending: ['#8b5cf6', '#8b5cf6'],
-  InDoubt: ['#facc15', '#facc15'],
-};
+/**
+ * A state's chart colour: the stacked bar's own theme token (status-style.ts, tailwind.config.js), read from its
+ * CSS variable, because a canvas takes a colour value and not a class.
+ */
+function stateColor(state: TrackedState, theme: 0 | 1): string {
+  const token = STATE_STYLES[state].chart[theme];
+  return getComputedStyle(document.documentElement).getPropertyValue(`--color-${token}`).trim() || 'gray';
+}
+
+/**
+ * A User Timing entry per chart update: its setData and redraw (DevTools' Performance panel shows them;
+ * bench/lib/chart-update.ts sums them).
+ */
+const DRAW_MEASURE = 'insight-charts:draw';
 
 /** Bottom of the stack first: what is finished sits on the axis, what waits on top. */
 const STACK_ORDER: readonly TrackedState[] = ['Succeeded', 'Failed', 'Canceled', 'Gone', 'Forbidden', 'InDoubt', 'Running', 'Queued', 'Sending', 'Waiting', 'Unknown'];
@@ -81,7 +81,11 @@ function UPlotChart(props: { options: Omit<uPlot.Options, 'width'>; optionsKey: 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [optionsKey, width]);
   useEffect(() => {
-    plot.current?.setData(data);
+    if (!plot.current) return;
+    const start = performance.now();
+    plot.current.setData(data);
+    // uPlot redraws in a microtask queued by setData; this one runs right after it.
+    queueMicrotask(() => performance.measure(DRAW_MEASURE, { start, end: performance.now() }));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [dataKey]);
   return <div ref={box} role="img" aria-label={label} className="min-w-0 flex-1" />;
@@ -100,8 +104,8 @@ function statesOptions(states: readonly TrackedState[], dark: boolean): Omit<uPl
       {},
       ...[...states].reverse().map((s) => ({
         label: STATE_STYLES[s].label,
-        stroke: STATE_COLORS[s][theme],
-        fill: STATE_COLORS[s][theme],
+        stroke: stateColor(s, theme),
+        fill: stateColor(s, theme),
         width: 1,
         points: { show: false },
         // Counts hold until the next change: steps, not slopes.
@@ -170,7 +174,7 @@ export default function InsightCharts({ insight }: { insight: BatchInsight }) {
   const rateData = paddedMinutes(insight.completionsPerMinute);
 
   return (
-    <div className="grid gap-4 lg:grid-cols-2">
+    <div className="grid gap-4 @3xl:grid-cols-2">
       <figure className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 p-3 dark:border-slate-800">
         <figcaption className="text-sm font-medium">Jobs by state over time</figcaption>
         <UPlotChart options={statesOptions(present, dark)} optionsKey={shape} data={statesData} dataKey={insight.serverTime} label="Chart: jobs by state over time" />

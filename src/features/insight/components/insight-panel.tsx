@@ -1,12 +1,13 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useCallback, useState } from 'react';
 import { Link } from 'react-router-dom';
-import type { TrackedState } from '../../../../contract/dashboard-api.ts';
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
-import { buttonClasses } from '../../../components/ui/button.tsx';
+import { isFiltered, jobFilterParams, type JobFilter } from '../../../../contract/job-filter.ts';
+import { Button, buttonClasses } from '../../../components/ui/button.tsx';
 import { paths } from '../../../config/paths.ts';
 import { formatDuration, shortId } from '../../../lib/format.ts';
+import { useMediaQuery } from '../../../lib/use-media-query.ts';
 import { useInsight } from '../api/get-insight.ts';
-import { etaText, timingText } from '../insight-format.ts';
+import { etaText, stallRuleText, timingText } from '../insight-format.ts';
 import { BatchNotificationsToggle } from './batch-notifications.tsx';
 import { FailureGroups } from './failure-groups.tsx';
 
@@ -16,21 +17,20 @@ const InsightCharts = lazy(() => import('./insight-charts.tsx'));
 export interface InsightPanelProps {
   batchId: string;
   batchName: string;
-  /** The page's current filter, for "Export filtered". */
-  filter: { status: TrackedState | null; query: string };
+  /** The page's current filter, for "Export filtered" (the export selects with the same rule). */
+  filter: JobFilter;
   onSelect: (ids: string[]) => void;
+  /** Whether a failed job can be sent again from its source on the server (the failure groups' Retry). */
+  canRetry?: (jobId: string) => boolean;
 }
 
-function exportHref(batchId: string, format: 'csv' | 'json', filter?: InsightPanelProps['filter']): string {
-  const params = new URLSearchParams();
-  if (filter?.status) params.set('status', filter.status);
-  if (filter?.query.trim()) params.set('q', filter.query.trim());
-  const query = params.toString();
+function exportHref(batchId: string, format: 'csv' | 'json', filter?: JobFilter): string {
+  const query = filter ? jobFilterParams(filter).toString() : '';
   return `/api/batches/${encodeURIComponent(batchId)}/export.${format}${query ? `?${query}` : ''}`;
 }
 
 export function ExportLinks({ batchId, filter }: { batchId: string; filter: InsightPanelProps['filter'] }) {
-  const filtered = filter.status !== null || filter.query.trim() !== '';
+  const filtered = isFiltered(filter);
   return (
     <div role="group" aria-label="Export" className="flex items-center gap-1.5">
       <a className={buttonClasses('secondary', 'sm')} href={exportHref(batchId, 'csv')} download>
@@ -48,25 +48,12 @@ export function ExportLinks({ batchId, filter }: { batchId: string; filter: Insi
   );
 }
 
-function Stat({ label, value, title }: { label: string; value: string; title?: string }) {
-  return (
-    <div className="flex flex-col" title={title}>
-      <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
-      <dd className="text-sm font-medium tabular-nums">{value}</dd>
-    </div>
-  );
-}
-
 function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
   return (
     <details className="text-xs text-slate-600 dark:text-slate-400">
       <summary className="cursor-pointer">How are “Stalled?” and the ETA decided?</summary>
       <ul className="mt-1 list-disc pl-5">
-        <li>
-          A running job is marked <em>Stalled?</em> when its percent and phase have not changed for {rules.stallFactor}× the median run
-          time of finished jobs of the same conversion in this batch (at least {formatDuration(rules.stallMinMs)}), or for{' '}
-          {formatDuration(rules.stallDefaultMs)} while fewer than 3 of them have finished.
-        </li>
+        <li>{stallRuleText(rules)}</li>
         <li>The queue is flagged when no job changed state for {formatDuration(rules.queueStallMs)} while the Convert API answers normally.</li>
         <li>
           The ETA divides what is left (waiting, queued and running jobs) by the completions of the last 10 minutes; it appears after 5
@@ -78,47 +65,105 @@ function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
   );
 }
 
-/** ETA, timings, stalls, charts and failure groups of one batch (everything from `/api/batches/:id/insight`). */
-export function InsightPanel({ batchId, batchName, filter, onSelect }: InsightPanelProps) {
+const OPEN_KEY = 'insight-open';
+/** Wide screens have room for the charts beside the table; smaller ones start with them folded. */
+const ROOM_FOR_DETAILS = '(min-width: 1536px)';
+
+/**
+ * Whether the charts and failure groups are unfolded: the operator's last choice (kept in this browser), else
+ * open only where they sit beside the table, so a laptop shows rows first.
+ */
+export function useInsightOpen(): [boolean, (open: boolean) => void] {
+  const roomy = useMediaQuery(ROOM_FOR_DETAILS);
+  const [choice, setChoice] = useState<string | null>(() => localStorage.getItem(OPEN_KEY));
+  const open = choice === null ? roomy : choice === '1';
+  const setOpen = useCallback((next: boolean) => {
+    localStorage.setItem(OPEN_KEY, next ? '1' : '0');
+    setChoice(next ? '1' : '0');
+  }, []);
+  return [open, setOpen];
+}
+
+export const INSIGHT_DETAILS_ID = 'batch-insight-details';
+
+/**
+ * One line, always shown: the ETA, wait and run times, stalled jobs, and the switch that unfolds the details
+ * (charts, failure groups); a stalled queue is said here too, folded or not.
+ */
+export function InsightSummary({ batchId, open, onOpenChange }: { batchId: string; open: boolean; onOpenChange: (open: boolean) => void }) {
   const insight = useInsight(batchId);
   const data = insight.data;
   if (!data) {
-    return insight.error ? <p className="text-sm text-slate-500">Insight is not available right now.</p> : null;
+    return insight.error ? <p className="text-sm text-slate-500 dark:text-slate-400">Insight is not available right now.</p> : null;
   }
-  const now = Date.parse(data.serverTime);
-  const eta = etaText(data.eta, now);
+  const eta = etaText(data.eta, Date.parse(data.serverTime));
   return (
-    <section aria-label="Batch insight" className="flex flex-col gap-3">
-      <div className="flex flex-wrap items-start gap-x-8 gap-y-2">
-        <div className="min-w-0">
-          <p
-            role="status"
-            aria-label="Estimated completion"
-            className={`text-base font-semibold ${eta.tone === 'warning' ? 'text-amber-700 dark:text-amber-400' : ''}`}
-          >
-            {eta.text}
-          </p>
-          <p className="text-xs text-slate-600 dark:text-slate-400">{eta.detail}</p>
-        </div>
-        <dl className="flex flex-wrap gap-x-8 gap-y-2">
-          <Stat label="Wait (median · p95)" value={timingText(data.wait)} title={`${data.wait.count} jobs observed`} />
-          <Stat label="Run (median · p95)" value={timingText(data.run)} title={`${data.run.count} jobs observed`} />
+    <section aria-label="Batch insight" className="flex min-w-0 flex-col gap-2">
+      <div className="flex min-w-0 flex-wrap items-center gap-x-4 gap-y-1">
+        <Button size="sm" variant="ghost" aria-expanded={open} aria-controls={INSIGHT_DETAILS_ID} onClick={() => onOpenChange(!open)} className="-ml-2">
+          <span aria-hidden="true" className={`inline-block transition-transform ${open ? 'rotate-90' : ''}`}>
+            ▸
+          </span>
+          Charts and failures
+        </Button>
+        <p
+          role="status"
+          aria-label="Estimated completion"
+          title={eta.detail}
+          className={`text-sm font-semibold ${eta.tone === 'warning' ? 'text-amber-700 dark:text-amber-400' : ''}`}
+        >
+          {eta.text}
+        </p>
+        <dl className="flex flex-wrap gap-x-4 gap-y-1 text-xs">
+          <InlineStat label="Wait" value={timingText(data.wait)} title={`Submitted → first seen running; ${data.wait.count} jobs observed`} />
+          <InlineStat label="Run" value={timingText(data.run)} title={`First seen running → first seen finished; ${data.run.count} jobs observed`} />
         </dl>
-        <div className="ml-auto flex flex-wrap items-center gap-2">
-          <BatchNotificationsToggle batchId={batchId} batchName={batchName} insight={data} />
-          <ExportLinks batchId={batchId} filter={filter} />
-        </div>
+        {data.stalled.length > 0 && (
+          <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-900 ring-1 ring-amber-300 dark:bg-amber-950 dark:text-amber-200 dark:ring-amber-700">
+            {data.stalled.length} Stalled?
+          </span>
+        )}
       </div>
       {data.queueStalled && (
         <p role="alert" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200">
           The queue has not moved for {formatDuration(data.queueStalled.sinceMs)}. {data.queueStalled.reason}
         </p>
       )}
+    </section>
+  );
+}
+
+function InlineStat({ label, value, title }: { label: string; value: string; title?: string }) {
+  return (
+    <div className="flex gap-1 whitespace-nowrap" title={title}>
+      <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
+      <dd className="font-medium tabular-nums">{value}</dd>
+    </div>
+  );
+}
+
+/** Notifications and exports, beside the page's other batch-wide actions. */
+export function InsightTools({ batchId, batchName, filter }: Pick<InsightPanelProps, 'batchId' | 'batchName' | 'filter'>) {
+  const insight = useInsight(batchId);
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      {insight.data && <BatchNotificationsToggle batchId={batchId} batchName={batchName} insight={insight.data} />}
+      <ExportLinks batchId={batchId} filter={filter} />
+    </div>
+  );
+}
+
+/** What unfolds: how the ETA was reached, the stalled jobs, the rules, the charts and the failure groups. */
+export function InsightDetails({ batchId, onSelect, canRetry, className = '' }: Pick<InsightPanelProps, 'batchId' | 'onSelect' | 'canRetry'> & { className?: string }) {
+  const insight = useInsight(batchId);
+  const data = insight.data;
+  if (!data) return null;
+  const eta = etaText(data.eta, Date.parse(data.serverTime));
+  return (
+    <section id={INSIGHT_DETAILS_ID} aria-label="Charts and failures" className={`@container flex min-w-0 flex-col gap-3 ${className}`}>
+      <p className="text-xs text-slate-600 dark:text-slate-400">{eta.detail}</p>
       {data.stalled.length > 0 && (
         <div className="flex flex-wrap items-center gap-2 text-sm">
-          <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-900 ring-1 ring-amber-300 dark:bg-amber-950 dark:text-amber-200 dark:ring-amber-700">
-            {data.stalled.length} Stalled?
-          </span>
           {data.stalled.slice(0, 5).map((s) => (
             <Link key={s.jobId} to={paths.batchJob.getHref(batchId, s.jobId)} className="text-xs underline" title={s.reason}>
               {shortId(s.jobId)}: no progress for {formatDuration(s.unchangedMs)}
@@ -130,10 +175,10 @@ export function InsightPanel({ batchId, batchName, filter, onSelect }: InsightPa
         </div>
       )}
       <Thresholds rules={data.rules} />
-      <Suspense fallback={<p className="h-56 text-sm text-slate-500">Loading charts…</p>}>
+      <Suspense fallback={<p className="h-56 text-sm text-slate-500 dark:text-slate-400">Loading charts…</p>}>
         <InsightCharts insight={data} />
       </Suspense>
-      <FailureGroups batchId={batchId} groups={data.failureGroups} onSelect={onSelect} />
+      <FailureGroups batchId={batchId} groups={data.failureGroups} onSelect={onSelect} canRetry={canRetry} />
     </section>
   );
 }

@@ -34,7 +34,7 @@ export function InsightTotalsBar() {
   if (!totals.data) return null;
   const { batches } = totals.data;
   return (
-    <dl aria-label="Across batches" className="flex flex-wrap gap-3">
+    <dl aria-label="Across batches" className="grid gap-2 sm:flex sm:flex-wrap sm:gap-3">
       <Total label="Jobs active now" value={totals.data.active} batches={batches} pick={(b) => b.active} />
       <Total label="Failures in the last hour" value={totals.data.failedLastHour} batches={batches} pick={(b) => b.failedLastHour} />
       <Total label="Outputs expiring within 10 min" value={totals.data.expiringSoon} batches={batches} pick={(b) => b.expiringSoon} />

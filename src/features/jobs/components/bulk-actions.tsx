@@ -1,8 +1,10 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { BatchJob } from '../../../../contract/dashboard-api.ts';
-import { Button } from '../../../components/ui/button.tsx';
+import { isSubmissionId, type BatchJob } from '../../../../contract/dashboard-api.ts';
+import { MAX_ZIP_IDS } from '../../../../contract/outputs.ts';
+import { Button, buttonClasses } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
+import { outputsZipHref } from '../../../config/paths.ts';
 import { errorSentence } from '../../../lib/error-messages.ts';
 import { plural } from '../../../lib/format.ts';
 import { removeIds } from '../../../lib/api/batch-ids.ts';
@@ -112,6 +114,16 @@ export function BulkActions({ batchId, selectedJobs, onClear }: BulkActionsProps
           <Button size="sm" disabled={pending !== null} onClick={() => run('remove')}>
             {pending === 'remove' ? 'Removing…' : 'Remove selected from batch'}
           </Button>
+          {count <= MAX_ZIP_IDS ? (
+            <a href={outputsZipHref(batchId, { ids: selectedJobs.filter((job) => !isSubmissionId(job.id)).map((job) => job.id) })} download className={buttonClasses('secondary', 'sm')}>
+              <span aria-hidden="true">↓</span>
+              Download selected as ZIP
+            </a>
+          ) : (
+            <span className="text-xs text-slate-600 dark:text-slate-400">
+              A ZIP takes at most {MAX_ZIP_IDS} selected jobs; filter the table and use “Download filtered as ZIP” instead.
+            </span>
+          )}
           <Button size="sm" variant="ghost" onClick={onClear}>
             Clear selection
           </Button>

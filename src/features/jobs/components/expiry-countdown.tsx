@@ -27,9 +27,10 @@ export function ExpiryCountdown({ job, serverOffsetMs }: { job: Pick<BatchJob, '
       </span>
     );
   }
-  const text = `${view.approximate ? '~' : ''}${formatCountdown(view.remainingMs)}`;
+  // "left" gives the minutes:seconds their meaning where the column header is not shown (the phone's card).
+  const text = `${view.approximate ? '~' : ''}${formatCountdown(view.remainingMs)} left`;
   return (
-    <span className={`text-xs tabular-nums ${LEVEL_CLASSES[view.level]}`} title={view.explanation ?? 'Time left before the output is deleted'}>
+    <span className={`text-xs whitespace-nowrap tabular-nums ${LEVEL_CLASSES[view.level]}`} title={view.explanation ?? 'Time left before the output is deleted'}>
       <span aria-hidden="true">{text}</span>
       <span className="sr-only">
         {view.approximate ? 'about ' : ''}

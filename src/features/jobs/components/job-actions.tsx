@@ -46,8 +46,9 @@ export function JobActions({ jobId, name, state, output, outputExpired, kept = n
   const downloadName = output?.fileName ?? kept?.fileName ?? null;
 
   return (
-    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5' : 'flex flex-col gap-2'}>
-      <div className="flex flex-wrap items-center gap-1.5">
+    // A laptop's rows are one line high: the note or message goes beside the buttons there, not under them.
+    <div className={layout === 'row' ? 'flex min-w-0 flex-col gap-0.5 xl:flex-row xl:items-center xl:gap-2' : 'flex flex-col gap-2'}>
+      <div className={`flex flex-wrap items-center gap-1.5 ${layout === 'row' ? 'xl:shrink-0 xl:flex-nowrap' : ''}`}>
         {actions.includes('download') && downloadName !== null && (
           <DownloadLink
             jobId={jobId}
@@ -94,7 +95,7 @@ export function JobActions({ jobId, name, state, output, outputExpired, kept = n
       </div>
       {expired && !message && <ExpiredNote expiredAtLocalMs={expiryTargetLocalMs} layout={layout} />}
       {message && (
-        <p role="alert" title={message} className={`text-xs text-red-700 dark:text-red-400 ${layout === 'row' ? 'line-clamp-2 leading-tight' : ''}`}>
+        <p role="alert" title={message} className={`text-xs text-red-700 dark:text-red-400 ${layout === 'row' ? 'line-clamp-2 min-w-0 leading-tight' : ''}`}>
           {message}
         </p>
       )}

@@ -55,6 +55,48 @@ describe('job row', () => {
     expect(within(row).getByRole('checkbox', { name: 'Select photo.png → jpg' })).not.toBeChecked();
   });
 
+  it('marks a job the server judges stalled with how long, and says the rule that decided it', () => {
+    renderWithProviders(
+      <div role="table" aria-label="Jobs">
+        <div role="rowgroup">
+          <JobRow
+            job={makeJob({ state: 'Running', last: { ...makeJob().last!, progress: { percent: 30, phase: 'converting' } } })}
+            batchId="b1"
+            serverOffsetMs={0}
+            selected={false}
+            onToggle={() => {}}
+            rowIndex={2}
+            stalled={{ jobId: makeJob().id, unchangedMs: 7 * 60_000, thresholdMs: 2 * 60_000, reason: 'png→jpg jobs in this batch usually run 30 s (median of 3); stalled after 4× that, at least 1 min.' }}
+          />
+        </div>
+      </div>,
+    );
+    const mark = within(screen.getByRole('row', { name: 'photo.png → jpg' })).getByText(/^Stalled\? 7 min/);
+    expect(mark).toHaveAttribute('title', expect.stringMatching(/^No change in percent or phase for 7 min \(the threshold is 2 min\)\. png→jpg jobs in this batch usually run 30 s/));
+  });
+
+  it('shows the observed wait and run times in the optional columns, and a dash where they were not observed', () => {
+    const job = makeJob({
+      state: 'Succeeded',
+      last: SUCCEEDED_LAST,
+      submittedAt: '2026-11-29T09:50:00.000Z',
+      firstSeenRunningAt: '2026-11-29T09:50:03.500Z',
+      firstSeenTerminalAt: '2026-11-29T09:52:03.500Z',
+    });
+    renderWithProviders(
+      <div role="table" aria-label="Jobs">
+        <div role="rowgroup">
+          <JobRow job={job} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={2} columns={['wait', 'run']} />
+          <JobRow job={makeJob({ id: 'f'.repeat(32), fileName: 'x.png' })} batchId="b1" serverOffsetMs={0} selected={false} onToggle={() => {}} rowIndex={3} columns={['run']} />
+        </div>
+      </div>,
+    );
+    const cells = within(screen.getByRole('row', { name: 'photo.png → jpg' })).getAllByRole('cell');
+    expect(cells.slice(-3, -1).map((c) => c.textContent)).toEqual(['3.5 s', '2 min']);
+    const queued = within(screen.getByRole('row', { name: 'x.png → jpg' })).getAllByRole('cell');
+    expect(queued.at(-2)).toHaveTextContent(/^—$/);
+  });
+
   it('shows a running job with percent and phase', () => {
     const row = renderRow(makeJob({ state: 'Running', last: { ...makeJob().last!, progress: { percent: 42, phase: 'converting' } } }));
     const bar = within(row).getByRole('progressbar', { name: 'Progress of photo.png → jpg' });

@@ -21,8 +21,10 @@ export function ProgressBar({ percent, phase, state, label, wide }: ProgressBarP
   // Ids the Convert API does not know (or not for this account) have no progress: "0%" would read as stuck.
   const unmeasured = state === 'Gone' || state === 'Forbidden';
   const text = unmeasured ? '—' : phase ? `${value}% · ${phase}` : `${value}%`;
+  // In a table row: the bar beside its text, and from the laptop layout up the bar above it, so the text keeps
+  // the column's whole width ("100% · converting" is never cut).
   return (
-    <div className={`flex min-w-0 items-center gap-2 ${wide ? 'w-full' : ''}`}>
+    <div className={`flex min-w-0 items-center gap-2 ${wide ? 'w-full' : 'xl:flex-col xl:items-stretch xl:gap-1'}`}>
       <div
         role="progressbar"
         aria-label={label}
@@ -30,11 +32,11 @@ export function ProgressBar({ percent, phase, state, label, wide }: ProgressBarP
         aria-valuemax={100}
         aria-valuenow={value}
         aria-valuetext={unmeasured ? 'No progress to show' : text}
-        className={`h-1.5 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700 ${wide ? 'flex-1' : 'w-20'}`}
+        className={`h-1.5 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700 ${wide ? 'flex-1' : 'w-16 shrink-0 max-md:flex-1 xl:w-full xl:max-w-72'}`}
       >
         <div className={`h-full rounded-full transition-[width] duration-500 ${FILL[state] ?? 'bg-slate-400'}`} style={{ width: `${value}%` }} />
       </div>
-      <span className="truncate text-xs tabular-nums text-slate-600 dark:text-slate-400">{text}</span>
+      <span className="text-xs leading-4 whitespace-nowrap tabular-nums text-slate-600 dark:text-slate-400">{text}</span>
     </div>
   );
 }
