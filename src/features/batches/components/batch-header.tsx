@@ -88,7 +88,7 @@ export function BatchHeader({
             label="Done"
             value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
           />
-          <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${batch.jobCount.toLocaleString()} ready`} />
+          <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
           <Stat label="Input" value={formatBytes(batch.inputBytes)} />
           <Stat label="Output" value={formatBytes(batch.outputBytes)} />
           <Stat label="Credits" value={String(batch.credits)} />
