@@ -63,38 +63,38 @@ export function BatchHeader({
         data-stale={stale || undefined}
         className={`flex flex-col gap-1.5 ${stale ? 'rounded-md outline-2 outline-offset-4 outline-amber-500 outline-dashed grayscale' : ''}`}
       >
-      <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
-        <div className="flex min-w-48 flex-1 items-center gap-3">
-          <StatusBar counts={counts} className="h-2.5 flex-1" />
-          <span
-            role="progressbar"
-            aria-label="Batch progress"
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={progress.percent}
-            aria-valuetext={progress.valueText}
-            className="text-sm font-semibold tabular-nums"
-          >
-            {progress.text}
-          </span>
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+          <div className="flex min-w-48 flex-1 items-center gap-3">
+            <StatusBar counts={counts} className="h-2.5 flex-1" />
+            <span
+              role="progressbar"
+              aria-label="Batch progress"
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={progress.percent}
+              aria-valuetext={progress.valueText}
+              className="text-sm font-semibold tabular-nums"
+            >
+              {progress.text}
+            </span>
+          </div>
+          <StatusLegend counts={counts} />
         </div>
-        <StatusLegend counts={counts} />
-      </div>
-      <div className="flex flex-wrap items-center gap-x-6 gap-y-1">
-        {/* Running, queued and failed counts are in the legend above and on the filter chips. */}
-        <dl className="flex flex-wrap gap-x-4 gap-y-1 text-xs">
-          {/* Of the measured jobs, like the percent beside it: deleted or unknown ids are not work left to do. */}
-          <Stat
-            label="Done"
-            value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
-          />
-          <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
-          <Stat label="Input" value={formatBytes(batch.inputBytes)} />
-          <Stat label="Output" value={formatBytes(batch.outputBytes)} />
-          <Stat label="Credits" value={String(batch.credits)} />
-        </dl>
-        {children}
-      </div>
+        <div className="flex flex-wrap items-center gap-x-6 gap-y-1">
+          {/* Running, queued and failed counts are in the legend above and on the filter chips. */}
+          <dl className="flex flex-wrap gap-x-4 gap-y-1 text-xs">
+            {/* Of the measured jobs, like the percent beside it: deleted or unknown ids are not work left to do. */}
+            <Stat
+              label="Done"
+              value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
+            />
+            <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
+            <Stat label="Input" value={formatBytes(batch.inputBytes)} />
+            <Stat label="Output" value={formatBytes(batch.outputBytes)} />
+            <Stat label="Credits" value={String(batch.credits)} />
+          </dl>
+          {children}
+        </div>
       </div>
       <RenameBatchDialog batchId={batch.id} currentName={batch.name} open={renaming} onClose={() => setRenaming(false)} />
     </header>
