@@ -8,12 +8,20 @@
  * server's CPU (/proc, the dashboard process) and the upstream's status requests per minute.
  *
  * Env: BENCH_QUICK=1 (1 minute per configuration instead of 5), BENCH_MINUTES, BENCH_JOBS (10000),
- * BENCH_TABS ("1,20"), BENCH_ECHO=1.
+ * BENCH_TABS ("1,20"), BENCH_ECHO=1, BENCH_MODES ("snapshot polling,live"; one of them to look at one side),
+ * BENCH_PROFILE=1 (a CPU profile of the first live tab over the window: its top functions by self time are
+ * printed and written to bench/results/ui-live.cpuprofile.top.txt; build with `vite build --minify=false` to
+ * read the names).
+ *
+ * BENCH_SCENARIO=100k: the 100,000-job goals instead, with 1 live tab: time from navigation to the first rows
+ * drawn, the dashboard server's CPU (share of a core) with the tab open, and the tracker's poll rate with the tab
+ * open against its rate with no tab open, measured first in the same run. Writes bench/results/ui-live-100k.*.
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
 import { onCleanup, runBench } from './lib/cleanup.ts';
 import { cpuSeconds, delay, freePort, startTs, waitForPort } from './lib/proc.ts';
 import { fmt, loadavg, printGoals, writeResults, type Goal } from './lib/report.ts';
@@ -21,10 +29,16 @@ import { tempDir } from './lib/tmp.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const MINUTES = Number(process.env.BENCH_MINUTES ?? (QUICK ? 1 : 5));
-const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
+const SCENARIO_100K = process.env.BENCH_SCENARIO === '100k';
+const JOBS = Number(process.env.BENCH_JOBS ?? (SCENARIO_100K ? 100_000 : 10_000));
 const TABS = (process.env.BENCH_TABS ?? '1,20').split(',').map(Number);
 const CHANGE_PER_SECOND = 0.01;
 const WARMUP_MS = 20_000;
+const MODES = (process.env.BENCH_MODES ?? 'snapshot polling,live').split(',') as ('snapshot polling' | 'live')[];
+const PROFILE = process.env.BENCH_PROFILE === '1';
+/** At most this many tabs of the old snapshot polling (its per-tab numbers are the baseline for more live tabs). */
+const POLLING_TABS = Number(process.env.BENCH_POLLING_TABS ?? Number.POSITIVE_INFINITY);
+const ROW_SELECTOR = '[role="table"] [role="rowgroup"] [role="row"][aria-rowindex="2"]';
 
 /** Every job runs forever; each second 1 % of them move their percent on. */
 async function startChangingUpstream(key: string, ids: string[]) {
@@ -63,6 +77,17 @@ async function startChangingUpstream(key: string, ids: string[]) {
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
 }
 
+/** When the first job row is in the DOM, in ms from the navigation's start (performance.now()). */
+const FIRST_ROW_PROBE = `
+  window.__firstRowAt = null;
+  const look = () => {
+    if (window.__firstRowAt !== null) return;
+    if (document.querySelector('${ROW_SELECTOR}')) window.__firstRowAt = performance.now();
+    else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+`;
+
 /** Counts main-thread tasks over 50 ms from when `window.__measure` is set. */
 const LONG_TASK_PROBE = `
   window.__longTasks = 0; window.__longestTask = 0; window.__measure = false;
@@ -72,6 +97,7 @@ const LONG_TASK_PROBE = `
 
 interface Tab {
   page: Page;
+  cdp: CDPSession;
   bytes: () => number;
   taskSeconds: () => Promise<number>;
 }
@@ -83,10 +109,12 @@ async function openTab(page: Page, url: string): Promise<Tab> {
   let bytes = 0;
   cdp.on('Network.dataReceived', (e) => (bytes += e.encodedDataLength));
   await page.addInitScript(LONG_TASK_PROBE);
+  await page.addInitScript(FIRST_ROW_PROBE);
   // Twenty tabs of the old page parse 5 MB each on a busy machine: the load event may take minutes.
   await page.goto(url, { waitUntil: 'commit', timeout: 180_000 });
   return {
     page,
+    cdp,
     bytes: () => bytes,
     taskSeconds: async () => {
       const { metrics } = await cdp.send('Performance.getMetrics');
@@ -95,9 +123,122 @@ async function openTab(page: Page, url: string): Promise<Tab> {
   };
 }
 
+/** Self time by function (name, file, line), top 40, so a regression's cause is named, not guessed. */
+function writeProfileSummary(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; parent?: number; children?: number[] }[]; samples?: number[]; timeDeltas?: number[] }) {
+  const self = new Map<number, number>();
+  const { samples = [], timeDeltas = [] } = profile;
+  for (let i = 0; i < samples.length; i++) self.set(samples[i], (self.get(samples[i]) ?? 0) + (timeDeltas[i] ?? 0));
+  const byFrame = new Map<string, number>();
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const total = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const us = self.get(node.id) ?? 0;
+    byFrame.set(key, (byFrame.get(key) ?? 0) + us);
+    // Inclusive time: this node's self time counted once for every distinct frame above it.
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parents.get(id)) {
+      const g = nodes.get(id)!.callFrame;
+      const k = `${g.functionName || '(anonymous)'} ${g.url.split('/').pop()}:${g.lineNumber + 1}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      total.set(k, (total.get(k) ?? 0) + us);
+    }
+  }
+  // Busy stretches over 50 ms (what the long tasks are made of): consecutive non-idle samples, named by the
+  // frames that took most of them.
+  const stretches: string[] = [];
+  const idle = new Set(profile.nodes.filter((n) => ['(idle)', '(root)'].includes(n.callFrame.functionName)).map((n) => n.id));
+  for (let i = 0; i < samples.length; ) {
+    if (idle.has(samples[i])) { i++; continue; }
+    let us = 0;
+    const inStretch = new Map<string, number>();
+    for (; i < samples.length && !idle.has(samples[i]); i++) {
+      const dt = timeDeltas[i + 1] ?? 0;
+      us += dt;
+      const seen = new Set<string>();
+      for (let id: number | undefined = samples[i]; id !== undefined; id = parents.get(id)) {
+        const g = nodes.get(id)!.callFrame;
+        const k = `${g.functionName || '(anonymous)'} ${g.url.split('/').pop()}:${g.lineNumber + 1}`;
+        if (seen.has(k) || k.startsWith('(root)')) continue;
+        seen.add(k);
+        inStretch.set(k, (inStretch.get(k) ?? 0) + dt);
+      }
+    }
+    if (us < 50_000) continue;
+    const names = [...inStretch].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, t]) => `${k} ${(t / 1000).toFixed(0)}`);
+    stretches.push(`${(us / 1000).toFixed(0)} ms: ${names.join(' | ')}`);
+  }
+  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, us]) => `${(us / 1000).toFixed(0).padStart(8)} ms  ${k}`);
+  const text = ['busy stretches over 50 ms', ...stretches, '', 'self time', ...top(byFrame), '', 'inclusive time', ...top(total)].join('\n');
+  console.log(text);
+  writeFileSync(new URL('./results/ui-live.cpuprofile.top.txt', import.meta.url), text + '\n');
+}
+
+/** The 100,000-job goals (see the header). */
+async function run100k({ origin, batchId, browser, serverPid, upstreamRequests, startedAt, loadavgAtStart }: {
+  origin: string; batchId: string; browser: Browser; serverPid: number; upstreamRequests: () => number; startedAt: string; loadavgAtStart: string;
+}) {
+  const measureWindow = async () => {
+    const cpu0 = cpuSeconds(serverPid);
+    const up0 = upstreamRequests();
+    const t0 = Date.now();
+    await delay(MINUTES * 60_000);
+    const seconds = (Date.now() - t0) / 1000;
+    return { serverCores: (cpuSeconds(serverPid) - cpu0) / seconds, upstreamPerMin: ((upstreamRequests() - up0) / seconds) * 60 };
+  };
+  // The tracker settles on the new batch first (its first round of polls), then runs with no tab open.
+  await delay(WARMUP_MS);
+  const noTab = await measureWindow();
+  console.log(`no tab: server ${fmt(noTab.serverCores, 3)} of a core, upstream ${fmt(noTab.upstreamPerMin, 0)}/min (load ${loadavg().split(' ')[0]})`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const loaded = page
+    .waitForEvent('requestfinished', { predicate: (r) => r.url().includes('rows=ndjson'), timeout: 180_000 })
+    .then(() => page.evaluate(() => performance.now()))
+    .catch(() => Number.NaN);
+  const tab = await openTab(page, `${origin}/batches/${batchId}`);
+  await tab.page.locator(ROW_SELECTOR).first().waitFor({ timeout: 180_000 });
+  const firstRowsMs = await tab.page.evaluate(() => (window as unknown as { __firstRowAt: number }).__firstRowAt);
+  const loadedMs = await loaded;
+  console.log(`first rows drawn ${fmt(firstRowsMs, 0)} ms after navigation`);
+  await delay(WARMUP_MS);
+  const oneTab = await measureWindow();
+  console.log(`1 tab: server ${fmt(oneTab.serverCores, 3)} of a core, upstream ${fmt(oneTab.upstreamPerMin, 0)}/min (load ${loadavg().split(' ')[0]})`);
+  await context.close();
+  const goals: Goal[] = [
+    { name: 'first rows drawn after opening the page, 100,000 jobs', value: firstRowsMs, op: '<=', limit: 3000, unit: ' ms' },
+    { name: 'dashboard server CPU with 1 tab open (share of a core)', value: oneTab.serverCores, op: '<=', limit: 0.2 },
+    { name: 'tracker poll rate, 1 tab / no tab, distance from 1', value: Math.abs(oneTab.upstreamPerMin / noTab.upstreamPerMin - 1), op: '<=', limit: 0.1 },
+  ];
+  printGoals(goals);
+  const notes = [
+    `${JOBS} jobs, all Running; each second ${CHANGE_PER_SECOND * 100} % of them (random) move their percent on at the fake upstream. The tracker runs with its defaults (TRACKER_MAX_RPS 20).`,
+    `Windows of ${MINUTES} minute(s)${QUICK ? ' (BENCH_QUICK)' : ''}: first with no tab open (after ${WARMUP_MS / 1000} s for the tracker to settle), then with 1 live tab (after its first load and ${WARMUP_MS / 1000} s).`,
+    'First rows: performance.now() in the tab when the first job row is in the DOM (checked every animation frame), from the navigation\'s start. ' +
+      `The whole first load (?rows=ndjson) had arrived ${fmt(loadedMs, 0)} ms after navigation.`,
+    'Server CPU: utime+stime of the dashboard process (/proc) over the window, divided by its length. Tracker rate: status GETs the fake upstream answered.',
+  ];
+  const table = [
+    '## Windows',
+    '',
+    '| window | server CPU (share of a core) | upstream req / min |',
+    '|---|---|---|',
+    `| no tab | ${fmt(noTab.serverCores, 3)} | ${fmt(noTab.upstreamPerMin, 0)} |`,
+    `| 1 live tab | ${fmt(oneTab.serverCores, 3)} | ${fmt(oneTab.upstreamPerMin, 0)} |`,
+    '',
+  ].join('\n');
+  writeResults('ui-live-100k', { startedAt, loadavgAtStart, goals, notes, firstRowsMs, loadedMs, noTab, oneTab }, table);
+}
+
 interface Measured {
   mode: 'live' | 'snapshot polling';
   tabs: number;
+  /** The configuration this stands for (BENCH_POLLING_TABS may measure polling with fewer tabs). */
+  forTabs: number;
   bytesPerTabPerMin: number;
   cpuSecondsPerTabPerMin: number;
   longTasksPerTab: number;
@@ -133,21 +274,39 @@ runBench('ui-live', async () => {
   });
   onCleanup(() => browser.close());
 
+  if (SCENARIO_100K) {
+    await run100k({ origin, batchId, browser, serverPid: server.pid, upstreamRequests: upstream.requests, startedAt, loadavgAtStart });
+    return;
+  }
+
   const results: Measured[] = [];
   for (const tabs of TABS) {
-    for (const mode of ['snapshot polling', 'live'] as const) {
+    for (const mode of MODES) {
       const url = `${origin}/batches/${batchId}${mode === 'live' ? '' : '?live=off'}`;
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const open: Tab[] = [];
-      for (let i = 0; i < tabs; i++) open.push(await openTab(await context.newPage(), url));
+      const count = mode === 'live' ? tabs : Math.min(tabs, POLLING_TABS);
+      // One at a time, each drawn before the next opens: twenty first loads at once do not get through on a busy machine.
+      for (let i = 0; i < count; i++) {
+        const tab = await openTab(await context.newPage(), url);
+        await tab.page.locator(ROW_SELECTOR).first().waitFor({ timeout: 300_000 });
+        open.push(tab);
+      }
       await delay(WARMUP_MS);
       for (const tab of open) await tab.page.evaluate(() => ((window as unknown as { __measure: boolean }).__measure = true));
       const bytes0 = open.map((t) => t.bytes());
       const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
       const server0 = cpuSeconds(server.pid);
       const upstream0 = upstream.requests();
+      const profiling = PROFILE && mode === 'live';
+      if (profiling) {
+        await open[0].cdp.send('Profiler.enable');
+        await open[0].cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+        await open[0].cdp.send('Profiler.start');
+      }
       const t0 = Date.now();
       await delay(MINUTES * 60_000);
+      if (profiling) writeProfileSummary((await open[0].cdp.send('Profiler.stop')).profile);
       const minutes = (Date.now() - t0) / 60_000;
       const cpu1 = await Promise.all(open.map((t) => t.taskSeconds()));
       const long = await Promise.all(open.map((t) => t.page.evaluate(() => {
@@ -156,21 +315,26 @@ runBench('ui-live', async () => {
       })));
       const m: Measured = {
         mode,
-        tabs,
-        bytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / tabs / minutes,
-        cpuSecondsPerTabPerMin: cpu1.reduce((n, c, i) => n + c - cpu0[i], 0) / tabs / minutes,
-        longTasksPerTab: long.reduce((n, l) => n + l.count, 0) / tabs,
+        tabs: count,
+        forTabs: tabs,
+        bytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / count / minutes,
+        cpuSecondsPerTabPerMin: cpu1.reduce((n, c, i) => n + c - cpu0[i], 0) / count / minutes,
+        longTasksPerTab: long.reduce((n, l) => n + l.count, 0) / count,
         longestTaskMs: Math.max(...long.map((l) => l.longest)),
         serverCpuPerMin: (cpuSeconds(server.pid) - server0) / minutes,
         upstreamPerMin: (upstream.requests() - upstream0) / minutes,
       };
       results.push(m);
-      console.log(`${mode}, ${tabs} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
+      console.log(`${mode}, ${count} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
       await context.close();
     }
   }
 
-  const find = (mode: Measured['mode'], tabs: number) => results.find((r) => r.mode === mode && r.tabs === tabs)!;
+  if (MODES.length < 2) {
+    console.log('One mode only (BENCH_MODES): no ratios, no results written.');
+    return;
+  }
+  const find = (mode: Measured['mode'], tabs: number) => results.find((r) => r.mode === mode && r.forTabs === tabs)!;
   const goals: Goal[] = [];
   for (const tabs of TABS) {
     const live = find('live', tabs);
@@ -195,7 +359,9 @@ runBench('ui-live', async () => {
     'bytes: CDP Network.dataReceived encodedDataLength (on the wire, compressed), every request of the tab. Browser CPU: CDP Performance TaskDuration. Long tasks: PerformanceObserver "longtask" entries during the window.',
     'server CPU: utime+stime of the dashboard process (/proc). Upstream: status GETs the fake upstream answered in the window.',
     'polling: the page with ?live=off (the whole-snapshot polling of before, ETag-revalidated, every 1.5 s while jobs run).',
-    'Not measured here: change → screen latency, and the 100,000-job first-rows and tracker-rate goals.',
+    ...(Number.isFinite(POLLING_TABS) ? [`Snapshot polling measured with at most ${POLLING_TABS} tab(s) (BENCH_POLLING_TABS): its per-tab numbers are the baseline for more live tabs.`] : []),
+    'Tabs open one at a time, each after the previous one drew its first rows.',
+    'Not measured here: change → screen latency. The 100,000-job goals: BENCH_SCENARIO=100k (bench/results/ui-live-100k.md).',
   ];
   const table = [
     '## Per configuration',

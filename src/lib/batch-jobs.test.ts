@@ -168,6 +168,28 @@ describe('changes applied to compact rows', () => {
   });
 });
 
+describe('rows changed between two versions', () => {
+  it('names the rows each change touched, across several changes, and the same rows as nothing changed', () => {
+    const first = new BatchJobs([makeJob({ id: id(1) }), makeJob({ id: id(2) }), makeJob({ id: id(3) })]);
+    const second = first.withChanges([makeJob({ id: id(3), state: 'Running' })]);
+    const third = second.withChanges([makeJob({ id: id(1), state: 'Failed' }), makeJob({ id: id(4) })]);
+    expect(Array.from(second.changedRowsSince(first)!)).toEqual([2]);
+    expect(Array.from(third.changedRowsSince(second)!)).toEqual([0, 3]);
+    expect(Array.from(third.changedRowsSince(first)!)).toEqual([2, 0, 3]);
+    expect(third.changedRowsSince(third)!.length).toBe(0);
+  });
+
+  it('does not know the rows of an unrelated version, a later one, or one too many changes back', () => {
+    const first = new BatchJobs([makeJob({ id: id(1) })]);
+    const second = first.withChanges([makeJob({ id: id(1), state: 'Running' })]);
+    expect(second.changedRowsSince(new BatchJobs([makeJob({ id: id(1) })]))).toBeNull();
+    expect(first.changedRowsSince(second)).toBeNull();
+    let latest = second;
+    for (let n = 0; n < 20; n++) latest = latest.withChanges([makeJob({ id: id(1), last: { ...makeJob().last!, progress: { percent: n, phase: null } } })]);
+    expect(latest.changedRowsSince(first)).toBeNull();
+  });
+});
+
 describe('an uploaded file whose row changes id in place', () => {
   const submission = (history: { jobId: string | null }[] = []) => ({
     id: 'sub_1',

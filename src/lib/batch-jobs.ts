@@ -26,6 +26,10 @@ const OUTPUT_EXPIRED = 64;
 
 /** Materialised rows kept for re-renders (a screenful is ~30); beyond this the cache starts over. */
 const ROW_CACHE_SIZE = 512;
+/** Steps of `withChanges` a version remembers, for `changedRowsSince`: a few renders that React skipped. */
+const HISTORY_STEPS = 8;
+
+let versions = 0;
 
 
 export class BatchJobs {
@@ -77,6 +81,10 @@ export class BatchJobs {
   private patches: ReadonlyMap<number, BatchJob> | null = null;
   /** Rows of jobs added since the columns were built, and of ids that moved (-1: an id no longer listed), by id. */
   private addedRows: ReadonlyMap<string, number> | null = null;
+  /** Tells versions apart in `history` without holding them (a chain of versions would keep every patch map). */
+  private version = ++versions;
+  /** The rows each recent `withChanges` step touched, by the version it started from. */
+  private history: readonly { from: number; rows: Int32Array }[] = [];
 
   constructor(jobs: readonly BatchJob[]) {
     const n = jobs.length;
@@ -149,12 +157,14 @@ export class BatchJobs {
     const addedRows = new Map(this.addedRows ?? []);
     let length = this.length;
     const find = (id: string) => addedRows.get(id) ?? this.baseIndexOf(id);
-    for (const job of changes) {
+    const touched = new Int32Array(changes.length);
+    changes.forEach((job, k) => {
       let row = find(job.id);
       if (row < 0 && job.submission) row = this.takeOver(job, find, addedRows);
       if (row < 0) addedRows.set(job.id, (row = length++));
       patches.set(row, job);
-    }
+      touched[k] = row;
+    });
     // Past half the rows, patch lookups cost more than columns: fold them in (rare: a batch that changed a lot).
     if (patches.size > Math.max(2_048, length / 2)) {
       return new BatchJobs(Array.from({ length }, (_, row) => patches.get(row) ?? this.materialize(row)));
@@ -162,8 +172,28 @@ export class BatchJobs {
     // The row cache is shared: it holds rows of the columns, which do not change, and patches come first in
     // `job()`. So an unchanged row keeps its object and does not re-render for a change elsewhere.
     const next = Object.create(BatchJobs.prototype) as BatchJobs;
-    Object.assign(next, this, { length, patches, addedRows });
+    const history = [...this.history.slice(1 - HISTORY_STEPS), { from: this.version, rows: touched }];
+    Object.assign(next, this, { length, patches, addedRows, version: ++versions, history });
     return next;
+  }
+
+  /**
+   * The rows that may differ between `older` and these (changed in place, or added), when these came from
+   * `older` through a few `withChanges` steps; null otherwise (another batch, a fresh load, too far back). Lets
+   * counts, filters and sorts over 10,000 rows redo only the rows a pushed change touched.
+   */
+  changedRowsSince(older: BatchJobs): Int32Array | null {
+    if (older === this) return new Int32Array(0);
+    const start = this.history.findIndex((step) => step.from === older.version);
+    if (start < 0) return null;
+    const steps = this.history.slice(start);
+    const rows = new Int32Array(steps.reduce((n, step) => n + step.rows.length, 0));
+    let at = 0;
+    for (const step of steps) {
+      rows.set(step.rows, at);
+      at += step.rows.length;
+    }
+    return rows;
   }
 
   id(row: number): string {

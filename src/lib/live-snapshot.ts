@@ -8,6 +8,9 @@ import { decodeJobRow, isDeltaReset, type BatchDelta, type DeltaAnswer, type Job
 import { request } from './api-client.ts';
 import { BatchJobs, type CompactSnapshot } from './batch-jobs.ts';
 
+/** An event of the batch's stream that changes the data. */
+export type PushedEvent = { delta: BatchDelta } | { meta: LiveMeta };
+
 export interface SnapshotData {
   /** Jobs in compact form: the parsed JSON is dropped right here, so the cache holds no per-job objects. */
   snapshot: CompactSnapshot;
@@ -96,6 +99,20 @@ export function applyMeta(data: SnapshotData, meta: LiveMeta): SnapshotData {
   const sameOutputs = JSON.stringify(snapshot.outputs) === JSON.stringify(meta.outputs);
   if (sameUpstream && sameOutputs && snapshot.checkedAt === meta.checkedAt && Math.abs(offset - data.serverOffsetMs) < 1_000) return data;
   return { ...data, snapshot: { ...snapshot, upstream: meta.upstream, checkedAt: meta.checkedAt, outputs: meta.outputs }, serverOffsetMs: offset };
+}
+
+/**
+ * Pushed events in order applied to the data: the same object when nothing a reader sees moved; null when a
+ * delta does not continue from the data (a gap: load afresh).
+ */
+export function applyPending(data: SnapshotData, events: readonly PushedEvent[]): SnapshotData | null {
+  let current = data;
+  for (const event of events) {
+    const next = 'delta' in event ? applyDelta(current, event.delta) : applyMeta(current, event.meta);
+    if (!next) return null;
+    current = next;
+  }
+  return current;
 }
 
 /** `?since=`: only what changed. Null when the server says to load afresh. */

@@ -19,7 +19,7 @@ import { AddIdsDialog } from '../../features/batches/components/add-ids-dialog.t
 import { BatchHeader } from '../../features/batches/components/batch-header.tsx';
 import { OutputsBar, ReceiptChips } from '../../features/batches/components/outputs-bar.tsx';
 import { StatusFilter } from '../../features/batches/components/status-filter.tsx';
-import { useOutputSummary } from '../../features/jobs/use-output-summary.ts';
+import { useOutputSummary, useVisibleRows } from '../../features/jobs/use-output-summary.ts';
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
@@ -35,7 +35,7 @@ import { useConnectionLost } from '../network-banner.tsx';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
 import { JobTable } from '../../features/jobs/components/job-table.tsx';
-import { SORTS, parseJobView, visibleRows } from '../../features/jobs/job-view.ts';
+import { SORTS, parseJobView } from '../../features/jobs/job-view.ts';
 
 const EMPTY_VIEW_COUNTS: ViewCounts = Object.fromEntries(VIEW_STATES.map((state) => [state, 0])) as ViewCounts;
 const EMPTY_SUMMARY = { jobCount: 0, counts: EMPTY_VIEW_COUNTS, progressPercent: 0 };
@@ -85,13 +85,7 @@ export function BatchRoute() {
   const onlyStalled = useMemo(() => (view.stalled ? new Set(stalledById.keys()) : null), [view.stalled, stalledById]);
   const columns = useMemo(() => parseJobView(params).columns, [params]);
   const { summary: outputSummary, serverNow } = useOutputSummary(snapshot?.jobs, batch.data?.serverOffsetMs ?? 0);
-  const rows = useMemo(
-    () =>
-      snapshot
-        ? visibleRows(snapshot.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt, only: onlyStalled }, serverNow)
-        : new Uint32Array(0),
-    [snapshot, view.status, query, view.sort, view.receipt, onlyStalled, serverNow],
-  );
+  const rows = useVisibleRows(snapshot?.jobs, { status: view.status, query, sort: view.sort, receipt: view.receipt, only: onlyStalled }, serverNow, outputSummary?.nextChangeMs ?? null);
   // The selection is held as ids (they outlive a snapshot); here they become rows of the current one.
   const selectedRows = useMemo(() => {
     if (!snapshot) return new Uint32Array(0);

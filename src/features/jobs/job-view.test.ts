@@ -4,7 +4,7 @@ import { NOW, makeJob } from '../../testing/render.tsx';
 import { BatchJobs } from '../../lib/batch-jobs.ts';
 import { matchesJobFilter } from '../../../contract/job-filter.ts';
 import { RECEIPT_FILTERS, VIEW_STATES } from '../../../contract/dashboard-api.ts';
-import { filterRows, parseJobView, sortRows, visibleRows } from './job-view.ts';
+import { filterRows, outputSummary, parseJobView, sortRows, visibleRows, type ComputedFor, type JobSort, type OutputSummary } from './job-view.ts';
 
 const at = (minute: number) => `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`;
 const succeeded = (expiresMinute: number): Partial<BatchJob> => ({ state: 'Succeeded', expiry: { earliest: at(expiresMinute), latest: at(expiresMinute) } });
@@ -97,5 +97,65 @@ describe('job view', () => {
 
   it('filters, then sorts', () => {
     expect(Array.from(visibleRows(JOBS, { status: 'Succeeded', query: '', sort: 'expires' }, BEFORE))).toEqual([4, 1]);
+  });
+});
+
+describe('a view carried forward through pushed changes', () => {
+  const percent = (n: number): BatchJob['last'] => ({ ...makeJob().last!, progress: { percent: n, phase: 'converting' } });
+  const running = (n: number) => makeJob({ id: n.toString(16).padStart(32, '0'), fileName: `f${n % 7}.png`, state: n % 3 === 0 ? 'Queued' : 'Running', addedAt: at(n % 5), last: percent(n % 100) });
+  const base = () => new BatchJobs(Array.from({ length: 60 }, (_, n) => running(n)));
+  const views: { status: ViewState | null; query: string; sort: JobSort }[] = [
+    { status: null, query: '', sort: 'added' },
+    { status: 'Running', query: '', sort: 'added' },
+    { status: null, query: 'f3', sort: 'progress' },
+    { status: 'Queued', query: '', sort: 'status' },
+    { status: null, query: '', sort: 'name' },
+  ];
+
+  it('gives the same rows and counts as computing them afresh, through moves, state changes and added jobs', () => {
+    // A fixed sequence standing in for random pushes: percents move, some jobs change state, some are added.
+    for (const view of views) {
+      let jobs = base();
+      let rows: ComputedFor<Uint32Array> = { jobs, serverNow: BEFORE, nextChangeMs: null, value: visibleRows(jobs, view, BEFORE) };
+      let summary: ComputedFor<OutputSummary> = { jobs, serverNow: BEFORE, nextChangeMs: null, value: outputSummary(jobs, BEFORE) };
+      for (let step = 1; step <= 30; step++) {
+        const n = (step * 17) % 60;
+        const changes = [{ ...running(n), last: percent((step * 13) % 100), state: step % 4 === 0 ? 'Failed' : running(n).state }];
+        if (step % 10 === 0) changes.push(running(60 + step));
+        jobs = jobs.withChanges(changes);
+        const now = BEFORE + step;
+        const carried = visibleRows(jobs, view, now, rows);
+        expect(Array.from(carried)).toEqual(Array.from(visibleRows(jobs, view, now)));
+        const counted = outputSummary(jobs, now, summary);
+        expect(counted).toEqual(outputSummary(jobs, now));
+        rows = { jobs, serverNow: now, nextChangeMs: counted.nextChangeMs, value: carried };
+        summary = { jobs, serverNow: now, nextChangeMs: counted.nextChangeMs, value: counted };
+      }
+    }
+  });
+
+  it('keeps the same rows array and summary when a percent moves under the default sort, so nothing redoes its work', () => {
+    const jobs = base();
+    const view = { status: null, query: '', sort: 'added' as const };
+    const first = visibleRows(jobs, view, BEFORE);
+    const next = jobs.withChanges([{ ...running(5), last: percent(99) }]);
+    expect(visibleRows(next, view, BEFORE + 1, { jobs, serverNow: BEFORE, nextChangeMs: null, value: first })).toBe(first);
+    const summary = outputSummary(jobs, BEFORE);
+    expect(outputSummary(next, BEFORE + 1, { jobs, serverNow: BEFORE, nextChangeMs: null, value: summary })).toBe(summary);
+    // Sorted by progress, the same move reorders the rows.
+    const byProgress = visibleRows(jobs, { ...view, sort: 'progress' }, BEFORE);
+    const moved = visibleRows(next, { ...view, sort: 'progress' }, BEFORE + 1, { jobs, serverNow: BEFORE, nextChangeMs: null, value: byProgress });
+    expect(moved).not.toBe(byProgress);
+    expect(moved[0]).toBe(5);
+  });
+
+  it('computes afresh once a countdown has ended since the previous result', () => {
+    const next = JOBS.withChanges([{ ...JOBS.job(0), last: percent(41) }]);
+    const before = outputSummary(JOBS, BEFORE);
+    expect(before.nextChangeMs).not.toBeNull();
+    const previous = { jobs: JOBS, serverNow: BEFORE, nextChangeMs: before.nextChangeMs, value: before };
+    // At NOW every countdown has ended: the carried counts would still say Succeeded.
+    expect(outputSummary(next, NOW, previous)).toEqual(outputSummary(next, NOW));
+    expect(outputSummary(next, NOW, previous).counts.Succeeded).toBe(0);
   });
 });

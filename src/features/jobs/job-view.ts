@@ -96,6 +96,26 @@ export function filterRows(
   return count === rows.length ? rows : rows.slice(0, count);
 }
 
+/**
+ * Whether a row passes the filter, as `filterRows` decides it, for the few rows a change touched; null when
+ * every row does.
+ */
+function rowMatcher(
+  jobs: BatchJobs,
+  { status, query, receipt, only }: { status: ViewState | null; query: string; receipt: ReceiptFilter | null; only: ReadonlySet<string> | null },
+  serverNow: number,
+): ((row: number) => boolean) | null {
+  const search = parseSearch(query);
+  if (!status && !receipt && !search && !only) return null;
+  return (row) => {
+    if (only && !only.has(jobs.id(row))) return false;
+    if (status && viewStateOf(jobs, row, serverNow) !== status) return false;
+    if (receipt && !matchesReceipt(jobs.outputFacts(row), receipt, serverNow)) return false;
+    if (!search) return true;
+    return (search.idNeedle !== '' && jobs.id(row).includes(search.idNeedle)) || (jobs.fileName(row)?.toLowerCase().includes(search.text) ?? false);
+  };
+}
+
 const STATE_ORDER: Record<ViewState, number> = {
   Failed: 0,
   Forbidden: 1,
@@ -131,7 +151,11 @@ export interface OutputSummary {
  * The header's and the chips' numbers, from the rows themselves and the same rules (contract/outputs.ts), so
  * they agree with the rows at every moment; recomputed when the snapshot changes or `nextChangeMs` comes.
  */
-export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary {
+export function outputSummary(jobs: BatchJobs, serverNow: number, previous?: ComputedFor<OutputSummary>): OutputSummary {
+  if (previous) {
+    const updated = updateOutputSummary(previous, jobs, serverNow);
+    if (updated) return updated;
+  }
   const counts: ViewCounts = { ...emptyCounts(), Expired: 0 };
   const receipts: Record<ReceiptFilter, number> = { notDownloaded: 0, expiringSoon: 0, kept: 0, lost: 0 };
   const targets: number[] = [];
@@ -150,6 +174,86 @@ export function outputSummary(jobs: BatchJobs, serverNow: number): OutputSummary
     if (target !== null && !facts.outputExpired) targets.push(target);
   }
   return { counts, ready, receipts, nextChangeMs: nextOutputChangeMs(targets, serverNow) };
+}
+
+/** A result over a version of the rows at a moment, which the next version may carry forward. */
+export interface ComputedFor<T> {
+  jobs: BatchJobs;
+  serverNow: number;
+  /** The first moment after `serverNow` at which a row changes by the clock alone (`OutputSummary.nextChangeMs`). */
+  nextChangeMs: number | null;
+  value: T;
+}
+
+/** Whether no row changed by the clock alone between the previous result's moment and `serverNow`. */
+function clockSteady(previous: ComputedFor<unknown>, serverNow: number): boolean {
+  return serverNow >= previous.serverNow && (previous.nextChangeMs === null || serverNow < previous.nextChangeMs);
+}
+
+/**
+ * The summary carried forward by the rows a pushed change touched, instead of a pass over all of them; null
+ * when that is not possible (not a later version of the same rows, a countdown passed, or a touched row is or
+ * was Succeeded, whose countdown moves the next clock change).
+ */
+function updateOutputSummary(previous: ComputedFor<OutputSummary>, jobs: BatchJobs, serverNow: number): OutputSummary | null {
+  const changed = jobs.changedRowsSince(previous.jobs);
+  if (!changed || !clockSteady(previous, serverNow)) return null;
+  const before = previous.jobs;
+  for (const row of changed) {
+    if (jobs.state(row) === 'Succeeded' || (row < before.length && before.state(row) === 'Succeeded')) return null;
+  }
+  const counts = { ...previous.value.counts };
+  let moved = false;
+  // A row touched twice is counted once: the changed list may name it in several steps.
+  for (const row of new Set(changed)) {
+    const was = row < before.length ? before.state(row) : null;
+    if (was === jobs.state(row)) continue;
+    if (was !== null) counts[was]--;
+    counts[jobs.state(row)]++;
+    moved = true;
+  }
+  // The same object when only percents moved: the header and chips do not re-render for it.
+  return moved ? { ...previous.value, counts } : previous.value;
+}
+
+/**
+ * The visible rows carried forward when no touched row changed whether it shows or where it sorts (a percent
+ * moving under the default sort): the same array, so the table does not redo its layout. Null when it must be
+ * computed afresh.
+ */
+function updateVisibleRows(previous: ComputedFor<Uint32Array>, jobs: BatchJobs, view: VisibleView, serverNow: number): Uint32Array | null {
+  const changed = jobs.changedRowsSince(previous.jobs);
+  if (!changed || !clockSteady(previous, serverNow)) return null;
+  const before = previous.jobs;
+  // Wait and run times move with states and times the sort key below does not read: computed afresh.
+  if (view.sort === 'wait' || view.sort === 'run') return null;
+  const filter = { status: view.status, query: view.query, receipt: view.receipt ?? null, only: view.only ?? null };
+  const was = rowMatcher(before, filter, previous.serverNow);
+  const is = rowMatcher(jobs, filter, serverNow);
+  for (const row of changed) {
+    if (row >= before.length) return null;
+    if ((was?.(row) ?? true) !== (is?.(row) ?? true)) return null;
+    if (sortKey(before, row, view.sort, previous.serverNow) !== sortKey(jobs, row, view.sort, serverNow)) return null;
+  }
+  return previous.value;
+}
+
+function sortKey(jobs: BatchJobs, row: number, sort: JobSort, serverNow: number): number | string {
+  switch (sort) {
+    case 'name':
+      return jobs.displayName(row);
+    case 'added':
+      return -jobs.addedAtMs(row);
+    case 'status':
+      return STATE_ORDER[viewStateOf(jobs, row, serverNow)];
+    case 'progress':
+      return -jobs.percentDone(row);
+    case 'expires':
+      return expiresAt(jobs, row);
+    case 'wait':
+    case 'run':
+      return Number.NaN;
+  }
 }
 
 function expiresAt(jobs: BatchJobs, row: number): number {
@@ -190,11 +294,16 @@ export function sortRows(jobs: BatchJobs, rows: Uint32Array, sort: JobSort, serv
   return ordered ? rows : rows.sort((a, b) => keys[a] - keys[b] || a - b);
 }
 
-/** What the table shows: filtered, then sorted. */
-export function visibleRows(
-  jobs: BatchJobs,
-  view: Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null },
-  serverNow = Date.now(),
-): Uint32Array {
+type VisibleView = Pick<JobViewState, 'status' | 'query' | 'sort'> & { receipt?: ReceiptFilter | null; only?: ReadonlySet<string> | null };
+
+/**
+ * What the table shows: filtered, then sorted. `previous`: the rows shown for an earlier version of `jobs` with
+ * the same view, carried forward when the change allows (see `updateVisibleRows`).
+ */
+export function visibleRows(jobs: BatchJobs, view: VisibleView, serverNow = Date.now(), previous?: ComputedFor<Uint32Array>): Uint32Array {
+  if (previous) {
+    const updated = updateVisibleRows(previous, jobs, view, serverNow);
+    if (updated) return updated;
+  }
   return sortRows(jobs, filterRows(jobs, view, serverNow), view.sort, serverNow);
 }
