@@ -61,6 +61,8 @@ describe('a job deleted through the dashboard', () => {
     store.addJobs(batch.id, [id(1), id(2)], 1_000);
     store.recordStatus(id(1), status(id(1), 'Succeeded', 100), 1_000, 1_001);
     store.markDeleted(id(1), 2_000);
+    // The refresh after the delete sees the upstream's 404.
+    store.recordGone(id(1), { error: 'jobs.not_found', detail: null, status: 404 }, 2_001);
     store.recordGone(id(2), { error: 'jobs.not_found', detail: null, status: 404 }, 2_000);
     const [deleted, forgotten] = store.batchJobs(batch.id).map((row) => toBatchJob(row, 3600));
     expect(deleted.state).toBe('Gone');

@@ -24,7 +24,8 @@ export function toBatchJob(row: BatchJobRow, retentionSeconds: number): BatchJob
     downloadedAt: isoOrNull(row.downloaded_at),
     outputExpired: row.output_expired === 1,
     expiry: expiryWindow(row.state, row.last_seen_active_at, row.first_seen_terminal_at, retentionSeconds),
-    problem: row.problem_json === null ? deletedProblem(row) : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null),
+    // Deleted here wins over a later 404 of the same job (the refresh after the delete records one).
+    problem: deletedProblem(row) ?? (row.problem_json === null ? null : ((parseJson(row.problem_json) as BatchJob['problem'] | undefined) ?? null)),
     submission:
       row.sub_attempt === null || row.sub_attempt === undefined
         ? null
