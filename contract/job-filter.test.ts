@@ -35,9 +35,15 @@ describe('the one job filter', () => {
 
   it('reads the filter from a query string as the page writes it, and refuses values it could not have written', () => {
     const parsed = parseJobFilterQuery({ status: 'Expired', receipt: 'kept', q: 'x' });
-    expect(parsed).toEqual({ status: 'Expired', receipt: 'kept', query: 'x' });
+    expect(parsed).toEqual({ status: 'Expired', receipt: 'kept', query: 'x', stalledOnly: false });
     expect(jobFilterParams(parsed as ReturnType<typeof filter>).toString()).toBe('status=Expired&receipt=kept&q=x');
-    expect(parseJobFilterQuery({ status: '', q: '  ' })).toEqual({ status: null, receipt: null, query: '  ' });
+    expect(parseJobFilterQuery({ status: '', q: '  ' })).toEqual({ status: null, receipt: null, query: '  ', stalledOnly: false });
+    // The Stalled? chip: written as stalled=1, read back, and a filter of its own.
+    const stalled = parseJobFilterQuery({ stalled: '1' });
+    expect(stalled).toMatchObject({ stalledOnly: true });
+    expect(jobFilterParams(stalled as ReturnType<typeof filter>).toString()).toBe('stalled=1');
+    expect(isFiltered(stalled as ReturnType<typeof filter>)).toBe(true);
+    expect(parseJobFilterQuery({ stalled: 'yes' })).toEqual({ error: expect.stringMatching(/^stalled must be 1/) });
     expect(isFiltered({ status: null, receipt: null, query: '  ' })).toBe(false);
     expect(parseJobFilterQuery({ status: 'Done' })).toEqual({ error: expect.stringMatching(/^status must be one of/) });
     expect(parseJobFilterQuery({ receipt: 'soon' })).toEqual({ error: expect.stringMatching(/^receipt must be one of/) });

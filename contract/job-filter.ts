@@ -12,6 +12,8 @@ export interface JobFilter {
   receipt: ReceiptFilter | null;
   /** The search box as typed. */
   query: string;
+  /** Only the jobs the server judges *Stalled?* (its insight's `stalled` list; the export applies it there). */
+  stalledOnly?: boolean;
 }
 
 /**
@@ -42,15 +44,16 @@ export function matchesJobFilter(job: FilterableJob, filter: JobFilter, serverNo
 }
 
 export function isFiltered(filter: JobFilter): boolean {
-  return filter.status !== null || filter.receipt !== null || parseSearch(filter.query) !== null;
+  return filter.status !== null || filter.receipt !== null || parseSearch(filter.query) !== null || filter.stalledOnly === true;
 }
 
 /**
  * The filter of a request's query string (`?status=&receipt=&q=`), as the page writes it; an empty value is no
  * filter. A value the page could not have written is an error sentence for a 400.
  */
-export function parseJobFilterQuery(query: { status?: unknown; receipt?: unknown; q?: unknown }): JobFilter | { error: string } {
-  const { status, receipt, q } = query;
+export function parseJobFilterQuery(query: { status?: unknown; receipt?: unknown; q?: unknown; stalled?: unknown }): JobFilter | { error: string } {
+  const { status, receipt, q, stalled } = query;
+  if (stalled !== undefined && stalled !== '' && stalled !== '1') return { error: `stalled must be 1 (got ${shown(stalled)}).` };
   if (status !== undefined && status !== '' && !(VIEW_STATES as readonly unknown[]).includes(status)) {
     return { error: `status must be one of ${VIEW_STATES.join(', ')} (got ${shown(status)}).` };
   }
@@ -61,6 +64,7 @@ export function parseJobFilterQuery(query: { status?: unknown; receipt?: unknown
     status: status ? (status as ViewState) : null,
     receipt: receipt ? (receipt as ReceiptFilter) : null,
     query: typeof q === 'string' ? q : '',
+    stalledOnly: stalled === '1',
   };
 }
 
@@ -76,5 +80,6 @@ export function jobFilterParams(filter: JobFilter): URLSearchParams {
   if (filter.receipt) params.set('receipt', filter.receipt);
   const q = filter.query.trim();
   if (q) params.set('q', q);
+  if (filter.stalledOnly) params.set('stalled', '1');
   return params;
 }

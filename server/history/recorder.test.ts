@@ -96,6 +96,10 @@ describe('history recorded by the server', () => {
     expect(view.stalled).toHaveLength(1);
     expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 5 * 60_000 });
     expect(view.stalled[0].reason).toMatch(/default of 5 min/);
+    // The export of the page's Stalled? chip holds that job, by the same judgement.
+    const stalledExport = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?stalled=1` });
+    expect(stalledExport.json<ExportRow[]>().map((r) => r.id)).toEqual([a]);
+    expect(stalledExport.headers['content-disposition']).toMatch(/-filtered\.json"/);
     // The batch's rows carry when each job was first seen running: the table's wait and run columns.
     const snapshot = (await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}` })).json<BatchSnapshot>();
     expect(Date.parse(snapshot.jobs[0].firstSeenRunningAt ?? '')).toBeLessThanOrEqual(Date.parse(snapshot.serverTime) - 5 * 60_000);
@@ -163,6 +167,9 @@ describe('history recorded by the server', () => {
 
     const bad = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv?receipt=soon` });
     expect(bad.statusCode).toBe(400);
+    // Nothing is Stalled? here: the chip's export is empty, and a value the page never writes is refused.
+    expect(await ids('stalled=1')).toEqual([]);
+    expect((await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.csv?stalled=yes` })).statusCode).toBe(400);
     expect(bad.json<{ detail: string }>().detail).toMatch(/^receipt must be one of/);
   });
 

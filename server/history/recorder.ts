@@ -359,7 +359,8 @@ export function createHistory(opts: HistoryOptions) {
     ...methods,
 
     /** The batch's jobs as export rows, a page at a time (never one long-running statement: the db stays free). */
-    *exportRows(batchId: string, filter: JobFilter): Generator<ExportRow> {
+    /** `only`: when set, just these jobs (the Stalled? chip). */
+    *exportRows(batchId: string, filter: JobFilter, only: ReadonlySet<string> | null = null): Generator<ExportRow> {
       // One moment for the whole export: a row's Expired or "expiring soon" does not change halfway through.
       const now = clock.now();
       const filtered = isFiltered(filter);
@@ -369,6 +370,7 @@ export function createHistory(opts: HistoryOptions) {
         if (page.length === 0) return;
         after = page[page.length - 1].link_rowid;
         for (const r of page) {
+          if (only && !only.has(r.id)) continue;
           if (filtered && !matchesJobFilter(toBatchJob(r, opts.retentionSeconds), filter, now)) continue;
           yield toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null);
         }

@@ -10,7 +10,7 @@ import { BatchJobParams, BatchParams as BatchParamsSchema } from '../batches/val
 import type { History } from './recorder.ts';
 
 type BatchParams = { batchId: string };
-type ExportQuery = { status?: string; receipt?: string; q?: string };
+type ExportQuery = { status?: string; receipt?: string; q?: string; stalled?: string };
 
 /** Rows per chunk written to the response: few enough writes, flat memory. */
 const ROWS_PER_CHUNK = 200;
@@ -51,7 +51,9 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
       if (!batch) return reply;
       const filter = parseJobFilterQuery(request.query);
       if ('error' in filter) return sendError(reply, 400, ErrorCode.invalidParameter, filter.error);
-      const rows = history.exportRows(batch.id, filter);
+      // The page's "Stalled?" chip: the same judgement as the insight the page shows.
+      const only = filter.stalledOnly ? new Set(history.insight(batch.id).stalled.map((s) => s.jobId)) : null;
+      const rows = history.exportRows(batch.id, filter, only);
       const name = `${fileSafe(batch.name)}${isFiltered(filter) ? '-filtered' : ''}.${format}`;
       reply.header('content-disposition', `attachment; filename="${name}"`);
       reply.header('cache-control', 'no-store');

@@ -232,7 +232,7 @@ export function BatchRoute() {
               filter={{ status: view.status, q: query, receipt: view.receipt }}
               filtered={view.status !== null || view.receipt !== null || query.trim() !== ''}
             >
-              <InsightTools batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query }} />
+              <InsightTools batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query, stalledOnly: view.stalled }} />
             </OutputsBar>
           )}
           {/* A group, not a toolbar: its search box and select need the arrow keys, which a toolbar takes for moving between controls. */}
