@@ -1,8 +1,8 @@
 /**
  * Wire types of the operator-insight routes (server/history, server/notify):
  *   GET /api/batches/:batchId/insight        → BatchInsight (history for the charts, ETA, timings, stalls, failure groups)
- *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status`, `receipt` and `q` as on the batch
- *                                              page: contract/job-filter.ts)
+ *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status`, `receipt`, `q` and `stalled=1` as on
+ *                                              the batch page: contract/job-filter.ts)
  *   GET /api/batches/:batchId/export.json    → JSON array of ExportRow (same filter)
  *   GET /api/batches/:batchId/jobs/:jobId/insight → ExportRow (one job: its observed wait and run times)
  *   GET /api/insight/totals                  → InsightTotals (across batches)
