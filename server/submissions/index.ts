@@ -140,6 +140,9 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
     // Watched from the first byte: a multipart body can stall before its file part even begins.
     let stalled = false;
     const counted = new PassThrough();
+    // A stall can come before the spool's pipeline listens (a multipart body stalled before its file part): its
+    // error must not be an uncaught exception that ends the dashboard. The pipeline reports it when it runs.
+    counted.on('error', () => {});
     const stopWatching = ctx.upstream.uploads.watch(request.raw, counted, () => {
       stalled = true;
       counted.destroy(new Error('upload stalled'));
