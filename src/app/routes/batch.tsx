@@ -2,7 +2,7 @@ import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react'
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { VIEW_STATES, type ReceiptFilter, type ViewCounts, type ViewState } from '../../../contract/dashboard-api.ts';
-import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
+import { CHANGING_STATES, DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses, focusRing } from '../../components/ui/button.tsx';
 import { inputBase } from '../../components/ui/field.tsx';
@@ -79,7 +79,8 @@ export function BatchRoute() {
 
   const snapshot = batch.data?.snapshot;
   // The same query as the insight panel's (one fetch): which jobs are Stalled?, for the rows and the chip.
-  const insight = useInsightStalls(batchId);
+  const changing = snapshot ? countIn(snapshot.batch.counts, CHANGING_STATES) > 0 : false;
+  const insight = useInsightStalls(batchId, changing);
   const stalledJobs = insight.data?.stalled;
   const stalledById = useMemo(() => new Map((stalledJobs ?? []).map((s) => [s.jobId, s])), [stalledJobs]);
   const onlyStalled = useMemo(() => (view.stalled ? new Set(stalledById.keys()) : null), [view.stalled, stalledById]);
@@ -212,6 +213,8 @@ export function BatchRoute() {
         }}
       >
         <InsightSummary batchId={summary.id} open={insightOpen} onOpenChange={setInsightOpen} />
+        {/* Beside the batch's wait and run times, and off the toolbar's line, so a laptop still shows 12 rows. */}
+        <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
       </BatchHeader>
       {/* Wide screens: the unfolded charts and failures beside the table; narrower ones: above it. */}
       <div className="flex min-h-0 flex-1 flex-col gap-2 2xl:flex-row 2xl:gap-4">
@@ -246,7 +249,6 @@ export function BatchRoute() {
               <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
             )}
             <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
-            <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
             <div className="flex w-full flex-wrap items-center gap-2 sm:ml-auto sm:w-auto">
               <input
                 type="search"

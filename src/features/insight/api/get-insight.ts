@@ -11,12 +11,16 @@ export function getInsight(batchId: string, signal?: AbortSignal): Promise<Batch
   return requestJson<BatchInsight>(`/api/batches/${encodeURIComponent(batchId)}/insight`, { signal });
 }
 
-export function insightQueryOptions(batchId: string) {
+/**
+ * `batchChanging`: the page's batch has jobs that may still change. An insight that said "done" (an empty batch,
+ * say) is then polled at the active pace again, so files added since show in the charts and failure groups.
+ */
+export function insightQueryOptions(batchId: string, batchChanging = false) {
   return queryOptions({
     queryKey: insightKeys.batch(batchId),
     queryFn: ({ signal }) => getInsight(batchId, signal),
     retry: false,
-    refetchInterval: (query) => (query.state.data?.eta.kind === 'done' ? IDLE_INTERVAL_MS : ACTIVE_INTERVAL_MS),
+    refetchInterval: (query) => (!batchChanging && query.state.data?.eta.kind === 'done' ? IDLE_INTERVAL_MS : ACTIVE_INTERVAL_MS),
     refetchIntervalInBackground: true,
   });
 }
@@ -33,8 +37,8 @@ function selectStalls(insight: BatchInsight): Pick<BatchInsight, 'stalled' | 'ru
  * The same query (one fetch), narrowed to the *Stalled?* jobs and the rule's numbers: the job table and its chip
  * re-render when those change, not on every poll that moved the charts.
  */
-export function useInsightStalls(batchId: string) {
-  return useQuery({ ...insightQueryOptions(batchId), select: selectStalls });
+export function useInsightStalls(batchId: string, batchChanging = false) {
+  return useQuery({ ...insightQueryOptions(batchId, batchChanging), select: selectStalls });
 }
 
 export function getInsightTotals(signal?: AbortSignal): Promise<InsightTotals> {
