@@ -173,7 +173,11 @@ test.describe('with an API key the Convert API refuses', () => {
     await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
     await expect(page.getByTestId('freshness')).toContainText('Not updating');
     for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
+      // Switched on an open page: the buttons' colour transitions would let axe read a colour halfway between
+      // the themes (it once read dark-theme ghost buttons in their light colour). Asking for reduced motion makes
+      // the page switch at once; the wait proves no transition is still running.
+      await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      await expect.poll(() => page.evaluate(() => document.getAnimations().filter((a) => a instanceof CSSTransition).length)).toBe(0);
       await expectNoViolations(page, `a batch with a refused key (${colorScheme})`);
     }
   });

@@ -31,6 +31,8 @@ import { freshnessView } from '../../features/batches/freshness-state.ts';
 import { batchProgress } from '../../features/batches/batch-progress.ts';
 import { useBatchAnnouncements } from '../../features/batches/use-batch-announcements.ts';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
+import { useRovingToolbar } from '../../lib/use-roving-toolbar.ts';
+import { useSearchDraft } from '../../lib/use-search-draft.ts';
 import { useConnectionLost } from '../network-banner.tsx';
 import { useTabProgress } from '../../features/insight/use-tab-progress.ts';
 import { BulkActions } from '../../features/jobs/components/bulk-actions.tsx';
@@ -53,7 +55,6 @@ export function BatchRoute() {
   const visible = usePageVisible();
   const [params, setParams] = useSearchParams();
   const view = parseJobView(params);
-  const query = useDeferredValue(view.query);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [dialog, setDialog] = useState<'ids' | null>(null);
   const uploads = useUploads(batchId);
@@ -76,6 +77,10 @@ export function BatchRoute() {
     },
     [setParams],
   );
+  const writeSearch = useCallback((value: string) => setParam('q', value || null), [setParam]);
+  const [search, setSearch] = useSearchDraft(view.query, writeSearch);
+  const query = useDeferredValue(search);
+  const toolbar = useRovingToolbar<HTMLDivElement>();
 
   const snapshot = batch.data?.snapshot;
   // The same query as the insight panel's (one fetch): which jobs are Stalled?, for the rows and the chip.
@@ -206,6 +211,13 @@ export function BatchRoute() {
             <span aria-hidden="true"> /</span>
           </nav>
         }
+        actions={
+          <>
+            <Button size="sm" onClick={() => setDialog('ids')}>Add job ids</Button>
+            <Button size="sm" onClick={dropzone.open}>Upload files</Button>
+            <Button size="sm" onClick={() => folderInput.current?.click()}>Upload a folder</Button>
+          </>
+        }
         freshness={{
           // The tracker's latest look at the batch (a poll that saw nothing new moves only this), else the fetch.
           updatedAt: batch.data.snapshot.checkedAt ? Date.parse(batch.data.snapshot.checkedAt) - batch.data.serverOffsetMs : batch.dataUpdatedAt,
@@ -213,7 +225,7 @@ export function BatchRoute() {
         }}
       >
         <InsightSummary batchId={summary.id} open={insightOpen} onOpenChange={setInsightOpen} />
-        {/* Beside the batch's wait and run times, and off the toolbar's line, so a laptop still shows 12 rows. */}
+        {/* Beside the batch's wait and run times, folded: a laptop still shows 12 rows. */}
         <ColumnToggles value={columns} onChange={(cols) => setParam('cols', cols.join(',') || null)} />
       </BatchHeader>
       {/* Wide screens: the unfolded charts and failures beside the table; narrower ones: above it. */}
@@ -238,24 +250,22 @@ export function BatchRoute() {
               <InsightTools batchId={summary.id} batchName={summary.name} filter={{ status: view.status, receipt: view.receipt, query, stalledOnly: view.stalled }} />
             </OutputsBar>
           )}
-          {/* A group, not a toolbar: its search box and select need the arrow keys, which a toolbar takes for moving between controls. */}
-          <div role="group" aria-label="Jobs toolbar" className="flex flex-wrap items-center gap-2">
-            <Button size="sm" onClick={() => setDialog('ids')}>Add job ids</Button>
-            <Button size="sm" onClick={dropzone.open}>Upload files</Button>
-            <Button size="sm" onClick={() => folderInput.current?.click()}>Upload a folder</Button>
-            <span className="mx-1 hidden h-5 w-px bg-slate-200 xl:block dark:bg-slate-700" aria-hidden="true" />
-            <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
-            {outputSummary && (
-              <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
-            )}
-            <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
+          <div className="flex flex-wrap items-center gap-2">
+            {/* The filter chips: one Tab stop, the arrow keys between them. The search box and the select need the arrow keys, so they sit beside it. */}
+            <div role="toolbar" aria-label="Jobs toolbar" {...toolbar} className="flex flex-wrap items-center gap-2">
+              <StatusFilter counts={counts} total={jobs.length} value={view.status} onChange={(s: ViewState | null) => setParam('status', s)} />
+              {outputSummary && (
+                <ReceiptChips counts={outputSummary.receipts} value={view.receipt} onChange={(r: ReceiptFilter | null) => setParam('receipt', r)} />
+              )}
+              <StalledChip insight={insight.data} active={view.stalled} onChange={(on) => setParam('stalled', on ? '1' : null)} />
+            </div>
             <div className="flex w-full flex-wrap items-center gap-2 sm:ml-auto sm:w-auto">
               <input
                 type="search"
                 aria-label="Search by id or file name"
                 placeholder="Search id or file name"
-                value={view.query}
-                onChange={(e) => setParam('q', e.target.value || null)}
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
                 className={`${inputBase} h-7 min-w-0 flex-1 sm:w-52 sm:flex-none`}
               />
               <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">

@@ -1,6 +1,6 @@
 import { Link, useParams } from 'react-router-dom';
 import { JobTimes } from '../../features/insight/components/job-times.tsx';
-import type { BatchJob, TrackedState } from '../../../contract/dashboard-api.ts';
+import { EXPIRING_SOON_MS, type BatchJob, type TrackedState } from '../../../contract/dashboard-api.ts';
 import { normalizeJobId } from '../../../contract/job-id.ts';
 import { ErrorCode } from '../../../contract/errors.ts';
 import { Banner } from '../../components/ui/banner.tsx';
@@ -22,6 +22,7 @@ import { CopyIdButton } from '../../features/jobs/components/copy-id-button.tsx'
 import { displayName } from '../../features/jobs/job-view.ts';
 import { countdownTargetLocalMs } from '../../features/jobs/expiry.ts';
 import { useTimePassed } from '../../lib/use-time-passed.ts';
+import { useJobAnnouncements } from '../../features/jobs/use-job-announcements.ts';
 
 function Item({ label, children, className = '' }: { label: string; children: React.ReactNode; className?: string }) {
   return (
@@ -79,6 +80,16 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
   const countdownEnded = useTimePassed(expiryTarget);
   const outputExpired = state === 'Succeeded' && ((tracked?.outputExpired ?? false) || countdownEnded);
   const unauthorized = job.error instanceof ApiError && job.error.code === ErrorCode.apiKeyInvalid;
+  const soonPassed = useTimePassed(expiryTarget !== null ? expiryTarget - EXPIRING_SOON_MS : null);
+  useJobAnnouncements({
+    loaded: Boolean(status ?? tracked ?? job.error),
+    jobId,
+    name,
+    state,
+    failure: failure ? describeErrorCode(failure.code, failure.detail).message : null,
+    expiringSoon: state === 'Succeeded' && soonPassed && !tracked?.kept && !tracked?.downloadedAt,
+    outputExpired: outputExpired && !tracked?.kept,
+  });
 
   return (
     <div className="flex flex-col gap-4 overflow-auto">

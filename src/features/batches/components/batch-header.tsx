@@ -7,11 +7,21 @@ import { RenameBatchDialog } from './rename-batch-dialog.tsx';
 import { batchProgress } from '../batch-progress.ts';
 import { StatusBar, StatusLegend } from './status-bar.tsx';
 
-function Stat({ label, value }: { label: string; value: string }) {
+/** `note`: a short aside after the value, spelled out in full for a screen reader and on hover. */
+function Stat({ label, value, note }: { label: string; value: string; note?: { short: string; full: string } }) {
   return (
     <div className="flex gap-1 whitespace-nowrap">
       <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
-      <dd className="font-medium tabular-nums">{value}</dd>
+      <dd className="font-medium tabular-nums">
+        {value}
+        {note && (
+          <span title={note.full} className="font-normal text-slate-600 dark:text-slate-400">
+            {' '}
+            <span aria-hidden="true">({note.short})</span>
+            <span className="sr-only">({note.full})</span>
+          </span>
+        )}
+      </dd>
     </div>
   );
 }
@@ -26,6 +36,7 @@ export function BatchHeader({
   counts = batch.counts,
   outputsReady = batch.outputsReady,
   breadcrumb,
+  actions,
   children,
 }: {
   batch: BatchSummary;
@@ -34,7 +45,9 @@ export function BatchHeader({
   outputsReady?: number;
   /** Before the title, on its line. */
   breadcrumb?: ReactNode;
-  /** After the figures, on their line where it fits (the insight's one-line summary). */
+  /** The batch's own actions (add jobs), at the end of the title's line before the freshness. */
+  actions?: ReactNode;
+  /** On a line under the figures (the insight's one-line summary). */
   children?: ReactNode;
 }) {
   const [renaming, setRenaming] = useState(false);
@@ -52,7 +65,10 @@ export function BatchHeader({
           </Button>
           <p className="text-xs text-slate-600 dark:text-slate-400">Created {formatDateTime(batch.createdAt)}</p>
         </div>
-        <Freshness {...freshness} />
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+          {actions}
+          <Freshness {...freshness} />
+        </div>
       </div>
       <StaleNote {...freshness} />
       {/*
@@ -63,7 +79,8 @@ export function BatchHeader({
         data-stale={stale || undefined}
         className={`flex flex-col gap-1.5 ${stale ? 'rounded-md outline-2 outline-offset-4 outline-amber-500 outline-dashed grayscale' : ''}`}
       >
-        <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+        {/* The bar, its key and the figures share a line where the width allows: every line costs a laptop rows. */}
+        <div className="flex flex-wrap items-center gap-x-4 gap-y-1">
           <div className="flex min-w-48 flex-1 items-center gap-3">
             <StatusBar counts={counts} className="h-2.5 flex-1" />
             <span
@@ -79,22 +96,21 @@ export function BatchHeader({
             </span>
           </div>
           <StatusLegend counts={counts} />
-        </div>
-        <div className="flex flex-wrap items-center gap-x-6 gap-y-1">
           {/* Running, queued and failed counts are in the legend above and on the filter chips. */}
           <dl className="flex flex-wrap gap-x-4 gap-y-1 text-xs">
             {/* Of the measured jobs, like the percent beside it: deleted or unknown ids are not work left to do. */}
             <Stat
               label="Done"
-              value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}${progress.excluded > 0 ? ` (${plural(progress.excluded, 'job')} gone or forbidden, not counted)` : ''}`}
+              value={`${progress.done.toLocaleString()} of ${progress.measured.toLocaleString()}`}
+              note={progress.excluded > 0 ? { short: `${progress.excluded.toLocaleString()} not counted`, full: `${plural(progress.excluded, 'job')} gone or forbidden, not counted` } : undefined}
             />
             <Stat label="Outputs" value={`${outputsReady.toLocaleString()} of ${plural(batch.jobCount, 'output')} ready`} />
             <Stat label="Input" value={formatBytes(batch.inputBytes)} />
             <Stat label="Output" value={formatBytes(batch.outputBytes)} />
             <Stat label="Credits" value={String(batch.credits)} />
           </dl>
-          {children}
         </div>
+        {children && <div className="flex flex-wrap items-center gap-x-6 gap-y-1">{children}</div>}
       </div>
       <RenameBatchDialog batchId={batch.id} currentName={batch.name} open={renaming} onClose={() => setRenaming(false)} />
     </header>
