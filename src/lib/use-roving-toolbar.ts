@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, type FocusEvent, type KeyboardEvent } from 'react';
+import { useCallback, useRef, type FocusEvent, type KeyboardEvent } from 'react';
 
 const ITEMS = 'button:not(:disabled), a[href], input:not(:disabled):not([type="hidden"]), select:not(:disabled)';
 
@@ -9,14 +9,13 @@ const ITEMS = 'button:not(:disabled), a[href], input:not(:disabled):not([type="h
  * Text boxes and selects need the arrow keys themselves and belong outside the toolbar.
  */
 export function useRovingToolbar<T extends HTMLElement>() {
-  const ref = useRef<T>(null);
+  const root = useRef<T | null>(null);
   const current = useRef<HTMLElement | null>(null);
 
   const items = useCallback(() => {
-    const root = ref.current;
-    if (!root) return [];
+    if (!root.current) return [];
     // Hidden ones (a `hidden` ancestor, display: none at this width) are not stops.
-    return Array.from(root.querySelectorAll<HTMLElement>(ITEMS)).filter((el) => el.getClientRects().length > 0);
+    return Array.from(root.current.querySelectorAll<HTMLElement>(ITEMS)).filter((el) => el.getClientRects().length > 0);
   }, []);
 
   const sync = useCallback(() => {
@@ -28,14 +27,21 @@ export function useRovingToolbar<T extends HTMLElement>() {
     }
   }, [items]);
 
-  useEffect(() => {
-    const root = ref.current;
-    if (!root) return;
-    sync();
-    const observer = new MutationObserver(sync);
-    observer.observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled', 'hidden', 'class'] });
-    return () => observer.disconnect();
-  }, [sync]);
+  // A callback ref: the toolbar may appear after the page's first render (once its data has loaded).
+  const ref = useCallback(
+    (el: T | null) => {
+      root.current = el;
+      if (!el) return;
+      sync();
+      const observer = new MutationObserver(sync);
+      observer.observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled', 'hidden', 'class'] });
+      return () => {
+        observer.disconnect();
+        root.current = null;
+      };
+    },
+    [sync],
+  );
 
   const onFocus = useCallback(
     (event: FocusEvent<T>) => {

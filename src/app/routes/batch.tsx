@@ -266,7 +266,7 @@ export function BatchRoute() {
                 placeholder="Search id or file name"
                 value={search}
                 onChange={(e) => setSearch(e.target.value)}
-                className={`${inputBase} h-7 min-w-0 flex-1 sm:w-52 sm:flex-none`}
+                className={`${inputBase} h-7 w-full min-w-0 sm:w-52`}
               />
               <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
                 Sort

@@ -171,7 +171,7 @@ function JobDetail({ jobId, batchId }: { jobId: string; batchId?: string }) {
                 : '—'}
             </Item>
             <Item label="Expires in">
-              <ExpiryCountdown job={tracked} serverOffsetMs={offset} />
+              <ExpiryCountdown job={tracked} serverOffsetMs={offset} size="text-sm" />
             </Item>
             <Item label="Last checked">{formatDateTime(tracked.lastCheckedAt)}</Item>
             <Item label="Downloaded">{formatDateTime(tracked.downloadedAt)}</Item>

@@ -46,7 +46,7 @@ function BatchListRow({ batch }: { batch: BatchSummary }) {
   const cell = 'border-t border-slate-100 px-2 py-2.5 sm:px-3 dark:border-slate-800';
   return (
     <tr className="hover:bg-slate-50 dark:hover:bg-slate-900/60">
-      <th scope="row" className={`${cell} text-left font-medium`}>
+      <th scope="row" className={`${cell} text-left font-medium lg:min-w-56`}>
         <Link
           to={paths.batch.getHref(batch.id)}
           className={`rounded text-blue-700 underline decoration-blue-700/30 underline-offset-2 hover:decoration-current dark:text-blue-400 dark:decoration-blue-400/40 ${focusRing}`}

@@ -20,7 +20,8 @@ export function ColumnToggles({ value, onChange }: ColumnTogglesProps) {
   return (
     <div
       ref={box}
-      className="relative"
+      // The optional columns exist from the laptop layout up (job-row.tsx OPTIONAL_CELL_PLACE), and so does their menu.
+      className="relative hidden xl:block"
       onKeyDown={(e) => {
         if (e.key === 'Escape' && open) {
           e.stopPropagation();

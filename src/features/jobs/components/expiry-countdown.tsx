@@ -12,16 +12,25 @@ const LEVEL_CLASSES: Record<ExpiryLevel, string> = {
 /**
  * Subscribes to the shared 1 s ticker by itself, so a tick re-renders this cell only.
  */
-export function ExpiryCountdown({ job, serverOffsetMs }: { job: Pick<BatchJob, 'state' | 'expiry' | 'outputExpired'>; serverOffsetMs: number }) {
+export function ExpiryCountdown({
+  job,
+  serverOffsetMs,
+  size = 'text-xs',
+}: {
+  job: Pick<BatchJob, 'state' | 'expiry' | 'outputExpired'>;
+  serverOffsetMs: number;
+  /** A row's small print, or the job page's value size. */
+  size?: 'text-xs' | 'text-sm';
+}) {
   const now = useNow();
   const view = expiryView(job, now, serverOffsetMs);
   if (view.kind === 'none') return <span className="text-slate-400 dark:text-slate-600">—</span>;
   if (view.kind === 'expired') {
-    return <span className="text-xs font-medium text-slate-500 dark:text-slate-400">expired</span>;
+    return <span className={`${size} font-medium text-slate-500 dark:text-slate-400`}>expired</span>;
   }
   if (view.kind === 'unknown') {
     return (
-      <span className="text-xs text-amber-700 dark:text-amber-400" title={view.explanation}>
+      <span className={`${size} text-amber-700 dark:text-amber-400`} title={view.explanation}>
         <span aria-hidden="true">~ unknown</span>
         <span className="sr-only">Expiry unknown. {view.explanation}</span>
       </span>
@@ -30,7 +39,7 @@ export function ExpiryCountdown({ job, serverOffsetMs }: { job: Pick<BatchJob, '
   // "left" gives the minutes:seconds their meaning where the column header is not shown (the phone's card).
   const text = `${view.approximate ? '~' : ''}${formatCountdown(view.remainingMs)} left`;
   return (
-    <span className={`text-xs whitespace-nowrap tabular-nums ${LEVEL_CLASSES[view.level]}`} title={view.explanation ?? 'Time left before the output is deleted'}>
+    <span className={`${size} whitespace-nowrap tabular-nums ${LEVEL_CLASSES[view.level]}`} title={view.explanation ?? 'Time left before the output is deleted'}>
       <span aria-hidden="true">{text}</span>
       <span className="sr-only">
         {view.approximate ? 'about ' : ''}
