@@ -5,7 +5,7 @@ import { VIEW_STATES, type ReceiptFilter, type ViewCounts, type ViewState } from
 import { CHANGING_STATES, DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses, focusRing } from '../../components/ui/button.tsx';
-import { inputBase } from '../../components/ui/field.tsx';
+import { inputSmall } from '../../components/ui/field.tsx';
 import { paths } from '../../config/paths.ts';
 import { ApiError } from '../../lib/api-client.ts';
 import { ERROR_MESSAGES, describeError } from '../../lib/error-messages.ts';
@@ -266,14 +266,14 @@ export function BatchRoute() {
                 placeholder="Search id or file name"
                 value={search}
                 onChange={(e) => setSearch(e.target.value)}
-                className={`${inputBase} h-7 w-full min-w-0 sm:w-52`}
+                className={`${inputSmall} w-full min-w-0 sm:w-52`}
               />
               <label className="flex items-center gap-1.5 text-sm text-slate-600 dark:text-slate-400">
                 Sort
                 <select
                   value={view.sort}
                   onChange={(e) => setParam('sort', e.target.value === 'added' ? null : (e.target.value))}
-                  className={`${inputBase} h-7 w-48 py-0`}
+                  className={`${inputSmall} w-48`}
                 >
                   {Object.entries(SORTS).map(([value, label]) => (
                     <option key={value} value={value}>

@@ -30,7 +30,7 @@ import { StatusBadge } from './status-badge.tsx';
 export const JOB_GRID = [
   'grid content-center items-center gap-x-2 gap-y-1.5 px-3',
   'grid-cols-[1.75rem_auto_minmax(0,1fr)]',
-  'md:grid-cols-[2rem_minmax(0,1fr)_7rem_5.5rem_14.5rem] md:gap-x-3 md:gap-y-0.5',
+  'md:grid-cols-[2rem_minmax(0,1fr)_6.5rem_5rem_14.5rem] md:gap-x-3 md:gap-y-0.5',
   // The optional columns (wait, run) go before Actions through `--job-optional-cols`, which the table sets.
   'xl:grid-cols-[2rem_minmax(14rem,36rem)_7.5rem_minmax(9rem,1fr)_8rem_3.5rem_6.5rem_var(--job-optional-cols,)_14.5rem] xl:gap-y-0',
 ].join(' ');
