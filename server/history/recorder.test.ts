@@ -83,6 +83,61 @@ describe('history recorded by the server', () => {
     expect(receiver.requests[1].bodyText).not.toContain('test-key');
   });
 
+  it('counts files still waiting to be sent as work left: no "done" and no batch_finished while one waits', async () => {
+    receiver = await startFakeUpstream();
+    // One upstream slot: the second file waits in the spool until the first job is seen finished.
+    h = await startServiceHarness({ webhookUrls: [`${receiver.url}/hook`], submissions: { maxActive: 1 } });
+    const [a, b] = [jobId(51), jobId(52)];
+    const states = new Map<string, JobStatusResponse>([[a, statusBody(a, 'Running', 10)]]);
+    let posts = 0;
+    h.fake.handle((req, res, rec) => {
+      if (req.method === 'POST') return answers.json(202, { id: [a, b][posts++], status: 'Queued', creditCost: 1 })(req, res, rec);
+      const id = /\/convert\/job\/([0-9a-f]+)/.exec(rec.url)?.[1] ?? '';
+      return answers.json(200, states.get(id) ?? statusBody(id, 'Running', 10))(req, res, rec);
+    });
+    const batchId = await createBatch([]);
+    for (const name of ['one.png', 'two.png']) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: `/api/batches/${batchId}/files?targetFormat=jpg&fileName=${name}`,
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: Buffer.from('x'),
+      });
+      expect(res.statusCode).toBe(202);
+    }
+    await h.advance(3_000);
+    states.set(a, { ...statusBody(a, 'Failed'), error: { code: 'convert.failed', detail: null } });
+    await h.advance(3_000);
+    // a failed and b is on its way (Waiting, Sending or just Queued): the batch is not finished.
+    expect((await insight(batchId)).eta.kind).not.toBe('done');
+    await vi.waitFor(() => expect(receiver!.requests.length).toBeGreaterThanOrEqual(1));
+    await h.advance(5_000);
+    await h.service.notifier.settled();
+    expect(receiver.requests.map((r) => (JSON.parse(r.bodyText) as WebhookMessage).event.kind)).toEqual(['first_failure']);
+
+    states.set(b, statusBody(b, 'Succeeded'));
+    await h.advance(65_000);
+    expect((await insight(batchId)).eta).toEqual({ kind: 'done' });
+    await h.service.notifier.settled();
+    expect(receiver.requests.map((r) => (JSON.parse(r.bodyText) as WebhookMessage).event.kind)).toEqual(['first_failure', 'batch_finished']);
+  });
+
+  it('answers a batch that just changed with its new failures, not the insight of a moment ago', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(61), jobId(62)];
+    answerFrom(new Map([
+      [a, { ...statusBody(a, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+      [b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+    ]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    expect((await insight(batchId)).failureGroups.map((g) => g.jobIds)).toEqual([[a, b]]);
+    const removed = await h.app.inject({ method: 'POST', url: `/api/batches/${batchId}/remove`, headers: json, payload: { ids: [a] } });
+    expect(removed.statusCode).toBe(200);
+    // No time has passed, well within the 2 s an unchanged batch's insight is reused for.
+    expect((await insight(batchId)).failureGroups.map((g) => g.jobIds)).toEqual([[b]]);
+  });
+
   it('marks a running job whose progress has not moved for 5 minutes as stalled, with the reason', async () => {
     h = await startServiceHarness();
     const a = jobId(7);

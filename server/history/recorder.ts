@@ -14,7 +14,7 @@ import { jobTimes, type BatchInsight, type BatchTotals, type ExportRow, type Ins
 import { isFiltered, matchesJobFilter, type JobFilter } from '../../contract/job-filter.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
 import { toBatchJob } from '../batches/views.ts';
-import { FINAL_STATES } from '../../contract/tracked-state.ts';
+import { CHANGING_STATES, FINAL_STATES } from '../../contract/tracked-state.ts';
 import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
 import { pickForChart, pointsToDrop } from './downsample.ts';
@@ -39,6 +39,8 @@ const EXPIRY_SCAN_EVERY_MS = 30_000;
 export const EXPIRING_SOON_MS = 10 * 60_000;
 const CHART_MAX_POINTS = 400;
 const EXPORT_PAGE = 500;
+/** An unchanged batch's insight is reused this long (the ETA and stall figures move with time, not only with jobs). */
+const INSIGHT_REUSE_MS = 2_000;
 
 type Counts = Partial<Record<TrackedState, number>>;
 
@@ -244,7 +246,7 @@ export function createHistory(opts: HistoryOptions) {
     });
   }
 
-  const insightCache = new Map<string, { value: BatchInsight; until: number }>();
+  const insightCache = new Map<string, { value: BatchInsight; revision: number; at: number; costMs: number }>();
 
   const methods = {
     /** Called after the store recorded an observation of `jobId` (tracker poll, or a status seen by the proxy). */
@@ -274,16 +276,22 @@ export function createHistory(opts: HistoryOptions) {
     flush,
 
     /**
-     * A big batch's insight reads every job (~1 s for 10,000 on a busy machine): it is reused for 10× what it cost
-     * (at least 2 s), so that several open tabs polling every 5 s cost it once.
+     * A big batch's insight reads every job (~1 s for 10,000 on a busy machine): it is reused for 10× what it cost,
+     * so that several open tabs polling every 5 s cost it once. A cheap one is reused for 2 s only while the batch
+     * has not changed: a tab that refetches because its counts moved must see the jobs that moved them.
      */
     insight(batchId: string): BatchInsight {
       const now = clock.now();
+      const revision = store.getBatch(batchId)?.revision ?? -1;
       const cached = insightCache.get(batchId);
-      if (cached && now < cached.until) return cached.value;
+      if (cached) {
+        const costly = cached.costMs * 10 > INSIGHT_REUSE_MS;
+        const reuseMs = costly ? cached.costMs * 10 : INSIGHT_REUSE_MS;
+        if (now - cached.at < reuseMs && (costly || cached.revision === revision)) return cached.value;
+      }
       const started = performance.now();
       const value = computeInsight(batchId);
-      insightCache.set(batchId, { value, until: now + Math.max(2_000, (performance.now() - started) * 10) });
+      insightCache.set(batchId, { value, revision, at: now, costMs: performance.now() - started });
       return value;
     },
   };
@@ -487,14 +495,18 @@ function total(counts: Counts): number {
   return n;
 }
 
+/**
+ * Jobs that will not change by themselves any more. Not the tracker's final states: a file still waiting to be
+ * sent (Waiting, Sending) is not polled upstream, yet it is work left, not a completion.
+ */
 function finishedOf(counts: Counts): number {
-  let n = 0;
-  for (const s of FINAL_STATES) n += counts[s] ?? 0;
-  return n;
+  return total(counts) - remainingOf(counts);
 }
 
 function remainingOf(counts: Counts): number {
-  return total(counts) - finishedOf(counts);
+  let n = 0;
+  for (const s of CHANGING_STATES) n += counts[s] ?? 0;
+  return n;
 }
 
 function sameCounts(a: Counts, b: Counts): boolean {
