@@ -160,6 +160,21 @@ describe('history recorded by the server', () => {
     expect(Date.parse(snapshot.jobs[0].firstSeenRunningAt ?? '')).toBeLessThanOrEqual(Date.parse(snapshot.serverTime) - 5 * 60_000);
   });
 
+  it('takes the stall default from STALL_DEFAULT_SECONDS, and says it in the rule sent to the page', async () => {
+    h = await startServiceHarness({ stallDefaultMs: 30_000 });
+    const a = jobId(8);
+    answerFrom(new Map([[a, { ...statusBody(a, 'Running', 30), progress: { percent: 30, phase: 'converting' } }]]));
+    const batchId = await createBatch([a]);
+    await h.advance(15_000);
+    expect((await insight(batchId)).stalled).toEqual([]);
+    await h.advance(45_000);
+    const view = await insight(batchId);
+    expect(view.rules.stallDefaultMs).toBe(30_000);
+    expect(view.stalled).toHaveLength(1);
+    expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 30_000 });
+    expect(view.stalled[0].reason).toMatch(/default of 30 s/);
+  });
+
   it('exports every job, or the filtered ones, as CSV and JSON', async () => {
     h = await startServiceHarness();
     const [a, b] = [jobId(21), jobId(22)];

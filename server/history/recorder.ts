@@ -29,6 +29,7 @@ import {
   stalledJobs,
   timingStats,
   type FinishedPoint,
+  type InsightRules,
   type RunningJob,
 } from './rules.ts';
 
@@ -52,6 +53,8 @@ export interface HistoryOptions {
   onEvent?: (event: BatchEvent) => void;
   /** Whether the server keeps a copy of a job's output (outputs/, when present). */
   isKept?: (jobId: string) => boolean | null;
+  /** Rules' numbers that differ from INSIGHT_RULES (STALL_DEFAULT_SECONDS). */
+  rules?: Partial<InsightRules>;
 }
 
 export type History = ReturnType<typeof createHistory>;
@@ -72,6 +75,7 @@ export function createHistory(opts: HistoryOptions) {
   const { store, clock } = opts;
   const db = store.db;
   const retentionMs = opts.retentionSeconds * 1000;
+  const rules: InsightRules = { ...INSIGHT_RULES, ...opts.rules };
   const q = {
     observed: db.prepare<[string], { first_running_at: number | null; progress_key: number | null }>(
       'SELECT first_running_at, progress_key FROM job_observed WHERE job_id = ?',
@@ -338,26 +342,32 @@ export function createHistory(opts: HistoryOptions) {
       serverTime: iso(now),
       series,
       completionsPerMinute: completionsPerMinute(finished, now),
-      currentRatePerMinute: currentRate(finished, now),
-      eta: estimateEta({ now, remaining, points: finished }),
+      currentRatePerMinute: currentRate(finished, now, rules),
+      eta: estimateEta({ now, remaining, points: finished }, rules),
       wait: timingStats(waits),
       run: timingStats(runs),
-      stalled: stalledJobs({ now, running, runTimesByConversion }),
-      queueStalled: queueStall({
-        now,
-        remaining,
-        lastChangeAt: points.length > 0 ? points[points.length - 1].at : null,
-        upstreamHealthy: health === 'ok',
-      }),
+      stalled: stalledJobs({ now, running, runTimesByConversion }, rules),
+      queueStalled: queueStall(
+        {
+          now,
+          remaining,
+          lastChangeAt: points.length > 0 ? points[points.length - 1].at : null,
+          upstreamHealthy: health === 'ok',
+        },
+        rules,
+      ),
       failureGroups: failureGroups(failed),
       expiringSoon: q.expiringSoon
         .all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })
         .filter((r) => r.batch_id === batchId && opts.isKept?.(r.job_id) !== true).length,
       rules: {
-        stallDefaultMs: INSIGHT_RULES.stallDefaultMs,
-        stallFactor: INSIGHT_RULES.stallFactor,
-        stallMinMs: INSIGHT_RULES.stallMinMs,
-        queueStallMs: INSIGHT_RULES.queueStallMs,
+        stallDefaultMs: rules.stallDefaultMs,
+        stallFactor: rules.stallFactor,
+        stallMinMs: rules.stallMinMs,
+        stallMinSamples: rules.stallMinSamples,
+        queueStallMs: rules.queueStallMs,
+        etaMinCompletions: rules.etaMinCompletions,
+        etaStallMinMs: rules.etaStallMinMs,
       },
       upstream: health,
     };

@@ -15,7 +15,7 @@ function insight(failed: number, done: boolean, expiringSoon = 0): BatchInsight 
     queueStalled: null,
     failureGroups: [],
     expiringSoon,
-    rules: { stallDefaultMs: 0, stallFactor: 4, stallMinMs: 0, queueStallMs: 0 },
+    rules: { stallDefaultMs: 0, stallFactor: 4, stallMinMs: 0, stallMinSamples: 3, queueStallMs: 0, etaMinCompletions: 5, etaStallMinMs: 0 },
     upstream: 'ok',
   };
 }

@@ -18,7 +18,7 @@ const done: BatchInsight = {
   queueStalled: null,
   failureGroups: [],
   expiringSoon: 0,
-  rules: { stallDefaultMs: 300_000, stallFactor: 4, stallMinMs: 60_000, queueStallMs: 600_000 },
+  rules: { stallDefaultMs: 300_000, stallFactor: 4, stallMinMs: 60_000, stallMinSamples: 3, queueStallMs: 600_000, etaMinCompletions: 5, etaStallMinMs: 300_000 },
   upstream: 'ok',
 };
 
