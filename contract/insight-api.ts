@@ -112,7 +112,7 @@ export interface ExportRow {
   expiresEarliest: IsoTime | null;
   expiresLatest: IsoTime | null;
   downloadedAt: IsoTime | null;
-  /** Whether the server keeps a copy of the output (null: not known to this server). */
+  /** Whether the server holds a complete copy of the output (server/outputs; one still being fetched is not kept). */
   kept: boolean | null;
 }
 

@@ -196,7 +196,7 @@ describe('history recorded by the server', () => {
 
     const filtered = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?status=Succeeded` });
     const rows = filtered.json<ExportRow[]>();
-    expect(rows.map((r) => [r.id, r.state, r.kept])).toEqual([[a, 'Succeeded', null]]);
+    expect(rows.map((r) => [r.id, r.state, r.kept])).toEqual([[a, 'Succeeded', false]]);
     expect(rows[0].expiresEarliest).not.toBeNull();
 
     const byQuery = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?q=${b.slice(-8)}` });
@@ -264,5 +264,30 @@ describe('history recorded by the server', () => {
     await h.advance(51 * 60_000);
     totals = (await h.app.inject({ method: 'GET', url: '/api/insight/totals' })).json<InsightTotals>();
     expect(totals).toMatchObject({ failedLastHour: 1, expiringSoon: 1 });
+    expect((await insight(batchId)).expiringSoon).toBe(1);
+
+    // A copy kept on the server's disk is not about to be lost: neither counted nor announced.
+    const now = h.clock.now();
+    h.service.store.recordKept(c, { at: now, until: now + 7 * 86_400_000, bytes: 10, type: 'image/jpeg', disposition: null });
+    await h.advance(3_000);
+    totals = (await h.app.inject({ method: 'GET', url: '/api/insight/totals' })).json<InsightTotals>();
+    expect(totals.expiringSoon).toBe(0);
+    expect((await insight(batchId)).expiringSoon).toBe(0);
+    const row = (await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/jobs/${c}/insight` })).json<ExportRow>();
+    expect(row.kept).toBe(true);
+  });
+
+  it('counts an output as expiring soon only while it is neither downloaded nor kept', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(71), jobId(72)];
+    answerFrom(new Map([[a, statusBody(a, 'Succeeded')], [b, statusBody(b, 'Succeeded')]]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    expect((await insight(batchId)).expiringSoon).toBe(0);
+    await h.advance(51 * 60_000);
+    expect((await insight(batchId)).expiringSoon).toBe(2);
+    h.service.store.markDownloaded(a, h.clock.now());
+    await h.advance(3_000);
+    expect((await insight(batchId)).expiringSoon).toBe(1);
   });
 });

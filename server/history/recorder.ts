@@ -51,8 +51,6 @@ export interface HistoryOptions {
   retentionSeconds: number;
   health: () => UpstreamHealth;
   onEvent?: (event: BatchEvent) => void;
-  /** Whether the server keeps a copy of a job's output (outputs/, when present). */
-  isKept?: (jobId: string) => boolean | null;
   /** Rules' numbers that differ from INSIGHT_RULES (STALL_DEFAULT_SECONDS). */
   rules?: Partial<InsightRules>;
 }
@@ -119,7 +117,7 @@ export function createHistory(opts: HistoryOptions) {
               ELSE max(j.last_seen_active_at + @retention, j.first_seen_terminal_at) END AS earliest
        FROM jobs j JOIN batch_jobs bj ON bj.job_id = j.id
        WHERE j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0 AND j.downloaded_at IS NULL
-         AND j.first_seen_terminal_at IS NOT NULL AND earliest > @now AND earliest <= @until`,
+         AND j.kept_at IS NULL AND j.first_seen_terminal_at IS NOT NULL AND earliest > @now AND earliest <= @until`,
     ),
     activeByBatch: db.prepare<[], { batch_id: string; n: number }>(
       `SELECT bj.batch_id, count(*) AS n FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id
@@ -202,7 +200,7 @@ export function createHistory(opts: HistoryOptions) {
     if (!opts.onEvent) return;
     const byBatch = new Map<string, { earliest: number; jobIds: string[] }>();
     for (const r of q.expiringSoon.all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })) {
-      if (expiryNotified.has(`${r.batch_id}/${r.job_id}`) || opts.isKept?.(r.job_id) === true) continue;
+      if (expiryNotified.has(`${r.batch_id}/${r.job_id}`)) continue;
       const entry = byBatch.get(r.batch_id) ?? { earliest: r.earliest, jobIds: [] };
       entry.earliest = Math.min(entry.earliest, r.earliest);
       entry.jobIds.push(r.job_id);
@@ -359,7 +357,7 @@ export function createHistory(opts: HistoryOptions) {
       failureGroups: failureGroups(failed),
       expiringSoon: q.expiringSoon
         .all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })
-        .filter((r) => r.batch_id === batchId && opts.isKept?.(r.job_id) !== true).length,
+        .filter((r) => r.batch_id === batchId).length,
       rules: {
         stallDefaultMs: rules.stallDefaultMs,
         stallFactor: rules.stallFactor,
@@ -390,7 +388,7 @@ export function createHistory(opts: HistoryOptions) {
         for (const r of page) {
           if (only && !only.has(r.id)) continue;
           if (filtered && !matchesJobFilter(toBatchJob(r, opts.retentionSeconds), filter, now)) continue;
-          yield toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null);
+          yield toExportRow(r, opts.retentionSeconds);
         }
       }
     },
@@ -398,7 +396,7 @@ export function createHistory(opts: HistoryOptions) {
     /** One job as its export row (the job page's wait and run times). */
     jobRow(batchId: string, jobId: string): ExportRow | null {
       const r = q.exportOne.get(batchId, jobId);
-      return r ? toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null) : null;
+      return r ? toExportRow(r, opts.retentionSeconds) : null;
     },
 
     totals(): InsightTotals {
@@ -421,7 +419,6 @@ export function createHistory(opts: HistoryOptions) {
         if (e) e.failedLastHour = r.n;
       }
       for (const r of q.expiringSoon.all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })) {
-        if (opts.isKept?.(r.job_id) === true) continue;
         const e = entry(r.batch_id);
         if (e) e.expiringSoon++;
       }
@@ -440,11 +437,7 @@ export function createHistory(opts: HistoryOptions) {
   return api;
 }
 
-function toExportRow(
-  r: JobRow & { link_added_at: number; first_running_at: number | null },
-  retentionSeconds: number,
-  kept: boolean | null,
-): ExportRow {
+function toExportRow(r: JobRow & { link_added_at: number; first_running_at: number | null }, retentionSeconds: number): ExportRow {
   const last = r.last_json === null ? null : (JSON.parse(r.last_json) as {
     progress?: { phase?: string | null } | null;
     error?: { code?: string; detail?: string | null } | null;
@@ -478,7 +471,8 @@ function toExportRow(
     expiresEarliest: expiry?.earliest ?? null,
     expiresLatest: expiry?.latest ?? null,
     downloadedAt: isoOrNull(r.downloaded_at),
-    kept,
+    // A complete copy on the server's disk (server/outputs); one being fetched is not kept yet.
+    kept: r.kept_at !== null,
   };
 }
 
