@@ -72,10 +72,11 @@ function timeValue(_u: uPlot, v: number | null): string {
 }
 
 function axes(dark: boolean, yLabel: string): uPlot.Axis[] {
+  // space: pixels per time tick, enough for "12:40:15 AM" with room between two of them.
   const stroke = dark ? '#cbd5e1' : '#334155';
   const grid = { stroke: dark ? '#1e293b' : '#e2e8f0', width: 1 };
   return [
-    { stroke, grid, ticks: grid, incrs: TIME_INCRS, values: timeTicks, space: 60 },
+    { stroke, grid, ticks: grid, incrs: TIME_INCRS, values: timeTicks, space: 90 },
     { stroke, grid, ticks: grid, label: yLabel, size: 48 },
   ];
 }
