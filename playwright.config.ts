@@ -1,11 +1,12 @@
 /**
  * End-to-end tests in Debian's Chromium against the real stack: the dashboard server (`tsx server/main.ts`)
- * with its bundled Convert service as a child, started fresh for each run. Four servers, on fixed ports so the
+ * with its bundled Convert service as a child, started fresh for each run. Five servers, on fixed ports so the
  * specs can reach them (e2e/stacks.ts; E2E_PORT_BASE moves them all):
  * - main: jobs take at least CONVERT_API_MIN_JOB_MS, so Queued → Running → Succeeded can be watched and a
  *   cancel can hit a running job;
  * - short retention: outputs expire after a few seconds, for the countdown and the 410;
- * - a standalone bundled Convert service plus a dashboard that talks to it with a wrong key.
+ * - a standalone bundled Convert service plus a dashboard that talks to it with a wrong key, and one with the right
+ *   key whose jobs do not move (the Stalled? spec).
  * Every data dir is wiped in the command itself, so a run never sees the previous run's batches.
  */
 import { defineConfig, devices } from '@playwright/test';
@@ -88,6 +89,10 @@ export default defineConfig({
         CONVERT_API_PORT: new URL(STANDALONE_CONVERT_API).port,
         CONVERT_API_KEYS: 'right=acct',
         CONVERT_API_DATA_DIR: dataDir('standalone-convert-api'),
+        // A job that does not move, for the Stalled? spec: paced over 10 hours, it shows 0 % for its first 6 minutes.
+        // The wrong-key dashboard never gets a job here.
+        CONVERT_API_MIN_JOB_MS: String(10 * 3_600_000),
+        CONVERT_API_WORKERS: '4',
       },
       reuseExistingServer: !CI,
       timeout: 120_000,
@@ -96,5 +101,6 @@ export default defineConfig({
       gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
     },
     dashboard('wrong-key', STACKS.wrongKey, { FAST_API_BASE: STANDALONE_CONVERT_API, FAST_API_KEY: 'wrong' }),
+    dashboard('stalls', STACKS.stalls, { FAST_API_BASE: STANDALONE_CONVERT_API, FAST_API_KEY: 'right', STALL_DEFAULT_SECONDS: '5' }),
   ],
 });

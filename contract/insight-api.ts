@@ -74,7 +74,19 @@ export interface BatchInsight {
   /** Outputs of this batch whose earliest expiry is within 10 minutes, neither downloaded nor kept. */
   expiringSoon: number;
   /** The rules' numbers, for the explanations in the UI. */
-  rules: { stallDefaultMs: number; stallFactor: number; stallMinMs: number; queueStallMs: number };
+  rules: {
+    /** A running job without progress for this long is *Stalled?* while its conversion has too few finished jobs (STALL_DEFAULT_SECONDS). */
+    stallDefaultMs: number;
+    stallFactor: number;
+    stallMinMs: number;
+    /** Finished jobs of a conversion needed before their median run time sets its threshold. */
+    stallMinSamples: number;
+    queueStallMs: number;
+    /** Completions needed before an ETA is shown. */
+    etaMinCompletions: number;
+    /** The ETA says "stalled" after at least this long without a completion. */
+    etaStallMinMs: number;
+  };
   upstream: UpstreamHealth['state'];
 }
 
@@ -100,7 +112,7 @@ export interface ExportRow {
   expiresEarliest: IsoTime | null;
   expiresLatest: IsoTime | null;
   downloadedAt: IsoTime | null;
-  /** Whether the server keeps a copy of the output (null: not known to this server). */
+  /** Whether the server holds a complete copy of the output (server/outputs; one still being fetched is not kept). */
   kept: boolean | null;
 }
 

@@ -84,6 +84,16 @@ test('a finished batch shows its charts in both themes, groups its failure, expo
     expect(lines).toHaveLength(4);
     expect(lines.find((l) => l.startsWith(brokenId!))).toMatch(/,broken\.png,jpg,Failed,100,/);
     expect(path.extname(download.suggestedFilename())).toBe('.csv');
+    // The same jobs as JSON, one object per job with every column.
+    const jsonPromise = page.waitForEvent('download');
+    await page.getByRole('group', { name: 'Export' }).getByRole('link', { name: 'Export JSON' }).click();
+    const jsonDownload = await jsonPromise;
+    expect(path.extname(jsonDownload.suggestedFilename())).toBe('.json');
+    const all = JSON.parse(await readFile(await jsonDownload.path(), 'utf8')) as ExportRow[];
+    expect(all.map((r) => r.state).sort()).toEqual(['Failed', 'Succeeded', 'Succeeded']);
+    expect(Object.keys(all[0])).toEqual(lines[0].split(','));
+    expect(all.find((r) => r.id === brokenId)).toMatchObject({ file: 'broken.png', target: 'jpg', errorCode: 'convert.invalid_input' });
+    expect(all.filter((r) => r.state === 'Succeeded').every((r) => r.outputBytes > 0 && r.runMs !== null && r.expiresEarliest !== null)).toBe(true);
 
     const failedOnly = await ctx.get(`/api/batches/${batch.id}/export.json?status=Failed`);
     const rows = (await failedOnly.json()) as ExportRow[];

@@ -32,6 +32,8 @@ export interface DashboardApi {
   jobStatus(jobId: string): Promise<{ status: number; body: JobStatusResponse | null }>;
   /** DELETE through the proxy, as another client of the same account would. */
   deleteJob(jobId: string): Promise<number>;
+  /** POST …/cancel through the proxy. */
+  cancelJob(jobId: string): Promise<number>;
   /** The batch's "Keep outputs" switch. */
   setKeepOutputs(batchId: string, keep: boolean): Promise<void>;
 }
@@ -74,6 +76,9 @@ function dashboardApi(ctx: APIRequestContext, baseUrl: string): DashboardApi {
     },
     async deleteJob(jobId) {
       return (await ctx.delete(`/convert/job/${jobId}`)).status();
+    },
+    async cancelJob(jobId) {
+      return (await ctx.post(`/convert/job/${jobId}/cancel`)).status();
     },
     async setKeepOutputs(batchId, keep) {
       await ok(await ctx.put(`/api/batches/${batchId}/keep-outputs`, { data: { keep } }), `PUT keep-outputs (${keep})`);

@@ -17,11 +17,19 @@ export const STACKS = {
   shortRetention: origin(1),
   /** Dashboard whose FAST_API_KEY the standalone service refuses. */
   wrongKey: origin(3),
+  /**
+   * Dashboard on the standalone service with the right key: its jobs stay at 0 % for minutes (the service paces
+   * each job over 10 hours), and a job without progress for 5 s is *Stalled?* (STALL_DEFAULT_SECONDS).
+   */
+  stalls: origin(4),
 } as const;
 
 export type StackName = keyof typeof STACKS;
 
-/** A bundled Convert service on its own (CONVERT_API_KEYS=right=acct), the wrong-key dashboard's upstream. */
+/**
+ * A bundled Convert service on its own (CONVERT_API_KEYS=right=acct), the upstream of the wrong-key and stalls
+ * dashboards. Its jobs last 10 hours (CONVERT_API_MIN_JOB_MS), their percent moving 1 point every 6 minutes.
+ */
 export const STANDALONE_CONVERT_API = origin(2);
 
 /** A webhook receiver the insight spec listens on; the short-retention dashboard notifies it (NOTIFY_WEBHOOK_URL). */

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       feedMaxActive: 18,
       spoolMaxBytes: 20 * 1024 ** 3,
       sourceRetentionHours: 24,
+      stallDefaultSeconds: 300,
     });
   });
 
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
       FEED_MAX_ACTIVE: '5',
       SPOOL_MAX_GB: '0.5',
       SOURCE_RETENTION_HOURS: '0.25',
+      STALL_DEFAULT_SECONDS: '90',
     });
     expect(config).toEqual({
       apiBase: 'https://api.tools.fast',
@@ -84,6 +86,7 @@ describe('loadConfig', () => {
       feedMaxActive: 5,
       spoolMaxBytes: 512 * 1024 ** 2,
       sourceRetentionHours: 0.25,
+      stallDefaultSeconds: 90,
     });
   });
 
@@ -136,6 +139,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '80x' })).toThrow(/PORT/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => loadConfig({ OUTPUT_RETENTION_SECONDS: '0' })).toThrow(/OUTPUT_RETENTION_SECONDS/);
+    expect(() => loadConfig({ STALL_DEFAULT_SECONDS: '0' })).toThrow(/STALL_DEFAULT_SECONDS/);
   });
 
   it('never puts the key into an error message', () => {

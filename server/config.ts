@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { DEFAULT_UPLOADS_PER_CLIENT, DEFAULT_UPLOAD_IDLE_MS, DEFAULT_UPSTREAM_IDLE_MS } from './upstream.ts';
+import { INSIGHT_RULES } from './history/rules.ts';
 import { POLICY } from './tracker/policy.ts';
 
 export interface DashboardConfig {
@@ -49,6 +50,8 @@ export interface DashboardConfig {
   spoolMaxBytes: number;
   /** SOURCE_RETENTION_HOURS: an uploaded file is kept this long after its job succeeded. */
   sourceRetentionHours: number;
+  /** STALL_DEFAULT_SECONDS: a running job without progress is *Stalled?* after this, until its conversion has a history. */
+  stallDefaultSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashboardConfi
     feedMaxActive: integer(env, 'FEED_MAX_ACTIVE', 18, 1, 10_000),
     spoolMaxBytes: Math.round(decimal(env, 'SPOOL_MAX_GB', 20, 0.000001, 1_000_000) * 1024 ** 3),
     sourceRetentionHours: decimal(env, 'SOURCE_RETENTION_HOURS', 24, 0, 24 * 365),
+    stallDefaultSeconds: integer(env, 'STALL_DEFAULT_SECONDS', INSIGHT_RULES.stallDefaultMs / 1000, 1, 7 * 24 * 3600),
   };
 }
 

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     trackerOptions: { maxRps: config.trackerMaxRps },
     webhookUrls: config.webhookUrls,
     publicUrl: config.publicUrl,
+    stallDefaultMs: config.stallDefaultSeconds * 1000,
     submissions: {
       maxActive: config.feedMaxActive,
       spoolMaxBytes: config.spoolMaxBytes,

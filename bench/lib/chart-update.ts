@@ -132,6 +132,8 @@ export async function measureChartUpdates(insight: BatchInsight, updates: number
     if (n === total) done();
   });
   await page.goto(`${origin}/batches/${batchId}`);
+  // Below 1536 px the charts start folded (insight-panel.tsx): unfold them as an operator would.
+  await page.getByRole('button', { name: 'Charts and failures', expanded: false }).click({ timeout: 60_000 });
   await page.getByRole('img', { name: 'Chart: jobs by state over time' }).locator('canvas').waitFor({ timeout: 60_000 });
   await finished;
   await page.unroute(/\/api\/batches\/[^/]+\/insight$/);

@@ -49,6 +49,8 @@ export interface BatchServiceOptions {
   webhookUrls?: readonly string[];
   /** For links to the batch in notifications. */
   publicUrl?: string | null;
+  /** STALL_DEFAULT_SECONDS, in ms (server/history/rules.ts; default 5 min). */
+  stallDefaultMs?: number;
   /** Where webhook delivery failures are reported. */
   log?: (message: string) => void;
   /** Spool and feeder settings (server/submissions); defaults: FEED_MAX_ACTIVE 18, 20 GB, 24 hours. */
@@ -190,6 +192,7 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     retentionSeconds: opts.retentionSeconds,
     health: () => tracker.health(),
     onEvent: (event) => notifier.notify(event),
+    rules: opts.stallDefaultMs === undefined ? undefined : { stallDefaultMs: opts.stallDefaultMs },
   });
 
   /**

@@ -83,6 +83,61 @@ describe('history recorded by the server', () => {
     expect(receiver.requests[1].bodyText).not.toContain('test-key');
   });
 
+  it('counts files still waiting to be sent as work left: no "done" and no batch_finished while one waits', async () => {
+    receiver = await startFakeUpstream();
+    // One upstream slot: the second file waits in the spool until the first job is seen finished.
+    h = await startServiceHarness({ webhookUrls: [`${receiver.url}/hook`], submissions: { maxActive: 1 } });
+    const [a, b] = [jobId(51), jobId(52)];
+    const states = new Map<string, JobStatusResponse>([[a, statusBody(a, 'Running', 10)]]);
+    let posts = 0;
+    h.fake.handle((req, res, rec) => {
+      if (req.method === 'POST') return answers.json(202, { id: [a, b][posts++], status: 'Queued', creditCost: 1 })(req, res, rec);
+      const id = /\/convert\/job\/([0-9a-f]+)/.exec(rec.url)?.[1] ?? '';
+      return answers.json(200, states.get(id) ?? statusBody(id, 'Running', 10))(req, res, rec);
+    });
+    const batchId = await createBatch([]);
+    for (const name of ['one.png', 'two.png']) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: `/api/batches/${batchId}/files?targetFormat=jpg&fileName=${name}`,
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: Buffer.from('x'),
+      });
+      expect(res.statusCode).toBe(202);
+    }
+    await h.advance(3_000);
+    states.set(a, { ...statusBody(a, 'Failed'), error: { code: 'convert.failed', detail: null } });
+    await h.advance(3_000);
+    // a failed and b is on its way (Waiting, Sending or just Queued): the batch is not finished.
+    expect((await insight(batchId)).eta.kind).not.toBe('done');
+    await vi.waitFor(() => expect(receiver!.requests.length).toBeGreaterThanOrEqual(1));
+    await h.advance(5_000);
+    await h.service.notifier.settled();
+    expect(receiver.requests.map((r) => (JSON.parse(r.bodyText) as WebhookMessage).event.kind)).toEqual(['first_failure']);
+
+    states.set(b, statusBody(b, 'Succeeded'));
+    await h.advance(65_000);
+    expect((await insight(batchId)).eta).toEqual({ kind: 'done' });
+    await h.service.notifier.settled();
+    expect(receiver.requests.map((r) => (JSON.parse(r.bodyText) as WebhookMessage).event.kind)).toEqual(['first_failure', 'batch_finished']);
+  });
+
+  it('answers a batch that just changed with its new failures, not the insight of a moment ago', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(61), jobId(62)];
+    answerFrom(new Map([
+      [a, { ...statusBody(a, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+      [b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+    ]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    expect((await insight(batchId)).failureGroups.map((g) => g.jobIds)).toEqual([[a, b]]);
+    const removed = await h.app.inject({ method: 'POST', url: `/api/batches/${batchId}/remove`, headers: json, payload: { ids: [a] } });
+    expect(removed.statusCode).toBe(200);
+    // No time has passed, well within the 2 s an unchanged batch's insight is reused for.
+    expect((await insight(batchId)).failureGroups.map((g) => g.jobIds)).toEqual([[b]]);
+  });
+
   it('marks a running job whose progress has not moved for 5 minutes as stalled, with the reason', async () => {
     h = await startServiceHarness();
     const a = jobId(7);
@@ -103,6 +158,21 @@ describe('history recorded by the server', () => {
     // The batch's rows carry when each job was first seen running: the table's wait and run columns.
     const snapshot = (await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}` })).json<BatchSnapshot>();
     expect(Date.parse(snapshot.jobs[0].firstSeenRunningAt ?? '')).toBeLessThanOrEqual(Date.parse(snapshot.serverTime) - 5 * 60_000);
+  });
+
+  it('takes the stall default from STALL_DEFAULT_SECONDS, and says it in the rule sent to the page', async () => {
+    h = await startServiceHarness({ stallDefaultMs: 30_000 });
+    const a = jobId(8);
+    answerFrom(new Map([[a, { ...statusBody(a, 'Running', 30), progress: { percent: 30, phase: 'converting' } }]]));
+    const batchId = await createBatch([a]);
+    await h.advance(15_000);
+    expect((await insight(batchId)).stalled).toEqual([]);
+    await h.advance(45_000);
+    const view = await insight(batchId);
+    expect(view.rules.stallDefaultMs).toBe(30_000);
+    expect(view.stalled).toHaveLength(1);
+    expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 30_000 });
+    expect(view.stalled[0].reason).toMatch(/default of 30 s/);
   });
 
   it('exports every job, or the filtered ones, as CSV and JSON', async () => {
@@ -126,7 +196,7 @@ describe('history recorded by the server', () => {
 
     const filtered = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?status=Succeeded` });
     const rows = filtered.json<ExportRow[]>();
-    expect(rows.map((r) => [r.id, r.state, r.kept])).toEqual([[a, 'Succeeded', null]]);
+    expect(rows.map((r) => [r.id, r.state, r.kept])).toEqual([[a, 'Succeeded', false]]);
     expect(rows[0].expiresEarliest).not.toBeNull();
 
     const byQuery = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/export.json?q=${b.slice(-8)}` });
@@ -194,5 +264,30 @@ describe('history recorded by the server', () => {
     await h.advance(51 * 60_000);
     totals = (await h.app.inject({ method: 'GET', url: '/api/insight/totals' })).json<InsightTotals>();
     expect(totals).toMatchObject({ failedLastHour: 1, expiringSoon: 1 });
+    expect((await insight(batchId)).expiringSoon).toBe(1);
+
+    // A copy kept on the server's disk is not about to be lost: neither counted nor announced.
+    const now = h.clock.now();
+    h.service.store.recordKept(c, { at: now, until: now + 7 * 86_400_000, bytes: 10, type: 'image/jpeg', disposition: null });
+    await h.advance(3_000);
+    totals = (await h.app.inject({ method: 'GET', url: '/api/insight/totals' })).json<InsightTotals>();
+    expect(totals.expiringSoon).toBe(0);
+    expect((await insight(batchId)).expiringSoon).toBe(0);
+    const row = (await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/jobs/${c}/insight` })).json<ExportRow>();
+    expect(row.kept).toBe(true);
+  });
+
+  it('counts an output as expiring soon only while it is neither downloaded nor kept', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(71), jobId(72)];
+    answerFrom(new Map([[a, statusBody(a, 'Succeeded')], [b, statusBody(b, 'Succeeded')]]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    expect((await insight(batchId)).expiringSoon).toBe(0);
+    await h.advance(51 * 60_000);
+    expect((await insight(batchId)).expiringSoon).toBe(2);
+    h.service.store.markDownloaded(a, h.clock.now());
+    await h.advance(3_000);
+    expect((await insight(batchId)).expiringSoon).toBe(1);
   });
 });

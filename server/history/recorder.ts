@@ -14,7 +14,7 @@ import { jobTimes, type BatchInsight, type BatchTotals, type ExportRow, type Ins
 import { isFiltered, matchesJobFilter, type JobFilter } from '../../contract/job-filter.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
 import { toBatchJob } from '../batches/views.ts';
-import { FINAL_STATES } from '../../contract/tracked-state.ts';
+import { CHANGING_STATES, FINAL_STATES } from '../../contract/tracked-state.ts';
 import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
 import { pickForChart, pointsToDrop } from './downsample.ts';
@@ -29,6 +29,7 @@ import {
   stalledJobs,
   timingStats,
   type FinishedPoint,
+  type InsightRules,
   type RunningJob,
 } from './rules.ts';
 
@@ -39,6 +40,8 @@ const EXPIRY_SCAN_EVERY_MS = 30_000;
 export const EXPIRING_SOON_MS = 10 * 60_000;
 const CHART_MAX_POINTS = 400;
 const EXPORT_PAGE = 500;
+/** An unchanged batch's insight is reused this long (the ETA and stall figures move with time, not only with jobs). */
+const INSIGHT_REUSE_MS = 2_000;
 
 type Counts = Partial<Record<TrackedState, number>>;
 
@@ -48,8 +51,8 @@ export interface HistoryOptions {
   retentionSeconds: number;
   health: () => UpstreamHealth;
   onEvent?: (event: BatchEvent) => void;
-  /** Whether the server keeps a copy of a job's output (outputs/, when present). */
-  isKept?: (jobId: string) => boolean | null;
+  /** Rules' numbers that differ from INSIGHT_RULES (STALL_DEFAULT_SECONDS). */
+  rules?: Partial<InsightRules>;
 }
 
 export type History = ReturnType<typeof createHistory>;
@@ -70,6 +73,7 @@ export function createHistory(opts: HistoryOptions) {
   const { store, clock } = opts;
   const db = store.db;
   const retentionMs = opts.retentionSeconds * 1000;
+  const rules: InsightRules = { ...INSIGHT_RULES, ...opts.rules };
   const q = {
     observed: db.prepare<[string], { first_running_at: number | null; progress_key: number | null }>(
       'SELECT first_running_at, progress_key FROM job_observed WHERE job_id = ?',
@@ -113,7 +117,7 @@ export function createHistory(opts: HistoryOptions) {
               ELSE max(j.last_seen_active_at + @retention, j.first_seen_terminal_at) END AS earliest
        FROM jobs j JOIN batch_jobs bj ON bj.job_id = j.id
        WHERE j.state = 'Succeeded' AND j.has_output = 1 AND j.output_expired = 0 AND j.downloaded_at IS NULL
-         AND j.first_seen_terminal_at IS NOT NULL AND earliest > @now AND earliest <= @until`,
+         AND j.kept_at IS NULL AND j.first_seen_terminal_at IS NOT NULL AND earliest > @now AND earliest <= @until`,
     ),
     activeByBatch: db.prepare<[], { batch_id: string; n: number }>(
       `SELECT bj.batch_id, count(*) AS n FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id
@@ -196,7 +200,7 @@ export function createHistory(opts: HistoryOptions) {
     if (!opts.onEvent) return;
     const byBatch = new Map<string, { earliest: number; jobIds: string[] }>();
     for (const r of q.expiringSoon.all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })) {
-      if (expiryNotified.has(`${r.batch_id}/${r.job_id}`) || opts.isKept?.(r.job_id) === true) continue;
+      if (expiryNotified.has(`${r.batch_id}/${r.job_id}`)) continue;
       const entry = byBatch.get(r.batch_id) ?? { earliest: r.earliest, jobIds: [] };
       entry.earliest = Math.min(entry.earliest, r.earliest);
       entry.jobIds.push(r.job_id);
@@ -244,7 +248,7 @@ export function createHistory(opts: HistoryOptions) {
     });
   }
 
-  const insightCache = new Map<string, { value: BatchInsight; until: number }>();
+  const insightCache = new Map<string, { value: BatchInsight; revision: number; at: number; costMs: number }>();
 
   const methods = {
     /** Called after the store recorded an observation of `jobId` (tracker poll, or a status seen by the proxy). */
@@ -274,16 +278,22 @@ export function createHistory(opts: HistoryOptions) {
     flush,
 
     /**
-     * A big batch's insight reads every job (~1 s for 10,000 on a busy machine): it is reused for 10× what it cost
-     * (at least 2 s), so that several open tabs polling every 5 s cost it once.
+     * A big batch's insight reads every job (~1 s for 10,000 on a busy machine): it is reused for 10× what it cost,
+     * so that several open tabs polling every 5 s cost it once. A cheap one is reused for 2 s only while the batch
+     * has not changed: a tab that refetches because its counts moved must see the jobs that moved them.
      */
     insight(batchId: string): BatchInsight {
       const now = clock.now();
+      const revision = store.getBatch(batchId)?.revision ?? -1;
       const cached = insightCache.get(batchId);
-      if (cached && now < cached.until) return cached.value;
+      if (cached) {
+        const costly = cached.costMs * 10 > INSIGHT_REUSE_MS;
+        const reuseMs = costly ? cached.costMs * 10 : INSIGHT_REUSE_MS;
+        if (now - cached.at < reuseMs && (costly || cached.revision === revision)) return cached.value;
+      }
       const started = performance.now();
       const value = computeInsight(batchId);
-      insightCache.set(batchId, { value, until: now + Math.max(2_000, (performance.now() - started) * 10) });
+      insightCache.set(batchId, { value, revision, at: now, costMs: performance.now() - started });
       return value;
     },
   };
@@ -330,26 +340,32 @@ export function createHistory(opts: HistoryOptions) {
       serverTime: iso(now),
       series,
       completionsPerMinute: completionsPerMinute(finished, now),
-      currentRatePerMinute: currentRate(finished, now),
-      eta: estimateEta({ now, remaining, points: finished }),
+      currentRatePerMinute: currentRate(finished, now, rules),
+      eta: estimateEta({ now, remaining, points: finished }, rules),
       wait: timingStats(waits),
       run: timingStats(runs),
-      stalled: stalledJobs({ now, running, runTimesByConversion }),
-      queueStalled: queueStall({
-        now,
-        remaining,
-        lastChangeAt: points.length > 0 ? points[points.length - 1].at : null,
-        upstreamHealthy: health === 'ok',
-      }),
+      stalled: stalledJobs({ now, running, runTimesByConversion }, rules),
+      queueStalled: queueStall(
+        {
+          now,
+          remaining,
+          lastChangeAt: points.length > 0 ? points[points.length - 1].at : null,
+          upstreamHealthy: health === 'ok',
+        },
+        rules,
+      ),
       failureGroups: failureGroups(failed),
       expiringSoon: q.expiringSoon
         .all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })
-        .filter((r) => r.batch_id === batchId && opts.isKept?.(r.job_id) !== true).length,
+        .filter((r) => r.batch_id === batchId).length,
       rules: {
-        stallDefaultMs: INSIGHT_RULES.stallDefaultMs,
-        stallFactor: INSIGHT_RULES.stallFactor,
-        stallMinMs: INSIGHT_RULES.stallMinMs,
-        queueStallMs: INSIGHT_RULES.queueStallMs,
+        stallDefaultMs: rules.stallDefaultMs,
+        stallFactor: rules.stallFactor,
+        stallMinMs: rules.stallMinMs,
+        stallMinSamples: rules.stallMinSamples,
+        queueStallMs: rules.queueStallMs,
+        etaMinCompletions: rules.etaMinCompletions,
+        etaStallMinMs: rules.etaStallMinMs,
       },
       upstream: health,
     };
@@ -372,7 +388,7 @@ export function createHistory(opts: HistoryOptions) {
         for (const r of page) {
           if (only && !only.has(r.id)) continue;
           if (filtered && !matchesJobFilter(toBatchJob(r, opts.retentionSeconds), filter, now)) continue;
-          yield toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null);
+          yield toExportRow(r, opts.retentionSeconds);
         }
       }
     },
@@ -380,7 +396,7 @@ export function createHistory(opts: HistoryOptions) {
     /** One job as its export row (the job page's wait and run times). */
     jobRow(batchId: string, jobId: string): ExportRow | null {
       const r = q.exportOne.get(batchId, jobId);
-      return r ? toExportRow(r, opts.retentionSeconds, opts.isKept?.(r.id) ?? null) : null;
+      return r ? toExportRow(r, opts.retentionSeconds) : null;
     },
 
     totals(): InsightTotals {
@@ -403,7 +419,6 @@ export function createHistory(opts: HistoryOptions) {
         if (e) e.failedLastHour = r.n;
       }
       for (const r of q.expiringSoon.all({ retention: retentionMs, now, until: now + EXPIRING_SOON_MS })) {
-        if (opts.isKept?.(r.job_id) === true) continue;
         const e = entry(r.batch_id);
         if (e) e.expiringSoon++;
       }
@@ -422,11 +437,7 @@ export function createHistory(opts: HistoryOptions) {
   return api;
 }
 
-function toExportRow(
-  r: JobRow & { link_added_at: number; first_running_at: number | null },
-  retentionSeconds: number,
-  kept: boolean | null,
-): ExportRow {
+function toExportRow(r: JobRow & { link_added_at: number; first_running_at: number | null }, retentionSeconds: number): ExportRow {
   const last = r.last_json === null ? null : (JSON.parse(r.last_json) as {
     progress?: { phase?: string | null } | null;
     error?: { code?: string; detail?: string | null } | null;
@@ -460,7 +471,8 @@ function toExportRow(
     expiresEarliest: expiry?.earliest ?? null,
     expiresLatest: expiry?.latest ?? null,
     downloadedAt: isoOrNull(r.downloaded_at),
-    kept,
+    // A complete copy on the server's disk (server/outputs); one being fetched is not kept yet.
+    kept: r.kept_at !== null,
   };
 }
 
@@ -487,14 +499,18 @@ function total(counts: Counts): number {
   return n;
 }
 
+/**
+ * Jobs that will not change by themselves any more. Not the tracker's final states: a file still waiting to be
+ * sent (Waiting, Sending) is not polled upstream, yet it is work left, not a completion.
+ */
 function finishedOf(counts: Counts): number {
-  let n = 0;
-  for (const s of FINAL_STATES) n += counts[s] ?? 0;
-  return n;
+  return total(counts) - remainingOf(counts);
 }
 
 function remainingOf(counts: Counts): number {
-  return total(counts) - finishedOf(counts);
+  let n = 0;
+  for (const s of CHANGING_STATES) n += counts[s] ?? 0;
+  return n;
 }
 
 function sameCounts(a: Counts, b: Counts): boolean {

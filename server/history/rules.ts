@@ -9,7 +9,8 @@
  * - "Stalled" (ETA): nothing finished for 5 minutes, or for 3× the usual gap between completions if that is
  *   longer, while jobs remain.
  * - A job is *Stalled?* when its percent and phase have not changed for 4× the median run time of finished jobs
- *   of the same conversion in this batch (at least 3 of them; never under 1 minute), or else for 5 minutes.
+ *   of the same conversion in this batch (at least 3 of them; never under 1 minute), or else for 5 minutes
+ *   (STALL_DEFAULT_SECONDS).
  * - The queue is stuck when the batch's counts have not changed for 10 minutes while jobs remain and the
  *   upstream answers normally (an upstream outage has its own banner).
  */

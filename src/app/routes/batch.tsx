@@ -2,7 +2,7 @@ import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react'
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { VIEW_STATES, type ReceiptFilter, type ViewCounts, type ViewState } from '../../../contract/dashboard-api.ts';
-import { CHANGING_STATES, DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
+import { DONE_STATES, countIn } from '../../../contract/tracked-state.ts';
 import { Banner } from '../../components/ui/banner.tsx';
 import { Button, buttonClasses, focusRing } from '../../components/ui/button.tsx';
 import { inputSmall } from '../../components/ui/field.tsx';
@@ -23,7 +23,7 @@ import { useOutputSummary, useVisibleRows } from '../../features/jobs/use-output
 import { UploadPanel, useUploads } from '../../features/batches/components/upload-panel.tsx';
 import { UpstreamBanner } from '../../features/batches/components/upstream-banner.tsx';
 import { CopyIdsButton } from '../../features/insight/components/copy-ids-button.tsx';
-import { useInsightStalls } from '../../features/insight/api/get-insight.ts';
+import { useInsightFollowsBatch, useInsightStalls } from '../../features/insight/api/get-insight.ts';
 import { InsightDetails, InsightSummary, InsightTools, useInsightOpen } from '../../features/insight/components/insight-panel.tsx';
 import { StalledChip } from '../../features/insight/components/stalled-chip.tsx';
 import { ColumnToggles } from '../../features/jobs/components/column-toggles.tsx';
@@ -84,8 +84,8 @@ export function BatchRoute() {
 
   const snapshot = batch.data?.snapshot;
   // The same query as the insight panel's (one fetch): which jobs are Stalled?, for the rows and the chip.
-  const changing = snapshot ? countIn(snapshot.batch.counts, CHANGING_STATES) > 0 : false;
-  const insight = useInsightStalls(batchId, changing);
+  const insight = useInsightStalls(batchId);
+  useInsightFollowsBatch(batchId, snapshot ? JSON.stringify(snapshot.batch.counts) : null);
   const stalledJobs = insight.data?.stalled;
   const stalledById = useMemo(() => new Map((stalledJobs ?? []).map((s) => [s.jobId, s])), [stalledJobs]);
   const onlyStalled = useMemo(() => (view.stalled ? new Set(stalledById.keys()) : null), [view.stalled, stalledById]);

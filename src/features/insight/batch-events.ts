@@ -4,6 +4,8 @@ import { plural } from '../../lib/format.ts';
 
 export interface InsightMarks {
   done: boolean;
+  /** Jobs in the batch: files added to a finished batch and finished before the next look still make it finish again. */
+  jobs: number;
   failed: number;
   expiringSoon: number;
 }
@@ -16,8 +18,11 @@ export interface BrowserEvent {
 
 export function marksOf(insight: BatchInsight): InsightMarks {
   const last = insight.series.t.length - 1;
+  let jobs = 0;
+  if (last >= 0) for (const column of Object.values(insight.series.counts)) jobs += column[last] ?? 0;
   return {
     done: insight.eta.kind === 'done',
+    jobs,
     failed: last >= 0 ? (insight.series.counts.Failed?.[last] ?? 0) : 0,
     expiringSoon: insight.expiringSoon,
   };
@@ -28,7 +33,7 @@ export function batchEvents(before: InsightMarks | null, insight: BatchInsight):
   const marks = marksOf(insight);
   const events: BrowserEvent[] = [];
   if (before) {
-    if (!before.done && marks.done) events.push({ kind: 'finished', title: 'batch finished', body: 'Every job of the batch has finished.' });
+    if (marks.done && (!before.done || marks.jobs > before.jobs)) events.push({ kind: 'finished', title: 'batch finished', body: 'Every job of the batch has finished.' });
     if (before.failed === 0 && marks.failed > 0) {
       events.push({ kind: 'first_failure', title: 'first failure', body: `${plural(marks.failed, 'job')} failed.` });
     }

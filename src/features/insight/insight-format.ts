@@ -54,6 +54,6 @@ export function stallRuleText(rules: BatchInsight['rules']): string {
   return (
     `A running job is marked Stalled? when its percent and phase have not changed for ${rules.stallFactor}× the median run time ` +
     `of finished jobs of the same conversion in this batch (at least ${formatDuration(rules.stallMinMs)}), or for ` +
-    `${formatDuration(rules.stallDefaultMs)} while fewer than 3 of them have finished.`
+    `${formatDuration(rules.stallDefaultMs)} while fewer than ${rules.stallMinSamples} of them have finished.`
   );
 }

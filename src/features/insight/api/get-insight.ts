@@ -1,4 +1,5 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import type { BatchInsight, ExportRow, InsightTotals } from '../../../../contract/insight-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
 import { insightKeys } from './query-keys.ts';
@@ -11,16 +12,12 @@ export function getInsight(batchId: string, signal?: AbortSignal): Promise<Batch
   return requestJson<BatchInsight>(`/api/batches/${encodeURIComponent(batchId)}/insight`, { signal });
 }
 
-/**
- * `batchChanging`: the page's batch has jobs that may still change. An insight that said "done" (an empty batch,
- * say) is then polled at the active pace again, so files added since show in the charts and failure groups.
- */
-export function insightQueryOptions(batchId: string, batchChanging = false) {
+export function insightQueryOptions(batchId: string) {
   return queryOptions({
     queryKey: insightKeys.batch(batchId),
     queryFn: ({ signal }) => getInsight(batchId, signal),
     retry: false,
-    refetchInterval: (query) => (!batchChanging && query.state.data?.eta.kind === 'done' ? IDLE_INTERVAL_MS : ACTIVE_INTERVAL_MS),
+    refetchInterval: (query) => (query.state.data?.eta.kind === 'done' ? IDLE_INTERVAL_MS : ACTIVE_INTERVAL_MS),
     refetchIntervalInBackground: true,
   });
 }
@@ -37,8 +34,33 @@ function selectStalls(insight: BatchInsight): Pick<BatchInsight, 'stalled' | 'ru
  * The same query (one fetch), narrowed to the *Stalled?* jobs and the rule's numbers: the job table and its chip
  * re-render when those change, not on every poll that moved the charts.
  */
-export function useInsightStalls(batchId: string, batchChanging = false) {
-  return useQuery({ ...insightQueryOptions(batchId, batchChanging), select: selectStalls });
+export function useInsightStalls(batchId: string) {
+  return useQuery({ ...insightQueryOptions(batchId), select: selectStalls });
+}
+
+/** Refetches after a change of the batch's counts come at most this often (a big batch changes every second). */
+const FOLLOW_GAP_MS = 2_000;
+
+/**
+ * Fetches the insight again when the batch's counts change (a pushed delta or a poll of the batch): files added
+ * to a finished batch, or jobs failing, show in the charts and failure groups within seconds, whatever the
+ * insight's own polling pace. `countsKey` is any value that changes with the counts.
+ */
+export function useInsightFollowsBatch(batchId: string, countsKey: string | null) {
+  const client = useQueryClient();
+  const previous = useRef(countsKey);
+  useEffect(() => {
+    if (countsKey === null || previous.current === countsKey) return;
+    const first = previous.current === null;
+    previous.current = countsKey;
+    // The batch's first load comes with the insight's own first fetch.
+    if (first) return;
+    const key = insightKeys.batch(batchId);
+    // No more often than every FOLLOW_GAP_MS, and never later: the last change of a burst is always fetched.
+    const updatedAt = client.getQueryState(key)?.dataUpdatedAt ?? 0;
+    const timer = setTimeout(() => void client.invalidateQueries({ queryKey: key }), Math.max(0, updatedAt + FOLLOW_GAP_MS - Date.now()));
+    return () => clearTimeout(timer);
+  }, [client, batchId, countsKey]);
 }
 
 export function getInsightTotals(signal?: AbortSignal): Promise<InsightTotals> {

@@ -52,11 +52,31 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   return width;
 }
 
+/** Time ticks in whole seconds at least (uPlot's default goes down to milliseconds: ":54.500" for a quick batch). */
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const SECONDS = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const MINUTES = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const DAY_MINUTES = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const DAYS = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** One format for all ticks of an axis, as fine as their spacing: seconds, minutes, or days for a week-long batch. */
+function timeTicks(u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] {
+  const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
+  const format = incr >= 86_400 ? DAYS : span > 86_400 ? DAY_MINUTES : incr < 60 ? SECONDS : MINUTES;
+  return splits.map((s) => format.format(new Date(s * 1000)));
+}
+
+/** The legend's time while the cursor is on the chart. */
+function timeValue(_u: uPlot, v: number | null): string {
+  return v === null ? '—' : SECONDS.format(new Date(v * 1000));
+}
+
 function axes(dark: boolean, yLabel: string): uPlot.Axis[] {
+  // space: pixels per time tick, enough for "12:40:15 AM" with room between two of them.
   const stroke = dark ? '#cbd5e1' : '#334155';
   const grid = { stroke: dark ? '#1e293b' : '#e2e8f0', width: 1 };
   return [
-    { stroke, grid, ticks: grid },
+    { stroke, grid, ticks: grid, incrs: TIME_INCRS, values: timeTicks, space: 90 },
     { stroke, grid, ticks: grid, label: yLabel, size: 48 },
   ];
 }
@@ -101,7 +121,7 @@ function statesOptions(states: readonly TrackedState[], dark: boolean): Omit<uPl
     axes: axes(dark, 'jobs'),
     // Top of the stack first: each band is drawn down to the axis, and the lower ones paint over it.
     series: [
-      {},
+      { label: 'Time', value: timeValue },
       ...[...states].reverse().map((s) => ({
         label: STATE_STYLES[s].label,
         stroke: stateColor(s, theme),
@@ -127,12 +147,14 @@ function rateOptions(dark: boolean): Omit<uPlot.Options, 'width'> {
     height: 150,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+    // Half a minute either side: the first and last bars whole, and their tick labels inside the chart.
+    scales: { x: { time: true, range: (_u, min, max) => [min - 30, max + 30] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
     axes: axes(dark, 'per minute'),
     series: [
-      {},
+      { label: 'Minute', value: (_u: uPlot, v: number | null) => (v === null ? '—' : MINUTES.format(new Date(v * 1000))) },
       {
         label: 'Finished',
+        value: (_u: uPlot, v: number | null) => (v === null ? '—' : String(v)),
         stroke: dark ? '#34d399' : '#059669',
         fill: dark ? 'rgba(52, 211, 153, 0.35)' : 'rgba(5, 150, 105, 0.3)',
         paths: uPlot.paths.bars!({ size: [0.8, 40] }),

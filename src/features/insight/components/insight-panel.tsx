@@ -56,8 +56,8 @@ function Thresholds({ rules }: { rules: BatchInsight['rules'] }) {
         <li>{stallRuleText(rules)}</li>
         <li>The queue is flagged when no job changed state for {formatDuration(rules.queueStallMs)} while the Convert API answers normally.</li>
         <li>
-          The ETA divides what is left (waiting, queued and running jobs) by the completions of the last 10 minutes; it appears after 5
-          completions, shows a 90 % range, and says “stalled” when nothing finished for 5 minutes.
+          The ETA divides what is left (waiting, queued and running jobs) by the completions of the last 10 minutes; it appears after{' '}
+          {rules.etaMinCompletions} completions, shows a 90 % range, and says “stalled” when nothing finished for {formatDuration(rules.etaStallMinMs)}.
         </li>
         <li>Wait: submitted → first seen running. Run: first seen running → first seen finished. Both as observed by the server's polls.</li>
       </ul>

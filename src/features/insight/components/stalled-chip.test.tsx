@@ -5,7 +5,15 @@ import type { BatchInsight } from '../../../../contract/insight-api.ts';
 import { renderWithProviders } from '../../../testing/render.tsx';
 import { StalledChip } from './stalled-chip.tsx';
 
-const rules: BatchInsight['rules'] = { stallDefaultMs: 5 * 60_000, stallFactor: 4, stallMinMs: 60_000, queueStallMs: 10 * 60_000 };
+const rules: BatchInsight['rules'] = {
+  stallDefaultMs: 5 * 60_000,
+  stallFactor: 4,
+  stallMinMs: 60_000,
+  stallMinSamples: 3,
+  queueStallMs: 10 * 60_000,
+  etaMinCompletions: 5,
+  etaStallMinMs: 5 * 60_000,
+};
 const stalled = (jobId: string) => ({ jobId, unchangedMs: 6 * 60_000, thresholdMs: 5 * 60_000, reason: 'r' });
 
 describe('Stalled? chip', () => {
