@@ -224,6 +224,28 @@ export const MIGRATIONS: readonly Migration[] = [
     ALTER TABLE jobs ADD COLUMN submission_id TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'the kept bytes of all jobs as one running total, kept by triggers',
+    up: `
+    -- The keeper checks the disk budget before every copy it keeps: a sum over all kept jobs grew with the
+    -- batch. The triggers keep the total whoever writes the columns (keeper, deletes, tests).
+    CREATE TABLE kept_total (one INTEGER PRIMARY KEY CHECK (one = 1), bytes INTEGER NOT NULL);
+    INSERT INTO kept_total (one, bytes) SELECT 1, coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL;
+    CREATE TRIGGER kept_total_insert AFTER INSERT ON jobs WHEN NEW.kept_at IS NOT NULL BEGIN
+      UPDATE kept_total SET bytes = bytes + coalesce(NEW.kept_bytes, 0);
+    END;
+    CREATE TRIGGER kept_total_update AFTER UPDATE OF kept_at, kept_bytes ON jobs
+    WHEN OLD.kept_at IS NOT NULL OR NEW.kept_at IS NOT NULL BEGIN
+      UPDATE kept_total SET bytes = bytes
+        - (CASE WHEN OLD.kept_at IS NOT NULL THEN coalesce(OLD.kept_bytes, 0) ELSE 0 END)
+        + (CASE WHEN NEW.kept_at IS NOT NULL THEN coalesce(NEW.kept_bytes, 0) ELSE 0 END);
+    END;
+    CREATE TRIGGER kept_total_delete AFTER DELETE ON jobs WHEN OLD.kept_at IS NOT NULL BEGIN
+      UPDATE kept_total SET bytes = bytes - coalesce(OLD.kept_bytes, 0);
+    END;
+    `,
+  },
 ];
 
 const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_history, (s.source_path IS NOT NULL) AS sub_source';
@@ -629,7 +651,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     forget: db.prepare<[string]>(
       'UPDATE jobs SET version = version + 1, kept_at = NULL, kept_until = NULL, kept_bytes = NULL, kept_type = NULL, kept_disposition = NULL WHERE id = ? AND kept_at IS NOT NULL',
     ),
-    totalBytes: db.prepare<[], number>('SELECT coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL').pluck(),
+    totalBytes: db.prepare<[], number>('SELECT bytes FROM kept_total').pluck(),
     keptIds: db.prepare<[], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL').pluck(),
     keptUntilBefore: db.prepare<[number], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL AND kept_until <= ?').pluck(),
     keptUnlisted: db.prepare<[], string>(
