@@ -15,6 +15,7 @@ import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import type { Slicer } from './slicer.ts';
 
 export interface BatchRow {
@@ -383,21 +384,20 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
   let lock = lockFolder(dataDir);
   const dbPath = join(dataDir, 'dashboard.sqlite');
   const lockPath = join(dataDir, 'dashboard.lock');
-  // A short wait: only another process ever holds this database (see below), and then it holds it for good.
+  // One dashboard per data folder is the lock file's job (a second one would track the same jobs again and start
+  // a second bundled service on the same folder). The database itself is not held exclusively, so that the
+  // checkpoint thread's connection can share it; only that thread opens it besides this connection.
   const db = new Database(dbPath, { timeout: 1000 });
   try {
-    // One dashboard per data folder: a second one would track the same jobs again and start a second bundled
-    // service on the same folder. The lock is the database's own, so the OS drops it when its holder dies.
-    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
-    db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (error) {
     db.close();
     lock.close();
-    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
-    throw inUse(dataDir);
+    throw error;
   }
   db.pragma('synchronous = NORMAL');
+  // Checkpoints run in a thread of their own (see checkpointer.ts), never inside a commit on the event loop.
+  db.pragma('wal_autocheckpoint = 0');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS, 'dashboard');
 
@@ -425,6 +425,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     }
     if (lost && lost !== before) console.error(lost);
   };
+  const checkpointer = startCheckpointer(dbPath);
   const folderTimer = setInterval(checkFolder, FOLDER_CHECK_MS);
   folderTimer.unref();
   guardWrites(db, () => {
@@ -842,6 +843,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     skippedForSpace: (batchId: string): number => k.skippedOfBatch.get(batchId) ?? 0,
     close: () => {
       clearInterval(folderTimer);
+      checkpointer.stop();
       db.close();
       lock.close();
     },
