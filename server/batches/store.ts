@@ -376,6 +376,11 @@ export interface KeptCopy {
 export interface BatchStoreOptions {
   /** The "Keep outputs" switch of new batches (KEEP_OUTPUTS_DEFAULT). */
   keepOutputsDefault?: boolean;
+  /**
+   * `inline`: SQLite's automatic checkpoint inside the commits on the event loop, as before the checkpoint
+   * thread. Only bench:paste uses it, as its baseline.
+   */
+  checkpoints?: 'thread' | 'inline';
 }
 
 export function openBatchStore(dataDir: string, options: BatchStoreOptions = {}) {
@@ -396,8 +401,9 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     throw error;
   }
   db.pragma('synchronous = NORMAL');
+  const inlineCheckpoints = options.checkpoints === 'inline';
   // Checkpoints run in a thread of their own (see checkpointer.ts), never inside a commit on the event loop.
-  db.pragma('wal_autocheckpoint = 0');
+  if (!inlineCheckpoints) db.pragma('wal_autocheckpoint = 0');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS, 'dashboard');
 
@@ -425,7 +431,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     }
     if (lost && lost !== before) console.error(lost);
   };
-  const checkpointer = startCheckpointer(dbPath);
+  const checkpointer = inlineCheckpoints ? { stop() {} } : startCheckpointer(dbPath);
   const folderTimer = setInterval(checkFolder, FOLDER_CHECK_MS);
   folderTimer.unref();
   guardWrites(db, () => {
