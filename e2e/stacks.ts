@@ -17,6 +17,8 @@ export const STACKS = {
   shortRetention: origin(1),
   /** Dashboard whose FAST_API_KEY the standalone service refuses. */
   wrongKey: origin(3),
+  /** Dashboard + bundled service whose clocks a spec moves ahead (CLOCK_SHIFT_FILE), outputs kept 10 minutes. */
+  clockShift: origin(4),
 } as const;
 
 export type StackName = keyof typeof STACKS;
@@ -31,3 +33,9 @@ export const WEBHOOK_RECEIVER = origin(5);
 export const E2E_DATA_DIR = 'test-results/e2e-data';
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
+
+/**
+ * The clock-shift stack's E2E_CLOCK_SHIFT_FILE (contract/test-clock.ts): milliseconds its dashboard and bundled
+ * service run ahead. Inside its data folder, so each start of the stack begins at 0.
+ */
+export const CLOCK_SHIFT_FILE = `${E2E_DATA_DIR}/clock-shift/e2e-clock-shift-ms`;
