@@ -10,7 +10,7 @@
  * Every data dir is wiped in the command itself, so a run never sees the previous run's batches.
  */
 import { defineConfig, devices } from '@playwright/test';
-import { E2E_DATA_DIR, STACKS, STANDALONE_CONVERT_API, WEBHOOK_RECEIVER } from './e2e/stacks.ts';
+import { CLOCK_SHIFT_FILE, E2E_DATA_DIR, STACKS, STANDALONE_CONVERT_API, WEBHOOK_RECEIVER } from './e2e/stacks.ts';
 
 const CI = Boolean(process.env.CI);
 const TSX = './node_modules/.bin/tsx';
@@ -102,5 +102,10 @@ export default defineConfig({
     },
     dashboard('wrong-key', STACKS.wrongKey, { FAST_API_BASE: STANDALONE_CONVERT_API, FAST_API_KEY: 'wrong' }),
     dashboard('stalls', STACKS.stalls, { FAST_API_BASE: STANDALONE_CONVERT_API, FAST_API_KEY: 'right', STALL_DEFAULT_SECONDS: '5' }),
+    dashboard('clock-shift', STACKS.clockShift, {
+      OUTPUT_RETENTION_SECONDS: '600',
+      CONVERT_API_MIN_JOB_MS: '2000',
+      E2E_CLOCK_SHIFT_FILE: CLOCK_SHIFT_FILE,
+    }),
   ],
 });

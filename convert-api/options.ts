@@ -1,13 +1,15 @@
 import os from 'node:os';
 import { DEFAULT_LIMITS } from './converters/limits.ts';
 import type { Converter } from './converters/types.ts';
+import { clockShiftMs } from '../contract/test-clock.ts';
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** The system's clock (ahead by E2E_CLOCK_SHIFT_FILE's milliseconds in the e2e stack made for expiry). */
+export const systemClock: Clock = { now: () => Date.now() + clockShiftMs() };
 
 /** Node's timers overflow (and fire at once) above 2^31 - 1 ms: the longest delay a setTimeout can take. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -156,18 +156,26 @@ export class JobRunner {
     const timer = setTimeout(() => {
       if (run.controller.signal.aborted) return;
       run.timedOut = true;
-      const detail = `The conversion took longer than ${seconds} s and was stopped.`;
-      try {
-        this.fail(job, ErrorCode.conversionFailed, detail);
-      } catch (error) {
-        console.error(`convert-api: the time limit of job ${job.id} could not be recorded`, error);
-      }
-      run.controller.abort(new JobTimeoutError(detail));
+      this.recordTimeout(job);
+      run.controller.abort(new JobTimeoutError(this.timeoutDetail()));
       this.kick();
     }, Math.min(seconds * 1000, MAX_TIMER_MS));
     // The run itself keeps the process busy; a leftover timer must not.
     timer.unref();
     return timer;
+  }
+
+  private timeoutDetail(): string {
+    return `The conversion took longer than ${this.options.jobTimeoutSeconds} s and was stopped.`;
+  }
+
+  /** Fails a job past its time limit; a no-op once it is no longer Running. Never throws. */
+  private recordTimeout(job: JobRecord): void {
+    try {
+      this.fail(job, ErrorCode.conversionFailed, this.timeoutDetail());
+    } catch (error) {
+      console.error(`convert-api: the time limit of job ${job.id} could not be recorded`, error);
+    }
   }
 
   /**
@@ -283,6 +291,9 @@ export class JobRunner {
       }
     } finally {
       clearTimeout(timeLimit);
+      // Once more when the work has stopped: if recording the limit failed (a busy or full store), the job would
+      // otherwise stay Running until the next start.
+      if (run.timedOut) this.recordTimeout(job);
       if (!cleaned) await cleanUp(!(signal.reason instanceof ShutdownError));
     }
   }

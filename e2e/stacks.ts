@@ -22,6 +22,8 @@ export const STACKS = {
    * each job over 10 hours), and a job without progress for 5 s is *Stalled?* (STALL_DEFAULT_SECONDS).
    */
   stalls: origin(4),
+  /** Dashboard + bundled service whose clocks a spec moves ahead (CLOCK_SHIFT_FILE), outputs kept 10 minutes. */
+  clockShift: origin(6),
 } as const;
 
 export type StackName = keyof typeof STACKS;
@@ -39,3 +41,9 @@ export const WEBHOOK_RECEIVER = origin(5);
 export const E2E_DATA_DIR = 'test-results/e2e-data';
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
+
+/**
+ * The clock-shift stack's E2E_CLOCK_SHIFT_FILE (contract/test-clock.ts): milliseconds its dashboard and bundled
+ * service run ahead. Inside its data folder, so each start of the stack begins at 0.
+ */
+export const CLOCK_SHIFT_FILE = `${E2E_DATA_DIR}/clock-shift/e2e-clock-shift-ms`;

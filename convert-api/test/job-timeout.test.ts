@@ -1,7 +1,7 @@
 // @vitest-environment node
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Converter, ConvertContext } from '../converters/types.ts';
 import { Holds, KEY_A, fakeConverters, getStatus, startApi, stopApi, submitOk, waitFor, waitForHolds, waitForStatus, type TestApi } from './helpers.ts';
 
@@ -9,6 +9,7 @@ const TIMED_OUT = { code: 'convert.failed', detail: 'The conversion took longer 
 
 let api: TestApi | null = null;
 afterEach(async () => {
+  vi.restoreAllMocks();
   if (api) await stopApi(api);
   api = null;
 });
@@ -90,6 +91,26 @@ describe('the per-job time limit', () => {
     expect(await listing('uploads')).toEqual([]);
     expect(await listing('work')).toEqual([]);
     expect(await listing('outputs')).toEqual([next]);
+  });
+
+  it('still fails a timed-out job once its work stops when recording the limit failed the first time', async () => {
+    const seen: Seen[] = [];
+    const gate = new Gate();
+    api = await start({ seen, gate });
+    const store = api.service.store;
+    const markFailed = store.markFailed.bind(store);
+    let refused = 0;
+    // The first record at the limit fails, as a busy or full store would make it.
+    vi.spyOn(store, 'markFailed').mockImplementation((...args) => {
+      if (refused++ === 0) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return markFailed(...args);
+    });
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const stubborn = await submitOk(api, 'stubborn', 'stubborn.txt');
+    await waitFor(() => refused === 1, 10_000);
+    expect((await status(stubborn)).status).toBe('Running');
+    gate.release();
+    expect((await waitForStatus(api, stubborn, 'Failed')).error).toEqual(TIMED_OUT);
   });
 
   it('counts the limit from the start of the conversion, not from the submission', async () => {

@@ -129,4 +129,36 @@ describe('batch store migrations', () => {
       store.close();
     }
   });
+  it('opens a data folder at version 5 with the kept bytes already summed (migration 6), and the total follows every change of a kept copy', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 5), 'dashboard');
+    const insert = db.prepare('INSERT INTO jobs (id, state, added_at, percent, kept_at, kept_until, kept_bytes) VALUES (?, ?, 1000, 100, ?, ?, ?)');
+    insert.run('kept-1', 'Succeeded', 1500, 9000, 40);
+    insert.run('kept-2', 'Succeeded', 1500, 9000, 2);
+    // A copy that was given up: its bytes stay in the row but no longer count.
+    insert.run('forgotten', 'Succeeded', null, null, 1000);
+    db.close();
+    const store = openBatchStore(dir);
+    const summed = () => store.db.prepare('SELECT coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL').pluck().get();
+    try {
+      expect(store.keptBytesTotal()).toBe(42);
+      const copy = { at: 2000, until: 9000, type: null, disposition: null };
+      store.db.prepare("INSERT INTO jobs (id, added_at) VALUES ('new', 1000)").run();
+      store.recordKept('new', { ...copy, bytes: 100 });
+      expect(store.keptBytesTotal()).toBe(142);
+      // Kept again (a fresh copy of another size) replaces the bytes, not adds them.
+      store.recordKept('new', { ...copy, bytes: 7 });
+      expect(store.keptBytesTotal()).toBe(49);
+      store.forgetKept('kept-1');
+      expect(store.keptBytesTotal()).toBe(9);
+      store.db.prepare("DELETE FROM jobs WHERE id = 'kept-2'").run();
+      expect(store.keptBytesTotal()).toBe(7);
+      store.recordKept('forgotten', { ...copy, bytes: 3 });
+      expect(store.keptBytesTotal()).toBe(10);
+      expect(store.keptBytesTotal()).toBe(summed());
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -15,6 +15,7 @@ import type { JobStatusResponse } from '../../contract/job.ts';
 import { isTerminal } from '../../contract/status.ts';
 import { MEASURED_STATES, POLLED_STATES, TRACKED_STATES, type TrackedState } from '../../contract/tracked-state.ts';
 import { migrate, type Migration } from '../../contract/sqlite-migrations.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import type { Slicer } from './slicer.ts';
 
 export interface BatchRow {
@@ -224,6 +225,28 @@ export const MIGRATIONS: readonly Migration[] = [
     ALTER TABLE jobs ADD COLUMN submission_id TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'the kept bytes of all jobs as one running total, kept by triggers',
+    up: `
+    -- The keeper checks the disk budget before every copy it keeps: a sum over all kept jobs grew with the
+    -- batch. The triggers keep the total whoever writes the columns (keeper, deletes, tests).
+    CREATE TABLE kept_total (one INTEGER PRIMARY KEY CHECK (one = 1), bytes INTEGER NOT NULL);
+    INSERT INTO kept_total (one, bytes) SELECT 1, coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL;
+    CREATE TRIGGER kept_total_insert AFTER INSERT ON jobs WHEN NEW.kept_at IS NOT NULL BEGIN
+      UPDATE kept_total SET bytes = bytes + coalesce(NEW.kept_bytes, 0);
+    END;
+    CREATE TRIGGER kept_total_update AFTER UPDATE OF kept_at, kept_bytes ON jobs
+    WHEN OLD.kept_at IS NOT NULL OR NEW.kept_at IS NOT NULL BEGIN
+      UPDATE kept_total SET bytes = bytes
+        - (CASE WHEN OLD.kept_at IS NOT NULL THEN coalesce(OLD.kept_bytes, 0) ELSE 0 END)
+        + (CASE WHEN NEW.kept_at IS NOT NULL THEN coalesce(NEW.kept_bytes, 0) ELSE 0 END);
+    END;
+    CREATE TRIGGER kept_total_delete AFTER DELETE ON jobs WHEN OLD.kept_at IS NOT NULL BEGIN
+      UPDATE kept_total SET bytes = bytes - coalesce(OLD.kept_bytes, 0);
+    END;
+    `,
+  },
 ];
 
 const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_history, (s.source_path IS NOT NULL) AS sub_source';
@@ -353,6 +376,11 @@ export interface KeptCopy {
 export interface BatchStoreOptions {
   /** The "Keep outputs" switch of new batches (KEEP_OUTPUTS_DEFAULT). */
   keepOutputsDefault?: boolean;
+  /**
+   * `inline`: SQLite's automatic checkpoint inside the commits on the event loop, as before the checkpoint
+   * thread. Only bench:paste uses it, as its baseline.
+   */
+  checkpoints?: 'thread' | 'inline';
 }
 
 export function openBatchStore(dataDir: string, options: BatchStoreOptions = {}) {
@@ -361,21 +389,21 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
   let lock = lockFolder(dataDir);
   const dbPath = join(dataDir, 'dashboard.sqlite');
   const lockPath = join(dataDir, 'dashboard.lock');
-  // A short wait: only another process ever holds this database (see below), and then it holds it for good.
+  // One dashboard per data folder is the lock file's job (a second one would track the same jobs again and start
+  // a second bundled service on the same folder). The database itself is not held exclusively, so that the
+  // checkpoint thread's connection can share it; only that thread opens it besides this connection.
   const db = new Database(dbPath, { timeout: 1000 });
   try {
-    // One dashboard per data folder: a second one would track the same jobs again and start a second bundled
-    // service on the same folder. The lock is the database's own, so the OS drops it when its holder dies.
-    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
-    db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (error) {
     db.close();
     lock.close();
-    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
-    throw inUse(dataDir);
+    throw error;
   }
   db.pragma('synchronous = NORMAL');
+  const inlineCheckpoints = options.checkpoints === 'inline';
+  // Checkpoints run in a thread of their own (see checkpointer.ts), never inside a commit on the event loop.
+  if (!inlineCheckpoints) db.pragma('wal_autocheckpoint = 0');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS, 'dashboard');
 
@@ -403,6 +431,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     }
     if (lost && lost !== before) console.error(lost);
   };
+  const checkpointer = inlineCheckpoints ? { stop() {} } : startCheckpointer(dbPath);
   const folderTimer = setInterval(checkFolder, FOLDER_CHECK_MS);
   folderTimer.unref();
   guardWrites(db, () => {
@@ -629,7 +658,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     forget: db.prepare<[string]>(
       'UPDATE jobs SET version = version + 1, kept_at = NULL, kept_until = NULL, kept_bytes = NULL, kept_type = NULL, kept_disposition = NULL WHERE id = ? AND kept_at IS NOT NULL',
     ),
-    totalBytes: db.prepare<[], number>('SELECT coalesce(sum(kept_bytes), 0) FROM jobs WHERE kept_at IS NOT NULL').pluck(),
+    totalBytes: db.prepare<[], number>('SELECT bytes FROM kept_total').pluck(),
     keptIds: db.prepare<[], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL').pluck(),
     keptUntilBefore: db.prepare<[number], string>('SELECT id FROM jobs WHERE kept_at IS NOT NULL AND kept_until <= ?').pluck(),
     keptUnlisted: db.prepare<[], string>(
@@ -820,6 +849,7 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     skippedForSpace: (batchId: string): number => k.skippedOfBatch.get(batchId) ?? 0,
     close: () => {
       clearInterval(folderTimer);
+      checkpointer.stop();
       db.close();
       lock.close();
     },

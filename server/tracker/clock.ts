@@ -1,3 +1,5 @@
+import { clockShiftMs } from '../../contract/test-clock.ts';
+
 /** Time and timers, injectable so the tracker's schedule can be tested with a fake clock and no sleeps. */
 export interface Clock {
   now(): number;
@@ -6,7 +8,7 @@ export interface Clock {
 }
 
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => Date.now() + clockShiftMs(),
   setTimeout(fn, ms) {
     const handle = setTimeout(fn, ms);
     // The tracker must never be what keeps a process alive.

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServerResponse } from 'node:http';
 import { startFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
@@ -32,7 +32,7 @@ afterEach(async () => {
 
 async function harness(
   script: Script,
-  opts: { holdMs?: number; maxInFlight?: number; viewed?: boolean; maxRps?: number; shown?: ReadonlySet<string> } = {},
+  opts: { held?: (() => void)[]; maxInFlight?: number; viewed?: boolean; maxRps?: number; shown?: ReadonlySet<string> } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
   const fake = await startFakeUpstream();
@@ -53,8 +53,8 @@ async function harness(
       concurrent--;
       send(req.socket, res, answer);
     };
-    // Holding answers a little (real time) lets requests overlap, so an in-flight cap can be seen at work.
-    if (opts.holdMs) setTimeout(respond, opts.holdMs);
+    // Held answers wait until the test sends them, so requests overlap for certain and an in-flight cap is seen at work.
+    if (opts.held) opts.held.push(respond);
     else respond();
   });
   let seed = 7;
@@ -131,9 +131,18 @@ describe('the tracker', () => {
   });
 
   it('never has more requests in flight than its cap', async () => {
-    const h = await harness((jid) => ({ status: 200, body: statusBody(jid, 'Running') }), { holdMs: 20, maxInFlight: 8 });
+    const held: (() => void)[] = [];
+    const h = await harness((jid) => ({ status: 200, body: statusBody(jid, 'Running') }), { held, maxInFlight: 8 });
     for (let i = 0; i < 40; i++) h.tracker.track(jobId(i), h.clock.now(), 0);
-    await h.advance(500);
+    const advanced = h.advance(500);
+    // The upstream answers nothing until 8 wait at once (the cap is reached), then answers them; five times over.
+    // A tracker past its cap shows more than 8 waiting before any answer lets it send more.
+    for (let round = 0; round < 5; round++) {
+      await vi.waitFor(() => expect(held.length).toBeGreaterThanOrEqual(8), { timeout: 10_000, interval: 5 });
+      expect(h.maxConcurrent()).toBe(8);
+      for (const respond of held.splice(0)) respond();
+    }
+    await advanced;
     expect(h.maxConcurrent()).toBe(8);
     expect(h.times.size).toBe(40);
   });
