@@ -85,9 +85,6 @@ export function createHistory(opts: HistoryOptions) {
     points: db.prepare<[string], { at: number; counts: string }>('SELECT at, counts FROM batch_history WHERE batch_id = ? ORDER BY at'),
     pointTimes: db.prepare<[string], number>('SELECT at FROM batch_history WHERE batch_id = ? ORDER BY at').pluck(),
     deletePoint: db.prepare<[string, number]>('DELETE FROM batch_history WHERE batch_id = ? AND at = ?'),
-    countsOfBatch: db.prepare<[string], { state: TrackedState; n: number }>(
-      'SELECT j.state, count(*) AS n FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? GROUP BY j.state',
-    ),
     insightRows: db.prepare<[string], InsightJobRow>(
       `SELECT j.id, j.state, j.file_name, j.target_format, j.submitted_at, j.first_seen_terminal_at,
          CASE WHEN j.state = 'Failed' THEN j.last_json END AS last_json, o.first_running_at, o.progress_changed_at
@@ -140,7 +137,8 @@ export function createHistory(opts: HistoryOptions) {
 
   function countsNow(batchId: string): Counts {
     const counts: Counts = {};
-    for (const r of q.countsOfBatch.all(batchId)) counts[r.state] = r.n;
+    // The store's kept totals: a lookup, where a count over a 100,000-job batch took ~50 ms every tick.
+    for (const r of store.stateCounts(batchId)) counts[r.state] = r.n;
     return counts;
   }
 
