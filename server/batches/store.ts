@@ -601,6 +601,11 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
         'SELECT bj.job_id, j.version, bj.added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? ORDER BY bj.rowid',
       )
       .raw(true),
+    batchJobVersionPage: db
+      .prepare<[string, number, number], [number, string, number, number]>(
+        'SELECT bj.rowid, bj.job_id, j.version, bj.added_at FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id WHERE bj.batch_id = ? AND bj.rowid > ? ORDER BY bj.rowid LIMIT ?',
+      )
+      .raw(true),
     batchJobs: db.prepare<[string], BatchJobRow>(
       `SELECT j.*, ${SUBMISSION_COLUMNS}, bj.added_at AS link_added_at, ${OBSERVED_COLUMNS} FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id ${SUBMISSION_JOIN} ${OBSERVED_JOIN} WHERE bj.batch_id = ? ORDER BY bj.rowid`,
     ),
@@ -930,6 +935,9 @@ export function openBatchStore(dataDir: string, options: BatchStoreOptions = {})
     batchJobs: (batchId: string): BatchJobRow[] => q.batchJobs.all(batchId),
     /** `[jobId, version, linkAddedAt]` of the batch's jobs in order: cheap, to find what changed since last time. */
     batchJobVersions: (batchId: string): [string, number, number][] => q.batchJobVersions.all(batchId),
+    /** `[link rowid, job id, version, added at]` of up to `limit` links after `afterRowid`, in the batch's order. */
+    batchJobVersionPage: (batchId: string, afterRowid: number, limit: number): [number, string, number, number][] =>
+      q.batchJobVersionPage.all(batchId, afterRowid, limit),
     /** The batch's revision, and the latest one that removed jobs (a delta from before it cannot be told). */
     liveRevision: (batchId: string): { revision: number; base_rev: number } | undefined => q.liveRevision.get(batchId),
     /** How many of the batch's jobs changed after `revision`, counting no further than `limit`. */
