@@ -225,9 +225,10 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       if (before !== undefined && now - before <= viewWindowMs) return;
       // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap. In steps, after
       // the request that opened it: rescheduling 100,000 jobs at once held the page's first load for a second.
-      const ids = store.activeJobIdsOfBatch(batchId);
+      let ids: string[] = [];
       const step = (start: number) => {
         if (closed) return;
+        if (start === 0) ids = store.activeJobIdsOfBatch(batchId);
         tracker.expedite(ids.slice(start, start + EXPEDITE_STEP));
         if (start + EXPEDITE_STEP < ids.length) setImmediate(step, start + EXPEDITE_STEP);
       };
