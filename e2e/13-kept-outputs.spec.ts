@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import yauzl from 'yauzl';
+import { unzip } from '../server/testing/unzip.ts';
 import { expect, test, uniqueName } from './fixtures.ts';
 import { jobRow, jobTable, statusCell } from './job-table.ts';
 
@@ -88,25 +88,3 @@ test('an output the dashboard did not keep is counted lost and expired, not read
   expect([...entries.keys()]).toEqual(['manifest.csv']);
   expect(entries.get('manifest.csv')!.toString('utf8')).toContain(`${id},photo-harbor.png,jpg,Expired,,,expired: deleted by the Convert API before it was kept`);
 });
-
-function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const out = new Map<string, Buffer>();
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error ?? new Error('not a ZIP'));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (err, stream) => {
-          if (err || !stream) return reject(err ?? new Error('no entry stream'));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            out.set(entry.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(out));
-      zip.readEntry();
-    });
-  });
-}

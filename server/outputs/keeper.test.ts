@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
-import yauzl from 'yauzl';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot } from '../../contract/dashboard-api.ts';
 import { buildServer } from '../app.ts';
 import { createBatchService, type BatchService } from '../batches/service.ts';
 import { startFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.ts';
+import { unzip, zipChecksums } from '../testing/unzip.ts';
 import { jobId, statusBody } from '../tracker/test-fixtures.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream.ts';
 
@@ -306,41 +306,3 @@ describe('download all', () => {
     expect(checksums.get('a.jpg')).toBe(crc32(s.outputs.get(a)!.bytes));
   });
 });
-
-/** Each entry's CRC-32 as the central directory records it. */
-function zipChecksums(buffer: Buffer): Promise<Map<string, number>> {
-  return new Promise((resolve, reject) => {
-    const out = new Map<string, number>();
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error ?? new Error('no zip'));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        out.set(entry.fileName, entry.crc32);
-        zip.readEntry();
-      });
-      zip.on('end', () => resolve(out));
-      zip.readEntry();
-    });
-  });
-}
-
-function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const out = new Map<string, Buffer>();
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error ?? new Error('no zip'));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (err, stream) => {
-          if (err || !stream) return reject(err ?? new Error('no stream'));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            out.set(entry.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(out));
-      zip.readEntry();
-    });
-  });
-}

@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import type { JobStatusResponse } from '../../contract/job.ts';
 import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
+import { fsyncPath } from '../fsync.ts';
 import type { UpstreamClient } from '../upstream.ts';
 
 export interface KeeperOptions {
@@ -172,7 +173,7 @@ export function createKeeper(opts: KeeperOptions) {
       }
       await rename(part, finalPath(jobId));
       partWritten = false;
-      await syncDir(dir);
+      await fsyncPath(dir);
       // Deleted through the dashboard, removed from its batches or expired while it was being fetched.
       if (closed || !store.wantsKeep(jobId)) {
         if (!closed) await rm(finalPath(jobId), { force: true });
@@ -297,14 +298,4 @@ export function createKeeper(opts: KeeperOptions) {
 
 function headerText(value: string | string[] | undefined): string | null {
   return typeof value === 'string' ? value : Array.isArray(value) ? (value[0] ?? null) : null;
-}
-
-/** A rename is durable only once the directory entry is on disk too. */
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

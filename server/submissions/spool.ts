@@ -8,10 +8,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdirSync } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fsyncPath } from '../fsync.ts';
 
 export class SpoolFullError extends Error {
   constructor(
@@ -38,15 +39,6 @@ export interface Spool {
 export function openSpool(dataDir: string): Spool {
   const dir = join(dataDir, 'spool');
   mkdirSync(dir, { recursive: true });
-
-  async function fsyncPath(path: string): Promise<void> {
-    const handle = await open(path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
 
   return {
     dir,
