@@ -32,6 +32,8 @@ import { InvalidRequestError, validatorCompiler } from './validate.ts';
 
 /** How long after the latest possible expiry the output's absence is confirmed upstream. */
 const EXPIRY_CHECK_MARGIN_MS = 2_000;
+/** Jobs of a batch just opened whose next polls are pulled in per turn of the event loop. */
+const EXPEDITE_STEP = 2_000;
 
 export interface BatchServiceOptions {
   dataDir: string;
@@ -224,8 +226,16 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
       const before = viewedAt.get(batchId);
       viewedAt.set(batchId, now);
       if (before !== undefined && now - before <= viewWindowMs) return;
-      // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap.
-      tracker.expedite(store.activeJobIdsOfBatch(batchId));
+      // Someone just opened this batch: jobs on the slow unviewed cap come within the viewed cap. In steps, after
+      // the request that opened it: rescheduling 100,000 jobs at once held the page's first load for a second.
+      let ids: string[] = [];
+      const step = (start: number) => {
+        if (closed) return;
+        if (start === 0) ids = store.activeJobIdsOfBatch(batchId);
+        tracker.expedite(ids.slice(start, start + EXPEDITE_STEP));
+        if (start + EXPEDITE_STEP < ids.length) setImmediate(step, start + EXPEDITE_STEP);
+      };
+      setImmediate(step, 0);
     },
     jobsListed(ids, spreadOver = ids.length) {
       for (const id of ids) {

@@ -26,7 +26,7 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
     reply.header('cache-control', 'no-store');
-    return history.insight(batch.id);
+    return await history.insight(batch.id);
   });
 
   app.get<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/insight', { schema: { params: BatchJobParams } }, async (request, reply) => {
@@ -52,7 +52,7 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
       const filter = parseJobFilterQuery(request.query);
       if ('error' in filter) return sendError(reply, 400, ErrorCode.invalidParameter, filter.error);
       // The page's "Stalled?" chip: the same judgement as the insight the page shows.
-      const only = filter.stalledOnly ? new Set(history.insight(batch.id).stalled.map((s) => s.jobId)) : null;
+      const only = filter.stalledOnly ? new Set((await history.insight(batch.id)).stalled.map((s) => s.jobId)) : null;
       const rows = history.exportRows(batch.id, filter, only);
       const name = `${fileSafe(batch.name)}${isFiltered(filter) ? '-filtered' : ''}.${format}`;
       reply.header('content-disposition', `attachment; filename="${name}"`);

@@ -7,7 +7,7 @@ import type { BatchSummary, UpstreamHealth } from '../../contract/dashboard-api.
 import { JOB_FIELDS, ROWS_PER_LINE, encodeJobRow, type LiveMeta, type SnapshotHead } from '../../contract/live.ts';
 import { iso } from '../batches/expiry.ts';
 import type { BatchRow, BatchStore } from '../batches/store.ts';
-import { summaryFromJobs, summaryFromRow, toBatchJob, type SummaryFields } from '../batches/views.ts';
+import { summaryFromJobs, summaryFromRow, toBatchJob } from '../batches/views.ts';
 import type { Clock } from '../tracker/clock.ts';
 
 /**
@@ -19,6 +19,8 @@ export const MAX_DELTA_ROWS = 2_000;
 
 const MAX_CACHED_DELTAS = 64;
 const MAX_CACHED_ROWS = 200_000;
+/** Rows in the first line of a first load: a screenful and some, so the page draws at once. */
+export const FIRST_LINE_ROWS = 200;
 const FIELDS_JSON = JSON.stringify(JOB_FIELDS);
 
 export interface FeedDeps {
@@ -39,7 +41,7 @@ export function createLiveFeed(deps: FeedDeps) {
   const { store } = deps;
   const deltas = new Map<string, DeltaText>();
   const summaries = new Map<string, { revision: number; summary: BatchSummary }>();
-  const rows = new Map<string, { version: number; addedAt: number; json: string; fields: SummaryFields }>();
+  const rows = new Map<string, { version: number; addedAt: number; json: string }>();
 
   function summary(batch: BatchRow): BatchSummary {
     const hit = summaries.get(batch.id);
@@ -102,38 +104,43 @@ export function createLiveFeed(deps: FeedDeps) {
     },
     meta,
     /**
-     * The batch as NDJSON lines: the head, then rows in lines of ROWS_PER_LINE. Rows are encoded once per job
-     * version, so a big batch that changed a little costs the changed rows and one pass of string joins.
+     * The batch as NDJSON lines: the head, then rows in lines of at most ROWS_PER_LINE, read a page at a time in
+     * the batch's order with a turn of the event loop between pages: the head and a screenful of rows go out at
+     * once, and the tracker's polls and other tabs never wait behind a 100,000-job first load. Rows are encoded
+     * once per job version. A row read later may be newer than the head's revision; the changes after that
+     * revision come again as deltas, which set the same values.
      */
-    snapshotLines(batch: BatchRow): string[] {
-      const list = store.batchJobVersions(batch.id);
-      const fields: SummaryFields[] = new Array<SummaryFields>(list.length);
-      const lines: string[] = [];
-      let line = '';
-      for (let i = 0; i < list.length; i++) {
-        const [jobId, version, addedAt] = list[i];
-        let hit = rows.get(jobId);
-        if (!hit || hit.version !== version || hit.addedAt !== addedAt) {
-          const row = store.getJob(jobId)!;
-          hit = { version: row.version, addedAt, json: encodedRow({ ...row, link_added_at: addedAt }), fields: row };
-          if (rows.size >= MAX_CACHED_ROWS) rows.clear();
-          rows.set(jobId, hit);
-        }
-        fields[i] = hit.fields;
-        line += (line === '' ? '[' : ',') + hit.json;
-        if ((i + 1) % ROWS_PER_LINE === 0 || i === list.length - 1) {
-          lines.push(`${line}]\n`);
-          line = '';
-        }
-      }
+    async *snapshotLines(batch: BatchRow): AsyncGenerator<string> {
+      const { revision } = batch;
       const head: SnapshotHead = {
-        ...meta(batch.id, batch.revision),
-        batch: summaryFromJobs(batch, fields),
+        ...meta(batch.id, revision),
+        batch: summary(batch),
         retentionSeconds: deps.retentionSeconds,
         fields: JOB_FIELDS,
-        total: list.length,
+        total: 0,
       };
-      return [`${JSON.stringify(head)}\n`, ...lines];
+      head.total = head.batch.jobCount;
+      yield `${JSON.stringify(head)}\n`;
+      for (let after = 0, size = FIRST_LINE_ROWS; ; size = ROWS_PER_LINE) {
+        const page = store.batchJobVersionPage(batch.id, after, size);
+        if (page.length === 0) return;
+        let line = '';
+        for (const [rowid, jobId, version, addedAt] of page) {
+          after = rowid;
+          let hit = rows.get(jobId);
+          if (!hit || hit.version !== version || hit.addedAt !== addedAt) {
+            const row = store.getJob(jobId);
+            if (!row) continue;
+            hit = { version: row.version, addedAt, json: encodedRow({ ...row, link_added_at: addedAt }) };
+            if (rows.size >= MAX_CACHED_ROWS) rows.clear();
+            rows.set(jobId, hit);
+          }
+          line += (line === '' ? '[' : ',') + hit.json;
+        }
+        if (line !== '') yield `${line}]\n`;
+        if (page.length < size) return;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     },
     forget(batchId: string): void {
       summaries.delete(batchId);

@@ -3,11 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CreateBatchResponse } from '../../contract/dashboard-api.ts';
-import { decodeJobRow, type BatchDelta, type DeltaAnswer, type SnapshotHead } from '../../contract/live.ts';
+import { ROWS_PER_LINE, decodeJobRow, type BatchDelta, type DeltaAnswer, type SnapshotHead } from '../../contract/live.ts';
 import { buildServer } from '../app.ts';
 import { json, startServiceHarness, type ServiceHarness } from '../batches/test-harness.ts';
 import { jobId, statusBody } from '../tracker/test-fixtures.ts';
-import { MAX_DELTA_ROWS } from './feed.ts';
+import { FIRST_LINE_ROWS, MAX_DELTA_ROWS } from './feed.ts';
 import { MAX_BACKLOG_BYTES, TICK_MS } from './hub.ts';
 
 let h: ServiceHarness;
@@ -163,11 +163,24 @@ describe('deltas with ?since=', () => {
     const [headLine, ...rowLines] = res.body.trimEnd().split('\n');
     const head = JSON.parse(headLine) as SnapshotHead;
     expect(head).toMatchObject({ total: 4_500, revision: revisionOf(batchId), batch: { jobCount: 4_500 } });
-    expect(rowLines).toHaveLength(3);
+    // A screenful first, so the page draws at once; then full lines.
+    expect(rowLines.map((line) => (JSON.parse(line) as unknown[]).length)).toEqual([FIRST_LINE_ROWS, ROWS_PER_LINE, ROWS_PER_LINE, 4_500 - FIRST_LINE_ROWS - 2 * ROWS_PER_LINE]);
     const rows = rowLines.flatMap((line) => JSON.parse(line) as unknown[][]);
     expect(rows.map((r) => decodeJobRow(r, head.fields).id)).toEqual(ids);
     // Compact: well under the ~500 bytes a job of the JSON snapshot takes.
     expect(res.body.length / ids.length).toBeLessThan(300);
+  });
+  it('hands out the head and the first screenful of a big batch before reading the rest of it', async () => {
+    h = await startServiceHarness();
+    const batchId = await createBatch(Array.from({ length: 3_000 }, (_, i) => jobId(i)));
+    const pages = vi.spyOn(h.service.store, 'batchJobVersionPage');
+    const lines = h.service.live.feed.snapshotLines(h.service.store.getBatch(batchId)!);
+    const head = JSON.parse((await lines.next()).value as string) as SnapshotHead;
+    expect(head).toMatchObject({ total: 3_000, batch: { jobCount: 3_000 } });
+    expect(pages).not.toHaveBeenCalled();
+    expect(JSON.parse((await lines.next()).value as string)).toHaveLength(FIRST_LINE_ROWS);
+    expect(pages.mock.calls.map((call) => call[2])).toEqual([FIRST_LINE_ROWS]);
+    await lines.return(undefined);
   });
 });
 

@@ -5,7 +5,8 @@
  */
 import negotiate from '@fastify/accept-negotiator';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
@@ -127,14 +128,25 @@ export function answerLiveSnapshot(
     return reply.type('application/json; charset=utf-8').send(live.feed.deltaJson(batch.id, text));
   }
   if (rows === 'ndjson') {
-    const lines = live.feed.snapshotLines(batch);
     reply.header('cache-control', 'no-store');
     reply.header('vary', 'accept-encoding');
     reply.type('application/x-ndjson; charset=utf-8');
-    const stream = Readable.from(lines, { objectMode: false });
-    if (!gzipAccepted(request)) return reply.send(stream);
-    reply.header('content-encoding', 'gzip');
-    return reply.send(stream.pipe(createGzip({ level: 6 })));
+    const gzip = gzipAccepted(request);
+    if (gzip) reply.header('content-encoding', 'gzip');
+    const zip = gzip ? createGzip({ level: 6 }) : null;
+    const out = zip ?? new PassThrough();
+    void (async () => {
+      let line = 0;
+      for await (const text of live.feed.snapshotLines(batch)) {
+        if (out.destroyed) return;
+        // Backpressure: a slow link holds the reading of further pages, not the server's memory.
+        if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+        // The head and the first screenful of rows leave at once instead of waiting for gzip's buffer to fill.
+        if (++line === 2) zip?.flush(constants.Z_SYNC_FLUSH);
+      }
+      out.end();
+    })().catch((error: unknown) => out.destroy(error as Error));
+    return reply.send(out);
   }
   return null;
 }

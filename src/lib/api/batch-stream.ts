@@ -4,6 +4,7 @@ import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.t
 import { request } from '../api-client.ts';
 import { applyPending, type PushedEvent, type SnapshotData } from '../live-snapshot.ts';
 import { batchKeys } from './query-keys.ts';
+import { holdStreamSlot } from './stream-slots.ts';
 
 /**
  * One event stream per tab and batch, writing each pushed change into the batch query's data (TanStack Query
@@ -42,7 +43,6 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     const data = client.getQueryData<SnapshotData>(key);
     const since = data?.snapshot.revision;
     if (since === undefined) return;
-    const source = new EventSource(`/api/batches/${encodeURIComponent(batchId)}/events?since=${since}`);
     // Pushed changes are applied together, at most once per APPLY_MS: each application re-renders the page
     // (header, chips, visible rows), and the server sends a change every quarter second while jobs move.
     let pending: PushedEvent[] = [];
@@ -66,21 +66,31 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       pending.push(event);
       timer ??= setTimeout(flush, Math.max(0, appliedAt + APPLY_MS - Date.now()));
     };
-    source.addEventListener('delta', (event) => push({ delta: JSON.parse((event as MessageEvent<string>).data) as BatchDelta }));
-    source.addEventListener('reset', reload);
-    source.addEventListener('meta', (event) => push({ meta: JSON.parse((event as MessageEvent<string>).data) as LiveMeta }));
-    source.onopen = () => {
-      streaming.add(batchId);
-      setDroppedAt(null);
+    const listen = (source: EventSource) => {
+      source.addEventListener('delta', (event) => push({ delta: JSON.parse((event as MessageEvent<string>).data) as BatchDelta }));
+      source.addEventListener('reset', reload);
+      source.addEventListener('meta', (event) => push({ meta: JSON.parse((event as MessageEvent<string>).data) as LiveMeta }));
+      source.onopen = () => {
+        streaming.add(batchId);
+        setDroppedAt(null);
+      };
+      source.onerror = () => {
+        // Reconnecting (the browser resends Last-Event-ID) or given up: poll meanwhile.
+        if (streaming.delete(batchId)) setDroppedAt(Date.now());
+        void client.invalidateQueries({ queryKey: key });
+      };
     };
-    source.onerror = () => {
-      // Reconnecting (the browser resends Last-Event-ID) or given up: poll meanwhile.
-      if (streaming.delete(batchId)) setDroppedAt(Date.now());
-      void client.invalidateQueries({ queryKey: key });
-    };
+    // Until this tab holds a stream slot (see stream-slots.ts) the query polls `?since=`.
+    let source: EventSource | null = null;
+    const giveBack = holdStreamSlot(() => {
+      const current = client.getQueryData<SnapshotData>(key)?.snapshot.revision ?? since;
+      source = new EventSource(`/api/batches/${encodeURIComponent(batchId)}/events?since=${current}`);
+      listen(source);
+    });
     return () => {
       clearTimeout(timer);
-      source.close();
+      source?.close();
+      giveBack();
       streaming.delete(batchId);
     };
   }, [batchId, ready, client]);

@@ -178,7 +178,8 @@ export function JobTable({
               return (
                 <div
                   key={job.id}
-                  className="absolute top-0 left-0 w-full"
+                  // Contained: a live change inside one row (a percent, a badge) lays out that row, not the whole table.
+                  className="absolute top-0 left-0 w-full [contain:size_layout_style]"
                   style={{ height: item.size, transform: `translateY(${item.start}px)` }}
                 >
                   <JobRow

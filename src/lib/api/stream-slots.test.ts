@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { STREAM_SLOTS, holdStreamSlot, type SlotLocks } from './stream-slots.ts';
+
+/** Web Locks as the browser keeps them for all tabs of an origin: exclusive, granted in request order. */
+function fakeLocks(): SlotLocks {
+  const held = new Set<string>();
+  const waiting = new Map<string, (() => void)[]>();
+  const grant = (name: string, callback: (lock: unknown) => Promise<void> | void) => {
+    held.add(name);
+    return Promise.resolve(callback({ name })).finally(() => {
+      held.delete(name);
+      waiting.get(name)?.shift()?.();
+    });
+  };
+  return {
+    request(name, options, callback) {
+      if (!held.has(name)) return grant(name, callback);
+      if (options.ifAvailable) return Promise.resolve(callback(null));
+      return new Promise((resolve, reject) => {
+        const queue = waiting.get(name) ?? [];
+        const go = () => resolve(grant(name, callback));
+        queue.push(go);
+        waiting.set(name, queue);
+        options.signal?.addEventListener('abort', () => {
+          queue.splice(queue.indexOf(go), 1);
+          reject(new DOMException('aborted', 'AbortError'));
+        });
+      });
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('event stream slots shared by the tabs of one browser', () => {
+  it('lets only a few tabs stream at once, and a waiting tab streams when one of them closes', async () => {
+    const locks = fakeLocks();
+    const streaming = new Set<number>();
+    const tabs = Array.from({ length: STREAM_SLOTS + 3 }, (_, tab) => holdStreamSlot(() => streaming.add(tab), locks));
+    await settle();
+    expect(streaming.size).toBe(STREAM_SLOTS);
+    const first = [...streaming][0];
+    tabs[first]();
+    streaming.delete(first);
+    await settle();
+    // Waiting tabs chose their slots at random: one of them may or may not have waited on the freed one.
+    for (let i = 0; i < 50 && streaming.size < STREAM_SLOTS; i++) {
+      const other = [...streaming][0];
+      tabs[other]();
+      streaming.delete(other);
+      await settle();
+    }
+    expect(streaming.size).toBe(STREAM_SLOTS);
+    for (const close of tabs) close();
+  });
+
+  it('streams at once where the browser has no Web Locks', () => {
+    let streamed = false;
+    holdStreamSlot(() => (streamed = true), null);
+    expect(streamed).toBe(true);
+  });
+});
