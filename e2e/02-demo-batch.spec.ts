@@ -11,8 +11,10 @@ test('the demo batch shows a job going from Queued through Running, its progress
   await page.goto('/');
   await page.getByRole('button', { name: 'Create demo batch' }).click();
   await expect(page).toHaveURL(/\/batches\/[^/]+$/);
-  const batchName = (await page.getByRole('heading', { level: 1 }).textContent()) ?? '';
-  expect(batchName).toMatch(DEMO);
+  // The address changes before the batch page has drawn its own heading: wait for it, then read the name.
+  const heading = page.getByRole('heading', { level: 1 });
+  await expect(heading).toHaveText(DEMO);
+  const batchName = (await heading.textContent()) ?? '';
 
   await expect(page.getByRole('button', { name: 'All (12)' })).toBeVisible();
   const row = jobRow(page, batchName, WATCHED_ROW);
