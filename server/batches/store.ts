@@ -96,6 +96,38 @@ export function sqlStates(states: readonly TrackedState[]): string {
  * The schema's history, oldest first (see contract/sqlite-migrations.ts). Append a migration to change it;
  * never edit one that has shipped. Each has a test that opens a data folder of the version before it.
  */
+/**
+ * What one job adds to its batch's row of `batch_state_totals` (migration 7), per column, as SQL over the job row
+ * `j` (an alias, NEW or OLD). The triggers add and take away exactly these, so the totals equal the aggregate.
+ */
+const JOB_TOTALS: readonly (readonly [column: string, value: (j: string) => string])[] = [
+  ['n', () => '1'],
+  ['expired', (j) => `${j}.output_expired = 1`],
+  ['outputs_ready', (j) => `(${j}.has_output = 1 AND ${j}.output_expired = 0) OR ${j}.kept_at IS NOT NULL`],
+  ['percent_milli', (j) => `CAST(round(${j}.percent * 1000) AS INTEGER)`],
+  ['input_bytes', (j) => `${j}.input_bytes`],
+  ['output_bytes', (j) => `${j}.output_bytes`],
+  ['credits_micro', (j) => `CAST(round(${j}.credits * 1000000) AS INTEGER)`],
+  ['disk_full', (j) => `${j}.keep_problem IS 'disk_full'`],
+];
+
+/** Adds job `j` to the totals of batch `batchId` (SQL expressions), read `from` the trigger's rows. */
+function addJobToTotals(j: string, batchId: string, from: string): string {
+  const columns = JOB_TOTALS.map(([column]) => column);
+  return `INSERT INTO batch_state_totals (batch_id, state, ${columns.join(', ')})
+      SELECT ${batchId}, ${j}.state, ${JOB_TOTALS.map(([, value]) => value(j)).join(', ')}
+      ${from}
+      ON CONFLICT (batch_id, state) DO UPDATE SET ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')};`;
+}
+
+/** Takes job `j` out of the totals of the batches `inBatches` selects, in the job's state. */
+function takeJobFromTotals(j: string, from: string, inBatches: string): string {
+  const sets = JOB_TOTALS.map(([column, value]) => `${column} = batch_state_totals.${column} - (${value(j)})`);
+  return `UPDATE batch_state_totals SET ${sets.join(', ')}
+      ${from}
+      WHERE ${inBatches} AND batch_state_totals.state = ${j}.state;`;
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -274,82 +306,28 @@ export const MIGRATIONS: readonly Migration[] = [
         sum(j.keep_problem IS 'disk_full')
       FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id JOIN batches b ON b.id = bj.batch_id GROUP BY bj.batch_id, j.state;
     CREATE TRIGGER batch_totals_link_added AFTER INSERT ON batch_jobs BEGIN
-      INSERT INTO batch_state_totals (batch_id, state, n, expired, outputs_ready, percent_milli, input_bytes, output_bytes, credits_micro, disk_full)
-      SELECT NEW.batch_id, j.state, 1, j.output_expired = 1, (j.has_output = 1 AND j.output_expired = 0) OR j.kept_at IS NOT NULL,
-        CAST(round(j.percent * 1000) AS INTEGER), j.input_bytes, j.output_bytes, CAST(round(j.credits * 1000000) AS INTEGER),
-        j.keep_problem IS 'disk_full'
-      FROM jobs j WHERE j.id = NEW.job_id
-      ON CONFLICT (batch_id, state) DO UPDATE SET n = n + excluded.n, expired = expired + excluded.expired,
-        outputs_ready = outputs_ready + excluded.outputs_ready, percent_milli = percent_milli + excluded.percent_milli,
-        input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
-        credits_micro = credits_micro + excluded.credits_micro, disk_full = disk_full + excluded.disk_full;
+      ${addJobToTotals('j', 'NEW.batch_id', 'FROM jobs j WHERE j.id = NEW.job_id')}
     END;
     CREATE TRIGGER batch_totals_link_removed AFTER DELETE ON batch_jobs BEGIN
-      UPDATE batch_state_totals SET n = batch_state_totals.n - 1, expired = batch_state_totals.expired - (j.output_expired = 1),
-        outputs_ready = batch_state_totals.outputs_ready - ((j.has_output = 1 AND j.output_expired = 0) OR j.kept_at IS NOT NULL),
-        percent_milli = batch_state_totals.percent_milli - CAST(round(j.percent * 1000) AS INTEGER), input_bytes = batch_state_totals.input_bytes - j.input_bytes,
-        output_bytes = batch_state_totals.output_bytes - j.output_bytes, credits_micro = batch_state_totals.credits_micro - CAST(round(j.credits * 1000000) AS INTEGER),
-        disk_full = batch_state_totals.disk_full - (j.keep_problem IS 'disk_full')
-      FROM (SELECT * FROM jobs WHERE id = OLD.job_id) AS j
-      WHERE batch_state_totals.batch_id = OLD.batch_id AND batch_state_totals.state = j.state;
+      ${takeJobFromTotals('j', 'FROM (SELECT * FROM jobs WHERE id = OLD.job_id) AS j', 'batch_state_totals.batch_id = OLD.batch_id')}
     END;
     CREATE TRIGGER batch_totals_link_moved AFTER UPDATE OF batch_id, job_id ON batch_jobs BEGIN
-      UPDATE batch_state_totals SET n = batch_state_totals.n - 1, expired = batch_state_totals.expired - (j.output_expired = 1),
-        outputs_ready = batch_state_totals.outputs_ready - ((j.has_output = 1 AND j.output_expired = 0) OR j.kept_at IS NOT NULL),
-        percent_milli = batch_state_totals.percent_milli - CAST(round(j.percent * 1000) AS INTEGER), input_bytes = batch_state_totals.input_bytes - j.input_bytes,
-        output_bytes = batch_state_totals.output_bytes - j.output_bytes, credits_micro = batch_state_totals.credits_micro - CAST(round(j.credits * 1000000) AS INTEGER),
-        disk_full = batch_state_totals.disk_full - (j.keep_problem IS 'disk_full')
-      FROM (SELECT * FROM jobs WHERE id = OLD.job_id) AS j
-      WHERE batch_state_totals.batch_id = OLD.batch_id AND batch_state_totals.state = j.state;
-      INSERT INTO batch_state_totals (batch_id, state, n, expired, outputs_ready, percent_milli, input_bytes, output_bytes, credits_micro, disk_full)
-      SELECT NEW.batch_id, j.state, 1, j.output_expired = 1, (j.has_output = 1 AND j.output_expired = 0) OR j.kept_at IS NOT NULL,
-        CAST(round(j.percent * 1000) AS INTEGER), j.input_bytes, j.output_bytes, CAST(round(j.credits * 1000000) AS INTEGER),
-        j.keep_problem IS 'disk_full'
-      FROM jobs j WHERE j.id = NEW.job_id
-      ON CONFLICT (batch_id, state) DO UPDATE SET n = n + excluded.n, expired = expired + excluded.expired,
-        outputs_ready = outputs_ready + excluded.outputs_ready, percent_milli = percent_milli + excluded.percent_milli,
-        input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
-        credits_micro = credits_micro + excluded.credits_micro, disk_full = disk_full + excluded.disk_full;
+      ${takeJobFromTotals('j', 'FROM (SELECT * FROM jobs WHERE id = OLD.job_id) AS j', 'batch_state_totals.batch_id = OLD.batch_id')}
+      ${addJobToTotals('j', 'NEW.batch_id', 'FROM jobs j WHERE j.id = NEW.job_id')}
     END;
     CREATE TRIGGER batch_totals_job_added AFTER INSERT ON jobs BEGIN
-      INSERT INTO batch_state_totals (batch_id, state, n, expired, outputs_ready, percent_milli, input_bytes, output_bytes, credits_micro, disk_full)
-      SELECT bj.batch_id, NEW.state, 1, NEW.output_expired = 1, (NEW.has_output = 1 AND NEW.output_expired = 0) OR NEW.kept_at IS NOT NULL,
-        CAST(round(NEW.percent * 1000) AS INTEGER), NEW.input_bytes, NEW.output_bytes, CAST(round(NEW.credits * 1000000) AS INTEGER),
-        NEW.keep_problem IS 'disk_full'
-      FROM batch_jobs bj WHERE bj.job_id = NEW.id
-      ON CONFLICT (batch_id, state) DO UPDATE SET n = n + excluded.n, expired = expired + excluded.expired,
-        outputs_ready = outputs_ready + excluded.outputs_ready, percent_milli = percent_milli + excluded.percent_milli,
-        input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
-        credits_micro = credits_micro + excluded.credits_micro, disk_full = disk_full + excluded.disk_full;
+      ${addJobToTotals('NEW', 'bj.batch_id', 'FROM batch_jobs bj WHERE bj.job_id = NEW.id')}
     END;
     CREATE TRIGGER batch_totals_job_removed AFTER DELETE ON jobs BEGIN
-      UPDATE batch_state_totals SET n = n - 1, expired = expired - (OLD.output_expired = 1),
-        outputs_ready = outputs_ready - ((OLD.has_output = 1 AND OLD.output_expired = 0) OR OLD.kept_at IS NOT NULL),
-        percent_milli = percent_milli - CAST(round(OLD.percent * 1000) AS INTEGER), input_bytes = input_bytes - OLD.input_bytes,
-        output_bytes = output_bytes - OLD.output_bytes, credits_micro = credits_micro - CAST(round(OLD.credits * 1000000) AS INTEGER),
-        disk_full = disk_full - (OLD.keep_problem IS 'disk_full')
-      WHERE state = OLD.state AND batch_id IN (SELECT batch_id FROM batch_jobs WHERE job_id = OLD.id);
+      ${takeJobFromTotals('OLD', '', 'batch_state_totals.batch_id IN (SELECT batch_id FROM batch_jobs WHERE job_id = OLD.id)')}
     END;
     CREATE TRIGGER batch_totals_job_changed AFTER UPDATE OF state, has_output, output_expired, kept_at, percent, input_bytes, output_bytes, credits, keep_problem ON jobs
     WHEN OLD.state IS NOT NEW.state OR OLD.has_output IS NOT NEW.has_output OR OLD.output_expired IS NOT NEW.output_expired
       OR OLD.kept_at IS NOT NEW.kept_at OR OLD.percent IS NOT NEW.percent OR OLD.input_bytes IS NOT NEW.input_bytes
       OR OLD.output_bytes IS NOT NEW.output_bytes OR OLD.credits IS NOT NEW.credits OR OLD.keep_problem IS NOT NEW.keep_problem
     BEGIN
-      UPDATE batch_state_totals SET n = n - 1, expired = expired - (OLD.output_expired = 1),
-        outputs_ready = outputs_ready - ((OLD.has_output = 1 AND OLD.output_expired = 0) OR OLD.kept_at IS NOT NULL),
-        percent_milli = percent_milli - CAST(round(OLD.percent * 1000) AS INTEGER), input_bytes = input_bytes - OLD.input_bytes,
-        output_bytes = output_bytes - OLD.output_bytes, credits_micro = credits_micro - CAST(round(OLD.credits * 1000000) AS INTEGER),
-        disk_full = disk_full - (OLD.keep_problem IS 'disk_full')
-      WHERE state = OLD.state AND batch_id IN (SELECT batch_id FROM batch_jobs WHERE job_id = OLD.id);
-      INSERT INTO batch_state_totals (batch_id, state, n, expired, outputs_ready, percent_milli, input_bytes, output_bytes, credits_micro, disk_full)
-      SELECT bj.batch_id, NEW.state, 1, NEW.output_expired = 1, (NEW.has_output = 1 AND NEW.output_expired = 0) OR NEW.kept_at IS NOT NULL,
-        CAST(round(NEW.percent * 1000) AS INTEGER), NEW.input_bytes, NEW.output_bytes, CAST(round(NEW.credits * 1000000) AS INTEGER),
-        NEW.keep_problem IS 'disk_full'
-      FROM batch_jobs bj WHERE bj.job_id = NEW.id
-      ON CONFLICT (batch_id, state) DO UPDATE SET n = n + excluded.n, expired = expired + excluded.expired,
-        outputs_ready = outputs_ready + excluded.outputs_ready, percent_milli = percent_milli + excluded.percent_milli,
-        input_bytes = input_bytes + excluded.input_bytes, output_bytes = output_bytes + excluded.output_bytes,
-        credits_micro = credits_micro + excluded.credits_micro, disk_full = disk_full + excluded.disk_full;
+      ${takeJobFromTotals('OLD', '', 'batch_state_totals.batch_id IN (SELECT batch_id FROM batch_jobs WHERE job_id = OLD.id)')}
+      ${addJobToTotals('NEW', 'bj.batch_id', 'FROM batch_jobs bj WHERE bj.job_id = NEW.id')}
     END;
     `,
   },
