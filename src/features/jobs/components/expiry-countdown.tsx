@@ -10,21 +10,30 @@ const LEVEL_CLASSES: Record<ExpiryLevel, string> = {
 };
 
 /**
- * Subscribes to the shared 1 s ticker by itself, so a tick re-renders this cell only.
+ * A row's or the job page's countdown. Only a succeeded job with an expiry subscribes to the shared 1 s ticker
+ * (by itself, so a tick re-renders this cell only): a running batch's rows do not re-render every second.
  */
-export function ExpiryCountdown({
-  job,
-  serverOffsetMs,
-  size = 'text-xs',
-}: {
+export function ExpiryCountdown(props: CountdownProps) {
+  const { job } = props;
+  if (job.state !== 'Succeeded' || job.expiry === null) return <NoExpiry />;
+  return <TickingCountdown {...props} />;
+}
+
+function NoExpiry() {
+  return <span className="text-slate-400 dark:text-slate-600">—</span>;
+}
+
+interface CountdownProps {
   job: Pick<BatchJob, 'state' | 'expiry' | 'outputExpired'>;
   serverOffsetMs: number;
   /** A row's small print, or the job page's value size. */
   size?: 'text-xs' | 'text-sm';
-}) {
+}
+
+function TickingCountdown({ job, serverOffsetMs, size = 'text-xs' }: CountdownProps) {
   const now = useNow();
   const view = expiryView(job, now, serverOffsetMs);
-  if (view.kind === 'none') return <span className="text-slate-400 dark:text-slate-600">—</span>;
+  if (view.kind === 'none') return <NoExpiry />;
   if (view.kind === 'expired') {
     return <span className={`${size} font-medium text-slate-500 dark:text-slate-400`}>expired</span>;
   }

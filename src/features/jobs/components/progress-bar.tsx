@@ -34,7 +34,11 @@ export function ProgressBar({ percent, phase, state, label, wide }: ProgressBarP
         aria-valuetext={unmeasured ? 'No progress to show' : text}
         className={`h-1.5 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700 ${wide ? 'flex-1' : 'w-16 shrink-0 max-md:flex-1 xl:w-full xl:max-w-72'}`}
       >
-        <div className={`h-full rounded-full transition-[width] duration-500 ${FILL[state] ?? 'bg-slate-400'}`} style={{ width: `${value}%` }} />
+        {/* Moved, not resized: a transform is drawn by the compositor, where a width change lays the row out again. */}
+        <div
+          className={`h-full w-full rounded-full transition-transform duration-500 ${FILL[state] ?? 'bg-slate-400'}`}
+          style={{ transform: `translateX(${value - 100}%)` }}
+        />
       </div>
       <span className="text-xs leading-4 whitespace-nowrap tabular-nums text-slate-600 dark:text-slate-400">{text}</span>
     </div>
