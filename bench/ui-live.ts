@@ -40,9 +40,13 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const POLLING_TABS = Number(process.env.BENCH_POLLING_TABS ?? Number.POSITIVE_INFINITY);
 const ROW_SELECTOR = '[role="table"] [role="rowgroup"] [role="row"][aria-rowindex="2"]';
 
-/** Every job runs forever; each second 1 % of them move their percent on. */
+/**
+ * Every job runs forever; each second 1 % of them move their percent on. `mark` gives one job a new phase
+ * (a word the random changes never touch), for the change → screen latency probe.
+ */
 async function startChangingUpstream(key: string, ids: string[]) {
   const percent = new Map(ids.map((id) => [id, 1]));
+  const phase = new Map<string, string>();
   let requests = 0;
   const ticker = setInterval(() => {
     for (let i = 0; i < ids.length * CHANGE_PER_SECOND; i++) {
@@ -61,7 +65,7 @@ async function startChangingUpstream(key: string, ids: string[]) {
     if (req.method === 'GET' && m) {
       requests++;
       return send(200, {
-        id: m[1], status: 'Running', progress: { percent: percent.get(m[1]) ?? 0, phase: 'converting' },
+        id: m[1], status: 'Running', progress: { percent: percent.get(m[1]) ?? 0, phase: phase.get(m[1]) ?? 'converting' },
         metrics: { inputBytes: 1_000_000, outputBytes: 0, creditCost: 1 }, error: null, output: null,
       });
     }
@@ -74,7 +78,46 @@ async function startChangingUpstream(key: string, ids: string[]) {
     server.closeAllConnections();
     server.close(() => resolve());
   }));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    mark: (id: string, word: string) => phase.set(id, word),
+  };
+}
+
+type Upstream = Awaited<ReturnType<typeof startChangingUpstream>>;
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? (QUICK ? 20 : 40));
+
+/**
+ * Change → screen: one at a time, a job in a row the tab shows (inside its viewport) changes at the upstream,
+ * and the time until that row's progress bar says so is taken (the page is read every 50 ms, so a sample is at
+ * most that much late). Returns the latencies in ms.
+ */
+async function measureLatency(page: Page, upstream: Pick<Upstream, 'mark'>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const shown = await page.evaluate(() => [...document.querySelectorAll('[role="table"] [role="rowgroup"] [role="row"]')]
+      .filter((row) => { const r = row.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; })
+      .map((row) => row.querySelector('a[href*="/jobs/"]')?.getAttribute('href')?.split('/jobs/')[1])
+      .filter((id): id is string => Boolean(id)));
+    if (shown.length === 0) throw new Error('latency probe: the tab shows no job row');
+    const id = shown[Math.floor(Math.random() * shown.length)];
+    const word = `probe${randomBytes(4).toString('hex')}`;
+    const t0 = Date.now();
+    upstream.mark(id, word);
+    await page.waitForFunction(
+      ({ id, word }) => document.querySelector(`[role="row"]:has(a[href$="/jobs/${id}"]) [role="progressbar"]`)?.getAttribute('aria-valuetext')?.endsWith(word) ?? false,
+      { id, word },
+      { polling: 50, timeout: 30_000 },
+    );
+    samples.push(Date.now() - t0);
+  }
+  return samples;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** When the first job row is in the DOM, in ms from the navigation's start (performance.now()). */
@@ -179,16 +222,16 @@ function writeProfileSummary(profile: { nodes: { id: number; callFrame: { functi
 }
 
 /** The 100,000-job goals (see the header). */
-async function run100k({ origin, batchId, browser, serverPid, upstreamRequests, startedAt, loadavgAtStart }: {
-  origin: string; batchId: string; browser: Browser; serverPid: number; upstreamRequests: () => number; startedAt: string; loadavgAtStart: string;
+async function run100k({ origin, batchId, browser, serverPid, upstream, startedAt, loadavgAtStart }: {
+  origin: string; batchId: string; browser: Browser; serverPid: number; upstream: Upstream; startedAt: string; loadavgAtStart: string;
 }) {
   const measureWindow = async () => {
     const cpu0 = cpuSeconds(serverPid);
-    const up0 = upstreamRequests();
+    const up0 = upstream.requests();
     const t0 = Date.now();
     await delay(MINUTES * 60_000);
     const seconds = (Date.now() - t0) / 1000;
-    return { serverCores: (cpuSeconds(serverPid) - cpu0) / seconds, upstreamPerMin: ((upstreamRequests() - up0) / seconds) * 60 };
+    return { serverCores: (cpuSeconds(serverPid) - cpu0) / seconds, upstreamPerMin: ((upstream.requests() - up0) / seconds) * 60 };
   };
   // The tracker settles on the new batch first (its first round of polls), then runs with no tab open.
   await delay(WARMUP_MS);
@@ -208,11 +251,15 @@ async function run100k({ origin, batchId, browser, serverPid, upstreamRequests, 
   await delay(WARMUP_MS);
   const oneTab = await measureWindow();
   console.log(`1 tab: server ${fmt(oneTab.serverCores, 3)} of a core, upstream ${fmt(oneTab.upstreamPerMin, 0)}/min (load ${loadavg().split(' ')[0]})`);
+  const latencyMs = await measureLatency(tab.page, upstream);
+  const latency = { p50: percentile(latencyMs, 50), p95: percentile(latencyMs, 95), samples: latencyMs.length };
+  console.log(`change → screen: p50 ${fmt(latency.p50, 0)} ms, p95 ${fmt(latency.p95, 0)} ms (${latency.samples} changes)`);
   await context.close();
   const goals: Goal[] = [
     { name: 'first rows drawn after opening the page, 100,000 jobs', value: firstRowsMs, op: '<=', limit: 3000, unit: ' ms' },
     { name: 'dashboard server CPU with 1 tab open (share of a core)', value: oneTab.serverCores, op: '<=', limit: 0.2 },
     { name: 'tracker poll rate, 1 tab / no tab, distance from 1', value: Math.abs(oneTab.upstreamPerMin / noTab.upstreamPerMin - 1), op: '<=', limit: 0.1 },
+    { name: 'change to a visible job → screen, p95, 100,000 jobs', value: latency.p95, op: '<=', limit: 3000, unit: ' ms' },
   ];
   printGoals(goals);
   const notes = [
@@ -221,6 +268,7 @@ async function run100k({ origin, batchId, browser, serverPid, upstreamRequests, 
     'First rows: performance.now() in the tab when the first job row is in the DOM (checked every animation frame), from the navigation\'s start. ' +
       `The whole first load (?rows=ndjson) had arrived ${fmt(loadedMs, 0)} ms after navigation.`,
     'Server CPU: utime+stime of the dashboard process (/proc) over the window, divided by its length. Tracker rate: status GETs the fake upstream answered.',
+    `Change → screen: after the 1-tab window, ${latency.samples} times one at a time, a job in a row inside the viewport gets a new phase at the fake upstream, and the time until the row shows it is taken (read every 50 ms): p50 ${fmt(latency.p50, 0)} ms.`,
   ];
   const table = [
     '## Windows',
@@ -231,7 +279,7 @@ async function run100k({ origin, batchId, browser, serverPid, upstreamRequests, 
     `| 1 live tab | ${fmt(oneTab.serverCores, 3)} | ${fmt(oneTab.upstreamPerMin, 0)} |`,
     '',
   ].join('\n');
-  writeResults('ui-live-100k', { startedAt, loadavgAtStart, goals, notes, firstRowsMs, loadedMs, noTab, oneTab }, table);
+  writeResults('ui-live-100k', { startedAt, loadavgAtStart, goals, notes, firstRowsMs, loadedMs, noTab, oneTab, latency }, table);
 }
 
 interface Measured {
@@ -245,6 +293,8 @@ interface Measured {
   longestTaskMs: number;
   serverCpuPerMin: number;
   upstreamPerMin: number;
+  /** Change → screen on the first tab (it holds the event stream) and, with more tabs, the last (relayed to it). */
+  latency?: { tab: string; p50: number; p95: number; samples: number }[];
 }
 
 runBench('ui-live', async () => {
@@ -275,7 +325,7 @@ runBench('ui-live', async () => {
   onCleanup(() => browser.close());
 
   if (SCENARIO_100K) {
-    await run100k({ origin, batchId, browser, serverPid: server.pid, upstreamRequests: upstream.requests, startedAt, loadavgAtStart });
+    await run100k({ origin, batchId, browser, serverPid: server.pid, upstream, startedAt, loadavgAtStart });
     return;
   }
 
@@ -324,6 +374,16 @@ runBench('ui-live', async () => {
         serverCpuPerMin: (cpuSeconds(server.pid) - server0) / minutes,
         upstreamPerMin: (upstream.requests() - upstream0) / minutes,
       };
+      if (mode === 'live') {
+        // After the window, so the probe's own reading of the page is not in the CPU numbers.
+        const probed = count > 1 ? [['first (streams)', open[0]], ['last (relayed)', open[count - 1]]] as const : [['first', open[0]]] as const;
+        m.latency = [];
+        for (const [name, tab] of probed) {
+          const ms = await measureLatency(tab.page, upstream);
+          m.latency.push({ tab: name, p50: percentile(ms, 50), p95: percentile(ms, 95), samples: ms.length });
+          console.log(`  change → screen, ${name} tab: p50 ${fmt(percentile(ms, 50), 0)} ms, p95 ${fmt(percentile(ms, 95), 0)} ms (${ms.length} changes)`);
+        }
+      }
       results.push(m);
       console.log(`${mode}, ${count} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
       await context.close();
@@ -343,6 +403,7 @@ runBench('ui-live', async () => {
       { name: `bytes per tab per minute, live / polling, ${tabs} tab(s)`, value: live.bytesPerTabPerMin / old.bytesPerTabPerMin, op: '<=', limit: 0.03, unit: '×' },
       { name: `browser CPU per tab per minute, live / polling, ${tabs} tab(s)`, value: live.cpuSecondsPerTabPerMin / old.cpuSecondsPerTabPerMin, op: '<=', limit: 0.2, unit: '×' },
       { name: `main-thread tasks over 50 ms per tab after the first load, live, ${tabs} tab(s)`, value: live.longTasksPerTab, op: '<=', limit: 0 },
+      ...(live.latency ?? []).map((l): Goal => ({ name: `change to a visible job → screen, p95, ${tabs} tab(s), ${l.tab} tab`, value: l.p95, op: '<=', limit: 3000, unit: ' ms' })),
     );
   }
   if (TABS.length >= 2) {
@@ -361,14 +422,15 @@ runBench('ui-live', async () => {
     'polling: the page with ?live=off (the whole-snapshot polling of before, ETag-revalidated, every 1.5 s while jobs run).',
     ...(Number.isFinite(POLLING_TABS) ? [`Snapshot polling measured with at most ${POLLING_TABS} tab(s) (BENCH_POLLING_TABS): its per-tab numbers are the baseline for more live tabs.`] : []),
     'Tabs open one at a time, each after the previous one drew its first rows.',
-    'Not measured here: change → screen latency. The 100,000-job goals: BENCH_SCENARIO=100k (bench/results/ui-live-100k.md).',
+    `Change → screen: after each live window, ${LATENCY_SAMPLES} times one at a time, a job in a row inside the tab's viewport gets a new phase at the fake upstream, and the time until that row's progress bar shows it is taken (the page is read every 50 ms). Probed on the first tab (it holds the batch's event stream) and, with more tabs, the last (the stream's events are relayed to it by the first tab, src/lib/api/shared-stream.ts).`,
+    'The 100,000-job goals: BENCH_SCENARIO=100k (bench/results/ui-live-100k.md).',
   ];
   const table = [
     '## Per configuration',
     '',
-    '| mode | tabs | MB / tab / min | browser CPU s / tab / min | long tasks / tab | longest task ms | server CPU s / min | upstream req / min |',
-    '|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.mode} | ${r.tabs} | ${fmt(r.bytesPerTabPerMin / 1e6, 3)} | ${fmt(r.cpuSecondsPerTabPerMin, 2)} | ${fmt(r.longTasksPerTab, 1)} | ${fmt(r.longestTaskMs, 0)} | ${fmt(r.serverCpuPerMin, 2)} | ${fmt(r.upstreamPerMin, 0)} |`),
+    '| mode | tabs | MB / tab / min | browser CPU s / tab / min | long tasks / tab | longest task ms | server CPU s / min | upstream req / min | change → screen p50 / p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.mode} | ${r.tabs} | ${fmt(r.bytesPerTabPerMin / 1e6, 3)} | ${fmt(r.cpuSecondsPerTabPerMin, 2)} | ${fmt(r.longTasksPerTab, 1)} | ${fmt(r.longestTaskMs, 0)} | ${fmt(r.serverCpuPerMin, 2)} | ${fmt(r.upstreamPerMin, 0)} | ${(r.latency ?? []).map((l) => `${l.tab}: ${fmt(l.p50, 0)} / ${fmt(l.p95, 0)}`).join('; ') || '—'} |`),
     '',
   ].join('\n');
   writeResults('ui-live', { startedAt, loadavgAtStart, goals, notes, results }, table);

@@ -104,6 +104,12 @@ export interface SnapshotHead extends LiveMeta {
 
 export const ROWS_PER_LINE = 2_000;
 
+/**
+ * The event stream (`GET /api/batches/{id}/events`) sends the batch's meta at least this often, changed or not: a
+ * heartbeat that keeps proxies from closing it and lets a tab notice a stream that went silent.
+ */
+export const HEARTBEAT_MS = 15_000;
+
 export interface ViewRequest {
   /** One id per open tab (random, made by the tab): a later request of the same tab replaces its earlier one. */
   tab: string;

@@ -53,21 +53,26 @@ test('a 10,000-job batch shows its jobs changing while open without loading the 
   }
 });
 
-test('a job page open in three tabs polls nothing upstream itself and shows the job finishing', async ({ page, api, context }) => {
+test('a job page open in three tabs polls nothing upstream itself, shares one event stream, and shows the job finishing', async ({ page, api, context }) => {
   const name = uniqueName('Three tabs');
   const { batch } = await api.createBatch(name);
   const jobId = await api.submitSample(batch.id, 'clip.mp4', 'webm');
   const pages = [page, await context.newPage(), await context.newPage()];
   const statusRequests: string[] = [];
-  for (const tab of pages) {
+  const streamingTabs = new Set<number>();
+  pages.forEach((tab, index) => {
     tab.on('request', (request) => {
-      if (new URL(request.url()).pathname.startsWith('/convert/job/')) statusRequests.push(request.url());
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/convert/job/')) statusRequests.push(request.url());
+      if (pathname === `/api/batches/${batch.id}/events`) streamingTabs.add(index);
     });
-  }
+  });
   await Promise.all(pages.map((tab) => tab.goto(`/batches/${batch.id}/jobs/${jobId}`)));
   for (const tab of pages) await expect(tab.getByRole('heading', { name: 'clip.mp4', exact: true })).toBeVisible();
   // The page title leads with the job's state.
   for (const tab of pages) await expect(tab).toHaveTitle(/^Succeeded · clip\.mp4/, { timeout: 60_000 });
   // Every tab read the server's record through its batch's event stream; only the tracker asked the upstream.
   expect(statusRequests).toEqual([]);
+  // One stream for the three tabs: one tab opened it and relays its events to the others.
+  expect(streamingTabs.size).toBe(1);
 });

@@ -6,14 +6,13 @@
  * store write: a burst of 100 job changes costs one delta per batch, shared by every tab at the same revision,
  * and the store stays one module that knows nothing of tabs (the seam for a shared database's notifications).
  */
+import { HEARTBEAT_MS } from '../../contract/live.ts';
 import type { Clock } from '../tracker/clock.ts';
 import { POLICY } from '../tracker/policy.ts';
 import type { LiveFeed } from './feed.ts';
 
 /** How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). */
 export const TICK_MS = 250;
-/** A comment and the batch's meta this often, so proxies keep the stream open and dead ones are noticed. */
-export const HEARTBEAT_MS = 15_000;
 /** Meta (checked at, upstream health) at most this often between heartbeats, when it changed. */
 export const META_MS = 5_000;
 /**

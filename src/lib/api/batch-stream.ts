@@ -4,12 +4,12 @@ import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.t
 import { request } from '../api-client.ts';
 import { applyPending, type PushedEvent, type SnapshotData } from '../live-snapshot.ts';
 import { batchKeys } from './query-keys.ts';
-import { holdStreamSlot } from './stream-slots.ts';
+import { shareBatchStream } from './shared-stream.ts';
 
 /**
- * One event stream per tab and batch, writing each pushed change into the batch query's data (TanStack Query
- * stays the one cache). While it is open the query does not poll; when it cannot stay open, the query's
- * `?since=` polling takes over. `?live=off` in the page's address keeps the old whole-snapshot polling (the
+ * The batch's event stream (one per browser, shared by its tabs: shared-stream.ts), writing each pushed change
+ * into this tab's batch query data (TanStack Query stays the one cache). While a stream is open the query does
+ * not poll; when none can stay open, the query's `?since=` polling takes over. `?live=off` in the page's address keeps the old whole-snapshot polling (the
  * benchmark's baseline).
  */
 const streaming = new Set<string>();
@@ -53,44 +53,61 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       freshBase.add(batchId);
       void client.invalidateQueries({ queryKey: key });
     };
+    // A change this tab cannot place (its data is older than the delta's start, e.g. a relayed stream that began
+    // before this tab loaded): ask `?since=` for what it lacks; the server answers a reset if that is too much.
+    const catchUp = () => {
+      pending = [];
+      void client.invalidateQueries({ queryKey: key });
+    };
     const flush = () => {
       timer = undefined;
       appliedAt = Date.now();
       const current = client.getQueryData<SnapshotData>(key);
       const next = current && applyPending(current, pending);
       pending = [];
-      if (next === null) reload();
+      if (next === null) catchUp();
       else if (next && next !== current) client.setQueryData(key, next);
     };
     const push = (event: PushedEvent) => {
       pending.push(event);
       timer ??= setTimeout(flush, Math.max(0, appliedAt + APPLY_MS - Date.now()));
     };
-    const listen = (source: EventSource) => {
-      source.addEventListener('delta', (event) => push({ delta: JSON.parse((event as MessageEvent<string>).data) as BatchDelta }));
-      source.addEventListener('reset', reload);
-      source.addEventListener('meta', (event) => push({ meta: JSON.parse((event as MessageEvent<string>).data) as LiveMeta }));
-      source.onopen = () => {
-        streaming.add(batchId);
-        setDroppedAt(null);
-      };
-      source.onerror = () => {
-        // Reconnecting (the browser resends Last-Event-ID) or given up: poll meanwhile.
-        if (streaming.delete(batchId)) setDroppedAt(Date.now());
-        void client.invalidateQueries({ queryKey: key });
-      };
-    };
-    // Until this tab holds a stream slot (see stream-slots.ts) the query polls `?since=`.
-    let source: EventSource | null = null;
-    const giveBack = holdStreamSlot(() => {
-      const current = client.getQueryData<SnapshotData>(key)?.snapshot.revision ?? since;
-      source = new EventSource(`/api/batches/${encodeURIComponent(batchId)}/events?since=${current}`);
-      listen(source);
-    });
+    const stop = shareBatchStream(
+      batchId,
+      {
+        onEvent: (type, data, relayed) => {
+          if (type === 'delta') push({ delta: JSON.parse(data) as BatchDelta });
+          else if (type === 'meta') push({ meta: JSON.parse(data) as LiveMeta });
+          // The stream's own start was too old to continue; a sibling's reset says nothing of this tab's data.
+          else if (relayed) catchUp();
+          else reload();
+        },
+        onLive: () => {
+          streaming.add(batchId);
+          setDroppedAt(null);
+        },
+        onDown: () => {
+          // Reconnecting (the browser resends Last-Event-ID), given up, or the relaying tab left: poll meanwhile.
+          if (streaming.delete(batchId)) setDroppedAt(Date.now());
+          void client.invalidateQueries({ queryKey: key });
+        },
+      },
+      {
+        openSource: ({ onEvent, onOpen, onError }) => {
+          const current = client.getQueryData<SnapshotData>(key)?.snapshot.revision ?? since;
+          const source = new EventSource(`/api/batches/${encodeURIComponent(batchId)}/events?since=${current}`);
+          for (const type of ['delta', 'meta', 'reset'] as const) {
+            source.addEventListener(type, (event) => onEvent(type, (event as MessageEvent<string>).data));
+          }
+          source.onopen = onOpen;
+          source.onerror = onError;
+          return source;
+        },
+      },
+    );
     return () => {
       clearTimeout(timer);
-      source?.close();
-      giveBack();
+      stop();
       streaming.delete(batchId);
     };
   }, [batchId, ready, client]);
