@@ -142,7 +142,15 @@ interface Tab {
   page: Page;
   cdp: CDPSession;
   bytes: () => number;
+  /** Requests the tab sent, by route (ids replaced by `:id`). */
+  requests: Map<string, number>;
   taskSeconds: () => Promise<number>;
+}
+
+function route(url: string): string {
+  const { pathname, searchParams } = new URL(url);
+  const query = [...searchParams.keys()].sort().join('&');
+  return pathname.replace(/\/[0-9a-zA-Z_-]{16,}/g, '/:id') + (query ? `?${query}` : '');
 }
 
 async function openTab(page: Page, url: string): Promise<Tab> {
@@ -151,6 +159,11 @@ async function openTab(page: Page, url: string): Promise<Tab> {
   await cdp.send('Performance.enable');
   let bytes = 0;
   cdp.on('Network.dataReceived', (e) => (bytes += e.encodedDataLength));
+  const requests = new Map<string, number>();
+  cdp.on('Network.requestWillBeSent', (e) => {
+    const key = route(e.request.url);
+    requests.set(key, (requests.get(key) ?? 0) + 1);
+  });
   await page.addInitScript(LONG_TASK_PROBE);
   await page.addInitScript(FIRST_ROW_PROBE);
   // Twenty tabs of the old page parse 5 MB each on a busy machine: the load event may take minutes.
@@ -159,6 +172,7 @@ async function openTab(page: Page, url: string): Promise<Tab> {
     page,
     cdp,
     bytes: () => bytes,
+    requests,
     taskSeconds: async () => {
       const { metrics } = await cdp.send('Performance.getMetrics');
       return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
@@ -293,6 +307,8 @@ interface Measured {
   longestTaskMs: number;
   serverCpuPerMin: number;
   upstreamPerMin: number;
+  /** Requests a tab sent to the dashboard per minute, by route. */
+  requestsPerTabPerMin: Record<string, number>;
   /** Change → screen on the first tab (it holds the event stream) and, with more tabs, the last (relayed to it). */
   latency?: { tab: string; p50: number; p95: number; samples: number }[];
 }
@@ -345,6 +361,7 @@ runBench('ui-live', async () => {
       await delay(WARMUP_MS);
       for (const tab of open) await tab.page.evaluate(() => ((window as unknown as { __measure: boolean }).__measure = true));
       const bytes0 = open.map((t) => t.bytes());
+      const requests0 = open.map((t) => new Map(t.requests));
       const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
       const server0 = cpuSeconds(server.pid);
       const upstream0 = upstream.requests();
@@ -363,7 +380,13 @@ runBench('ui-live', async () => {
         const w = window as unknown as { __longTasks: number; __longestTask: number };
         return { count: w.__longTasks, longest: w.__longestTask };
       })));
+      const byRoute: Record<string, number> = {};
+      open.forEach((t, i) => {
+        for (const [key, n] of t.requests) byRoute[key] = (byRoute[key] ?? 0) + n - (requests0[i].get(key) ?? 0);
+      });
+      for (const key of Object.keys(byRoute)) byRoute[key] = byRoute[key] / count / minutes;
       const m: Measured = {
+        requestsPerTabPerMin: byRoute,
         mode,
         tabs: count,
         forTabs: tabs,
@@ -385,6 +408,7 @@ runBench('ui-live', async () => {
         }
       }
       results.push(m);
+      console.log(`  requests per tab per minute: ${Object.entries(byRoute).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n, 1)}`).join(', ')}`);
       console.log(`${mode}, ${count} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
       await context.close();
     }

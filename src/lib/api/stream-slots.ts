@@ -1,9 +1,9 @@
 /**
  * Over HTTP/1.1 a browser opens at most 6 connections to one origin, for all its tabs together, and each open
  * event stream keeps one: a seventh tab of the dashboard would wait forever for its first load (found with 20 tabs
- * in bench:ui-live). So at most STREAM_SLOTS tabs stream at once, each holding one of that many Web Locks (shared by
- * the browser's tabs of this origin); the others poll `?since=` until a slot frees. Without Web Locks every tab
- * streams, as before.
+ * in bench:ui-live). Tabs of one batch share one stream (shared-stream.ts), and at most STREAM_SLOTS batches stream
+ * at once, each stream holding one of that many Web Locks (shared by the browser's tabs of this origin); the tabs of
+ * other batches poll `?since=` until a slot frees. Without Web Locks every tab streams.
  */
 export const STREAM_SLOTS = 4;
 const SLOT_PREFIX = 'convert-dashboard-event-stream-';

@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
 import { NOW } from '../../../testing/render.tsx';
-import { useInsight, useInsightFollowsBatch } from './get-insight.ts';
+import { useInsight, useInsightFollowsBatch, useInsightStalls } from './get-insight.ts';
 
 /** A finished batch's insight: on its own it is polled once a minute only. */
 const done: BatchInsight = {
@@ -76,5 +76,26 @@ describe('the insight follows the batch', () => {
     // Nothing changes: back to the slow pace.
     await settle(30_000);
     expect(fetchMock).toHaveBeenCalledTimes(3);
+  });
+
+  it('is polled once every 5 s while jobs remain, however many parts of the page read it', async () => {
+    fetchMock.mockImplementation(async () => new Response(JSON.stringify({ ...done, eta: { kind: 'unknown', reason: 'few' } }), { status: 200, headers: { 'content-type': 'application/json' } }));
+    function Page() {
+      // As the batch page: the table's stalls, and the panel's summary, details and tools.
+      useInsightStalls('b1');
+      useInsight('b1');
+      useInsight('b1');
+      useInsight('b1');
+      return null;
+    }
+    render(
+      <QueryClientProvider client={new QueryClient()}>
+        <Page />
+      </QueryClientProvider>,
+    );
+    await settle(0);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    await settle(30_000);
+    expect(fetchMock).toHaveBeenCalledTimes(7);
   });
 });

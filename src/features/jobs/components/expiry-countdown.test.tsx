@@ -39,4 +39,12 @@ describe('expiry countdown', () => {
     });
     expect(screen.getByText('4:59 left').parentElement).toHaveClass('text-red-700');
   });
+
+  it('stays calm in the last minutes when the dashboard keeps its own copy', () => {
+    const kept = { at: at(-60_000), until: at(86_400_000), bytes: 10, fileName: 'a.png' };
+    render(<ExpiryCountdown job={{ state: 'Succeeded', outputExpired: false, expiry: { earliest: at(9_000), latest: at(9_000) }, kept }} serverOffsetMs={0} />);
+    const countdown = screen.getByText('0:09 left').parentElement!;
+    expect(countdown).not.toHaveClass('text-red-700');
+    expect(countdown).toHaveAttribute('title', expect.stringMatching(/keeps its own copy/));
+  });
 });

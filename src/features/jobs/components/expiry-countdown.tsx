@@ -24,11 +24,13 @@ function NoExpiry() {
 }
 
 interface CountdownProps {
-  job: Pick<BatchJob, 'state' | 'expiry' | 'outputExpired'>;
+  job: Pick<BatchJob, 'state' | 'expiry' | 'outputExpired'> & Partial<Pick<BatchJob, 'kept'>>;
   serverOffsetMs: number;
   /** A row's small print, or the job page's value size. */
   size?: 'text-xs' | 'text-sm';
 }
+
+const KEPT_TITLE = 'Time left before the Convert API deletes its copy. The dashboard keeps its own copy longer.';
 
 function TickingCountdown({ job, serverOffsetMs, size = 'text-xs' }: CountdownProps) {
   const now = useNow();
@@ -47,12 +49,15 @@ function TickingCountdown({ job, serverOffsetMs, size = 'text-xs' }: CountdownPr
   }
   // "left" gives the minutes:seconds their meaning where the column header is not shown (the phone's card).
   const text = `${view.approximate ? '~' : ''}${formatCountdown(view.remainingMs)} left`;
+  // A kept output outlives the upstream's copy: its countdown is information, not an alarm.
+  const level = job.kept ? 'ok' : view.level;
+  const title = job.kept ? KEPT_TITLE : (view.explanation ?? 'Time left before the output is deleted');
   return (
-    <span className={`${size} whitespace-nowrap tabular-nums ${LEVEL_CLASSES[view.level]}`} title={view.explanation ?? 'Time left before the output is deleted'}>
+    <span className={`${size} whitespace-nowrap tabular-nums ${LEVEL_CLASSES[level]}`} title={title}>
       <span aria-hidden="true">{text}</span>
       <span className="sr-only">
         {view.approximate ? 'about ' : ''}
-        {formatCountdown(view.remainingMs)} until the output expires{view.explanation ? `. ${view.explanation}` : ''}
+        {formatCountdown(view.remainingMs)} until the output expires{job.kept ? `. ${KEPT_TITLE}` : view.explanation ? `. ${view.explanation}` : ''}
       </span>
     </span>
   );
