@@ -104,6 +104,12 @@ export interface SnapshotHead extends LiveMeta {
 
 export const ROWS_PER_LINE = 2_000;
 
+/** A revision as sent in `?since=`, `?revision=` or `Last-Event-ID`: a non-negative integer; null when it is not one. */
+export function parseRevision(value: unknown): number | null {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value.trim())) return null;
+  return Number(value.trim());
+}
+
 /**
  * The event stream (`GET /api/batches/{id}/events`) sends the batch's meta at least this often, changed or not: a
  * heartbeat that keeps proxies from closing it and lets a tab notice a stream that went silent.

@@ -138,6 +138,33 @@ describe('history recorded by the server', () => {
     expect((await insight(batchId)).failureGroups.map((g) => g.jobIds)).toEqual([[b]]);
   });
 
+  it('shares a moment-old insight with a tab that saw no later revision, and computes afresh for one that did', async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(63), jobId(64)];
+    answerFrom(new Map([
+      [a, { ...statusBody(a, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+      [b, { ...statusBody(b, 'Failed'), error: { code: 'convert.failed', detail: null } }],
+    ]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    const seen = h.service.store.getBatch(batchId)!.revision;
+    const read = async (query: string) => {
+      const res = await h!.app.inject({ method: 'GET', url: `/api/batches/${batchId}/insight${query}` });
+      expect(res.statusCode).toBe(200);
+      return res.json<BatchInsight>().failureGroups.map((g) => g.jobIds);
+    };
+    expect(await read(`?revision=${seen}`)).toEqual([[a, b]]);
+    await h.app.inject({ method: 'POST', url: `/api/batches/${batchId}/remove`, headers: json, payload: { ids: [a] } });
+    const now = h.service.store.getBatch(batchId)!.revision;
+    expect(now).toBeGreaterThan(seen);
+    // A tab still at the old revision gets the shared insight of a moment ago; one that saw the change does not.
+    expect(await read(`?revision=${seen}`)).toEqual([[a, b]]);
+    expect(await read(`?revision=${now}`)).toEqual([[b]]);
+    const bad = await h.app.inject({ method: 'GET', url: `/api/batches/${batchId}/insight?revision=soon` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({ error: 'request.invalid_parameter', detail: 'revision must be a batch revision, a whole number.' });
+  });
+
   it('marks a running job whose progress has not moved for 5 minutes as stalled, with the reason', async () => {
     h = await startServiceHarness();
     const a = jobId(7);

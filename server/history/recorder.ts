@@ -282,17 +282,20 @@ export function createHistory(opts: HistoryOptions) {
      * A big batch's insight reads every job (~1 s for 100,000 on a busy machine), a page at a time with a turn of
      * the event loop between pages, so the tracker and first loads never wait behind it. A costly one is reused
      * for 10× the time it kept the thread busy, so that several open tabs cost it once; a cheap one is reused for
-     * 2 s only while the batch has not changed: a tab that refetches because its counts moved must see the jobs
-     * that moved them. Tabs asking while it is computed share the one computation.
+     * 2 s only if it was computed at a revision the asking tab has seen (`seen`; without it, the batch's current
+     * one): a tab that refetches because its counts moved must see the jobs that moved them, and twenty tabs of a
+     * busy batch, whose revision moves every quarter second, share one computation. Tabs asking while it is
+     * computed share the one computation.
      */
-    insight(batchId: string): Promise<BatchInsight> {
+    insight(batchId: string, seen?: number): Promise<BatchInsight> {
       const now = clock.now();
       const revision = store.getBatch(batchId)?.revision ?? -1;
+      const needed = seen === undefined ? revision : Math.min(seen, revision);
       const cached = insightCache.get(batchId);
       if (cached) {
         const costly = cached.costMs * 10 > INSIGHT_REUSE_MS;
         const reuseMs = costly ? cached.costMs * 10 : INSIGHT_REUSE_MS;
-        if (now - cached.at < reuseMs && (costly || cached.revision === revision)) return Promise.resolve(cached.value);
+        if (now - cached.at < reuseMs && (costly || cached.revision >= needed)) return Promise.resolve(cached.value);
       }
       const running = insightRunning.get(batchId);
       if (running) return running;

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../contract/errors.ts';
 import { EXPORT_COLUMNS, type ExportRow } from '../../contract/insight-api.ts';
 import { isFiltered, parseJobFilterQuery } from '../../contract/job-filter.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
+import { parseRevision } from '../../contract/live.ts';
 import { sendError, type BatchContext } from '../batches/context.ts';
 import { BatchJobParams, BatchParams as BatchParamsSchema } from '../batches/validate.ts';
 import type { History } from './recorder.ts';
@@ -22,11 +23,14 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
     return batch;
   }
 
-  app.get<{ Params: BatchParams }>('/api/batches/:batchId/insight', { schema: { params: BatchParamsSchema } }, async (request, reply) => {
+  app.get<{ Params: BatchParams; Querystring: { revision?: string } }>('/api/batches/:batchId/insight', { schema: { params: BatchParamsSchema } }, async (request, reply) => {
     const batch = batchOr404(request.params.batchId, reply);
     if (!batch) return reply;
+    const { revision: revisionText } = request.query;
+    const seen = revisionText === undefined ? undefined : parseRevision(revisionText);
+    if (seen === null) return sendError(reply, 400, ErrorCode.invalidParameter, 'revision must be a batch revision, a whole number.');
     reply.header('cache-control', 'no-store');
-    return await history.insight(batch.id);
+    return await history.insight(batch.id, seen);
   });
 
   app.get<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/insight', { schema: { params: BatchJobParams } }, async (request, reply) => {

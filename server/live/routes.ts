@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
 import { ErrorCode } from '../../contract/errors.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
-import { MAX_VIEW_IDS } from '../../contract/live.ts';
+import { MAX_VIEW_IDS, parseRevision } from '../../contract/live.ts';
 import { sendError } from '../batches/context.ts';
 import type { BatchRow, BatchStore } from '../batches/store.ts';
 import { Type } from 'typebox';
@@ -23,13 +23,6 @@ export interface LiveContext {
   store: BatchStore;
   feed: LiveFeed;
   hub: LiveHub;
-}
-
-
-/** A revision as sent in `?since=` or `Last-Event-ID`: a non-negative integer. */
-function parseRevision(value: unknown): number | null {
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value.trim())) return null;
-  return Number(value.trim());
 }
 
 function gzipAccepted(request: FastifyRequest): boolean {

@@ -2,20 +2,25 @@ import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import type { BatchInsight, ExportRow, InsightTotals } from '../../../../contract/insight-api.ts';
 import { requestJson } from '../../../lib/api-client.ts';
+import { batchKeys } from '../../../lib/api/query-keys.ts';
+import type { SnapshotData } from '../../../lib/live-snapshot.ts';
 import { insightKeys } from './query-keys.ts';
 
 /** While jobs remain the charts and the ETA move every few seconds; a finished batch changes no more. */
 const ACTIVE_INTERVAL_MS = 5_000;
 const IDLE_INTERVAL_MS = 60_000;
 
-export function getInsight(batchId: string, signal?: AbortSignal): Promise<BatchInsight> {
-  return requestJson<BatchInsight>(`/api/batches/${encodeURIComponent(batchId)}/insight`, { signal });
+/** `revision`: the batch revision this tab has seen, so the server may answer with an insight other tabs share. */
+export function getInsight(batchId: string, signal?: AbortSignal, revision?: number): Promise<BatchInsight> {
+  const query = revision === undefined ? '' : `?revision=${revision}`;
+  return requestJson<BatchInsight>(`/api/batches/${encodeURIComponent(batchId)}/insight${query}`, { signal });
 }
 
 export function insightQueryOptions(batchId: string) {
   return queryOptions({
     queryKey: insightKeys.batch(batchId),
-    queryFn: ({ signal }) => getInsight(batchId, signal),
+    queryFn: ({ signal, client }) =>
+      getInsight(batchId, signal, client.getQueryData<SnapshotData>(batchKeys.detail(batchId))?.snapshot.revision ?? undefined),
     retry: false,
   });
 }
@@ -51,9 +56,10 @@ export function useInsightStalls(batchId: string) {
 const FOLLOW_GAP_MS = 2_000;
 
 /**
- * Fetches the insight again when the batch's counts change (a pushed delta or a poll of the batch): files added
- * to a finished batch, or jobs failing, show in the charts and failure groups within seconds, whatever the
- * insight's own polling pace. `countsKey` is any value that changes with the counts.
+ * Fetches the insight again when the batch's counts change (a pushed delta or a poll of the batch) while it polls
+ * slowly (it said the batch is done): files added to a finished batch show in the charts and failure groups
+ * within seconds. While jobs remain it polls every 5 s by itself. `countsKey` is any value that changes with the
+ * counts.
  */
 export function useInsightFollowsBatch(batchId: string, countsKey: string | null) {
   const client = useQueryClient();
@@ -65,6 +71,10 @@ export function useInsightFollowsBatch(batchId: string, countsKey: string | null
     // The batch's first load comes with the insight's own first fetch.
     if (first) return;
     const key = insightKeys.batch(batchId);
+    // While jobs remain the insight polls every ACTIVE_INTERVAL_MS anyway: fetching it on every change as well made
+    // each tab of a busy 10,000-job batch ask for it every 2 s (bench:ui-live). A finished batch's slow poll is
+    // what this is for.
+    if (client.getQueryData<BatchInsight>(key)?.eta.kind !== 'done') return;
     // No more often than every FOLLOW_GAP_MS, and never later: the last change of a burst is always fetched.
     const updatedAt = client.getQueryState(key)?.dataUpdatedAt ?? 0;
     const timer = setTimeout(() => void client.invalidateQueries({ queryKey: key }), Math.max(0, updatedAt + FOLLOW_GAP_MS - Date.now()));
