@@ -46,4 +46,14 @@ describe('pushed events applied together', () => {
     expect(applyPending(data, [{ meta: meta(1, data.snapshot.checkedAt!) }])).toBe(data);
     expect(applyPending(data, [{ delta: delta(1, 2, 10) }, { delta: delta(5, 6, 20) }])).toBeNull();
   });
+
+  it("keeps the clock offset through changes while the server's clock agrees within a second, so rows that take it do not re-render", () => {
+    const data = base();
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const steady = applyPending(data, [{ delta: { ...delta(1, 2, 10), serverTime: at(300) } }])!;
+    expect(steady.serverOffsetMs).toBe(0);
+    const moved = applyPending(steady, [{ delta: { ...delta(2, 3, 20), serverTime: at(5_000) } }])!;
+    expect(moved.serverOffsetMs).toBeGreaterThan(4_000);
+    expect(applyPending(moved, [{ meta: { ...meta(3, '2026-12-03T10:00:03.000Z'), serverTime: at(5_200) } }])!.serverOffsetMs).toBe(moved.serverOffsetMs);
+  });
 });

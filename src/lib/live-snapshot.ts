@@ -27,6 +27,15 @@ function offsetOf(serverTime: string): number {
   return Number.isNaN(ms) ? 0 : ms - Date.now();
 }
 
+/**
+ * The clock offset kept unless the server's time says it moved by a second or more: every change carries the
+ * server's time, and a new offset of a few ms each time re-rendered every visible row (they all take it).
+ */
+function steadyOffset(previous: number, serverTime: string): number {
+  const offset = offsetOf(serverTime);
+  return Math.abs(offset - previous) < 1_000 ? previous : offset;
+}
+
 const nextFrame = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -84,7 +93,7 @@ export function applyDelta(data: SnapshotData, delta: BatchDelta): SnapshotData 
       ...snapshot, batch: delta.batch, upstream: delta.upstream, serverTime: delta.serverTime,
       revision: delta.revision, checkedAt: delta.checkedAt, outputs: delta.outputs, jobs: snapshot.jobs.withChanges(changes),
     },
-    serverOffsetMs: offsetOf(delta.serverTime),
+    serverOffsetMs: steadyOffset(data.serverOffsetMs, delta.serverTime),
   };
 }
 
@@ -94,10 +103,10 @@ export function applyDelta(data: SnapshotData, delta: BatchDelta): SnapshotData 
  */
 export function applyMeta(data: SnapshotData, meta: LiveMeta): SnapshotData {
   const { snapshot } = data;
-  const offset = offsetOf(meta.serverTime);
+  const offset = steadyOffset(data.serverOffsetMs, meta.serverTime);
   const sameUpstream = JSON.stringify(snapshot.upstream) === JSON.stringify(meta.upstream);
   const sameOutputs = JSON.stringify(snapshot.outputs) === JSON.stringify(meta.outputs);
-  if (sameUpstream && sameOutputs && snapshot.checkedAt === meta.checkedAt && Math.abs(offset - data.serverOffsetMs) < 1_000) return data;
+  if (sameUpstream && sameOutputs && snapshot.checkedAt === meta.checkedAt && offset === data.serverOffsetMs) return data;
   return { ...data, snapshot: { ...snapshot, upstream: meta.upstream, checkedAt: meta.checkedAt, outputs: meta.outputs }, serverOffsetMs: offset };
 }
 
