@@ -346,6 +346,7 @@ runBench('ui-live', async () => {
   }
 
   const results: Measured[] = [];
+  const failed: string[] = [];
   for (const tabs of TABS) {
     for (const mode of MODES) {
       const url = `${origin}/batches/${batchId}${mode === 'live' ? '' : '?live=off'}`;
@@ -358,66 +359,73 @@ runBench('ui-live', async () => {
         continue;
       }
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const open: Tab[] = [];
-      // One at a time, each drawn before the next opens: twenty first loads at once do not get through on a busy machine.
-      for (let i = 0; i < count; i++) {
-        const tab = await openTab(await context.newPage(), url);
-        await tab.page.locator(ROW_SELECTOR).first().waitFor({ timeout: 300_000 });
-        open.push(tab);
-      }
-      await delay(WARMUP_MS);
-      for (const tab of open) await tab.page.evaluate(() => ((window as unknown as { __measure: boolean }).__measure = true));
-      const bytes0 = open.map((t) => t.bytes());
-      const requests0 = open.map((t) => new Map(t.requests));
-      const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
-      const server0 = cpuSeconds(server.pid);
-      const upstream0 = upstream.requests();
-      const profiling = PROFILE && mode === 'live';
-      if (profiling) {
-        await open[0].cdp.send('Profiler.enable');
-        await open[0].cdp.send('Profiler.setSamplingInterval', { interval: 500 });
-        await open[0].cdp.send('Profiler.start');
-      }
-      const t0 = Date.now();
-      await delay(MINUTES * 60_000);
-      if (profiling) writeProfileSummary((await open[0].cdp.send('Profiler.stop')).profile);
-      const minutes = (Date.now() - t0) / 60_000;
-      const cpu1 = await Promise.all(open.map((t) => t.taskSeconds()));
-      const long = await Promise.all(open.map((t) => t.page.evaluate(() => {
-        const w = window as unknown as { __longTasks: number; __longestTask: number };
-        return { count: w.__longTasks, longest: w.__longestTask };
-      })));
-      const byRoute: Record<string, number> = {};
-      open.forEach((t, i) => {
-        for (const [key, n] of t.requests) byRoute[key] = (byRoute[key] ?? 0) + n - (requests0[i].get(key) ?? 0);
-      });
-      for (const key of Object.keys(byRoute)) byRoute[key] = byRoute[key] / count / minutes;
-      const m: Measured = {
-        requestsPerTabPerMin: byRoute,
-        mode,
-        tabs: count,
-        forTabs: tabs,
-        bytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / count / minutes,
-        cpuSecondsPerTabPerMin: cpu1.reduce((n, c, i) => n + c - cpu0[i], 0) / count / minutes,
-        longTasksPerTab: long.reduce((n, l) => n + l.count, 0) / count,
-        longestTaskMs: Math.max(...long.map((l) => l.longest)),
-        serverCpuPerMin: (cpuSeconds(server.pid) - server0) / minutes,
-        upstreamPerMin: (upstream.requests() - upstream0) / minutes,
-      };
-      if (mode === 'live') {
-        // After the window, so the probe's own reading of the page is not in the CPU numbers.
-        const probed = count > 1 ? [['first (streams)', open[0]], ['last (relayed)', open[count - 1]]] as const : [['first', open[0]]] as const;
-        m.latency = [];
-        for (const [name, tab] of probed) {
-          const ms = await measureLatency(tab.page, upstream);
-          m.latency.push({ tab: name, p50: percentile(ms, 50), p95: percentile(ms, 95), samples: ms.length });
-          console.log(`  change → screen, ${name} tab: p50 ${fmt(percentile(ms, 50), 0)} ms, p95 ${fmt(percentile(ms, 95), 0)} ms (${ms.length} changes)`);
+      try {
+        const open: Tab[] = [];
+        // One at a time, each drawn before the next opens: twenty first loads at once do not get through on a busy machine.
+        for (let i = 0; i < count; i++) {
+          const tab = await openTab(await context.newPage(), url);
+          await tab.page.locator(ROW_SELECTOR).first().waitFor({ timeout: 300_000 });
+          open.push(tab);
         }
+        await delay(WARMUP_MS);
+        for (const tab of open) await tab.page.evaluate(() => ((window as unknown as { __measure: boolean }).__measure = true));
+        const bytes0 = open.map((t) => t.bytes());
+        const requests0 = open.map((t) => new Map(t.requests));
+        const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
+        const server0 = cpuSeconds(server.pid);
+        const upstream0 = upstream.requests();
+        const profiling = PROFILE && mode === 'live';
+        if (profiling) {
+          await open[0].cdp.send('Profiler.enable');
+          await open[0].cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+          await open[0].cdp.send('Profiler.start');
+        }
+        const t0 = Date.now();
+        await delay(MINUTES * 60_000);
+        if (profiling) writeProfileSummary((await open[0].cdp.send('Profiler.stop')).profile);
+        const minutes = (Date.now() - t0) / 60_000;
+        const cpu1 = await Promise.all(open.map((t) => t.taskSeconds()));
+        const long = await Promise.all(open.map((t) => t.page.evaluate(() => {
+          const w = window as unknown as { __longTasks: number; __longestTask: number };
+          return { count: w.__longTasks, longest: w.__longestTask };
+        })));
+        const byRoute: Record<string, number> = {};
+        open.forEach((t, i) => {
+          for (const [key, n] of t.requests) byRoute[key] = (byRoute[key] ?? 0) + n - (requests0[i].get(key) ?? 0);
+        });
+        for (const key of Object.keys(byRoute)) byRoute[key] = byRoute[key] / count / minutes;
+        const m: Measured = {
+          requestsPerTabPerMin: byRoute,
+          mode,
+          tabs: count,
+          forTabs: tabs,
+          bytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / count / minutes,
+          cpuSecondsPerTabPerMin: cpu1.reduce((n, c, i) => n + c - cpu0[i], 0) / count / minutes,
+          longTasksPerTab: long.reduce((n, l) => n + l.count, 0) / count,
+          longestTaskMs: Math.max(...long.map((l) => l.longest)),
+          serverCpuPerMin: (cpuSeconds(server.pid) - server0) / minutes,
+          upstreamPerMin: (upstream.requests() - upstream0) / minutes,
+        };
+        if (mode === 'live') {
+          // After the window, so the probe's own reading of the page is not in the CPU numbers.
+          const probed = count > 1 ? [['first (streams)', open[0]], ['last (relayed)', open[count - 1]]] as const : [['first', open[0]]] as const;
+          m.latency = [];
+          for (const [name, tab] of probed) {
+            const ms = await measureLatency(tab.page, upstream);
+            m.latency.push({ tab: name, p50: percentile(ms, 50), p95: percentile(ms, 95), samples: ms.length });
+            console.log(`  change → screen, ${name} tab: p50 ${fmt(percentile(ms, 50), 0)} ms, p95 ${fmt(percentile(ms, 95), 0)} ms (${ms.length} changes)`);
+          }
+        }
+        results.push(m);
+        console.log(`  requests per tab per minute: ${Object.entries(byRoute).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n, 1)}`).join(', ')}`);
+        console.log(`${mode}, ${count} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
+      } catch (error) {
+        // One configuration that cannot be measured (twenty old-style tabs on a starved machine) does not lose the others.
+        failed.push(`${mode}, ${count} tab(s): not measured (${(error as Error).message.split('\n')[0]})`);
+        console.log(failed.at(-1));
+      } finally {
+        await context.close();
       }
-      results.push(m);
-      console.log(`  requests per tab per minute: ${Object.entries(byRoute).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n, 1)}`).join(', ')}`);
-      console.log(`${mode}, ${count} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
-      await context.close();
     }
   }
 
@@ -425,11 +433,12 @@ runBench('ui-live', async () => {
     console.log('One mode only (BENCH_MODES): no ratios, no results written.');
     return;
   }
-  const find = (mode: Measured['mode'], tabs: number) => results.find((r) => r.mode === mode && r.forTabs === tabs)!;
+  const find = (mode: Measured['mode'], tabs: number) => results.find((r) => r.mode === mode && r.forTabs === tabs);
   const goals: Goal[] = [];
   for (const tabs of TABS) {
     const live = find('live', tabs);
     const old = find('snapshot polling', tabs);
+    if (!live || !old) continue;
     goals.push(
       { name: `bytes per tab per minute, live / polling, ${tabs} tab(s)`, value: live.bytesPerTabPerMin / old.bytesPerTabPerMin, op: '<=', limit: 0.03, unit: '×' },
       { name: `browser CPU per tab per minute, live / polling, ${tabs} tab(s)`, value: live.cpuSecondsPerTabPerMin / old.cpuSecondsPerTabPerMin, op: '<=', limit: 0.2, unit: '×' },
@@ -437,11 +446,11 @@ runBench('ui-live', async () => {
       ...(live.latency ?? []).map((l): Goal => ({ name: `change to a visible job → screen, p95, ${tabs} tab(s), ${l.tab} tab`, value: l.p95, op: '<=', limit: 3000, unit: ' ms' })),
     );
   }
-  if (TABS.length >= 2) {
-    const [one, many] = [Math.min(...TABS), Math.max(...TABS)];
+  const [one, many] = [find('live', Math.min(...TABS)), find('live', Math.max(...TABS))];
+  if (TABS.length >= 2 && one && many) {
     goals.push(
-      { name: `server CPU per minute, live, ${many} / ${one} tab(s)`, value: find('live', many).serverCpuPerMin / find('live', one).serverCpuPerMin, op: '<=', limit: 1.5, unit: '×' },
-      { name: `upstream requests per minute, live, ${many} / ${one} tab(s) (±5 %)`, value: find('live', many).upstreamPerMin / find('live', one).upstreamPerMin, op: '<=', limit: 1.05, unit: '×' },
+      { name: `server CPU per minute, live, ${many.tabs} / ${one.tabs} tab(s)`, value: many.serverCpuPerMin / one.serverCpuPerMin, op: '<=', limit: 1.5, unit: '×' },
+      { name: `upstream requests per minute, live, ${many.tabs} / ${one.tabs} tab(s), distance from 1 (±5 %)`, value: Math.abs(many.upstreamPerMin / one.upstreamPerMin - 1), op: '<=', limit: 0.05 },
     );
   }
   printGoals(goals);
@@ -455,6 +464,7 @@ runBench('ui-live', async () => {
     'Tabs open one at a time, each after the previous one drew its first rows.',
     `Change → screen: after each live window, ${LATENCY_SAMPLES} times one at a time, a job in a row inside the tab's viewport gets a new phase at the fake upstream, and the time until that row's progress bar shows it is taken (the page is read every 50 ms). Probed on the first tab (it holds the batch's event stream) and, with more tabs, the last (the stream's events are relayed to it by the first tab, src/lib/api/shared-stream.ts).`,
     'The 100,000-job goals: BENCH_SCENARIO=100k (bench/results/ui-live-100k.md).',
+    ...failed,
   ];
   const table = [
     '## Per configuration',

@@ -165,6 +165,21 @@ describe('history recorded by the server', () => {
     expect(bad.json()).toEqual({ error: 'request.invalid_parameter', detail: 'revision must be a batch revision, a whole number.' });
   });
 
+  it("shares a running batch's insight for 2 s even with tabs that saw a later revision", async () => {
+    h = await startServiceHarness();
+    const [a, b] = [jobId(65), jobId(66)];
+    answerFrom(new Map([[a, statusBody(a, 'Running', 10)], [b, statusBody(b, 'Running', 10)]]));
+    const batchId = await createBatch([a, b]);
+    await h.advance(15_000);
+    const first = await h.service.history.insight(batchId);
+    expect(first.eta.kind).not.toBe('done');
+    await h.app.inject({ method: 'POST', url: `/api/batches/${batchId}/remove`, headers: json, payload: { ids: [a] } });
+    const now = h.service.store.getBatch(batchId)!.revision;
+    expect(await h.service.history.insight(batchId, now)).toBe(first);
+    await h.advance(2_000);
+    expect(await h.service.history.insight(batchId, now)).not.toBe(first);
+  });
+
   it('marks a running job whose progress has not moved for 5 minutes as stalled, with the reason', async () => {
     h = await startServiceHarness();
     const a = jobId(7);

@@ -282,10 +282,9 @@ export function createHistory(opts: HistoryOptions) {
      * A big batch's insight reads every job (~1 s for 100,000 on a busy machine), a page at a time with a turn of
      * the event loop between pages, so the tracker and first loads never wait behind it. A costly one is reused
      * for 10× the time it kept the thread busy, so that several open tabs cost it once; a cheap one is reused for
-     * 2 s only if it was computed at a revision the asking tab has seen (`seen`; without it, the batch's current
-     * one): a tab that refetches because its counts moved must see the jobs that moved them, and twenty tabs of a
-     * busy batch, whose revision moves every quarter second, share one computation. Tabs asking while it is
-     * computed share the one computation.
+     * 2 s while jobs remain, and once the batch is done only if it was computed at a revision the asking tab has
+     * seen (`seen`; without it, the batch's current one): a tab that refetches because the counts of a finished
+     * batch moved must see the jobs that moved them. Tabs asking while it is computed share the one computation.
      */
     insight(batchId: string, seen?: number): Promise<BatchInsight> {
       const now = clock.now();
@@ -295,7 +294,10 @@ export function createHistory(opts: HistoryOptions) {
       if (cached) {
         const costly = cached.costMs * 10 > INSIGHT_REUSE_MS;
         const reuseMs = costly ? cached.costMs * 10 : INSIGHT_REUSE_MS;
-        if (now - cached.at < reuseMs && (costly || cached.revision >= needed)) return Promise.resolve(cached.value);
+        // While jobs remain, tabs poll it every 5 s and a 2 s-old one is as good: twenty tabs of a busy batch, whose
+        // revision moves every quarter second, share it. A finished batch's is fetched because its counts moved.
+        const active = cached.value.eta.kind !== 'done';
+        if (now - cached.at < reuseMs && (costly || active || cached.revision >= needed)) return Promise.resolve(cached.value);
       }
       const running = insightRunning.get(batchId);
       if (running) return running;

@@ -14,17 +14,17 @@ export type StreamEventType = 'delta' | 'meta' | 'reset';
 
 export interface StreamHandlers {
   /** An event of the batch's stream; `relayed` when another tab's stream brought it. */
-  onEvent(type: StreamEventType, data: string, relayed: boolean): void;
+  onEvent: (type: StreamEventType, data: string, relayed: boolean) => void;
   /** A stream (this tab's or a sibling's) is open: changes arrive without polling. */
-  onLive(): void;
+  onLive: () => void;
   /** No stream brings changes any more (dropped, closed, or silent): poll until one does. */
-  onDown(): void;
+  onDown: () => void;
 }
 
 export interface SourceCallbacks {
-  onEvent(type: StreamEventType, data: string): void;
-  onOpen(): void;
-  onError(): void;
+  onEvent: (type: StreamEventType, data: string) => void;
+  onOpen: () => void;
+  onError: () => void;
 }
 
 export interface ChannelLike {

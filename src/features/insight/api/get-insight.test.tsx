@@ -79,7 +79,8 @@ describe('the insight follows the batch', () => {
   });
 
   it('is polled once every 5 s while jobs remain, however many parts of the page read it and however often the counts move', async () => {
-    fetchMock.mockImplementation(async () => new Response(JSON.stringify({ ...done, eta: { kind: 'unknown', reason: 'few' } }), { status: 200, headers: { 'content-type': 'application/json' } }));
+    fetchMock = vi.fn(async () => new Response(JSON.stringify({ ...done, eta: { kind: 'unknown', reason: 'few' } }), { status: 200, headers: { 'content-type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetchMock);
     function Page({ counts }: { counts: string }) {
       // As the batch page: the table's stalls, and the panel's summary, details and tools.
       useInsightStalls('b1');
