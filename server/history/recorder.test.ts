@@ -1,4 +1,5 @@
 // @vitest-environment node
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchSnapshot, CreateBatchResponse } from '../../contract/dashboard-api.ts';
 import type { BatchInsight, ExportRow, InsightTotals } from '../../contract/insight-api.ts';
@@ -180,6 +181,24 @@ describe('history recorded by the server', () => {
     expect(await h.service.history.insight(batchId, now)).not.toBe(first);
   });
 
+  it('sends a large insight gzipped to a client that takes gzip, the same JSON as uncompressed', async () => {
+    h = await startServiceHarness();
+    const ids = Array.from({ length: 60 }, (_, i) => jobId(200 + i));
+    answerFrom(new Map(ids.map((id) => [id, { ...statusBody(id, 'Running', 30), progress: { percent: 30, phase: 'converting' } }])));
+    const batchId = await createBatch(ids);
+    await h.advance(7 * 60_000);
+    const url = `/api/batches/${batchId}/insight`;
+    const plain = await h.app.inject({ method: 'GET', url });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.json<BatchInsight>().stalled).toHaveLength(60);
+    expect(plain.body.length).toBeGreaterThan(8 * 1024);
+    const zipped = await h.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toMatch(/accept-encoding/i);
+    expect(zipped.rawPayload.length).toBeLessThan(plain.body.length / 4);
+    expect(JSON.parse(gunzipSync(zipped.rawPayload).toString('utf8'))).toEqual(plain.json());
+  });
+
   it('marks a running job whose progress has not moved for 5 minutes as stalled, with the reason', async () => {
     h = await startServiceHarness();
     const a = jobId(7);
@@ -187,8 +206,9 @@ describe('history recorded by the server', () => {
     const batchId = await createBatch([a]);
     await h.advance(4 * 60_000);
     expect((await insight(batchId)).stalled).toEqual([]);
-    // Its first poll came within 12 s of the paste.
-    await h.advance(75_000);
+    // Its first poll came within 12 s of the paste; it counts as stalled once the tracker has seen it unchanged
+    // for 5 minutes (its polls are at most a minute apart).
+    await h.advance(2 * 60_000);
     const view = await insight(batchId);
     expect(view.stalled).toHaveLength(1);
     expect(view.stalled[0]).toMatchObject({ jobId: a, thresholdMs: 5 * 60_000 });

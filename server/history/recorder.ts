@@ -69,6 +69,7 @@ interface InsightJobRow {
   last_json: string | null;
   first_running_at: number | null;
   progress_changed_at: number | null;
+  last_checked_at: number | null;
 }
 
 export function createHistory(opts: HistoryOptions) {
@@ -93,7 +94,7 @@ export function createHistory(opts: HistoryOptions) {
     deletePoint: db.prepare<[string, number]>('DELETE FROM batch_history WHERE batch_id = ? AND at = ?'),
     insightRowsPage: db.prepare<[string, number, number], InsightJobRow & { link_rowid: number }>(
       `SELECT bj.rowid AS link_rowid, j.id, j.state, j.file_name, j.target_format, j.submitted_at, j.first_seen_terminal_at,
-         CASE WHEN j.state = 'Failed' THEN j.last_json END AS last_json, o.first_running_at, o.progress_changed_at
+         CASE WHEN j.state = 'Failed' THEN j.last_json END AS last_json, o.first_running_at, o.progress_changed_at, j.last_checked_at
        FROM batch_jobs bj JOIN jobs j ON j.id = bj.job_id LEFT JOIN job_observed o ON o.job_id = j.id
        WHERE bj.batch_id = ? AND bj.rowid > ? ORDER BY bj.rowid LIMIT ?`,
     ),
@@ -338,7 +339,7 @@ export function createHistory(opts: HistoryOptions) {
           if (list) list.push(run);
           else runTimesByConversion.set(conversion, [run]);
         }
-        if (r.state === 'Running' && r.progress_changed_at !== null) running.push({ jobId: r.id, conversion, progressChangedAt: r.progress_changed_at });
+        if (r.state === 'Running' && r.progress_changed_at !== null) running.push({ jobId: r.id, conversion, progressChangedAt: r.progress_changed_at, checkedAt: r.last_checked_at });
         if (r.state === 'Failed') {
           const error = r.last_json ? (JSON.parse(r.last_json) as { error?: { code?: string; detail?: string | null } | null }).error : null;
           failed.push({ jobId: r.id, code: error?.code ?? 'unknown', detail: error?.detail ?? null });

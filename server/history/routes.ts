@@ -1,8 +1,11 @@
 /** The insight routes (contract/insight-api.ts): a batch's insight, its export, totals across batches. */
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import negotiate from '@fastify/accept-negotiator';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ErrorCode } from '../../contract/errors.ts';
-import { EXPORT_COLUMNS, type ExportRow } from '../../contract/insight-api.ts';
+import { EXPORT_COLUMNS, type BatchInsight, type ExportRow } from '../../contract/insight-api.ts';
 import { isFiltered, parseJobFilterQuery } from '../../contract/job-filter.ts';
 import { normalizeJobId } from '../../contract/job-id.ts';
 import { parseRevision } from '../../contract/live.ts';
@@ -15,6 +18,23 @@ type ExportQuery = { status?: string; receipt?: string; q?: string; stalled?: st
 
 /** Rows per chunk written to the response: few enough writes, flat memory. */
 const ROWS_PER_CHUNK = 200;
+
+/** An insight body above this is sent gzipped to a browser that takes it (thousands of Stalled? jobs). */
+const INSIGHT_GZIP_MIN_BYTES = 8 * 1024;
+const gzipAsync = promisify(gzip);
+
+/**
+ * An insight's JSON and gzip, made once per insight object: tabs that share one (recorder.insight) share its
+ * encoding too.
+ */
+const encodedInsights = new WeakMap<BatchInsight, { json: string; gzip: Promise<Buffer> | null }>();
+
+function encodedInsight(insight: BatchInsight): { json: string; gzip: () => Promise<Buffer> } {
+  let hit = encodedInsights.get(insight);
+  if (!hit) encodedInsights.set(insight, (hit = { json: JSON.stringify(insight), gzip: null }));
+  const entry = hit;
+  return { json: entry.json, gzip: () => (entry.gzip ??= gzipAsync(entry.json)) };
+}
 
 export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchContext, history: History): Promise<void> {
   function batchOr404(batchId: string, reply: FastifyReply) {
@@ -29,8 +49,13 @@ export async function registerInsightRoutes(app: FastifyInstance, ctx: BatchCont
     const { revision: revisionText } = request.query;
     const seen = revisionText === undefined ? undefined : parseRevision(revisionText);
     if (seen === null) return sendError(reply, 400, ErrorCode.invalidParameter, 'revision must be a batch revision, a whole number.');
-    reply.header('cache-control', 'no-store');
-    return await history.insight(batch.id, seen);
+    reply.header('cache-control', 'no-store').header('vary', 'accept-encoding').type('application/json; charset=utf-8');
+    const body = encodedInsight(await history.insight(batch.id, seen));
+    const acceptEncoding = request.headers['accept-encoding'];
+    if (body.json.length >= INSIGHT_GZIP_MIN_BYTES && acceptEncoding && negotiate(acceptEncoding, ['gzip']) === 'gzip') {
+      return reply.header('content-encoding', 'gzip').send(await body.gzip());
+    }
+    return reply.send(body.json);
   });
 
   app.get<{ Params: BatchParams & { jobId: string } }>('/api/batches/:batchId/jobs/:jobId/insight', { schema: { params: BatchJobParams } }, async (request, reply) => {

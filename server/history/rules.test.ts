@@ -90,8 +90,8 @@ describe('stall rule', () => {
     const stalled = stalledJobs({
       now,
       running: [
-        { jobId: 'a', conversion: 'pdf→png', progressChangedAt: now - 2 * MIN - 1 },
-        { jobId: 'b', conversion: 'pdf→png', progressChangedAt: now - 60_000 },
+        { jobId: 'a', conversion: 'pdf→png', progressChangedAt: now - 2 * MIN - 1, checkedAt: now },
+        { jobId: 'b', conversion: 'pdf→png', progressChangedAt: now - 60_000, checkedAt: now },
       ],
       runTimesByConversion,
     });
@@ -102,15 +102,28 @@ describe('stall rule', () => {
 
   it('never flags a job under a minute, however fast its siblings', () => {
     const runTimesByConversion = new Map([['png→jpg', [500, 600, 700]]]);
-    const running = [{ jobId: 'a', conversion: 'png→jpg', progressChangedAt: now - 59_000 }];
+    const running = [{ jobId: 'a', conversion: 'png→jpg', progressChangedAt: now - 59_000, checkedAt: now }];
     expect(stalledJobs({ now, running, runTimesByConversion })).toEqual([]);
   });
 
   it('uses the 5-minute default when too few jobs of the conversion have finished', () => {
-    const running = [{ jobId: 'a', conversion: 'mp4→gif', progressChangedAt: now - 5 * MIN }];
+    const running = [{ jobId: 'a', conversion: 'mp4→gif', progressChangedAt: now - 5 * MIN, checkedAt: null }];
     const stalled = stalledJobs({ now, running, runTimesByConversion: new Map([['mp4→gif', [1000, 2000]]]) });
     expect(stalled).toMatchObject([{ jobId: 'a', thresholdMs: INSIGHT_RULES.stallDefaultMs, unchangedMs: 5 * MIN }]);
     expect(stalled[0].reason).toMatch(/default of 5 min/);
+  });
+
+  it('counts only the time the job was seen unchanged: a job the tracker reaches every 8 minutes is not stalled for that', () => {
+    const running = [
+      // Changed at the last visit, 7 minutes ago; nobody has looked since.
+      { jobId: 'rarely-seen', conversion: 'mp4→gif', progressChangedAt: now - 7 * MIN, checkedAt: now - 7 * MIN },
+      // Seen unchanged from 7 minutes ago until a minute ago.
+      { jobId: 'seen-still', conversion: 'mp4→gif', progressChangedAt: now - 7 * MIN, checkedAt: now - MIN },
+    ];
+    const stalled = stalledJobs({ now, running, runTimesByConversion: new Map() });
+    expect(stalled.map((s) => s.jobId)).toEqual(['seen-still']);
+    // What the row says is how long since it last changed, as far as anyone knows.
+    expect(stalled[0].unchangedMs).toBe(7 * MIN);
   });
 
   it('flags a queue that has not moved for 10 minutes only while the upstream is healthy', () => {

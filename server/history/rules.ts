@@ -8,9 +8,11 @@
  *   to about ±1.645/√k (90 %), which gives the range shown; the range only narrows as evidence grows.
  * - "Stalled" (ETA): nothing finished for 5 minutes, or for 3× the usual gap between completions if that is
  *   longer, while jobs remain.
- * - A job is *Stalled?* when its percent and phase have not changed for 4× the median run time of finished jobs
- *   of the same conversion in this batch (at least 3 of them; never under 1 minute), or else for 5 minutes
- *   (STALL_DEFAULT_SECONDS).
+ * - A job is *Stalled?* when its percent and phase were seen unchanged for 4× the median run time of finished
+ *   jobs of the same conversion in this batch (at least 3 of them; never under 1 minute), or else for 5 minutes
+ *   (STALL_DEFAULT_SECONDS). "Seen": from the change to the tracker's latest answer about the job, not to now. With
+ *   10,000 running jobs the tracker reaches each one every few minutes, and a job whose percent moved at every
+ *   visit is not stalled because the visits are far apart.
  * - The queue is stuck when the batch's counts have not changed for 10 minutes while jobs remain and the
  *   upstream answers normally (an upstream outage has its own banner).
  */
@@ -140,6 +142,8 @@ export interface RunningJob {
   conversion: string;
   /** When its percent or phase last changed (or it was first seen running). */
   progressChangedAt: number;
+  /** The tracker's latest answer about it (null: none recorded; then now counts). */
+  checkedAt: number | null;
 }
 
 /** Threshold for one conversion, with its explanation. */
@@ -170,8 +174,9 @@ export function stalledJobs(
       threshold = stallThreshold(input.runTimesByConversion.get(job.conversion) ?? [], job.conversion, rules);
       thresholds.set(job.conversion, threshold);
     }
+    const seenUnchangedMs = (job.checkedAt ?? input.now) - job.progressChangedAt;
     const unchangedMs = input.now - job.progressChangedAt;
-    if (unchangedMs >= threshold.ms) out.push({ jobId: job.jobId, unchangedMs, thresholdMs: threshold.ms, reason: threshold.reason });
+    if (seenUnchangedMs >= threshold.ms) out.push({ jobId: job.jobId, unchangedMs, thresholdMs: threshold.ms, reason: threshold.reason });
   }
   return out.sort((a, b) => b.unchangedMs - a.unchangedMs);
 }
