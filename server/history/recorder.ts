@@ -41,7 +41,7 @@ export const EXPIRING_SOON_MS = 10 * 60_000;
 const CHART_MAX_POINTS = 400;
 const EXPORT_PAGE = 500;
 /** An unchanged batch's insight is reused this long (the ETA and stall figures move with time, not only with jobs). */
-const INSIGHT_REUSE_MS = 2_000;
+const INSIGHT_REUSE_MS = 4_000;
 /** Jobs read per step of an insight (a few ms each). */
 const INSIGHT_PAGE = 2_000;
 
@@ -283,7 +283,8 @@ export function createHistory(opts: HistoryOptions) {
      * A big batch's insight reads every job (~1 s for 100,000 on a busy machine), a page at a time with a turn of
      * the event loop between pages, so the tracker and first loads never wait behind it. A costly one is reused
      * for 10× the time it kept the thread busy, so that several open tabs cost it once; a cheap one is reused for
-     * 2 s while jobs remain, and once the batch is done only if it was computed at a revision the asking tab has
+     * 4 s while jobs remain (under the 5 s at which a tab polls it: one tab always gets a fresh one, twenty compute it
+     * at most 15 times a minute instead of 12), and once the batch is done only if it was computed at a revision the asking tab has
      * seen (`seen`; without it, the batch's current one): a tab that refetches because the counts of a finished
      * batch moved must see the jobs that moved them. Tabs asking while it is computed share the one computation.
      */
@@ -295,7 +296,7 @@ export function createHistory(opts: HistoryOptions) {
       if (cached) {
         const costly = cached.costMs * 10 > INSIGHT_REUSE_MS;
         const reuseMs = costly ? cached.costMs * 10 : INSIGHT_REUSE_MS;
-        // While jobs remain, tabs poll it every 5 s and a 2 s-old one is as good: twenty tabs of a busy batch, whose
+        // While jobs remain, tabs poll it every 5 s and a 4 s-old one is as good: twenty tabs of a busy batch, whose
         // revision moves every quarter second, share it. A finished batch's is fetched because its counts moved.
         const active = cached.value.eta.kind !== 'done';
         if (now - cached.at < reuseMs && (costly || active || cached.revision >= needed)) return Promise.resolve(cached.value);
