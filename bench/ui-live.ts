@@ -3,7 +3,10 @@
  * Chromium tabs, with the live page (compact first load + one event stream per tab) against the snapshot
  * polling of before (`?live=off`), measured in the same run on the same server.
  *
- * Per configuration, over the measured window: bytes per tab per minute (CDP, on the wire), browser CPU per tab
+ * Per configuration, over the measured window: bytes per tab per minute (every byte the dashboard sent to the
+ * browser, counted on the TCP connections by a pass-through relay the browser talks to, divided by the tab count:
+ * one count for every request and for the event stream, whichever tab holds it; CDP's dataReceived, printed beside,
+ * counts bodies only, per tab), browser CPU per tab
  * per minute (CDP TaskDuration), main-thread tasks over 50 ms after the first load (PerformanceObserver), the
  * server's CPU (/proc, the dashboard process) and the upstream's status requests per minute.
  *
@@ -19,7 +22,7 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { onCleanup, runBench } from './lib/cleanup.ts';
@@ -137,6 +140,27 @@ const LONG_TASK_PROBE = `
   new PerformanceObserver((list) => { if (!window.__measure) return; for (const e of list.getEntries()) { window.__longTasks++; window.__longestTask = Math.max(window.__longestTask, e.duration); } })
     .observe({ type: 'longtask', buffered: false });
 `;
+
+/**
+ * A TCP relay in front of the dashboard that counts the bytes it sends back: what the browser receives on the
+ * wire, headers and compression included, for every request and every stream, whichever tab holds it.
+ */
+async function countingRelay(targetPort: number): Promise<{ port: number; bytesDown: () => number }> {
+  let down = 0;
+  const sockets = new Set<net.Socket>();
+  const relay = net.createServer((client) => {
+    const server = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(server);
+    server.on('data', (chunk: Buffer) => (down += chunk.length));
+    client.pipe(server).pipe(client);
+    const end = () => { client.destroy(); server.destroy(); sockets.delete(client); sockets.delete(server); };
+    client.on('error', end).on('close', end);
+    server.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => { for (const s of sockets) s.destroy(); relay.close(); });
+  return { port: (relay.address() as AddressInfo).port, bytesDown: () => down };
+}
 
 interface Tab {
   page: Page;
@@ -301,7 +325,10 @@ interface Measured {
   tabs: number;
   /** The configuration this stands for (BENCH_POLLING_TABS may measure polling with fewer tabs). */
   forTabs: number;
+  /** On the wire (the counting relay), all tabs' together divided by the tab count. */
   bytesPerTabPerMin: number;
+  /** What CDP's Network.dataReceived counted (bodies, without HTTP headers). */
+  cdpBytesPerTabPerMin: number;
   cpuSecondsPerTabPerMin: number;
   longTasksPerTab: number;
   longestTaskMs: number;
@@ -326,10 +353,13 @@ runBench('ui-live', async () => {
     { ready: /Dashboard: (http:\/\/\S+)/, readyTimeoutMs: 240_000, echo: process.env.BENCH_ECHO ? '[server] ' : undefined },
   );
   await waitForPort(port, 10_000, server);
-  const origin = `http://127.0.0.1:${port}`;
-  const res = await fetch(`${origin}/api/batches`, {
+  const direct = `http://127.0.0.1:${port}`;
+  const relay = await countingRelay(port);
+  // The browser's origin: through the relay, so every byte it receives is counted.
+  const origin = `http://127.0.0.1:${relay.port}`;
+  const res = await fetch(`${direct}/api/batches`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin, 'x-requested-with': 'bench' },
+    headers: { 'content-type': 'application/json', origin: direct, 'x-requested-with': 'bench' },
     body: JSON.stringify({ name: `live ${JOBS}`, ids: ids.join('\n') }),
   });
   const batchId = ((await res.json()) as { batch: { id: string } }).batch.id;
@@ -370,6 +400,7 @@ runBench('ui-live', async () => {
         await delay(WARMUP_MS);
         for (const tab of open) await tab.page.evaluate(() => ((window as unknown as { __measure: boolean }).__measure = true));
         const bytes0 = open.map((t) => t.bytes());
+        const wire0 = relay.bytesDown();
         const requests0 = open.map((t) => new Map(t.requests));
         const cpu0 = await Promise.all(open.map((t) => t.taskSeconds()));
         const server0 = cpuSeconds(server.pid);
@@ -399,7 +430,8 @@ runBench('ui-live', async () => {
           mode,
           tabs: count,
           forTabs: tabs,
-          bytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / count / minutes,
+          bytesPerTabPerMin: (relay.bytesDown() - wire0) / count / minutes,
+          cdpBytesPerTabPerMin: open.reduce((n, t, i) => n + t.bytes() - bytes0[i], 0) / count / minutes,
           cpuSecondsPerTabPerMin: cpu1.reduce((n, c, i) => n + c - cpu0[i], 0) / count / minutes,
           longTasksPerTab: long.reduce((n, l) => n + l.count, 0) / count,
           longestTaskMs: Math.max(...long.map((l) => l.longest)),
@@ -417,7 +449,7 @@ runBench('ui-live', async () => {
           }
         }
         results.push(m);
-        console.log(`  requests per tab per minute: ${Object.entries(byRoute).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n, 1)}`).join(', ')}`);
+        console.log(`  CDP dataReceived per tab per minute: ${fmt(m.cdpBytesPerTabPerMin / 1e6, 3)} MB; requests per tab per minute: ${Object.entries(byRoute).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${fmt(n, 1)}`).join(', ')}`);
         console.log(`${mode}, ${count} tab(s): ${fmt(m.bytesPerTabPerMin / 1e6, 3)} MB/tab/min, browser CPU ${fmt(m.cpuSecondsPerTabPerMin, 2)} s/tab/min, ${fmt(m.longTasksPerTab, 1)} long tasks/tab (longest ${fmt(m.longestTaskMs, 0)} ms), server CPU ${fmt(m.serverCpuPerMin, 2)} s/min, upstream ${fmt(m.upstreamPerMin, 0)}/min  (load ${loadavg().split(' ')[0]})`);
       } catch (error) {
         // One configuration that cannot be measured (twenty old-style tabs on a starved machine) does not lose the others.
@@ -457,7 +489,7 @@ runBench('ui-live', async () => {
   const notes = [
     `${JOBS} jobs, all Running; each second ${CHANGE_PER_SECOND * 100} % of them (random) move their percent on at the fake upstream. The tracker runs with its defaults (TRACKER_MAX_RPS 20).`,
     `${MINUTES} minute(s) measured per configuration${QUICK ? ' (BENCH_QUICK)' : ''}, after ${WARMUP_MS / 1000} s of warm-up (the first load is not in the window). Tabs share one browser context; all are foreground in headless Chromium.`,
-    'bytes: CDP Network.dataReceived encodedDataLength (on the wire, compressed), every request of the tab. Browser CPU: CDP Performance TaskDuration. Long tasks: PerformanceObserver "longtask" entries during the window.',
+    'bytes: every byte the dashboard sent to the browser in the window (HTTP headers, compressed bodies, event streams), counted by a TCP relay between them, divided by the tab count (CDP dataReceived, printed beside, counts bodies only). Browser CPU: CDP Performance TaskDuration. Long tasks: PerformanceObserver "longtask" entries during the window.',
     'server CPU: utime+stime of the dashboard process (/proc). Upstream: status GETs the fake upstream answered in the window.',
     'polling: the page with ?live=off (the whole-snapshot polling of before, ETag-revalidated, every 1.5 s while jobs run).',
     ...(Number.isFinite(POLLING_TABS) ? [`Snapshot polling measured with at most ${POLLING_TABS} tab(s) (BENCH_POLLING_TABS): its per-tab numbers are the baseline for more live tabs.`] : []),
