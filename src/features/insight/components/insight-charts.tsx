@@ -8,6 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { TrackedState } from '../../../../contract/dashboard-api.ts';
 import type { BatchInsight } from '../../../../contract/insight-api.ts';
 import { STATE_STYLES } from '../../../lib/status-style.ts';
+import { chartDataKey } from '../chart-data-key.ts';
 import { chartSummaries } from '../chart-summary.ts';
 
 /**
@@ -83,7 +84,8 @@ function axes(dark: boolean, yLabel: string): uPlot.Axis[] {
 
 /**
  * One uPlot instance per chart, rebuilt when its shape (`optionsKey`: theme, series) or width changes, and fed
- * new data when `dataKey` changes; rebuilding on each poll would lose the cursor.
+ * new data when `dataKey` changes (chart-data-key.ts: a value, or "now" every 30 s); rebuilding on each poll would
+ * lose the cursor.
  */
 function UPlotChart(props: { options: Omit<uPlot.Options, 'width'>; optionsKey: string; data: uPlot.AlignedData; dataKey: string; label: string }) {
   const { options, optionsKey, data, dataKey, label } = props;
@@ -199,7 +201,7 @@ export default function InsightCharts({ insight }: { insight: BatchInsight }) {
     <div className="grid gap-4 @3xl:grid-cols-2">
       <figure className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 p-3 dark:border-slate-800">
         <figcaption className="text-sm font-medium">Jobs by state over time</figcaption>
-        <UPlotChart options={statesOptions(present, dark)} optionsKey={shape} data={statesData} dataKey={insight.serverTime} label="Chart: jobs by state over time" />
+        <UPlotChart options={statesOptions(present, dark)} optionsKey={shape} data={statesData} dataKey={chartDataKey(statesData)} label="Chart: jobs by state over time" />
         <p className="text-xs text-slate-600 dark:text-slate-400">{summaries.states}</p>
       </figure>
       <figure className="flex min-w-0 flex-col gap-2 rounded-lg border border-slate-200 p-3 dark:border-slate-800">
@@ -207,7 +209,7 @@ export default function InsightCharts({ insight }: { insight: BatchInsight }) {
           Completions per minute{' '}
           <span className="font-normal text-slate-500 dark:text-slate-400">· now {insight.currentRatePerMinute.toFixed(1)}/min</span>
         </figcaption>
-        <UPlotChart options={rateOptions(dark)} optionsKey={String(dark)} data={rateData} dataKey={insight.serverTime} label="Chart: completions per minute" />
+        <UPlotChart options={rateOptions(dark)} optionsKey={String(dark)} data={rateData} dataKey={chartDataKey(rateData)} label="Chart: completions per minute" />
         <p className="text-xs text-slate-600 dark:text-slate-400">{summaries.rate}</p>
       </figure>
     </div>
