@@ -76,8 +76,11 @@ describe('runProcess', () => {
 describe('the ledger of running tools, for the start after a hard crash', () => {
   const dirs: string[] = [];
   const controllers: AbortController[] = [];
+  const runs: Promise<unknown>[] = [];
   afterEach(async () => {
     for (const controller of controllers.splice(0)) controller.abort();
+    // A run that ends writes the ledger (its entry dropped): removing the folder meanwhile failed with ENOTEMPTY.
+    await Promise.allSettled(runs.splice(0));
     for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -97,6 +100,7 @@ describe('the ledger of running tools, for the start after a hard crash', () => 
     controllers.push(controller);
     const ledger = new ProcessGroupLedger(file);
     const tree = await ledger.run(async () => startTree({ signal: controller.signal }));
+    runs.push(tree.run);
     await tree.ready;
     expect(tree.pids).toHaveLength(2);
     return tree;
@@ -117,6 +121,7 @@ describe('the ledger of running tools, for the start after a hard crash', () => 
     const controller = new AbortController();
     controllers.push(controller);
     const tree = startTree({ signal: controller.signal });
+    runs.push(tree.run);
     await tree.ready;
     expect(existsSync(file)).toBe(false);
   });
