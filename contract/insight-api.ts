@@ -2,7 +2,8 @@
  * Wire types of the operator-insight routes (server/history, server/notify):
  *   GET /api/batches/:batchId/insight        → BatchInsight (history for the charts, ETA, timings, stalls, failure groups)
  *       ?revision=<n>: the batch revision the tab has seen; an insight computed at that revision or later (or,
- *       while jobs remain, any) in the last 4 s may be shared with other tabs (without it: only one computed at the batch's current revision)
+ *       while jobs remain, any) in the last 4 s may be shared with other tabs (without it: only one computed at
+ *       the batch's current revision). Sent gzipped when large and the client takes gzip.
  *   GET /api/batches/:batchId/export.csv     → text/csv, one row per job (`status`, `receipt`, `q` and `stalled=1` as on
  *                                              the batch page: contract/job-filter.ts)
  *   GET /api/batches/:batchId/export.json    → JSON array of ExportRow (same filter)

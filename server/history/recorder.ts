@@ -283,10 +283,11 @@ export function createHistory(opts: HistoryOptions) {
      * A big batch's insight reads every job (~1 s for 100,000 on a busy machine), a page at a time with a turn of
      * the event loop between pages, so the tracker and first loads never wait behind it. A costly one is reused
      * for 10× the time it kept the thread busy, so that several open tabs cost it once; a cheap one is reused for
-     * 4 s while jobs remain (under the 5 s at which a tab polls it: one tab always gets a fresh one, twenty compute it
-     * at most 15 times a minute instead of 12), and once the batch is done only if it was computed at a revision the asking tab has
-     * seen (`seen`; without it, the batch's current one): a tab that refetches because the counts of a finished
-     * batch moved must see the jobs that moved them. Tabs asking while it is computed share the one computation.
+     * 4 s while jobs remain (under the 5 s at which a tab polls it: one tab always gets a fresh one, twenty compute
+     * it at most 15 times a minute instead of 12), and once the batch is done only if it was computed at a revision
+     * the asking tab has seen (`seen`; without it, the batch's current one): a tab that refetches because the counts
+     * of a finished batch moved must see the jobs that moved them. Tabs asking while it is computed share the one
+     * computation.
      */
     insight(batchId: string, seen?: number): Promise<BatchInsight> {
       const now = clock.now();
