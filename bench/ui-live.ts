@@ -12,6 +12,7 @@
  *
  * Env: BENCH_QUICK=1 (1 minute per configuration instead of 5), BENCH_MINUTES, BENCH_JOBS (10000),
  * BENCH_TABS ("1,20"), BENCH_ECHO=1, BENCH_MODES ("snapshot polling,live"; one of them to look at one side),
+ * BENCH_LONGTASK_DETAIL=1 (each long task of the live window with the requests that ended just before or during it),
  * BENCH_PROFILE=1 (a CPU profile of the first live tab over the window: its top functions by self time are
  * printed and written to bench/results/ui-live.cpuprofile.top.txt; build with `vite build --minify=false` to
  * read the names).
@@ -139,6 +140,11 @@ const LONG_TASK_PROBE = `
   window.__longTasks = 0; window.__longestTask = 0; window.__measure = false;
   new PerformanceObserver((list) => { if (!window.__measure) return; for (const e of list.getEntries()) { window.__longTasks++; window.__longestTask = Math.max(window.__longestTask, e.duration); } })
     .observe({ type: 'longtask', buffered: false });
+  window.__taskLog = []; window.__resLog = [];
+  new PerformanceObserver((list) => { if (window.__measure) for (const e of list.getEntries()) window.__taskLog.push([e.startTime, e.duration]); })
+    .observe({ type: 'longtask', buffered: false });
+  new PerformanceObserver((list) => { if (window.__measure) for (const e of list.getEntries()) window.__resLog.push([e.responseEnd, new URL(e.name).pathname.replace(/[0-9a-f-]{8,}/g, ':id')]); })
+    .observe({ type: 'resource', buffered: false });
 `;
 
 /**
@@ -420,6 +426,22 @@ runBench('ui-live', async () => {
           const w = window as unknown as { __longTasks: number; __longestTask: number };
           return { count: w.__longTasks, longest: w.__longestTask };
         })));
+        if (process.env.BENCH_LONGTASK_DETAIL === '1') {
+          const logs = await Promise.all(open.map((t) => t.page.evaluate(() => {
+            const w = window as unknown as { __taskLog: [number, number][]; __resLog: [number, string][] };
+            return { tasks: w.__taskLog, res: w.__resLog };
+          })));
+          const cause: Record<string, number> = {};
+          for (const { tasks, res } of logs) {
+            for (const [start, duration] of tasks) {
+              const near = res.filter(([end]) => end >= start - 20 && end <= start + duration);
+              const key = near.length ? [...new Set(near.map(([, r]) => r))].join('+') : 'no request';
+              cause[key] = (cause[key] ?? 0) + 1;
+              console.log(`  long task ${duration.toFixed(0)} ms at ${(start / 1000).toFixed(1)} s: ${key}`);
+            }
+          }
+          console.log('long tasks by the request that ended just before or during them:', cause);
+        }
         const byRoute: Record<string, number> = {};
         open.forEach((t, i) => {
           for (const [key, n] of t.requests) byRoute[key] = (byRoute[key] ?? 0) + n - (requests0[i].get(key) ?? 0);
