@@ -39,10 +39,12 @@ export function preciseDuration(ms: number): string {
 }
 
 const pluralRules = new Intl.PluralRules('en');
+/** One formatter: `toLocaleString()` builds a new one on each call, and rows and counts call this every second. */
+const countFormat = new Intl.NumberFormat();
 
 /** "1 credit", "3 credits", "1,204 jobs": every count label goes through here so it agrees with its number. */
 export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count.toLocaleString()} ${pluralRules.select(count) === 'one' ? one : many}`;
+  return `${countFormat.format(count)} ${pluralRules.select(count) === 'one' ? one : many}`;
 }
 
 /**
