@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.ts';
 import { request } from '../api-client.ts';
 import { applyPending, type PushedEvent, type SnapshotData } from '../live-snapshot.ts';
+import { beatSoon, onTick } from '../ticker.ts';
 import { batchKeys } from './query-keys.ts';
 import { shareBatchStream } from './shared-stream.ts';
 
@@ -13,8 +14,6 @@ import { shareBatchStream } from './shared-stream.ts';
  * benchmark's baseline).
  */
 const streaming = new Set<string>();
-/** A change shows within this of its push (the goal is 3 s from the upstream to the screen). */
-export const APPLY_MS = 1_000;
 const freshBase = new Set<string>();
 
 export function liveEnabled(): boolean {
@@ -43,11 +42,11 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     const data = client.getQueryData<SnapshotData>(key);
     const since = data?.snapshot.revision;
     if (since === undefined) return;
-    // Pushed changes are applied together, at most once per APPLY_MS: each application re-renders the page
-    // (header, chips, visible rows), and the server sends a change every quarter second while jobs move.
+    // Pushed changes are applied on the page clock's beat (ticker.ts), which falls in step with them (the server
+    // sends at most one a second): each application re-renders the page (header, chips, visible rows), and the
+    // beat redraws "updated N s ago" in the same render and frame. Apart, they cost a second frame every second
+    // (bench:ui-live).
     let pending: PushedEvent[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let appliedAt = 0;
     const reload = () => {
       pending = [];
       freshBase.add(batchId);
@@ -60,8 +59,7 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       void client.invalidateQueries({ queryKey: key });
     };
     const flush = () => {
-      timer = undefined;
-      appliedAt = Date.now();
+      if (pending.length === 0) return;
       const current = client.getQueryData<SnapshotData>(key);
       const next = current && applyPending(current, pending);
       pending = [];
@@ -70,8 +68,9 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     };
     const push = (event: PushedEvent) => {
       pending.push(event);
-      timer ??= setTimeout(flush, Math.max(0, appliedAt + APPLY_MS - Date.now()));
+      beatSoon();
     };
+    const stopBeat = onTick(flush);
     const stop = shareBatchStream(
       batchId,
       {
@@ -106,7 +105,7 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       },
     );
     return () => {
-      clearTimeout(timer);
+      stopBeat();
       stop();
       streaming.delete(batchId);
     };
