@@ -13,6 +13,8 @@
  * Env: BENCH_QUICK=1 (1 minute per configuration instead of 5), BENCH_MINUTES, BENCH_JOBS (10000),
  * BENCH_TABS ("1,20"), BENCH_ECHO=1, BENCH_MODES ("snapshot polling,live"; one of them to look at one side),
  * BENCH_LONGTASK_DETAIL=1 (each long task of the live window with the requests that ended just before or during it),
+ * BENCH_TRACE=1 (a Chromium trace of the first live tab over the window: the renderer main thread's self time by
+ * event, printed: style, layout, paint, script),
  * BENCH_PROFILE=1 (a CPU profile of the first live tab over the window: its top functions by self time are
  * printed and written to bench/results/ui-live.cpuprofile.top.txt; build with `vite build --minify=false` to
  * read the names).
@@ -40,6 +42,7 @@ const CHANGE_PER_SECOND = 0.01;
 const WARMUP_MS = 20_000;
 const MODES = (process.env.BENCH_MODES ?? 'snapshot polling,live').split(',') as ('snapshot polling' | 'live')[];
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const TRACE = process.env.BENCH_TRACE === '1';
 /** At most this many tabs of the old snapshot polling (its per-tab numbers are the baseline for more live tabs). */
 const POLLING_TABS = Number(process.env.BENCH_POLLING_TABS ?? Number.POSITIVE_INFINITY);
 const ROW_SELECTOR = '[role="table"] [role="rowgroup"] [role="row"][aria-rowindex="2"]';
@@ -211,6 +214,26 @@ async function openTab(page: Page, url: string): Promise<Tab> {
 }
 
 /** Self time by function (name, file, line), top 40, so a regression's cause is named, not guessed. */
+/** The renderer main thread's time by trace event (top-level tasks' children, self time), printed. */
+function writeTraceSummary(trace: Buffer) {
+  type Event = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
+  if (process.env.BENCH_TRACE_FILE) writeFileSync(process.env.BENCH_TRACE_FILE, trace);
+  const events = (JSON.parse(trace.toString()) as { traceEvents: Event[] }).traceEvents;
+  const main = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const spans = events.filter((e) => e.ph === 'X' && e.dur !== undefined && main.has(`${e.pid}:${e.tid}`)).sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+  const self = new Map<string, number>();
+  const stack: Event[] = [];
+  for (const e of spans) {
+    while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur! <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - e.dur!);
+    self.set(e.name, (self.get(e.name) ?? 0) + e.dur!);
+    stack.push(e);
+  }
+  const lines = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([name, us]) => `${(us / 1000).toFixed(0).padStart(8)} ms  ${name}`);
+  console.log(['renderer main thread, self time by trace event', ...lines].join('\n'));
+}
+
 function writeProfileSummary(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; parent?: number; children?: number[] }[]; samples?: number[]; timeDeltas?: number[] }) {
   const self = new Map<number, number>();
   const { samples = [], timeDeltas = [] } = profile;
@@ -417,8 +440,11 @@ runBench('ui-live', async () => {
           await open[0].cdp.send('Profiler.setSamplingInterval', { interval: 500 });
           await open[0].cdp.send('Profiler.start');
         }
+        const tracing = TRACE && mode === 'live';
+        if (tracing) await browser.startTracing(open[0].page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
         const t0 = Date.now();
         await delay(MINUTES * 60_000);
+        if (tracing) writeTraceSummary(await browser.stopTracing());
         if (profiling) writeProfileSummary((await open[0].cdp.send('Profiler.stop')).profile);
         const minutes = (Date.now() - t0) / 60_000;
         const cpu1 = await Promise.all(open.map((t) => t.taskSeconds()));
