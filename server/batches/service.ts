@@ -53,8 +53,6 @@ export interface BatchServiceOptions {
   publicUrl?: string | null;
   /** STALL_DEFAULT_SECONDS, in ms (server/history/rules.ts; default 5 min). */
   stallDefaultMs?: number;
-  /** How often open event streams are fed (server/live/hub.ts TICK_MS); tests that count ticks. */
-  liveTickMs?: number;
   /** Where webhook delivery failures are reported. */
   log?: (message: string) => void;
   /** Spool and feeder settings (server/submissions); defaults: FEED_MAX_ACTIVE 18, 20 GB, 24 hours. */
@@ -121,7 +119,6 @@ export function createBatchService(opts: BatchServiceOptions): BatchService {
     markViewed: (batchId) => ctx.markViewed(batchId),
     show: (ids) => tracker.show(ids),
     shownWindowMs: opts.trackerOptions?.policy?.shownWindowMs,
-    tickMs: opts.liveTickMs,
   });
 
   /**

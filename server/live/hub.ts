@@ -11,12 +11,8 @@ import type { Clock } from '../tracker/clock.ts';
 import { POLICY } from '../tracker/policy.ts';
 import type { LiveFeed } from './feed.ts';
 
-/**
- * How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). A tab
- * draws once a second (src/lib/ticker.ts) and applies an event as it arrives; at 250 ms every tab of a busy batch
- * handled four events a second for one drawing (bench:ui-live).
- */
-export const TICK_MS = 1_000;
+/** How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). */
+export const TICK_MS = 250;
 /** Meta (checked at, upstream health) at most this often between heartbeats, when it changed. */
 export const META_MS = 5_000;
 /**
@@ -48,14 +44,11 @@ export interface LiveHubDeps {
   /** Jobs a tab started showing: the tracker polls them first. */
   show(jobIds: readonly string[]): void;
   shownWindowMs?: number;
-  /** TICK_MS unless a test says otherwise. */
-  tickMs?: number;
 }
 
 export function createLiveHub(deps: LiveHubDeps) {
   const { feed, clock } = deps;
   const shownWindowMs = deps.shownWindowMs ?? POLICY.shownWindowMs;
-  const tickMs = deps.tickMs ?? TICK_MS;
   const watchers = new Map<string, Set<Subscriber>>();
   const views = new Map<string, { batchId: string; ids: Set<string>; at: number }>();
   const viewedMarks = new Map<string, number>();
@@ -68,7 +61,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       timer = null;
       tick();
       arm();
-    }, tickMs);
+    }, TICK_MS);
   }
 
   function push(batchId: string, sub: Subscriber): void {

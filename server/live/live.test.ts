@@ -23,9 +23,6 @@ async function createBatch(ids: string[]): Promise<string> {
   return res.json<CreateBatchResponse>().batch.id;
 }
 
-/** A quicker tick than TICK_MS for the test that counts ticks before the tracker's first polls. */
-const LIVE_TICK_MS = 250;
-
 function running(id: string, percent: number) {
   h.service.observe({ jobId: id, action: 'status', statusCode: 200, body: statusBody(id, 'Running', percent) });
 }
@@ -189,9 +186,7 @@ describe('deltas with ?since=', () => {
 
 describe('the event stream', () => {
   it('pushes each change once and resumes after a dropped connection without a gap or a duplicate', async () => {
-    // The test's own changes only: at a tick of a second, the tracker's first polls (its fake upstream knows none
-    // of these jobs) come within the stream's few ticks and change the batch too.
-    h = await startServiceHarness({ liveTickMs: LIVE_TICK_MS });
+    h = await startServiceHarness();
     const ids = [jobId(1), jobId(2), jobId(3)];
     const batchId = await createBatch(ids);
     const base = await listen();
@@ -201,10 +196,10 @@ describe('the event stream', () => {
     expect(first.contentType).toContain('text/event-stream');
 
     running(ids[0], 10);
-    await h.clock.advance(LIVE_TICK_MS);
+    await h.clock.advance(TICK_MS);
     await vi.waitFor(() => expect(first.deltas()).toHaveLength(1));
     running(ids[1], 20);
-    await h.clock.advance(LIVE_TICK_MS);
+    await h.clock.advance(TICK_MS);
     await vi.waitFor(() => expect(first.deltas()).toHaveLength(2));
     const lastId = first.events.filter((e) => e.event === 'delta').at(-1)!.id!;
     expect(Number(lastId)).toBe(revisionOf(batchId));
@@ -222,7 +217,7 @@ describe('the event stream', () => {
       [ids[2], 5],
     ]);
     // Nothing more to send: no repeat of what the first connection delivered.
-    await h.clock.advance(LIVE_TICK_MS * 4);
+    await h.clock.advance(TICK_MS * 4);
     expect(resumed.deltas()).toHaveLength(1);
   });
 

@@ -3,7 +3,6 @@ import { useEffect, useState } from 'react';
 import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.ts';
 import { request } from '../api-client.ts';
 import { applyPending, type PushedEvent, type SnapshotData } from '../live-snapshot.ts';
-import { beatSoon, onTick } from '../ticker.ts';
 import { batchKeys } from './query-keys.ts';
 import { shareBatchStream } from './shared-stream.ts';
 
@@ -14,6 +13,8 @@ import { shareBatchStream } from './shared-stream.ts';
  * benchmark's baseline).
  */
 const streaming = new Set<string>();
+/** A change shows within this of its push (the goal is 3 s from the upstream to the screen). */
+export const APPLY_MS = 1_000;
 const freshBase = new Set<string>();
 
 export function liveEnabled(): boolean {
@@ -42,11 +43,13 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     const data = client.getQueryData<SnapshotData>(key);
     const since = data?.snapshot.revision;
     if (since === undefined) return;
-    // Pushed changes are applied on the page clock's beat (ticker.ts), which falls in step with them (the server
-    // sends at most one a second): each application re-renders the page (header, chips, visible rows), and the
-    // beat redraws "updated N s ago" in the same render and frame. Apart, they cost a second frame every second
-    // (bench:ui-live).
+    // Pushed changes are applied together, at most once per APPLY_MS: each application re-renders the page
+    // (header, chips, visible rows), and the server sends a change every quarter second while jobs move. Each tab
+    // keeps its own phase: applied as they arrive, a relayed change made twenty tabs render at the same instant
+    // (bench/results/experiments/2026-12-04-beat-follows-events.md).
     let pending: PushedEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let appliedAt = 0;
     const reload = () => {
       pending = [];
       freshBase.add(batchId);
@@ -59,7 +62,8 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       void client.invalidateQueries({ queryKey: key });
     };
     const flush = () => {
-      if (pending.length === 0) return;
+      timer = undefined;
+      appliedAt = Date.now();
       const current = client.getQueryData<SnapshotData>(key);
       const next = current && applyPending(current, pending);
       pending = [];
@@ -68,9 +72,8 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     };
     const push = (event: PushedEvent) => {
       pending.push(event);
-      beatSoon();
+      timer ??= setTimeout(flush, Math.max(0, appliedAt + APPLY_MS - Date.now()));
     };
-    const stopBeat = onTick(flush);
     const stop = shareBatchStream(
       batchId,
       {
@@ -105,7 +108,7 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       },
     );
     return () => {
-      stopBeat();
+      clearTimeout(timer);
       stop();
       streaming.delete(batchId);
     };
