@@ -43,6 +43,7 @@ const WARMUP_MS = 20_000;
 const MODES = (process.env.BENCH_MODES ?? 'snapshot polling,live').split(',') as ('snapshot polling' | 'live')[];
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const TRACE = process.env.BENCH_TRACE === '1';
+const LONGTASK_DETAIL = process.env.BENCH_LONGTASK_DETAIL === '1';
 /** At most this many tabs of the old snapshot polling (its per-tab numbers are the baseline for more live tabs). */
 const POLLING_TABS = Number(process.env.BENCH_POLLING_TABS ?? Number.POSITIVE_INFINITY);
 const ROW_SELECTOR = '[role="table"] [role="rowgroup"] [role="row"][aria-rowindex="2"]';
@@ -140,11 +141,8 @@ const FIRST_ROW_PROBE = `
 
 /** Counts main-thread tasks over 50 ms from when `window.__measure` is set. */
 const LONG_TASK_PROBE = `
-  window.__longTasks = 0; window.__longestTask = 0; window.__measure = false;
-  new PerformanceObserver((list) => { if (!window.__measure) return; for (const e of list.getEntries()) { window.__longTasks++; window.__longestTask = Math.max(window.__longestTask, e.duration); } })
-    .observe({ type: 'longtask', buffered: false });
-  window.__taskLog = []; window.__resLog = [];
-  new PerformanceObserver((list) => { if (window.__measure) for (const e of list.getEntries()) window.__taskLog.push([e.startTime, e.duration]); })
+  window.__longTasks = 0; window.__longestTask = 0; window.__measure = false; window.__taskLog = []; window.__resLog = [];
+  new PerformanceObserver((list) => { if (!window.__measure) return; for (const e of list.getEntries()) { window.__longTasks++; window.__longestTask = Math.max(window.__longestTask, e.duration); window.__taskLog.push([e.startTime, e.duration]); } })
     .observe({ type: 'longtask', buffered: false });
   new PerformanceObserver((list) => { if (window.__measure) for (const e of list.getEntries()) window.__resLog.push([e.responseEnd, new URL(e.name).pathname.replace(/[0-9a-f-]{8,}/g, ':id')]); })
     .observe({ type: 'resource', buffered: false });
@@ -213,7 +211,6 @@ async function openTab(page: Page, url: string): Promise<Tab> {
   };
 }
 
-/** Self time by function (name, file, line), top 40, so a regression's cause is named, not guessed. */
 /** The renderer main thread's time by trace event (top-level tasks' children, self time), printed. */
 function writeTraceSummary(trace: Buffer) {
   type Event = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
@@ -234,6 +231,7 @@ function writeTraceSummary(trace: Buffer) {
   console.log(['renderer main thread, self time by trace event', ...lines].join('\n'));
 }
 
+/** Self time by function (name, file, line), top 40, so a regression's cause is named, not guessed. */
 function writeProfileSummary(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; parent?: number; children?: number[] }[]; samples?: number[]; timeDeltas?: number[] }) {
   const self = new Map<number, number>();
   const { samples = [], timeDeltas = [] } = profile;
@@ -452,7 +450,7 @@ runBench('ui-live', async () => {
           const w = window as unknown as { __longTasks: number; __longestTask: number };
           return { count: w.__longTasks, longest: w.__longestTask };
         })));
-        if (process.env.BENCH_LONGTASK_DETAIL === '1') {
+        if (LONGTASK_DETAIL) {
           const logs = await Promise.all(open.map((t) => t.page.evaluate(() => {
             const w = window as unknown as { __taskLog: [number, number][]; __resLog: [number, string][] };
             return { tasks: w.__taskLog, res: w.__resLog };
