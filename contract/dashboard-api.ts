@@ -16,7 +16,7 @@
  *   DELETE /api/batches/:batchId                → 204 (the batch only; upstream jobs are untouched)
  *   POST   /api/batches/:batchId/ids            AddIdsRequest → AddIdsResponse
  *   POST   /api/batches/:batchId/remove         RemoveIdsRequest → RemoveIdsResponse
- *   POST   /api/batches/:batchId/files?targetFormat=jpg&fileName=<name>[&options=<json>]
+ *   POST   /api/batches/:batchId/files?targetFormat=jpg&fileName=<name>[&options=<json>][&uploadKey=<key>]
  *                                               body: the file's bytes (any non-multipart Content-Type, e.g.
  *                                               application/octet-stream), or multipart/form-data with one
  *                                               part `file`. The server spools it (DATA_DIR/spool: written,
@@ -25,7 +25,11 @@
  *                                               From that answer on the file is the server's: its feeder
  *                                               sends it upstream (server/submissions/README.md).
  *                                               507 `spool.full` when SPOOL_MAX_GB (or the disk) is full;
- *                                               400 for a bad query; nothing half-written is kept
+ *                                               400 for a bad query; nothing half-written is kept.
+ *                                               `uploadKey` (UPLOAD_KEY): the client's name for this file; a
+ *                                               second upload with the key of a file the batch already holds
+ *                                               (an answer lost to a crash or a dropped connection) is not kept
+ *                                               again: 202 with that file's row as it is now
  *   POST   /api/batches/:batchId/retry         RetryRequest → 202 RetryResponse (sends each job's spooled
  *                                               source again, same target and options; the new job takes
  *                                               the row's place and the row keeps its history)
@@ -53,6 +57,13 @@ export const SUBMISSION_ID = /^sub_[0-9a-f]{24}$/;
 export function isSubmissionId(value: string): boolean {
   return SUBMISSION_ID.test(value);
 }
+
+/**
+ * A client's key for one file it hands over (`uploadKey`), the same on every attempt to upload that file: a
+ * repeat whose first answer was lost does not make a second row, nor a second upstream job.
+ */
+export const UPLOAD_KEY = /^[A-Za-z0-9_-]{8,64}$/;
+export const UPLOAD_KEY_RULE = 'uploadKey must be 8–64 letters, digits, "-" or "_".';
 
 /**
  * What a row shows, and what chips, counts and sorts use: the tracked state, except that a `Succeeded` job whose

@@ -83,7 +83,8 @@ async function main(): Promise<void> {
       maxActive: config.feedMaxActive,
       spoolMaxBytes: config.spoolMaxBytes,
       sourceRetentionMs: config.sourceRetentionHours * 3_600_000,
-      afterAccepted: crashHook(),
+      afterAccepted: crashHook('SUBMISSIONS_CRASH_AFTER_ACCEPTED'),
+      afterRecorded: crashHook('SUBMISSIONS_CRASH_AFTER_RECORDED'),
     },
   });
 
@@ -149,11 +150,12 @@ async function main(): Promise<void> {
 }
 
 /**
- * Test hook for the crash test (server/submissions/crash.test.ts): SUBMISSIONS_CRASH_AFTER_ACCEPTED=N kills
- * this process with SIGKILL right after the upstream's Nth 202 and before it is recorded.
+ * Test hooks for the crash test (server/submissions/crash.test.ts): N in SUBMISSIONS_CRASH_AFTER_ACCEPTED kills this
+ * process with SIGKILL right after the upstream's Nth 202 and before it is recorded; in
+ * SUBMISSIONS_CRASH_AFTER_RECORDED, right after the Nth upload is recorded and before the browser is answered.
  */
-function crashHook(): ((count: number) => void) | undefined {
-  const at = Number(process.env.SUBMISSIONS_CRASH_AFTER_ACCEPTED);
+function crashHook(variable: 'SUBMISSIONS_CRASH_AFTER_ACCEPTED' | 'SUBMISSIONS_CRASH_AFTER_RECORDED'): ((count: number) => void) | undefined {
+  const at = Number(process.env[variable]);
   if (!Number.isInteger(at) || at < 1) return undefined;
   return (count) => {
     if (count >= at) process.kill(process.pid, 'SIGKILL');

@@ -161,4 +161,31 @@ describe('batch store migrations', () => {
       store.close();
     }
   });
+
+  it('opens a data folder at version 7 with its submissions keyless (migration 8), and a key then names one file per batch', async () => {
+    const dir = await dataDir();
+    const db = new Database(join(dir, 'dashboard.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 7), 'dashboard');
+    db.prepare("INSERT INTO batches (id, name, created_at) VALUES ('b1', 'Version 7', 1000)").run();
+    const old = db.prepare(
+      `INSERT INTO submissions (id, batch_id, file_name, target_format, bytes, source_path, state, created_at, queued_at)
+       VALUES (?, 'b1', 'a.png', 'jpg', 10, ?, 'waiting', 1000, 1000)`,
+    );
+    old.run('sub_1', 'sub_1');
+    old.run('sub_2', 'sub_2');
+    db.close();
+    const store = openBatchStore(dir);
+    try {
+      const rows = store.db.prepare('SELECT id, upload_key, state FROM submissions ORDER BY id').all();
+      expect(rows).toEqual([
+        { id: 'sub_1', upload_key: null, state: 'waiting' },
+        { id: 'sub_2', upload_key: null, state: 'waiting' },
+      ]);
+      const key = store.db.prepare('UPDATE submissions SET upload_key = ? WHERE id = ?');
+      key.run('key-00000001', 'sub_1');
+      expect(() => key.run('key-00000001', 'sub_2')).toThrow(/UNIQUE/);
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -331,6 +331,14 @@ export const MIGRATIONS: readonly Migration[] = [
     END;
     `,
   },
+  {
+    version: 8,
+    name: 'the client\'s key of each upload, one file per key and batch (a repeated upload is not kept twice)',
+    up: `
+    ALTER TABLE submissions ADD COLUMN upload_key TEXT;
+    CREATE UNIQUE INDEX submissions_upload_key ON submissions(batch_id, upload_key) WHERE upload_key IS NOT NULL;
+    `,
+  },
 ];
 
 const SUBMISSION_COLUMNS = 's.attempt AS sub_attempt, s.history_json AS sub_history, (s.source_path IS NOT NULL) AS sub_source';

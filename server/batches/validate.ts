@@ -8,6 +8,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ErrorCode } from '../../contract/errors.ts';
 import { JOB_ID_PATTERN } from '../../contract/job-id.ts';
+import { UPLOAD_KEY, UPLOAD_KEY_RULE } from '../../contract/dashboard-api.ts';
 
 /**
  * Characters that make a name look other than it is (Trojan-source style): bidirectional embeddings,
@@ -101,6 +102,7 @@ export const SubmitFileQuery = Type.Object({
     description: `fileName must be the name of the file being sent: 1–${FILE_NAME_MAX} characters, without control characters.`,
   }),
   options: Type.Optional(Type.String({ description: 'options must be a JSON object.' })),
+  uploadKey: Type.Optional(Type.String({ pattern: UPLOAD_KEY.source, description: UPLOAD_KEY_RULE })),
 });
 export type SubmitFileQuery = Static<typeof SubmitFileQuery>;
 

@@ -31,6 +31,8 @@ export interface SubmissionsOptions {
   sourceRetentionMs: number;
   /** Test hook: see FeederOptions.afterAccepted. */
   afterAccepted?: (count: number) => void;
+  /** Test hook (SUBMISSIONS_CRASH_AFTER_RECORDED): called after an upload is recorded and before it is answered. */
+  afterRecorded?: (count: number) => void;
 }
 
 export interface Submissions {
@@ -58,6 +60,7 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
   let sweepTimer: unknown = null;
   let closed = false;
   let starting: Promise<void> = Promise.resolve();
+  let recordedCount = 0;
 
   const feeder = createFeeder({
     queue,
@@ -192,7 +195,16 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
       await spool.remove(id);
       return sendError(reply, 404, ErrorCode.batchNotFound, 'The batch was deleted while the file was uploading.');
     }
-    queue.add({ id, batchId: batch.id, fileName: fileName.value, targetFormat: targetFormat.value, optionsJson, bytes, sourcePath: id, at: ctx.clock.now() });
+    const uploadKey = request.query.uploadKey ?? null;
+    const add = { id, batchId: batch.id, fileName: fileName.value, targetFormat: targetFormat.value, optionsJson, bytes, sourcePath: id, at: ctx.clock.now() };
+    const earlier = queue.add({ ...add, uploadKey });
+    if (earlier) {
+      // The same file again (its first answer was lost): the batch keeps the first copy, in whatever state it is now.
+      await spool.remove(id);
+      const row = ctx.store.getBatchJob(batch.id, earlier.job_id ?? earlier.id)!;
+      return reply.code(202).send({ job: toBatchJob(row, ctx.retentionSeconds) } satisfies SubmitFileResponse);
+    }
+    opts.afterRecorded?.(++recordedCount);
     feeder.wake();
     const row = ctx.store.getBatchJob(batch.id, id)!;
     const answer: SubmitFileResponse = { job: toBatchJob(row, ctx.retentionSeconds) };

@@ -1,5 +1,5 @@
 /**
- * The durable queue of spooled submissions (table `submissions`, migration 2 of server/batches/store.ts).
+ * The durable queue of spooled submissions (table `submissions`, migrations 5 and 8 of server/batches/store.ts).
  *
  * A submission's batch row is a `jobs` row: while it has no upstream job, the row's id is the submission's id
  * (`sub_…`) and its state is Waiting, Sending or InDoubt (or Failed with the refusal as its problem). When the
@@ -28,6 +28,8 @@ export interface SubmissionRow {
   history_json: string;
   created_at: number;
   queued_at: number;
+  /** The client's key for this file (`uploadKey`), if it sent one. */
+  upload_key: string | null;
 }
 
 export function newSubmissionId(): string {
@@ -40,9 +42,14 @@ export function openSubmissionQueue(store: BatchStore) {
   const db = store.db;
   const q = {
     insert: db.prepare(
-      `INSERT INTO submissions (id, batch_id, file_name, target_format, options_json, bytes, source_path, state, created_at, queued_at)
-       VALUES (@id, @batch_id, @file_name, @target_format, @options_json, @bytes, @source_path, 'waiting', @at, @at)`,
+      `INSERT INTO submissions (id, batch_id, file_name, target_format, options_json, bytes, source_path, state, created_at, queued_at, upload_key)
+       VALUES (@id, @batch_id, @file_name, @target_format, @options_json, @bytes, @source_path, 'waiting', @at, @at, @upload_key)`,
     ),
+    byKey: db.prepare<[string, string], SubmissionRow & { listed: number }>(
+      `SELECT s.*, EXISTS (SELECT 1 FROM batch_jobs bj WHERE bj.batch_id = s.batch_id AND bj.job_id = coalesce(s.job_id, s.id)) AS listed
+       FROM submissions s WHERE s.batch_id = ? AND s.upload_key = ?`,
+    ),
+    forgetKey: db.prepare<[string]>('UPDATE submissions SET upload_key = NULL WHERE id = ?'),
     get: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE id = ?'),
     byJob: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE job_id = ?'),
     sentJob: db.prepare<[string], number>("SELECT 1 FROM submissions WHERE job_id = ? AND state = 'sent'").pluck(),
@@ -120,16 +127,30 @@ export function openSubmissionQueue(store: BatchStore) {
     q.stamp.run(rowId);
   }
 
+  /**
+   * Records a spooled file and its row. With an upload key the batch already holds (the client did not hear the
+   * first answer), nothing is recorded and that submission is returned instead: the caller drops the new copy.
+   * If the operator has removed that file's row since, the key is the new upload's: it is a new file again.
+   */
   const add = db.transaction(
-    (s: { id: string; batchId: string; fileName: string; targetFormat: string; optionsJson: string | null; bytes: number; sourcePath: string; at: number }) => {
+    (s: {
+      id: string; batchId: string; fileName: string; targetFormat: string; optionsJson: string | null; bytes: number; sourcePath: string; at: number;
+      uploadKey?: string | null;
+    }): SubmissionRow | null => {
+      if (s.uploadKey) {
+        const existing = q.byKey.get(s.batchId, s.uploadKey);
+        if (existing?.listed) return existing;
+        if (existing) q.forgetKey.run(existing.id);
+      }
       q.insert.run({
         id: s.id, batch_id: s.batchId, file_name: s.fileName, target_format: s.targetFormat, options_json: s.optionsJson,
-        bytes: s.bytes, source_path: s.sourcePath, at: s.at,
+        bytes: s.bytes, source_path: s.sourcePath, at: s.at, upload_key: s.uploadKey ?? null,
       });
       q.insertRow.run(s.id, 'Waiting', s.fileName, s.targetFormat, s.at, s.id);
       q.insertLink.run(s.batchId, s.id, s.at);
       q.bumpBatch.run(s.batchId);
       q.stamp.run(s.id);
+      return null;
     },
   );
 

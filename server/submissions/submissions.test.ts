@@ -296,6 +296,44 @@ describe('spooled submissions', () => {
     expect(h.fake.requests).toHaveLength(0);
   });
 
+  it('keeps a file uploaded twice with the same uploadKey once: the repeat answers the first row as it is now', async () => {
+    await start();
+    const id = jobId(5);
+    h.fake.handle(acceptAll([id, jobId(6), jobId(7)]));
+    const a = await createBatch('A');
+    const b = await createBatch('B');
+    const key = 'k-0123456789abcdef';
+    const first = await upload(a, 'one.png', 'first copy', `targetFormat=jpg&uploadKey=${key}`);
+    expect(first.statusCode).toBe(202);
+    const firstRow = first.json<SubmitFileResponse>().job;
+    await vi.waitFor(async () => expect((await snapshot(a)).jobs[0]).toMatchObject({ id, state: 'Queued' }));
+
+    // The answer was lost; the client sends the same file with the same key: the job, not a second row.
+    const again = await upload(a, 'one.png', 'first copy', `targetFormat=jpg&uploadKey=${key}`);
+    expect(again.statusCode).toBe(202);
+    expect(again.json<SubmitFileResponse>().job).toMatchObject({ id, state: 'Queued', submission: { id: firstRow.id } });
+    expect((await snapshot(a)).jobs.map((j) => j.id)).toEqual([id]);
+    expect(await spoolFiles()).toEqual([firstRow.id]);
+    expect(h.fake.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+
+    // A key names a file within its batch; another batch, or no key, is another file.
+    expect((await upload(b, 'one.png', 'first copy', `targetFormat=jpg&uploadKey=${key}`)).statusCode).toBe(202);
+    expect((await upload(a, 'one.png', 'first copy')).statusCode).toBe(202);
+    expect((await snapshot(a)).jobs).toHaveLength(2);
+    expect((await snapshot(b)).jobs).toHaveLength(1);
+
+    // Once the operator removed the row, the same key is a new upload.
+    const removed = await h.app.inject({ method: 'POST', url: `/api/batches/${a}/remove`, headers: json, payload: { ids: [id] } });
+    expect(removed.json()).toEqual({ removed: 1 });
+    const anew = await upload(a, 'one.png', 'first copy', `targetFormat=jpg&uploadKey=${key}`);
+    expect(anew.statusCode).toBe(202);
+    expect(anew.json<SubmitFileResponse>().job.id).not.toBe(firstRow.id);
+
+    const bad = await upload(a, 'one.png', 'x', 'targetFormat=jpg&uploadKey=no!');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'request.invalid_parameter', detail: expect.stringMatching(/uploadKey must be/) });
+  });
+
   it('deletes a batch with its waiting files, and a source SOURCE_RETENTION_HOURS after its job succeeded', async () => {
     await start({ maxActive: 1, sourceRetentionMs: 3_600_000 });
     h.fake.handle(acceptAll([jobId(1)], (id) => statusBody(id, 'Succeeded')));

@@ -18,10 +18,17 @@ export function uploadFile(
   batchId: string,
   file: File,
   targetFormat: string,
-  options: { conversionOptions?: string | null; signal?: AbortSignal; onProgress?: (p: UploadProgress) => void } = {},
+  options: {
+    conversionOptions?: string | null;
+    /** The same on every attempt of this file (newUploadKey): a repeat whose answer was lost is not kept twice. */
+    uploadKey?: string;
+    signal?: AbortSignal;
+    onProgress?: (p: UploadProgress) => void;
+  } = {},
 ): Promise<BatchJob> {
   const params = new URLSearchParams({ targetFormat, fileName: file.name });
   if (options.conversionOptions) params.set('options', options.conversionOptions);
+  if (options.uploadKey) params.set('uploadKey', options.uploadKey);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/batches/${encodeURIComponent(batchId)}/files?${params}`);
@@ -48,6 +55,14 @@ export function uploadFile(
     options.signal?.addEventListener('abort', () => xhr.abort());
     xhr.send(file);
   });
+}
+
+/**
+ * A key for one file the operator hands over (`uploadKey`). getRandomValues rather than randomUUID: the dashboard
+ * may be served over plain HTTP on a LAN address, where randomUUID does not exist.
+ */
+export function newUploadKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Sends spooled sources again (failed, canceled, expired, in doubt or refused rows). */

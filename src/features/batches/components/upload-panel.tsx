@@ -12,7 +12,7 @@ import { announcer } from '../../../lib/announcer.ts';
 import { sourceFormatOf } from '../../../../contract/file-format.ts';
 import { targetsFor, useConversions } from '../api/get-conversions.ts';
 import { batchKeys } from '../../../lib/api/query-keys.ts';
-import { uploadFile } from '../../../lib/api/submit-file.ts';
+import { newUploadKey, uploadFile } from '../../../lib/api/submit-file.ts';
 
 /** Uploads at once: enough to fill a link, few enough that each file's progress means something. */
 const CONCURRENCY = 3;
@@ -23,6 +23,8 @@ type ItemState = 'queued' | 'uploading' | 'received' | 'failed';
 
 interface UploadItem {
   key: number;
+  /** Sent with every attempt of this file: "Retry failed" after a lost answer does not add it twice. */
+  uploadKey: string;
   file: File;
   target: string;
   options: string | null;
@@ -99,6 +101,7 @@ export function useUploads(batchId: string) {
       update(item.key, { state: 'uploading', loaded: 0 });
       uploadFile(batchId, item.file, item.target, {
         conversionOptions: item.options,
+        uploadKey: item.uploadKey,
         onProgress: ({ loaded }) => update(item.key, { loaded }),
       })
         .then(() => {
@@ -123,7 +126,7 @@ export function useUploads(batchId: string) {
     for (const group of pending.groups) {
       const target = choices.get(group.source);
       if (!target) continue;
-      for (const file of group.files) added.push({ key: nextKey.current++, file, target, options, state: 'queued', loaded: 0, message: null });
+      for (const file of group.files) added.push({ key: nextKey.current++, uploadKey: newUploadKey(), file, target, options, state: 'queued', loaded: 0, message: null });
     }
     setPending(null);
     setStopped(null);
