@@ -11,8 +11,13 @@ import type { Clock } from '../tracker/clock.ts';
 import { POLICY } from '../tracker/policy.ts';
 import type { LiveFeed } from './feed.ts';
 
-/** How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). */
-export const TICK_MS = 250;
+/**
+ * How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). A tab
+ * draws changes once a second on its own beat (src/lib/ticker.ts), so twice a second keeps the worst case from the
+ * upstream to the screen near 2.5 s; every 250 ms cost a one-tab page a fifth of its CPU in events, and once a
+ * second left some tabs near 3 s (bench:ui-live).
+ */
+export const TICK_MS = 500;
 /** Meta (checked at, upstream health) at most this often between heartbeats, when it changed. */
 export const META_MS = 5_000;
 /**

@@ -1,25 +1,53 @@
+import { notifyManager } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 
 /**
  * One shared 1-second clock. Only the small components that show time (countdowns, "updated 3 s ago")
  * subscribe, so a tick re-renders those cells and not the whole table.
+ *
+ * Work that changes query data on the same beat (the live page's pushed changes: `onTick`) runs first, inside one
+ * TanStack Query notify batch with the clock's readers: the data's observers and the clock's are told in the same
+ * task, so React renders and the browser draws once a second, not twice.
  */
 const listeners = new Set<() => void>();
+const work = new Set<() => void>();
 let timer: ReturnType<typeof setInterval> | null = null;
+
+function tick(): void {
+  notifyManager.batch(() => {
+    for (const w of work) w();
+    for (const l of listeners) notifyManager.schedule(l);
+  });
+}
+
+function start(): void {
+  timer ??= setInterval(tick, 1_000);
+}
+
+function stopIfIdle(): void {
+  if (listeners.size === 0 && work.size === 0 && timer !== null) {
+    clearInterval(timer);
+    timer = null;
+  }
+}
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
-  if (timer === null) {
-    timer = setInterval(() => {
-      for (const l of listeners) l();
-    }, 1_000);
-  }
+  start();
   return () => {
     listeners.delete(listener);
-    if (listeners.size === 0 && timer !== null) {
-      clearInterval(timer);
-      timer = null;
-    }
+    stopIfIdle();
+  };
+}
+
+/** Runs `fn` on every beat of the clock, before its readers re-render; returns the unsubscribe. */
+export function onTick(fn: () => void): () => void {
+  const entry = () => fn();
+  work.add(entry);
+  start();
+  return () => {
+    work.delete(entry);
+    stopIfIdle();
   };
 }
 

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { BatchDelta, LiveMeta, ViewRequest } from '../../../contract/live.ts';
 import { request } from '../api-client.ts';
 import { applyPending, type PushedEvent, type SnapshotData } from '../live-snapshot.ts';
+import { onTick } from '../ticker.ts';
 import { batchKeys } from './query-keys.ts';
 import { shareBatchStream } from './shared-stream.ts';
 
@@ -43,10 +44,12 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     const data = client.getQueryData<SnapshotData>(key);
     const since = data?.snapshot.revision;
     if (since === undefined) return;
-    // Pushed changes are applied together, at most once per APPLY_MS: each application re-renders the page
-    // (header, chips, visible rows), and the server sends a change every quarter second while jobs move. Each tab
-    // keeps its own phase: applied as they arrive, a relayed change made twenty tabs render at the same instant
-    // (bench/results/experiments/2026-12-04-beat-follows-events.md).
+    // Pushed changes are applied together, once a second, on the beat of the page's clock (ticker.ts): the page
+    // then renders and draws once a second for both. Each tab keeps its own phase: applied as they arrive, a
+    // relayed change made twenty tabs render at the same instant, and called by each arrival a fraction of a
+    // second later, within half a second of each other (bench/results/experiments/). A hidden tab's repeating
+    // timers may be held to once a minute, so there each change is applied on a timer of its own (its title and
+    // notifications stay current).
     let pending: PushedEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     let appliedAt = 0;
@@ -62,7 +65,9 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       void client.invalidateQueries({ queryKey: key });
     };
     const flush = () => {
+      clearTimeout(timer);
       timer = undefined;
+      if (pending.length === 0) return;
       appliedAt = Date.now();
       const current = client.getQueryData<SnapshotData>(key);
       const next = current && applyPending(current, pending);
@@ -72,8 +77,9 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     };
     const push = (event: PushedEvent) => {
       pending.push(event);
-      timer ??= setTimeout(flush, Math.max(0, appliedAt + APPLY_MS - Date.now()));
+      if (document.hidden) timer ??= setTimeout(flush, Math.max(0, appliedAt + APPLY_MS - Date.now()));
     };
+    const stopTicking = onTick(flush);
     const stop = shareBatchStream(
       batchId,
       {
@@ -109,6 +115,7 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
     );
     return () => {
       clearTimeout(timer);
+      stopTicking();
       stop();
       streaming.delete(batchId);
     };
