@@ -298,7 +298,7 @@ export function createHistory(opts: HistoryOptions) {
         const costly = cached.costMs * 10 > INSIGHT_REUSE_MS;
         const reuseMs = costly ? cached.costMs * 10 : INSIGHT_REUSE_MS;
         // While jobs remain, tabs poll it every 5 s and a 4 s-old one is as good: twenty tabs of a busy batch, whose
-        // revision moves every quarter second, share it. A finished batch's is fetched because its counts moved.
+        // revision moves twice a second, share it. A finished batch's is fetched because its counts moved.
         const active = cached.value.eta.kind !== 'done';
         if (now - cached.at < reuseMs && (costly || active || cached.revision >= needed)) return Promise.resolve(cached.value);
       }
