@@ -64,16 +64,21 @@ export function useBatchStream(batchId: string | undefined, ready: boolean): num
       pending = [];
       void client.invalidateQueries({ queryKey: key });
     };
-    const flush = () => {
+    /** Applies what arrived; true when the query's data changed. */
+    const flush = (): boolean => {
       clearTimeout(timer);
       timer = undefined;
-      if (pending.length === 0) return;
+      if (pending.length === 0) return false;
       appliedAt = Date.now();
       const current = client.getQueryData<SnapshotData>(key);
       const next = current && applyPending(current, pending);
       pending = [];
       if (next === null) catchUp();
-      else if (next && next !== current) client.setQueryData(key, next);
+      else if (next && next !== current) {
+        client.setQueryData(key, next);
+        return true;
+      }
+      return false;
     };
     const push = (event: PushedEvent) => {
       pending.push(event);

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SILENT_MS, shareBatchStream, type ChannelLike, type RelayMessage, type SourceCallbacks, type StreamEventType } from './shared-stream.ts';
+import { RELAY_WINDOW_MS, SILENT_MS, shareBatchStream, type ChannelLike, type RelayMessage, type SourceCallbacks, type StreamEventType } from './shared-stream.ts';
 import { fakeLocks } from './testing/fake-locks.ts';
 
 /** BroadcastChannel as browsers deliver it: to every other channel of the same name, asynchronously. */
-function fakeChannels() {
+function fakeChannels(posted: RelayMessage[] = []) {
   const open = new Map<string, Set<ChannelLike>>();
   return (name: string): ChannelLike => {
     const peers = open.get(name) ?? new Set<ChannelLike>();
@@ -11,6 +11,7 @@ function fakeChannels() {
     const channel: ChannelLike = {
       onmessage: null,
       postMessage(message: RelayMessage) {
+        posted.push(message);
         for (const peer of peers) if (peer !== channel) queueMicrotask(() => peer.onmessage?.({ data: structuredClone(message) }));
       },
       close: () => void peers.delete(channel),
@@ -23,7 +24,8 @@ function fakeChannels() {
 /** One browser: its tabs share the locks and the channels; each tab's own streams are recorded. */
 function browser({ locks = true, channels = true } = {}) {
   const lockSet = locks ? fakeLocks() : null;
-  const channel = channels ? fakeChannels() : null;
+  const posted: RelayMessage[] = [];
+  const channel = channels ? fakeChannels(posted) : null;
   const sources: { tab: number; callbacks: SourceCallbacks; closed: boolean }[] = [];
   const tabs: { events: [StreamEventType, string, boolean][]; live: boolean; downs: number; stop: () => void }[] = [];
   const openTab = (batchId = 'b1') => {
@@ -58,7 +60,9 @@ function browser({ locks = true, channels = true } = {}) {
     return tab;
   };
   const openSources = () => sources.filter((s) => !s.closed);
-  return { openTab, tabs, sources, openSources };
+  /** Events posted to the channel (relayed), in order. */
+  const relayed = () => posted.filter((m) => m.kind === 'event');
+  return { openTab, tabs, sources, openSources, relayed };
 }
 
 const settle = async () => {
@@ -142,6 +146,38 @@ describe('one event stream per browser and batch, shared by its tabs', () => {
     expect(second.live).toBe(true);
     await vi.advanceTimersByTimeAsync(2_000);
     expect(second.live).toBe(false);
+  });
+
+  it('posts no events while no other tab of the batch is there, and relays while one keeps saying hello', async () => {
+    vi.useFakeTimers();
+    const b = browser();
+    const lone = b.openTab();
+    await vi.advanceTimersByTimeAsync(0);
+    b.sources[0].callbacks.onOpen();
+    b.sources[0].callbacks.onEvent('delta', '{"from":1}');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lone.events).toEqual([['delta', '{"from":1}', false]]);
+    expect(b.relayed()).toEqual([]);
+
+    const other = b.openTab();
+    await vi.advanceTimersByTimeAsync(0);
+    b.sources[0].callbacks.onEvent('delta', '{"from":2}');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(other.events).toEqual([['delta', '{"from":2}', true]]);
+    // Longer than the window: the other tab's periodic hellos keep the relay on.
+    await vi.advanceTimersByTimeAsync(RELAY_WINDOW_MS + 1_000);
+    b.sources[0].callbacks.onEvent('delta', '{"from":3}');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(other.events.at(-1)).toEqual(['delta', '{"from":3}', true]);
+
+    // Gone without a word (a crashed tab says nothing either): once the window passes, nothing is posted.
+    other.stop();
+    const posted = b.relayed().length;
+    await vi.advanceTimersByTimeAsync(RELAY_WINDOW_MS + 1_000);
+    b.sources[0].callbacks.onEvent('delta', '{"from":4}');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.relayed()).toHaveLength(posted);
+    expect(lone.events.at(-1)).toEqual(['delta', '{"from":4}', false]);
   });
 
   it('keeps batches apart: each batch has its own stream', async () => {

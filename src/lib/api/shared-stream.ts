@@ -6,7 +6,8 @@ import { holdStreamSlot, type SlotLocks } from './stream-slots.ts';
  * job pages). The tab holding the batch's Web Lock opens the stream and relays every event to the others over a
  * BroadcastChannel; when it closes, the next tab waiting for the lock takes over. Twenty tabs of one batch cost
  * the server one stream, not four streams and sixteen `?since=` pollers (bench:ui-live), and no tab waits for one
- * of the browser's six HTTP/1.1 connections. Each tab still applies the events to its own query cache.
+ * of the browser's six HTTP/1.1 connections. Each tab still applies the events to its own query cache. The
+ * following tabs say `hello` now and then; a streaming tab that hears none relays nothing.
  *
  * Without Web Locks or BroadcastChannel every tab opens its own stream (within the stream slots).
  */
@@ -39,8 +40,11 @@ export type RelayMessage =
   | { kind: 'up' }
   /** The relaying tab's stream dropped, or the tab left. */
   | { kind: 'down' }
-  /** A tab joined: the relaying tab answers `up` if its stream is open. */
-  | { kind: 'hello' };
+  /**
+   * A tab is there: on joining (`joined`: the relaying tab answers `up` if its stream is open), then every HELLO_MS
+   * and on every `up`. A relaying tab that has heard none for RELAY_WINDOW_MS posts no events.
+   */
+  | { kind: 'hello'; joined?: boolean };
 
 export interface ShareDeps {
   locks: SlotLocks | null;
@@ -52,6 +56,13 @@ export interface ShareDeps {
 
 /** A relaying tab sends at least a heartbeat this often; silence beyond it means it is gone (a crashed tab). */
 export const SILENT_MS = 2 * HEARTBEAT_MS + 10_000;
+/** A following tab says `hello` this often. */
+export const HELLO_MS = 30_000;
+/**
+ * A relaying tab posts events while it heard a `hello` within this: a tab alone on its batch posts nothing. Wide
+ * enough for a hidden tab, whose timers may be held to once a minute.
+ */
+export const RELAY_WINDOW_MS = 3 * HELLO_MS;
 const NAME_PREFIX = 'convert-dashboard-batch-stream-';
 
 function browserDeps(): Pick<ShareDeps, 'locks' | 'channel'> {
@@ -77,15 +88,20 @@ export function shareBatchStream(
   let giveSlotBack: (() => void) | null = null;
   let release: (() => void) | null = null;
   let silence: ReturnType<typeof setTimeout> | undefined;
+  let hellos: ReturnType<typeof setInterval> | undefined;
+  /** When this tab last heard another tab of the batch say `hello`. */
+  let heardHelloAt = -Infinity;
 
   const lead = () => {
     leading = true;
     clearTimeout(silence);
+    clearInterval(hellos);
     giveSlotBack = holdSlot(() => {
       source = deps.openSource({
         onEvent: (type, data) => {
           handlers.onEvent(type, data, false);
-          channel?.postMessage({ kind: 'event', type, data });
+          // Posting costs each event a copy and a message, for nobody when this tab is alone on the batch.
+          if (Date.now() - heardHelloAt < RELAY_WINDOW_MS) channel?.postMessage({ kind: 'event', type, data });
         },
         onOpen: () => {
           open = true;
@@ -110,20 +126,25 @@ export function shareBatchStream(
   if (!channel || !locks) lead();
   else {
     channel.onmessage = ({ data: message }) => {
+      if (message.kind === 'hello') heardHelloAt = Date.now();
       if (leading) {
-        if (message.kind === 'hello' && open) channel.postMessage({ kind: 'up' });
+        if (message.kind === 'hello' && message.joined && open) channel.postMessage({ kind: 'up' });
         return;
       }
       if (message.kind === 'event') {
         heard();
         handlers.onEvent(message.type, message.data, true);
-      } else if (message.kind === 'up') heard();
-      else if (message.kind === 'down') {
+      } else if (message.kind === 'up') {
+        heard();
+        // A tab that just took the stream over may not know this one is here.
+        channel.postMessage({ kind: 'hello' });
+      } else if (message.kind === 'down') {
         clearTimeout(silence);
         handlers.onDown();
       }
     };
-    channel.postMessage({ kind: 'hello' });
+    channel.postMessage({ kind: 'hello', joined: true });
+    hellos = setInterval(() => channel.postMessage({ kind: 'hello' }), HELLO_MS);
     locks
       .request(name, { signal: stop.signal }, () =>
         new Promise<void>((resolve) => {
@@ -138,6 +159,7 @@ export function shareBatchStream(
   return () => {
     stop.abort();
     clearTimeout(silence);
+    clearInterval(hellos);
     source?.close();
     giveSlotBack?.();
     if (leading) channel?.postMessage({ kind: 'down' });
