@@ -195,18 +195,17 @@ export function createSubmissions(ctx: BatchContext, opts: SubmissionsOptions): 
       await spool.remove(id);
       return sendError(reply, 404, ErrorCode.batchNotFound, 'The batch was deleted while the file was uploading.');
     }
+    const at = ctx.clock.now();
     const uploadKey = request.query.uploadKey ?? null;
-    const add = { id, batchId: batch.id, fileName: fileName.value, targetFormat: targetFormat.value, optionsJson, bytes, sourcePath: id, at: ctx.clock.now() };
-    const earlier = queue.add({ ...add, uploadKey });
+    const earlier = queue.add({ id, batchId: batch.id, fileName: fileName.value, targetFormat: targetFormat.value, optionsJson, bytes, sourcePath: id, at, uploadKey });
     if (earlier) {
       // The same file again (its first answer was lost): the batch keeps the first copy, in whatever state it is now.
       await spool.remove(id);
-      const row = ctx.store.getBatchJob(batch.id, earlier.job_id ?? earlier.id)!;
-      return reply.code(202).send({ job: toBatchJob(row, ctx.retentionSeconds) } satisfies SubmitFileResponse);
+    } else {
+      opts.afterRecorded?.(++recordedCount);
+      feeder.wake();
     }
-    opts.afterRecorded?.(++recordedCount);
-    feeder.wake();
-    const row = ctx.store.getBatchJob(batch.id, id)!;
+    const row = ctx.store.getBatchJob(batch.id, earlier ? (earlier.job_id ?? earlier.id) : id)!;
     const answer: SubmitFileResponse = { job: toBatchJob(row, ctx.retentionSeconds) };
     return reply.code(202).send(answer);
   }
