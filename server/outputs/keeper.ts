@@ -198,7 +198,8 @@ export function createKeeper(opts: KeeperOptions) {
     const hadCopy = store.getJob(jobId)?.kept_at != null;
     store.forgetKept(jobId);
     await rm(finalPath(jobId), { force: true });
-    if (hadCopy) retrySkipped();
+    // The keeper may have closed (and the store with it) while the file was being removed.
+    if (hadCopy && !closed) retrySkipped();
   }
 
   /** Space was freed: outputs refused for lack of it get another chance (while the upstream still has them). */
