@@ -8,6 +8,8 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
  * a single timer: unlike the 1 s ticker, nothing re-renders in between.
  */
 export function useTimePassed(atMs: number | null): boolean {
+  // Reads the clock while rendering: the React Compiler would keep a reading for as long as `atMs` is the same.
+  'use no memo';
   const [wake, rerender] = useReducer((n: number) => n + 1, 0);
   // eslint-disable-next-line react-hooks/purity -- reading the clock when rendering is what this hook is for
   const passed = atMs !== null && Date.now() >= atMs;

@@ -125,6 +125,8 @@ export function JobActions({ jobId, name, state, output, outputExpired, kept = n
 
 /** In place of the Download link: since when the output is gone (ticks, but only for expired rows on screen). */
 function ExpiredNote({ expiredAtLocalMs, layout }: { expiredAtLocalMs: number | null; layout: 'row' | 'page' }) {
+  // Reads the clock while rendering: the React Compiler would keep the first reading (it depends on no input).
+  'use no memo';
   useNow();
   // The exact time, not the ticker's whole second, so the note agrees with the timer that removed the link.
   // eslint-disable-next-line react-hooks/purity -- re-rendered by the ticker; each render reads the clock once
