@@ -35,7 +35,7 @@ export interface FeedDeps {
 }
 
 /** A delta as JSON text without its closing brace, so the per-send meta (health, clock) can be spliced in. */
-export type DeltaText = { reset: false; to: number; open: string } | { reset: true; to: number };
+export type DeltaText = { reset: false; to: number; open: string; ids: readonly string[] } | { reset: true; to: number };
 
 export function createLiveFeed(deps: FeedDeps) {
   const { store } = deps;
@@ -89,7 +89,12 @@ export function createLiveFeed(deps: FeedDeps) {
       const changed = since === to ? [] : store.changedJobs(batchId, since);
       let jobs = '';
       for (let i = 0; i < changed.length; i++) jobs += (i === 0 ? '' : ',') + encodedRow(changed[i]);
-      made = { reset: false, to, open: `{"from":${since},"batch":${JSON.stringify(summary(batch))},"fields":${FIELDS_JSON},"jobs":[${jobs}],` };
+      made = {
+        reset: false,
+        to,
+        open: `{"from":${since},"batch":${JSON.stringify(summary(batch))},"fields":${FIELDS_JSON},"jobs":[${jobs}],`,
+        ids: changed.map((row) => row.id),
+      };
     }
     deltas.set(key, made);
     if (deltas.size > MAX_CACHED_DELTAS) deltas.delete(deltas.keys().next().value!);

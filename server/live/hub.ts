@@ -12,12 +12,18 @@ import { POLICY } from '../tracker/policy.ts';
 import type { LiveFeed } from './feed.ts';
 
 /**
- * How often watched batches are looked at: a change reaches a tab within this (plus the tracker's poll). A tab
- * draws changes once a second on its own beat (src/lib/ticker.ts), so twice a second keeps the worst case from the
- * upstream to the screen near 2.5 s; every 250 ms cost a one-tab page a fifth of its CPU in events, and once a
- * second left some tabs near 3 s (bench:ui-live).
+ * How often watched batches are looked at: a change to a job some tab shows reaches the tabs within this (plus the
+ * tracker's poll). A tab draws changes once a second on its own beat (src/lib/ticker.ts), so twice a second keeps
+ * the worst case from the upstream to the screen near 2.5 s; once a second left some tabs near 3 s (bench:ui-live).
  */
 export const TICK_MS = 500;
+/**
+ * Changes to jobs no tab shows (a progress deep in the list, the counts they move) go out at most this long after
+ * the previous event, gathered into one: in a busy batch nearly every tick has some, and each event costs every tab
+ * a parse and a render (a one-tab page spent a fifth of its CPU on events pushed every 250 ms). A change after a
+ * quiet spell still goes at the next tick.
+ */
+export const CALM_MS = 2_000;
 /** Meta (checked at, upstream health) at most this often between heartbeats, when it changed. */
 export const META_MS = 5_000;
 /**
@@ -39,6 +45,7 @@ interface Subscriber {
   lastMeta: string;
   lastMetaAt: number;
   lastBeatAt: number;
+  lastPushAt: number;
 }
 
 export interface LiveHubDeps {
@@ -69,9 +76,16 @@ export function createLiveHub(deps: LiveHubDeps) {
     }, TICK_MS);
   }
 
-  function push(batchId: string, sub: Subscriber): void {
+  /** Sends what changed since the tab's revision; with `shown`, changes to jobs no tab shows wait for CALM_MS. */
+  function push(batchId: string, sub: Subscriber, shown?: () => Set<string>): void {
     const text = feed.delta(batchId, sub.sent);
     if (!text || text.to === sub.sent) return;
+    const now = clock.now();
+    if (shown && !text.reset && now - sub.lastPushAt < CALM_MS) {
+      const ids = shown();
+      if (!text.ids.some((id) => ids.has(id))) return;
+    }
+    sub.lastPushAt = now;
     if (text.reset) sub.sink.write(`event: reset\ndata: ${feed.deltaJson(batchId, text)}\n\n`);
     else sub.sink.write(`event: delta\nid: ${text.to}\ndata: ${feed.deltaJson(batchId, text)}\n\n`);
     sub.sent = text.to;
@@ -82,9 +96,11 @@ export function createLiveHub(deps: LiveHubDeps) {
     const now = clock.now();
     for (const [batchId, subs] of watchers) {
       let metaText: string | null = null;
+      let shown: Set<string> | null = null;
+      const shownHere = () => (shown ??= shownIds(batchId));
       for (const sub of subs) {
         if (sub.sink.backlog() > MAX_BACKLOG_BYTES) continue;
-        push(batchId, sub);
+        push(batchId, sub, shownHere);
         const beat = now - sub.lastBeatAt >= HEARTBEAT_MS;
         if (beat || now - sub.lastMetaAt >= META_MS) {
           const meta = feed.meta(batchId, sub.sent);
@@ -122,7 +138,7 @@ export function createLiveHub(deps: LiveHubDeps) {
      */
     subscribe(batchId: string, since: number, sink: StreamSink): () => void {
       const now = clock.now();
-      const sub: Subscriber = { sink, sent: since, lastMeta: '', lastMetaAt: -Infinity, lastBeatAt: now };
+      const sub: Subscriber = { sink, sent: since, lastMeta: '', lastMetaAt: -Infinity, lastBeatAt: now, lastPushAt: now };
       let subs = watchers.get(batchId);
       if (!subs) watchers.set(batchId, (subs = new Set()));
       subs.add(sub);

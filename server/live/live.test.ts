@@ -8,7 +8,7 @@ import { buildServer } from '../app.ts';
 import { json, startServiceHarness, type ServiceHarness } from '../batches/test-harness.ts';
 import { jobId, statusBody } from '../tracker/test-fixtures.ts';
 import { FIRST_LINE_ROWS, MAX_DELTA_ROWS } from './feed.ts';
-import { MAX_BACKLOG_BYTES, TICK_MS } from './hub.ts';
+import { CALM_MS, MAX_BACKLOG_BYTES, TICK_MS } from './hub.ts';
 
 let h: ServiceHarness;
 const closers: (() => Promise<void> | void)[] = [];
@@ -189,25 +189,38 @@ describe('the event stream', () => {
     h = await startServiceHarness();
     const ids = [jobId(1), jobId(2), jobId(3)];
     const batchId = await createBatch(ids);
+    // The upstream says what the test last set, so the tracker's polls of the shown jobs change nothing.
+    const percents = new Map<string, number>();
+    h.fake.handle((req, res) => {
+      const id = /\/convert\/job\/([0-9a-f]{32})$/.exec(req.url ?? '')![1];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statusBody(id, 'Running', percents.get(id) ?? 1)));
+    });
+    const set = (id: string, percent: number) => {
+      percents.set(id, percent);
+      running(id, percent);
+    };
+    for (const id of ids) set(id, 1);
     const base = await listen();
     const start = revisionOf(batchId);
     const first = await openStream(`${base}/api/batches/${batchId}/events?since=${start}`);
     expect(first.status).toBe(200);
     expect(first.contentType).toContain('text/event-stream');
 
-    running(ids[0], 10);
+    // Shown in some tab, so each change goes at the next tick (the next test: changes no tab shows).
+    h.service.live.hub.view(batchId, 'tab', ids);
+    set(ids[0], 10);
     await h.clock.advance(TICK_MS);
     await vi.waitFor(() => expect(first.deltas()).toHaveLength(1));
-    running(ids[1], 20);
+    set(ids[1], 20);
     await h.clock.advance(TICK_MS);
     await vi.waitFor(() => expect(first.deltas()).toHaveLength(2));
     const lastId = first.events.filter((e) => e.event === 'delta').at(-1)!.id!;
     expect(Number(lastId)).toBe(revisionOf(batchId));
     first.close();
 
-    // While disconnected: job 2 changes again and job 3 for the first time.
-    running(ids[1], 50);
-    running(ids[2], 5);
+    // While disconnected: job 2 changes again and job 3 for the first time since the stream opened.
+    set(ids[1], 50);
+    set(ids[2], 5);
     const resumed = await openStream(`${base}/api/batches/${batchId}/events?since=${start}`, { 'last-event-id': lastId });
     await vi.waitFor(() => expect(resumed.deltas()).toHaveLength(1));
     const catchUp = resumed.deltas()[0];
@@ -219,6 +232,39 @@ describe('the event stream', () => {
     // Nothing more to send: no repeat of what the first connection delivered.
     await h.clock.advance(TICK_MS * 4);
     expect(resumed.deltas()).toHaveLength(1);
+  });
+
+  it('pushes a change to a job some tab shows at the next tick, and gathers changes no tab shows for a while', async () => {
+    h = await startServiceHarness();
+    const ids = [jobId(1), jobId(2)];
+    const batchId = await createBatch(ids);
+    const writes: string[] = [];
+    closers.push(h.service.live.hub.subscribe(batchId, revisionOf(batchId), { write: (t) => writes.push(t), backlog: () => 0 }));
+    h.service.live.hub.view(batchId, 'another tab', [ids[0]]);
+    const percents = () =>
+      writes
+        .filter((w) => w.startsWith('event: delta'))
+        .map((w) => JSON.parse(w.split('data: ')[1]) as BatchDelta)
+        .map((d) => d.jobs.map((r) => decodeJobRow(r, d.fields)).map((j) => `${j.id === ids[0] ? 'shown' : 'other'} ${j.last?.progress.percent}`));
+
+    // Just after the stream opened: a change no tab shows waits; one to a shown job goes at once, with it.
+    running(ids[1], 10);
+    await h.clock.advance(TICK_MS);
+    expect(percents()).toEqual([]);
+    running(ids[0], 10);
+    await h.clock.advance(TICK_MS);
+    expect(percents()).toEqual([['shown 10', 'other 10']]);
+    // Another change no tab shows: sent CALM_MS after the previous event, not before.
+    running(ids[1], 20);
+    await h.clock.advance(CALM_MS - TICK_MS);
+    expect(percents()).toHaveLength(1);
+    await h.clock.advance(TICK_MS);
+    expect(percents()).toEqual([['shown 10', 'other 10'], ['other 20']]);
+    // After a quiet spell, at the next tick.
+    await h.clock.advance(CALM_MS * 2);
+    running(ids[1], 30);
+    await h.clock.advance(TICK_MS);
+    expect(percents().at(-1)).toEqual(['other 30']);
   });
 
   it('skips a tab that stopped reading and gives it a fresh base once it is too far behind', async () => {
