@@ -84,6 +84,26 @@ describe('history recorded by the server', () => {
     expect(receiver.requests[1].bodyText).not.toContain('test-key');
   });
 
+  it('counts jobs that ran to an end as completions, not ids the upstream turned out not to know', async () => {
+    h = await startServiceHarness();
+    const running = [jobId(1), jobId(2)];
+    const unknown = Array.from({ length: 10 }, (_, i) => jobId(100 + i));
+    const states = new Map(running.map((id) => [id, statusBody(id, 'Running', 10)]));
+    answerFrom(states);
+    const batchId = await createBatch([...running, ...unknown]);
+    await h.advance(15_000);
+    const completions = (view: BatchInsight) => view.completionsPerMinute.count.reduce((a, b) => a + b, 0);
+    let view = await insight(batchId);
+    expect(view.series.counts.Gone?.at(-1)).toBe(10);
+    expect(completions(view)).toBe(0);
+
+    states.set(running[0], statusBody(running[0], 'Succeeded'));
+    await h.advance(15_000);
+    view = await insight(batchId);
+    expect(view.series.counts.Succeeded?.at(-1)).toBe(1);
+    expect(completions(view)).toBe(1);
+  });
+
   it('counts files still waiting to be sent as work left: no "done" and no batch_finished while one waits', async () => {
     receiver = await startFakeUpstream();
     // One upstream slot: the second file waits in the spool until the first job is seen finished.

@@ -14,7 +14,7 @@ import { jobTimes, type BatchInsight, type BatchTotals, type ExportRow, type Ins
 import { isFiltered, matchesJobFilter, type JobFilter } from '../../contract/job-filter.ts';
 import { expiryWindow, iso } from '../batches/expiry.ts';
 import { toBatchJob } from '../batches/views.ts';
-import { CHANGING_STATES, FINAL_STATES } from '../../contract/tracked-state.ts';
+import { CHANGING_STATES, DONE_STATES, FINAL_STATES } from '../../contract/tracked-state.ts';
 import type { BatchStore, JobRow } from '../batches/store.ts';
 import type { Clock } from '../tracker/clock.ts';
 import { pickForChart, pointsToDrop } from './downsample.ts';
@@ -530,8 +530,15 @@ function total(counts: Counts): number {
  * Jobs that will not change by themselves any more. Not the tracker's final states: a file still waiting to be
  * sent (Waiting, Sending) is not polled upstream, yet it is work left, not a completion.
  */
+/**
+ * Jobs that ran to an end (Succeeded, Failed, Canceled): what the ETA's rate counts. Not ids the upstream turned
+ * out not to know (Gone, Forbidden): pasting 500 stale ids read as 500 completions in a minute, and an ETA far too
+ * soon. Nor InDoubt, which waits for the operator.
+ */
 function finishedOf(counts: Counts): number {
-  return total(counts) - remainingOf(counts);
+  let n = 0;
+  for (const s of DONE_STATES) n += counts[s] ?? 0;
+  return n;
 }
 
 function remainingOf(counts: Counts): number {
