@@ -30,8 +30,6 @@ describe('useSearchDraft', () => {
     // The address catches up with the write a key late.
     rerender({ url: 'ab' });
     expect(result.current[0]).toBe('abc');
-    // Its own write is not a navigation: the box's text is left alone.
-    expect(result.current[2]).toBe(0);
     act(() => {
       vi.advanceTimersByTime(SEARCH_WRITE_DELAY_MS);
     });
@@ -44,7 +42,6 @@ describe('useSearchDraft', () => {
     expect(result.current[0]).toBe('old');
     rerender({ url: 'from a link' });
     expect(result.current[0]).toBe('from a link');
-    expect(result.current[2]).toBe(1);
     act(() => {
       vi.advanceTimersByTime(SEARCH_WRITE_DELAY_MS);
     });

@@ -9,8 +9,6 @@ interface Draft {
   value: string;
   /** The value this hook last wrote to the address. */
   written: string;
-  /** How many times the address replaced the text (a navigation): the box's DOM text is set then only. */
-  taken: number;
 }
 
 /**
@@ -23,12 +21,9 @@ interface Draft {
  * transition, so a key's urgent render may still see the address before it while a transition render already
  * saw the new one. Compared while rendering, that older address read as a navigation and wiped what was typed
  * (e2e 16-keyboard-only, CPU slowed 6x).
- *
- * Returns the text, its setter, and how many times the address replaced the text: a box that owns its text (an
- * uncontrolled input) is written to when that number changes, and only then.
  */
-export function useSearchDraft(urlValue: string, write: (value: string) => void, delayMs = SEARCH_WRITE_DELAY_MS): [string, (value: string) => void, number] {
-  const [draft, setDraft] = useState<Draft>({ value: urlValue, written: urlValue, taken: 0 });
+export function useSearchDraft(urlValue: string, write: (value: string) => void, delayMs = SEARCH_WRITE_DELAY_MS): [string, (value: string) => void] {
+  const [draft, setDraft] = useState<Draft>({ value: urlValue, written: urlValue });
   const seen = useRef(urlValue);
   const ownWrites = useRef<string[]>([]);
   useEffect(() => {
@@ -37,9 +32,9 @@ export function useSearchDraft(urlValue: string, write: (value: string) => void,
     // Its own write arriving keeps what was typed since; any other change of the address wins.
     if (ownWrites.current.includes(urlValue)) return;
     ownWrites.current = [];
-    setDraft((d) => ({ value: urlValue, written: urlValue, taken: d.taken + 1 }));
+    setDraft({ value: urlValue, written: urlValue });
   }, [urlValue]);
-  const { value, written, taken } = draft;
+  const { value, written } = draft;
   useEffect(() => {
     if (value === written) return;
     const timer = setTimeout(() => {
@@ -49,5 +44,5 @@ export function useSearchDraft(urlValue: string, write: (value: string) => void,
     }, delayMs);
     return () => clearTimeout(timer);
   }, [value, written, write, delayMs]);
-  return [value, (next: string) => setDraft((d) => ({ ...d, value: next })), taken];
+  return [value, (next: string) => setDraft((d) => ({ ...d, value: next }))];
 }

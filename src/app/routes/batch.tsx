@@ -1,4 +1,4 @@
-import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { useDropzone } from 'react-dropzone';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { VIEW_STATES, type ReceiptFilter, type ViewCounts, type ViewState } from '../../../contract/dashboard-api.ts';
@@ -78,17 +78,7 @@ export function BatchRoute() {
     [setParams],
   );
   const writeSearch = useCallback((value: string) => setParam('q', value || null), [setParam]);
-  const [search, setSearch, searchTaken] = useSearchDraft(view.query, writeSearch);
-  // The search box owns its text (uncontrolled): on a busy machine React put a controlled box's older value back
-  // over a key just typed (e2e 16-keyboard-only, CPU slowed 6x). Its text is set here only when the address
-  // replaced it (back, forward, a link).
-  const searchBox = useRef<HTMLInputElement>(null);
-  const searchTakenApplied = useRef(searchTaken);
-  useLayoutEffect(() => {
-    if (searchTakenApplied.current === searchTaken) return;
-    searchTakenApplied.current = searchTaken;
-    if (searchBox.current) searchBox.current.value = search;
-  }, [searchTaken, search]);
+  const [search, setSearch] = useSearchDraft(view.query, writeSearch);
   const query = useDeferredValue(search);
   const toolbar = useRovingToolbar<HTMLDivElement>();
 
@@ -274,8 +264,7 @@ export function BatchRoute() {
                 type="search"
                 aria-label="Search by id or file name"
                 placeholder="Search id or file name"
-                ref={searchBox}
-                defaultValue={search}
+                value={search}
                 onChange={(e) => setSearch(e.target.value)}
                 className={`${inputSmall} w-full min-w-0 sm:w-52`}
               />
